@@ -1,0 +1,29 @@
+# The two commands of README.md: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+
+install-dev: $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+
+demo: install
+	$(BIN)/python -m demo
+
+test: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,156 @@
+"""allauth's extension seam: where sign-in meets the wizard.
+
+- Tokens are captured here into the WizardStore (SOCIALACCOUNT_STORE_TOKENS is off).
+- Every authentication error becomes our failure page with a fitting status.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.providers.base import AuthError, AuthProcess
+from allauth.socialaccount.providers.oauth2.client import OAuth2Error
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from requests import RequestException
+
+from accounts.identity import social_account
+from accounts.wizard import WizardStore
+from linkapp.failures import render_failure
+from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized
+
+log = logging.getLogger("linkapp.wizard")
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        # No local sign-up form: people arrive only through Discord.
+        return False
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
+        return sociallogin.account.provider == "discord"
+
+    def is_auto_signup_allowed(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
+        return True
+
+    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        provider = sociallogin.account.provider
+        if sociallogin.state.get("process") == AuthProcess.CONNECT:
+            if sociallogin.is_existing and sociallogin.user != request.user:
+                log.info("step=refused reason=github_owned_by_other discord_id=%s", _discord_id(request))
+                raise ImmediateHttpResponse(
+                    render_failure(
+                        request,
+                        "This GitHub account is already connected to another Discord user. "
+                        "Sign in to GitHub with a different account, or ask that person to unlink it.",
+                        status=409,
+                        title="GitHub account already in use",
+                        retry_url=reverse("github_step"),
+                    )
+                )
+        elif provider == "github":
+            # GitHub is only ever connected onto a signed-in Discord user, never a way to sign in.
+            raise ImmediateHttpResponse(
+                render_failure(request, "Please connect with Discord first.", status=400, title="Start with Discord")
+            )
+        elif request.user.is_authenticated:
+            # Signing in with Discord again starts a fresh wizard for whoever signs in now.
+            logout(request)
+        token = sociallogin.token
+        WizardStore(request.session).save_token(provider, token.token, scope=_granted_scope(sociallogin))
+        discord_id = sociallogin.account.uid if provider == "discord" else _discord_id(request)
+        log.info("step=connected provider=%s discord_id=%s", provider, discord_id)
+
+    def get_connect_redirect_url(self, request: HttpRequest, socialaccount) -> str:
+        return reverse("picker")
+
+    def on_authentication_error(
+        self,
+        request: HttpRequest,
+        provider,
+        error=None,
+        exception=None,
+        extra_context=None,
+    ) -> None:
+        response = authentication_failure(request, provider.name, error, exception, extra_context or {})
+        log.info(
+            "step=failed provider=%s status=%s discord_id=%s", provider.id, response.status_code, _discord_id(request)
+        )
+        raise ImmediateHttpResponse(response)
+
+
+def _granted_scope(sociallogin: SocialLogin) -> str:
+    # Set by our OAuth2 adapters' parse_token from the token answer (the provider may grant less).
+    return getattr(sociallogin.token, "granted_scope", "")
+
+
+def _discord_id(request: HttpRequest) -> str | None:
+    account = social_account(request.user, "discord")
+    return account.uid if account else None
+
+
+def authentication_failure(request: HttpRequest, provider: str, error, exception, context: dict) -> HttpResponse:
+    """Map allauth's error (and what caused it) to a page a person understands."""
+    retry = reverse("github_step") if provider == "GitHub" else reverse("home")
+    if error == AuthError.CANCELLED:
+        return render_failure(
+            request,
+            f"You chose not to allow access at {provider}, so nothing was linked.",
+            status=403,
+            title=f"{provider} access was not granted",
+            retry_url=retry,
+        )
+    if isinstance(exception, ProviderRateLimited):
+        seconds = max(int(exception.retry_after + 0.999), 1)
+        return render_failure(
+            request,
+            f"{provider} is limiting requests; try again in {seconds} s.",
+            status=503,
+            title=f"{provider} is busy",
+            retry_url=retry,
+            retry_after=seconds,
+        )
+    if isinstance(exception, ProviderUnauthorized):
+        return render_failure(
+            request, f"{provider} did not accept the sign-in.", status=401, title="Sign-in failed", retry_url=retry
+        )
+    if isinstance(exception, ProviderError):
+        return render_failure(
+            request,
+            f"{provider} could not complete the sign-in just now ({exception.reason}).",
+            status=exception.status,
+            title=f"{provider} is not answering",
+            retry_url=retry,
+        )
+    if isinstance(exception, (OAuth2Error, RequestException)):
+        return render_failure(
+            request,
+            f"{provider} refused to complete the sign-in.",
+            status=502,
+            title="Sign-in failed",
+            retry_url=retry,
+        )
+    if exception is None and "state" in context:
+        # The provider redirected back with an error of its own.
+        return render_failure(
+            request,
+            f"{provider} reported an error during sign-in.",
+            status=502,
+            title="Sign-in failed",
+            retry_url=retry,
+        )
+    # No state, an unknown one, one already used, or one that expired.
+    return render_failure(
+        request,
+        "This sign-in link is unknown, was already used, or has expired. Please start again.",
+        status=400,
+        title="Sign-in expired",
+        retry_url=retry,
+    )

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from allauth.socialaccount.providers.discord.views import DiscordOAuth2Adapter as AllauthDiscordOAuth2Adapter
+from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
+from django.conf import settings
+from django.http import HttpRequest
+
+from accounts import discord_api
+
+
+class DiscordOAuth2Adapter(AllauthDiscordOAuth2Adapter):
+    """allauth's adapter hard-codes discord.com; ours reads DISCORD_URL at request time."""
+
+    @property
+    def authorize_url(self) -> str:
+        return f"{settings.DISCORD_URL}/oauth2/authorize"
+
+    @property
+    def access_token_url(self) -> str:
+        return f"{settings.DISCORD_URL}/api/oauth2/token"
+
+    @property
+    def profile_url(self) -> str:
+        return f"{settings.DISCORD_URL}/api/users/@me"
+
+    def parse_token(self, data: dict):
+        token = super().parse_token(data)
+        token.granted_scope = data.get("scope", "")  # kept in memory only, for the wizard store
+        return token
+
+    def complete_login(self, request: HttpRequest, app, token, **kwargs):
+        profile = discord_api.fetch_profile(token.token)
+        return self.get_provider().sociallogin_from_response(request, profile)
+
+
+oauth2_login = OAuth2LoginView.adapter_view(DiscordOAuth2Adapter)
+oauth2_callback = OAuth2CallbackView.adapter_view(DiscordOAuth2Adapter)

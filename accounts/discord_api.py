@@ -1,0 +1,57 @@
+"""Server-side calls to Discord's API: the profile, and revoking a token once we are done."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+
+from linkapp import providers
+from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, ProviderUnavailable
+
+log = logging.getLogger(__name__)
+NAME = "Discord"
+
+
+def fetch_profile(access_token: str) -> dict:
+    """GET /users/@me, checking the status allauth's own Discord adapter ignores."""
+    response = providers.request(
+        NAME,
+        "GET",
+        f"{settings.DISCORD_URL}/api/users/@me",
+        headers={"Authorization": f"Bearer {access_token}"},
+    )
+    if response.status_code == 429:
+        body = providers.json_body(NAME, response)
+        retry_after = float(body.get("retry_after") or response.headers.get("Retry-After") or 60)
+        raise ProviderRateLimited(NAME, retry_after, time.time() + retry_after)
+    if response.status_code == 401:
+        raise ProviderUnauthorized(NAME, "token not accepted")
+    if response.status_code >= 500:
+        raise ProviderUnavailable(NAME, f"HTTP {response.status_code}")
+    if response.status_code != 200:
+        raise ProviderError(NAME, f"HTTP {response.status_code}")
+    profile = providers.json_body(NAME, response)
+    if not isinstance(profile, dict) or not profile.get("id"):
+        raise ProviderError(NAME, "profile without an id")
+    return profile
+
+
+def revoke_token(access_token: str) -> bool:
+    """Revoke at Discord (RFC 7009); a failure is logged, never raised: the link is already saved."""
+    try:
+        response = providers.request(
+            NAME,
+            "POST",
+            f"{settings.DISCORD_URL}/api/oauth2/token/revoke",
+            data={"token": access_token, "token_type_hint": "access_token"},
+            auth=(settings.DISCORD_CLIENT_ID, settings.DISCORD_CLIENT_SECRET),
+        )
+    except ProviderError as exc:
+        log.warning("discord token revocation failed: %s", exc.reason)
+        return False
+    if response.status_code != 200:
+        log.warning("discord token revocation failed: HTTP %s", response.status_code)
+        return False
+    return True

@@ -1,0 +1,18 @@
+"""Who the signed-in person is, always read from the server side (allauth's SocialAccount rows)."""
+
+from __future__ import annotations
+
+from allauth.socialaccount.models import SocialAccount
+from django.contrib.auth.models import AbstractBaseUser
+
+
+def social_account(user: AbstractBaseUser, provider: str) -> SocialAccount | None:
+    if not user.is_authenticated:
+        return None
+    return SocialAccount.objects.filter(user=user, provider=provider).first()
+
+
+def discord_name(account: SocialAccount) -> str:
+    """Discord's display name: global_name when set, else the username."""
+    data = account.extra_data
+    return data.get("global_name") or data.get("username") or account.uid

@@ -1,0 +1,67 @@
+"""Fixtures shared by every app's tests: real services, the demo providers, a browser."""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+
+from demo.providers import DemoProviders
+from tests.browser import Browser
+
+
+def _reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Postgres and Redis are required; outside CI a missing one skips the suite, in CI it fails."""
+    missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not _reachable(os.environ[name])]
+    if not missing:
+        return
+    message = f"not reachable: {', '.join(missing)} (see CONTRACT.md, 'Local services')"
+    if os.environ.get("CI") == "true":
+        pytest.exit(message, returncode=1)
+    for item in items:
+        item.add_marker(pytest.mark.skip(reason=message))
+
+
+@pytest.fixture(scope="session")
+def providers():
+    server = DemoProviders(repo_count=150).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _provider_settings(request, settings):
+    """Point the app at the demo providers (started only for tests that need them)."""
+    if "providers" not in request.fixturenames:
+        yield
+        return
+    server = request.getfixturevalue("providers")
+    settings.DISCORD_URL = server.discord_url
+    settings.GITHUB_URL = server.github_url
+    settings.GITHUB_API_URL = server.github_api_url
+    yield
+    server.reset()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def browser(live_server, providers) -> Browser:
+    return Browser(live_server.url)

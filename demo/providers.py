@@ -1,0 +1,1076 @@
+"""A local fake of Discord's and GitHub's OAuth2 and REST endpoints on one port.
+
+Why: ``make demo`` lets a person click through the app without real credentials, and
+integration tests and benchmarks run it on a background thread to inject faults and
+inspect the calls it received. Every answer is a deep copy of a provider's published
+example payload (``payloads/*.json``) with only the identifying fields replaced, so the
+app is exercised against the real shapes rather than shapes we made up.
+
+Run it with ``python -m demo.providers [--host H] [--port P] [--repos N] [--delay S]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import math
+import re
+import secrets
+import string
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import Message
+from html import escape
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Literal, Self
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+__all__ = ["Call", "DemoProviders", "Fault", "TokenInfo", "main"]
+
+# --- Published example payloads -------------------------------------------------------
+
+_PAYLOAD_DIR = Path(__file__).with_name("payloads")
+
+
+def _load(name: str) -> Any:
+    """Read one published example; callers deep-copy it, so it is never mutated."""
+    with (_PAYLOAD_DIR / f"{name}.json").open(encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+class _Example:
+    """A published example kept as JSON text: parsing it is a deep copy ~3x faster
+    than ``copy.deepcopy``, which matters when serving thousands of repositories."""
+
+    def __init__(self, data: Any) -> None:
+        self._text = json.dumps(data)
+
+    def copy(self) -> Any:
+        return json.loads(self._text)
+
+
+_DISCORD_USER = _Example(_load("discord_user_me"))
+_DISCORD_TOKEN = _Example(_load("discord_token_response"))
+_DISCORD_INVALID_GRANT = _Example(_load("discord_token_error_invalid_grant"))
+_DISCORD_ERRORS = _load("discord_errors")
+_GITHUB_USER = _Example(_load("github_user"))
+_GITHUB_REPO = _Example(_load("github_user_repos")[0])
+_GITHUB_REPO_FULL = _Example(_load("github_repository_full"))
+_GITHUB_TOKEN = _Example(_load("github_token_response"))
+_GITHUB_TOKEN_ERRORS = _load("github_token_response_errors")
+_GITHUB_ERRORS = _load("github_errors")
+
+_DISCORD_UNAUTHORIZED = _DISCORD_ERRORS["unofficial_observed"]["401_body"]["body"]
+_DISCORD_RATE_LIMITED = _DISCORD_ERRORS["429_user_rate_limit"]["body"]
+_GITHUB_BAD_CREDENTIALS = _GITHUB_ERRORS["401_bad_credentials"]["body"]
+_GITHUB_RATE_LIMITED = _GITHUB_ERRORS["403_primary_rate_limit_exceeded"]["body"]
+# The docs have no literal 404 body; this is the observed shape with the generic docs URL.
+_GITHUB_NOT_FOUND = {
+    **_GITHUB_ERRORS["unofficial_observed"]["404_body_quoted_in_a_third_party_test_file"],
+    "documentation_url": "https://docs.github.com/rest",
+}
+_SERVER_ERROR = {"message": "Server Error"}
+
+_DISCORD_JSON = "application/json"
+_GITHUB_JSON = "application/json; charset=utf-8"
+_HTML = "text/html; charset=utf-8"
+
+# --- Demo data rules --------------------------------------------------------------------
+
+_CODE_LIFETIME = 600.0  # seconds an authorization code stays valid
+_MAX_REPOS = 99_999  # repository numbers must fit below the per-owner id stride
+_REPO_ID_STRIDE = 100_000
+_ORGS = ("acme-org", "widgets-inc")
+# A 15-slot cycle: 9 repos of the user, 3 of each org (60/20/20); the private slots
+# 5, 10 and 15 fall on the user, acme-org and widgets-inc, so each kind has private repos.
+_OWNER_CYCLE = "UUAUUWUAUAWUUUW"
+_PERMISSION_LEVELS = ("admin", "maintain", "push", "triage", "pull")
+_PUSHED_EPOCH = datetime(2026, 1, 1)  # naive UTC: isoformat() + 'Z' is fast
+_PUSHED_SPREAD = 524_287  # prime number of minutes (< 1 year): i * 7919 % spread is distinct
+_LONG_FILLER = " It is deliberately long so that the app's truncation gets exercised."
+_GITHUB_ACCESS_DENIED = (
+    ("error", "access_denied"),
+    ("error_description", "The user has denied your application access."),
+    (
+        "error_uri",
+        (
+            "/apps/building-integrations/setting-up-and-registering-oauth-apps/"
+            "troubleshooting-authorization-request-errors/#access-denied"
+        ),
+    ),
+)
+_DISCORD_ACCESS_DENIED = (
+    ("error", "access_denied"),
+    (
+        "error_description",
+        "The resource owner or authorization server denied the request",
+    ),
+)
+_TOKEN_ALPHABET = string.ascii_letters + string.digits
+_LOGIN_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
+_OCTOCAT_SEGMENT = re.compile(r"(?<=/)octocat(?=/|$)")
+
+Provider = Literal["discord", "github"]
+
+
+# --- Public data types ------------------------------------------------------------------
+
+
+@dataclass
+class Fault:
+    """A misbehaviour to inject into one endpoint, e.g. a 500, an HTML body or a stall."""
+
+    status: int | None = None
+    body: str | bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    pages: set[int] | None = None
+    times: int | None = None
+
+
+@dataclass
+class Call:
+    """One request as received, so tests can assert what the app actually sent."""
+
+    endpoint: str
+    method: str
+    path: str
+    query: dict[str, str]
+    form: dict[str, str]
+    headers: dict[str, str]
+
+
+@dataclass
+class TokenInfo:
+    """Who an issued access token belongs to and whether it still works."""
+
+    provider: Provider
+    login: str
+    scopes: list[str]
+    revoked: bool = False
+
+
+# --- Internal data types ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Grant:
+    """What an authorization code stands for until it is exchanged."""
+
+    provider: Provider
+    client_id: str
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    code_challenge: str
+    code_challenge_method: str
+    login: str
+    created: float
+
+
+@dataclass(slots=True)
+class _Repo:
+    """The identifying facts of a generated repository; the payload is built from these."""
+
+    id: int
+    number: int
+    owner: str
+    owner_is_org: bool
+    name: str
+    private: bool
+    fork: bool
+    archived: bool
+    pushed_at: str
+    description: str
+    permission: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+
+@dataclass
+class _Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    form: dict[str, str]
+    headers: Message
+    params: dict[str, str]
+
+
+@dataclass
+class _Response:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+# --- Small helpers ----------------------------------------------------------------------
+
+
+def _stable_int(text: str) -> int:
+    """A hash that, unlike ``hash()``, is the same in every run."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def _random_token(length: int) -> str:
+    return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(length))
+
+
+def _to_int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _json(status: int, payload: Any, content_type: str = _GITHUB_JSON, **headers: str) -> _Response:
+    body = json.dumps(payload).encode()
+    return _Response(status, body, {"Content-Type": content_type, **headers})
+
+
+def _discord_json(status: int, payload: Any) -> _Response:
+    return _json(status, payload, _DISCORD_JSON)
+
+
+def _html(status: int, title: str, content: str) -> _Response:
+    page = (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title>"
+        "<style>body{font-family:sans-serif;max-width:34rem;margin:3rem auto;line-height:1.5}"
+        "button{margin-right:.5rem}</style></head>\n"
+        f"<body><h1>{escape(title)}</h1>\n{content}\n</body></html>\n"
+    )
+    return _Response(status, page.encode(), {"Content-Type": _HTML})
+
+
+def _redirect(uri: str, params: list[tuple[str, str]], safe: str = "") -> _Response:
+    separator = "&" if "?" in uri else "?"
+    location = f"{uri}{separator}{urlencode(params, safe=safe)}"
+    return _Response(302, b"", {"Location": location})
+
+
+def _split_scopes(provider: Provider, raw: str) -> tuple[str, ...]:
+    """Discord separates scopes with spaces; GitHub also accepts commas."""
+    pattern = r"\s+" if provider == "discord" else r"[\s,]+"
+    return tuple(dict.fromkeys(s for s in re.split(pattern, raw) if s))
+
+
+def _pkce_ok(grant: _Grant, verifier: str) -> bool:
+    if not grant.code_challenge:
+        return True
+    if not verifier:
+        return False
+    if grant.code_challenge_method.upper() == "S256":
+        digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+        expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    else:
+        expected = verifier
+    return hmac.compare_digest(expected.encode(), grant.code_challenge.encode())
+
+
+def _parse_body(content_type: str, raw: bytes) -> dict[str, str]:
+    """Form bodies for OAuth, a JSON object for GitHub's revoke call."""
+    if not raw:
+        return {}
+    text = raw.decode("utf-8", "replace")
+    if "json" in content_type:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
+def _guess_content_type(body: bytes) -> str:
+    try:
+        json.loads(body)
+    except ValueError:
+        return _HTML if body.lstrip().startswith(b"<") else "text/plain; charset=utf-8"
+    return _GITHUB_JSON
+
+
+# --- GitHub payload builders ------------------------------------------------------------
+
+
+def _github_account_id(login: str) -> int:
+    return 1_000_000 + _stable_int(f"github:{login}") % 10**9
+
+
+def _github_account(account: dict[str, Any], login: str, *, org: bool = False) -> dict[str, Any]:
+    """Turn a fresh copy of octocat's account object into ``login``'s (in place)."""
+    for key, value in account.items():
+        if isinstance(value, str):
+            account[key] = _OCTOCAT_SEGMENT.sub(login, value)
+    account_id = _github_account_id(login)
+    kind = "012:Organization" if org else "04:User"
+    account.update(
+        login=login,
+        id=account_id,
+        node_id=base64.b64encode(f"{kind}{account_id}".encode()).decode(),
+        type="Organization" if org else "User",
+    )
+    return account
+
+
+def _github_user(login: str) -> dict[str, Any]:
+    user = _github_account(_GITHUB_USER.copy(), login)
+    user.update(name=login.title(), email=f"{login}@example.com")
+    return user
+
+
+def _permissions(level: str) -> dict[str, bool]:
+    """A full GitHub permission set: each level implies the ones below it."""
+    rank = _PERMISSION_LEVELS.index(level)
+    return {name: _PERMISSION_LEVELS.index(name) >= rank for name in ("admin", "maintain", "push", "triage", "pull")}
+
+
+def _repo_payload(template: _Example, repo: _Repo) -> dict[str, Any]:
+    data = template.copy()
+    for key, value in data.items():
+        if isinstance(value, str) and "octocat/Hello-World" in value:
+            data[key] = value.replace("octocat/Hello-World", repo.full_name)
+    owner = _github_account(data["owner"], repo.owner, org=repo.owner_is_org)
+    data.update(
+        id=repo.id,
+        node_id=base64.b64encode(f"010:Repository{repo.id}".encode()).decode(),
+        name=repo.name,
+        full_name=repo.full_name,
+        owner=owner,
+        private=repo.private,
+        description=repo.description,
+        fork=repo.fork,
+        archived=repo.archived,
+        visibility="private" if repo.private else "public",
+        pushed_at=repo.pushed_at,
+        permissions=_permissions(repo.permission),
+    )
+    # GitHub only sends these in the full shape, and only when they apply.
+    if "organization" in data:
+        if repo.owner_is_org:
+            data["organization"] = owner
+        else:
+            del data["organization"]
+    if not repo.fork:
+        data.pop("parent", None)
+        data.pop("source", None)
+    return data
+
+
+def _generate_repos(login: str, count: int) -> list[_Repo]:
+    """The repositories ``login`` can see, identical in every run."""
+    repos = []
+    org_seen = 0
+    owners = {"U": login, "A": _ORGS[0], "W": _ORGS[1]}
+    # Ids are unique per owner+name and stable across runs and users (hash space 10**10).
+    id_base = {owner: _REPO_ID_STRIDE * (1 + _stable_int(f"repos:{owner}") % 10**10) for owner in owners.values()}
+    for number in range(1, min(count, _MAX_REPOS) + 1):
+        slot = _OWNER_CYCLE[(number - 1) % len(_OWNER_CYCLE)]
+        owner = owners[slot]
+        if slot == "U":
+            permission = "admin"
+        else:
+            permission = _PERMISSION_LEVELS[org_seen % len(_PERMISSION_LEVELS)]
+            org_seen += 1
+        description = f"Demo repository number {number}."
+        if number % 13 == 0:
+            description = (description + _LONG_FILLER * 10)[:300]
+        pushed = _PUSHED_EPOCH + timedelta(minutes=number * 7919 % _PUSHED_SPREAD)
+        repos.append(
+            _Repo(
+                id=id_base[owner] + number,
+                number=number,
+                owner=owner,
+                owner_is_org=slot != "U",
+                name=f"project-{number:04d}",
+                private=number % 5 == 0,
+                fork=number % 7 == 0,
+                archived=number % 11 == 0,
+                pushed_at=pushed.isoformat() + "Z",
+                description=description,
+                permission=permission,
+            )
+        )
+    return repos
+
+
+_SORT_KEYS: dict[str, Callable[[_Repo], str]] = {
+    "full_name": lambda r: r.full_name.lower(),
+    "pushed": lambda r: r.pushed_at,
+    # Every repo keeps the template's created_at/updated_at, so these keep generation order.
+    "created": lambda r: "",
+    "updated": lambda r: "",
+}
+
+
+# --- The fake -----------------------------------------------------------------------------
+
+_Route = tuple[str, re.Pattern[str], str]
+_ROUTES: list[_Route] = [
+    (method, re.compile(pattern), name)
+    for method, pattern, name in [
+        ("GET", r"/discord(?:/api(?:/v\d+)?)?/oauth2/authorize", "discord.authorize"),
+        ("POST", r"/discord(?:/api(?:/v\d+)?)?/oauth2/authorize", "discord.decide"),
+        ("POST", r"/discord/api(?:/v\d+)?/oauth2/token", "discord.token"),
+        ("POST", r"/discord/api(?:/v\d+)?/oauth2/token/revoke", "discord.revoke"),
+        ("GET", r"/discord/api(?:/v\d+)?/users/@me", "discord.profile"),
+        ("GET", r"/github/login/oauth/authorize", "github.authorize"),
+        ("POST", r"/github/login/oauth/authorize", "github.decide"),
+        ("POST", r"/github/login/oauth/access_token", "github.token"),
+        ("GET", r"/github/api/user", "github.user"),
+        ("GET", r"/github/api/user/repos", "github.repos"),
+        ("GET", r"/github/api/repositories/(?P<id>\d+)", "github.repository"),
+        (
+            "DELETE",
+            r"/github/api/applications/(?P<client_id>[^/]+)/token",
+            "github.revoke",
+        ),
+    ]
+]
+
+
+class DemoProviders:
+    """Fake Discord + GitHub on one HTTP port, with fault injection and call recording."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        repo_count: int = 150,
+        delay: float = 0.0,
+        client_id: str = "demo-client-id",
+        client_secret: str = "demo-client-secret",
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.repo_count = repo_count
+        self.repo_counts: dict[str, int] = {}
+        self.delay = delay
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.faults: dict[str, Fault] = {}
+        self.calls: list[Call] = []
+        self.tokens: dict[str, TokenInfo] = {}
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        self._codes: dict[str, _Grant] = {}
+        self._refresh_tokens: dict[str, str] = {}  # refresh token -> access token
+        self._repo_lists: dict[tuple[str, int], list[_Repo]] = {}
+        self._repo_views: dict[tuple[str, int, bool, str, str], list[_Repo]] = {}
+        self._repo_json: dict[int, bytes] = {}
+        self._rate_used: dict[str, int] = {}
+        self._rate_reset = int(time.time()) + 3600
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle and inspection ---
+
+    @property
+    def base_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def discord_url(self) -> str:
+        return f"{self.base_url}/discord"
+
+    @property
+    def github_url(self) -> str:
+        return f"{self.base_url}/github"
+
+    @property
+    def github_api_url(self) -> str:
+        return f"{self.base_url}/github/api"
+
+    def start(self) -> DemoProviders:
+        """Serve on a daemon thread so tests and benchmarks keep control of the process."""
+        server = _Server((self.host, self.port), _Handler)
+        server.providers = self
+        self._server = server
+        self.port = server.server_address[1]
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="demo-providers",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Forget per-test state; issued tokens stay valid so fixtures can share them."""
+        with self._lock:
+            self.faults.clear()
+            self.calls.clear()
+            self.repo_counts.clear()
+        self.reset_stats()
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self.max_in_flight = self.in_flight
+
+    def calls_to(self, endpoint: str) -> list[Call]:
+        with self._lock:
+            return [call for call in self.calls if call.endpoint == endpoint]
+
+    # --- request bookkeeping (called by the handler) ---
+
+    def _route(self, method: str, path: str) -> tuple[str, dict[str, str]]:
+        for route_method, pattern, name in _ROUTES:
+            match = pattern.fullmatch(path)
+            if match and route_method == method:
+                return name, match.groupdict()
+        return "not_found", {}
+
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _finished(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    def _take_fault(self, endpoint: str, query: dict[str, str]) -> Fault | None:
+        """The fault that applies to this request, consuming one of its ``times``."""
+        with self._lock:
+            fault = self.faults.get(endpoint)
+            if fault is None:
+                return None
+            page = _to_int(query.get("page"), 1)
+            if endpoint == "github.repos" and fault.pages is not None and page not in fault.pages:
+                return None
+            if fault.times is not None:
+                if fault.times <= 0:
+                    del self.faults[endpoint]
+                    return None
+                fault.times -= 1
+                if fault.times == 0:
+                    del self.faults[endpoint]
+            return fault
+
+    def _fault_response(self, endpoint: str, fault: Fault) -> _Response:
+        status = fault.status or 500
+        if fault.body is not None:
+            body = fault.body.encode() if isinstance(fault.body, str) else fault.body
+            headers = {"Content-Type": _guess_content_type(body)}
+        else:
+            response = _json(status, self._fault_payload(endpoint, status))
+            if endpoint.startswith("discord."):
+                response.headers["Content-Type"] = _DISCORD_JSON
+            body, headers = response.body, response.headers
+        overridden = {name.lower() for name in fault.headers}
+        kept = {name: value for name, value in headers.items() if name.lower() not in overridden}
+        return _Response(status, body, {**kept, **fault.headers})
+
+    @staticmethod
+    def _fault_payload(endpoint: str, status: int) -> dict[str, Any]:
+        """A body shaped like the provider's own answer for that status."""
+        if status >= 500:
+            return _SERVER_ERROR
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "Error"
+        if endpoint.startswith("discord."):
+            if status == 429:
+                return _DISCORD_RATE_LIMITED
+            if status == 401:
+                return _DISCORD_UNAUTHORIZED
+            if status == 400 and endpoint == "discord.token":
+                return _DISCORD_INVALID_GRANT.copy()
+            return {"message": f"{status}: {phrase}", "code": 0}
+        if status in (403, 429):
+            return _GITHUB_RATE_LIMITED
+        if status == 401:
+            return _GITHUB_BAD_CREDENTIALS
+        if status == 404:
+            return _GITHUB_NOT_FOUND
+        return {"message": phrase, "documentation_url": "https://docs.github.com/rest"}
+
+    def _answer(self, endpoint: str, request: _Request) -> _Response:
+        handler = getattr(self, "_" + endpoint.replace(".", "_"))
+        return handler(request)
+
+    # --- authorization pages (both providers) ---
+
+    def _authorize_problem(self, provider: Provider, params: dict[str, str]) -> str | None:
+        if params.get("client_id") != self.client_id:
+            return "Unknown client_id."
+        if not params.get("redirect_uri"):
+            return "Missing redirect_uri."
+        if provider == "discord" and params.get("response_type") != "code":
+            return 'response_type must be "code".'
+        return None
+
+    def _authorize_page(self, provider: Provider, request: _Request) -> _Response:
+        name = "Discord" if provider == "discord" else "GitHub"
+        title = f"Demo {name} — not the real {name}"
+        problem = self._authorize_problem(provider, request.query)
+        if problem:
+            return _html(
+                400,
+                title,
+                f"<p><strong>Invalid authorization request:</strong> {escape(problem)}</p>",
+            )
+        default_login = "nelly" if provider == "discord" else "octocat"
+        login = request.query.get("login") or default_login
+        scopes = _split_scopes(provider, request.query.get("scope", "")) or ("(no scopes)",)
+        hidden = "\n".join(
+            f'<input type="hidden" name="{escape(key)}" value="{escape(value)}">'
+            for key, value in request.query.items()
+            if key not in ("login", "decision")
+        )
+        content = f"""<p>This page stands in for {name} so the app can be tried without real
+credentials. Nothing entered here leaves this computer.</p>
+<p>The application <strong>{escape(request.query["client_id"])}</strong> would like to:</p>
+<ul>{"".join(f"<li><code>{escape(scope)}</code></li>" for scope in scopes)}</ul>
+<form method="post" action="{escape(request.path)}">
+{hidden}
+<p><label for="login">Demo {name} user</label>
+<input type="text" id="login" name="login" value="{escape(login)}"></p>
+<button name="decision" value="authorize">Authorize</button>
+<button name="decision" value="cancel">Cancel</button>
+</form>"""
+        return _html(200, title, content)
+
+    def _decide(self, provider: Provider, request: _Request) -> _Response:
+        params = {k: v for k, v in request.form.items() if k not in ("login", "decision")}
+        problem = self._authorize_problem(provider, params)
+        if problem:
+            name = "Discord" if provider == "discord" else "GitHub"
+            return _html(400, f"Demo {name} — not the real {name}", f"<p>{escape(problem)}</p>")
+        state = [("state", params["state"])] if "state" in params else []
+        if request.form.get("decision") != "authorize":
+            if provider == "discord":
+                return _redirect(params["redirect_uri"], [*_DISCORD_ACCESS_DENIED, *state])
+            return _redirect(params["redirect_uri"], [*_GITHUB_ACCESS_DENIED, *state], safe="/")
+        login = _LOGIN_CHARS.sub("-", request.form.get("login", "")).strip("-.")
+        code = secrets.token_urlsafe(24)
+        grant = _Grant(
+            provider=provider,
+            client_id=params["client_id"],
+            redirect_uri=params["redirect_uri"],
+            scopes=_split_scopes(provider, params.get("scope", "")),
+            code_challenge=params.get("code_challenge", ""),
+            code_challenge_method=params.get("code_challenge_method", "plain"),
+            login=login or ("nelly" if provider == "discord" else "octocat"),
+            created=time.monotonic(),
+        )
+        with self._lock:
+            self._codes[code] = grant
+        return _redirect(params["redirect_uri"], [("code", code), *state])
+
+    def _client_ok(self, request: _Request, *, basic_only: bool = False) -> tuple[bool, str]:
+        """Check client credentials from HTTP basic auth or, for OAuth, the form body."""
+        auth = request.headers.get("Authorization", "")
+        if auth[:6].lower() == "basic ":
+            try:
+                user, _, password = base64.b64decode(auth[6:], validate=True).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                return False, ""
+        elif basic_only:
+            return False, ""
+        else:
+            user = request.form.get("client_id", "")
+            password = request.form.get("client_secret", "")
+        ok = hmac.compare_digest(user.encode(), self.client_id.encode()) and hmac.compare_digest(
+            password.encode(), self.client_secret.encode()
+        )
+        return ok, user
+
+    def _redeem(self, provider: Provider, request: _Request) -> tuple[_Grant | None, str]:
+        """Use up a code; return its grant, or None and the name of the offending field."""
+        with self._lock:
+            grant = self._codes.pop(request.form.get("code", ""), None)
+        if grant is None or grant.provider != provider or grant.client_id != self.client_id:
+            return None, "code"
+        if time.monotonic() - grant.created > _CODE_LIFETIME:
+            return None, "code"
+        redirect_uri = request.form.get("redirect_uri")
+        if (redirect_uri is not None or provider == "discord") and redirect_uri != grant.redirect_uri:
+            return None, "redirect_uri"
+        if not _pkce_ok(grant, request.form.get("code_verifier", "")):
+            return None, "code_verifier"
+        return grant, ""
+
+    def _issue(self, provider: Provider, login: str, scopes: list[str]) -> str:
+        prefix = "gho_" if provider == "github" else ""
+        token = prefix + _random_token(36 if provider == "github" else 30)
+        with self._lock:
+            self.tokens[token] = TokenInfo(provider, login, scopes)
+        return token
+
+    def _bearer(self, request: _Request, provider: Provider) -> TokenInfo | None:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        schemes = ("bearer",) if provider == "discord" else ("bearer", "token")
+        if scheme.lower() not in schemes:
+            return None
+        info = self.tokens.get(token.strip())
+        if info is None or info.revoked or info.provider != provider:
+            return None
+        return info
+
+    # --- Discord ---
+
+    def _discord_authorize(self, request: _Request) -> _Response:
+        return self._authorize_page("discord", request)
+
+    def _discord_decide(self, request: _Request) -> _Response:
+        return self._decide("discord", request)
+
+    def _discord_token(self, request: _Request) -> _Response:
+        if not self._client_ok(request)[0]:
+            return _discord_json(401, {"error": "invalid_client"})
+        grant_type = request.form.get("grant_type")
+        if grant_type == "authorization_code":
+            grant, bad_field = self._redeem("discord", request)
+            if grant is None:
+                return self._discord_invalid_grant(bad_field)
+            login, scopes = grant.login, list(grant.scopes)
+        elif grant_type == "refresh_token":
+            with self._lock:
+                old_access = self._refresh_tokens.pop(request.form.get("refresh_token", ""), None)
+                old = self.tokens.get(old_access or "")
+                if old is None or old.revoked:
+                    return self._discord_invalid_grant("refresh_token")
+                old.revoked = True
+            login, scopes = old.login, old.scopes
+        else:
+            return self._discord_invalid_grant("grant_type")
+        access_token = self._issue("discord", login, scopes)
+        refresh_token = _random_token(30)
+        with self._lock:
+            self._refresh_tokens[refresh_token] = access_token
+        payload = _DISCORD_TOKEN.copy()
+        payload.update(
+            access_token=access_token,
+            refresh_token=refresh_token,
+            scope=" ".join(scopes),
+        )
+        return _discord_json(200, payload)
+
+    @staticmethod
+    def _discord_invalid_grant(bad_field: str) -> _Response:
+        payload = _DISCORD_INVALID_GRANT.copy()
+        payload["error_description"] = f'Invalid "{bad_field}" in request'
+        return _discord_json(400, payload)
+
+    def _discord_profile(self, request: _Request) -> _Response:
+        info = self._bearer(request, "discord")
+        if info is None:
+            return _discord_json(401, _DISCORD_UNAUTHORIZED)
+        user = _DISCORD_USER.copy()
+        user.update(
+            id=str(80351110224678912 + _stable_int(info.login) % 10**9),
+            username=info.login,
+            global_name=info.login.title(),
+            avatar=hashlib.sha256(f"avatar:{info.login}".encode()).hexdigest()[:32],
+        )
+        if "email" in info.scopes:  # Discord only reveals these with the email scope
+            user["email"] = f"{info.login}@example.com"
+        else:
+            del user["email"], user["verified"]
+        return _discord_json(200, user)
+
+    def _discord_revoke(self, request: _Request) -> _Response:
+        if not self._client_ok(request)[0]:
+            return _discord_json(401, {"error": "invalid_client"})
+        token = request.form.get("token", "")
+        with self._lock:
+            access = self._refresh_tokens.get(token, token)
+            info = self.tokens.get(access)
+            if info is not None and info.provider == "discord":
+                info.revoked = True
+                for refresh, paired in list(self._refresh_tokens.items()):
+                    if paired == access:
+                        del self._refresh_tokens[refresh]
+        return _discord_json(200, {})
+
+    # --- GitHub OAuth ---
+
+    def _github_authorize(self, request: _Request) -> _Response:
+        return self._authorize_page("github", request)
+
+    def _github_decide(self, request: _Request) -> _Response:
+        return self._decide("github", request)
+
+    def _github_token(self, request: _Request) -> _Response:
+        """GitHub answers token errors with HTTP 200, and form-encoded unless asked for JSON."""
+        wants_json = "application/json" in request.headers.get("Accept", "")
+
+        def answer(payload: dict[str, Any]) -> _Response:
+            if wants_json:
+                return _json(200, payload)
+            body = urlencode(payload).encode()
+            return _Response(
+                200,
+                body,
+                {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+            )
+
+        if not self._client_ok(request)[0]:
+            return answer(_GITHUB_TOKEN_ERRORS["incorrect_client_credentials"])
+        grant, bad_field = self._redeem("github", request)
+        if grant is None:
+            error = "redirect_uri_mismatch" if bad_field == "redirect_uri" else "bad_verification_code"
+            return answer(_GITHUB_TOKEN_ERRORS[error])
+        payload = _GITHUB_TOKEN.copy()
+        payload.update(
+            access_token=self._issue("github", grant.login, list(grant.scopes)),
+            scope=",".join(grant.scopes),
+            token_type="bearer",
+        )
+        return answer(payload)
+
+    def _github_revoke(self, request: _Request) -> _Response:
+        ok, user = self._client_ok(request, basic_only=True)
+        if not ok:
+            return _json(401, _GITHUB_BAD_CREDENTIALS)
+        if request.params["client_id"] != user:
+            return _json(404, _GITHUB_NOT_FOUND)
+        with self._lock:
+            info = self.tokens.get(request.form.get("access_token", ""))
+            if info is None or info.provider != "github" or info.revoked:
+                return _json(404, _GITHUB_NOT_FOUND)
+            info.revoked = True
+        return _Response(204)
+
+    # --- GitHub REST ---
+
+    def _rate_headers(self, login: str) -> dict[str, str]:
+        """Shaped like github_errors.json's authenticated 200 example (never enforced)."""
+        with self._lock:
+            used = self._rate_used[login] = self._rate_used.get(login, 0) + 1
+        return {
+            "x-ratelimit-limit": "5000",
+            "x-ratelimit-remaining": str(max(0, 5000 - used)),
+            "x-ratelimit-used": str(used),
+            "x-ratelimit-reset": str(self._rate_reset),
+        }
+
+    def _github_user(self, request: _Request) -> _Response:
+        info = self._bearer(request, "github")
+        if info is None:
+            return _json(401, _GITHUB_BAD_CREDENTIALS)
+        return _json(200, _github_user(info.login), **self._rate_headers(info.login))
+
+    def _visible_repos(self, info: TokenInfo, sort: str = "full_name", direction: str = "asc") -> list[_Repo]:
+        """Cached per (login, count, scope, order) so big listings are only sorted once."""
+        count = self.repo_counts.get(info.login, self.repo_count)
+        with_private = "repo" in info.scopes
+        key = (info.login, count, with_private, sort, direction)
+        with self._lock:
+            view = self._repo_views.get(key)
+            if view is None:
+                repos = self._repo_lists.get((info.login, count))
+                if repos is None:
+                    repos = self._repo_lists[(info.login, count)] = _generate_repos(info.login, count)
+                view = [r for r in repos if with_private or not r.private]
+                view.sort(key=_SORT_KEYS[sort], reverse=direction == "desc")
+                self._repo_views[key] = view
+        return view
+
+    def _repo_bytes(self, repo: _Repo) -> bytes:
+        """A repository's list-shape JSON; identical for every viewer, so cached by id."""
+        cached = self._repo_json.get(repo.id)
+        if cached is None:
+            cached = self._repo_json[repo.id] = json.dumps(_repo_payload(_GITHUB_REPO, repo)).encode()
+        return cached
+
+    def _github_repos(self, request: _Request) -> _Response:
+        info = self._bearer(request, "github")
+        if info is None:
+            return _json(401, _GITHUB_BAD_CREDENTIALS)
+        query = request.query
+        sort = query.get("sort", "full_name")
+        if sort not in _SORT_KEYS:
+            sort = "full_name"
+        direction = query.get("direction", "")
+        if direction not in ("asc", "desc"):
+            direction = "asc" if sort == "full_name" else "desc"
+        repos = self._visible_repos(info, sort, direction)
+        per_page = _to_int(query.get("per_page"), 30)
+        per_page = 30 if per_page < 1 else min(per_page, 100)
+        page = max(1, _to_int(query.get("page"), 1))
+        last = max(1, math.ceil(len(repos) / per_page))
+        chunk = repos[(page - 1) * per_page : page * per_page]
+        body = b"[" + b",".join(self._repo_bytes(repo) for repo in chunk) + b"]"
+        headers = {"Content-Type": _GITHUB_JSON, **self._rate_headers(info.login)}
+        link = self._link_header(request, per_page, page, last)
+        if link:
+            headers["Link"] = link
+        return _Response(200, body, headers)
+
+    def _link_header(self, request: _Request, per_page: int, page: int, last: int) -> str:
+        """GitHub's pagination links, in GitHub's order: prev, next, last, first."""
+        host = request.headers.get("Host")
+        base = f"http://{host}" if host else self.base_url
+        others = {k: v for k, v in request.query.items() if k not in ("per_page", "page")}
+
+        def url(target: int) -> str:
+            query = urlencode({"per_page": per_page, "page": target, **others})
+            return f"{base}{request.path}?{query}"
+
+        links = []
+        if page > 1:
+            links.append(f'<{url(page - 1)}>; rel="prev"')
+        if page < last:
+            links.append(f'<{url(page + 1)}>; rel="next"')
+            links.append(f'<{url(last)}>; rel="last"')
+        if page > 1:
+            links.append(f'<{url(1)}>; rel="first"')
+        return ", ".join(links)
+
+    def _github_repository(self, request: _Request) -> _Response:
+        info = self._bearer(request, "github")
+        if info is None:
+            return _json(401, _GITHUB_BAD_CREDENTIALS)
+        repo_id = int(request.params["id"])
+        repo = next((r for r in self._visible_repos(info) if r.id == repo_id), None)
+        if repo is None:
+            return _json(404, _GITHUB_NOT_FOUND, **self._rate_headers(info.login))
+        return _json(
+            200,
+            _repo_payload(_GITHUB_REPO_FULL, repo),
+            **self._rate_headers(info.login),
+        )
+
+    def _not_found(self, request: _Request) -> _Response:
+        if request.path.startswith("/discord"):
+            return _discord_json(404, _DISCORD_ERRORS["404_not_found"]["body"])
+        return _json(404, _GITHUB_NOT_FOUND)
+
+
+# --- HTTP plumbing ------------------------------------------------------------------------
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128
+    providers: DemoProviders
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients hanging up (e.g. after a timeout) are expected; only report real bugs."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Turns HTTP into calls on DemoProviders: record, count, delay, fault, answer."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, so benchmarks measure the app, not TCP setup
+    timeout = 120  # lets idle keep-alive connections go eventually
+    server: _Server
+
+    def log_message(self, *args: Any) -> None:
+        """Stay quiet: a log line per request would drown test and benchmark output."""
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    do_POST = do_DELETE = do_PUT = do_PATCH = do_GET
+
+    def _dispatch(self) -> None:
+        providers = self.server.providers
+        split = urlsplit(self.path)
+        query = dict(parse_qsl(split.query, keep_blank_values=True))
+        raw = self.rfile.read(_to_int(self.headers.get("Content-Length"), 0))
+        form = _parse_body(self.headers.get("Content-Type", ""), raw)
+        endpoint, params = providers._route(self.command, split.path)
+        providers._record(
+            Call(
+                endpoint,
+                self.command,
+                split.path,
+                query,
+                form,
+                dict(self.headers.items()),
+            )
+        )
+        try:
+            if providers.delay:
+                time.sleep(providers.delay)
+            response = None
+            fault = providers._take_fault(endpoint, query)
+            if fault is not None:
+                time.sleep(fault.delay)
+                if fault.status is not None:
+                    response = providers._fault_response(endpoint, fault)
+            if response is None:
+                request = _Request(self.command, split.path, query, form, self.headers, params)
+                try:
+                    response = providers._answer(endpoint, request)
+                except Exception:  # noqa: BLE001 - a bug here should be a 500, not a hang-up
+                    traceback.print_exc()
+                    response = _json(500, _SERVER_ERROR)
+            self._write(response)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        finally:
+            providers._finished()
+
+    def _write(self, response: _Response) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        if response.status != 204:
+            self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if response.body:
+            self.wfile.write(response.body)
+
+
+def main() -> None:
+    """Serve the fake providers until interrupted (used by ``make demo``)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--repos", type=int, default=150, help="repositories each GitHub user sees")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before every answer")
+    args = parser.parse_args()
+    providers = DemoProviders(args.host, args.port, repo_count=args.repos, delay=args.delay).start()
+    print(f"Demo Discord:     {providers.discord_url}")
+    print(f"Demo GitHub:      {providers.github_url}")
+    print(f"Demo GitHub API:  {providers.github_api_url}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        providers.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,515 @@
+"""Tests for the fake Discord/GitHub providers, over real HTTP like the app uses them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from demo.providers import DemoProviders, Fault
+
+CLIENT = {"client_id": "demo-client-id", "client_secret": "demo-client-secret"}
+REDIRECT = "http://app.test/accounts/callback/"
+
+
+# The project's conftest.py points Django at its own session providers and clears the
+# Redis cache around every test. These tests start their own server and need neither
+# Django nor Redis, so those autouse fixtures are replaced here by same-named no-ops.
+@pytest.fixture(autouse=True)
+def _provider_settings() -> None:
+    """No Django settings to point anywhere."""
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """No cache to empty."""
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[DemoProviders]:
+    with DemoProviders() as providers:
+        yield providers
+
+
+@pytest.fixture
+def providers(server: DemoProviders) -> Iterator[DemoProviders]:
+    server.reset()
+    server.delay = 0.0
+    server.repo_count = 150
+    yield server
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def authorize_url(p: DemoProviders, provider: str) -> str:
+    if provider == "discord":
+        return f"{p.discord_url}/oauth2/authorize"
+    return f"{p.github_url}/login/oauth/authorize"
+
+
+def decide(
+    p: DemoProviders,
+    provider: str,
+    *,
+    scope: str,
+    challenge: str = "",
+    login: str = "",
+    decision: str = "authorize",
+) -> requests.Response:
+    """Load the consent page, then submit it the way a browser would."""
+    params = {
+        "client_id": CLIENT["client_id"],
+        "redirect_uri": REDIRECT,
+        "response_type": "code",
+        "scope": scope,
+        "state": "s t/a+te",
+    }
+    if challenge:
+        params |= {"code_challenge": challenge, "code_challenge_method": "S256"}
+    page = requests.get(authorize_url(p, provider), params=params, timeout=5)
+    assert page.status_code == 200
+    form = {**params, "decision": decision}
+    if login:
+        form["login"] = login
+    response = requests.post(authorize_url(p, provider), data=form, allow_redirects=False, timeout=5)
+    assert response.status_code == 302
+    return response
+
+
+def code_from(response: requests.Response) -> str:
+    query = parse_qs(urlsplit(response.headers["Location"]).query)
+    assert query["state"] == ["s t/a+te"]
+    return query["code"][0]
+
+
+def discord_exchange(p: DemoProviders, code: str, verifier: str) -> requests.Response:
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+    }
+    return requests.post(
+        f"{p.discord_url}/api/oauth2/token",
+        data=data,
+        auth=(CLIENT["client_id"], CLIENT["client_secret"]),
+        timeout=5,
+    )
+
+
+def github_exchange(p: DemoProviders, code: str, verifier: str = "", *, as_json: bool = True) -> requests.Response:
+    data = {**CLIENT, "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier}
+    headers = {"Accept": "application/json"} if as_json else {}
+    return requests.post(
+        f"{p.github_url}/login/oauth/access_token",
+        data=data,
+        headers=headers,
+        timeout=5,
+    )
+
+
+def github_token(p: DemoProviders, login: str, scope: str = "read:user,repo") -> str:
+    code = code_from(decide(p, "github", scope=scope, login=login))
+    return github_exchange(p, code).json()["access_token"]
+
+
+def discord_token(p: DemoProviders, login: str = "nelly") -> str:
+    code = code_from(decide(p, "discord", scope="identify", login=login))
+    return discord_exchange(p, code, "").json()["access_token"]
+
+
+def get_repos(p: DemoProviders, token: str, **params: object) -> requests.Response:
+    return requests.get(
+        f"{p.github_api_url}/user/repos",
+        params=params,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    )
+
+
+# --- OAuth flows ----------------------------------------------------------------------
+
+
+def test_discord_consent_page_is_clearly_fake_and_keeps_params(
+    providers: DemoProviders,
+) -> None:
+    page = requests.get(
+        authorize_url(providers, "discord"),
+        params={
+            "client_id": "demo-client-id",
+            "redirect_uri": REDIRECT,
+            "response_type": "code",
+            "scope": "identify",
+            "state": "xyz",
+            "prompt": "none",
+        },
+        timeout=5,
+    )
+    assert "<title>Demo Discord — not the real Discord</title>" in page.text
+    assert '<input type="hidden" name="prompt" value="none">' in page.text
+    assert 'name="login" value="nelly"' in page.text
+    assert '<button name="decision" value="authorize">Authorize</button>' in page.text
+    assert '<button name="decision" value="cancel">Cancel</button>' in page.text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"client_id": "someone-else", "redirect_uri": REDIRECT, "response_type": "code"},
+        {"client_id": "demo-client-id", "response_type": "code"},
+        {"client_id": "demo-client-id", "redirect_uri": REDIRECT, "response_type": "token"},
+    ],
+)
+def test_discord_bad_authorize_request_is_a_400_page_not_a_redirect(
+    providers: DemoProviders, params: dict[str, str]
+) -> None:
+    response = requests.get(authorize_url(providers, "discord"), params=params, allow_redirects=False, timeout=5)
+    assert response.status_code == 400
+    assert "text/html" in response.headers["Content-Type"]
+    assert "Location" not in response.headers
+
+
+def test_discord_pkce_flow_profile_and_single_use_code(providers: DemoProviders) -> None:
+    verifier, challenge = pkce_pair()
+    wrong = discord_exchange(
+        providers,
+        code_from(decide(providers, "discord", scope="identify", challenge=challenge)),
+        "not-the-verifier",
+    )
+    assert wrong.status_code == 400
+    assert wrong.json()["error"] == "invalid_grant"
+
+    code = code_from(decide(providers, "discord", scope="identify", challenge=challenge, login="ada"))
+    token = discord_exchange(providers, code, verifier)
+    assert token.status_code == 200
+    body = token.json()
+    assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token", "scope"}
+    assert body["scope"] == "identify"
+    assert providers.tokens[body["access_token"]].login == "ada"
+    assert discord_exchange(providers, code, verifier).status_code == 400  # used up
+
+    profile = requests.get(
+        f"{providers.discord_url}/api/users/@me",
+        headers={"Authorization": f"Bearer {body['access_token']}"},
+        timeout=5,
+    ).json()
+    assert profile["username"] == "ada"
+    assert profile["global_name"] == "Ada"
+    assert "email" not in profile and "verified" not in profile
+    assert profile["id"].isdigit() and profile["id"] != "80351110224678912"
+    assert len(profile["avatar"]) == 32
+
+
+def test_discord_rejects_wrong_client_secret(providers: DemoProviders) -> None:
+    code = code_from(decide(providers, "discord", scope="identify"))
+    response = requests.post(
+        f"{providers.discord_url}/api/oauth2/token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
+        auth=("demo-client-id", "wrong"),
+        timeout=5,
+    )
+    assert response.status_code == 401
+    assert response.json() == {"error": "invalid_client"}
+
+
+def test_github_pkce_flow_json_and_form_encoding(providers: DemoProviders) -> None:
+    verifier, challenge = pkce_pair()
+    code = code_from(decide(providers, "github", scope="read:user repo", challenge=challenge, login="mona"))
+    wrong = github_exchange(providers, code, "not-the-verifier")
+    assert wrong.status_code == 200
+    assert wrong.json()["error"] == "bad_verification_code"
+
+    code = code_from(decide(providers, "github", scope="read:user,repo", challenge=challenge, login="mona"))
+    form = github_exchange(providers, code, verifier, as_json=False)
+    assert form.headers["Content-Type"].startswith("application/x-www-form-urlencoded")
+    fields = parse_qs(form.text)
+    assert fields["access_token"][0].startswith("gho_")
+    assert fields["scope"] == ["read:user,repo"]
+    assert fields["token_type"] == ["bearer"]
+    reused = github_exchange(providers, code, verifier)
+    assert reused.json()["error"] == "bad_verification_code"
+
+    code = code_from(decide(providers, "github", scope="read:user", login="mona"))
+    as_json = github_exchange(providers, code).json()
+    assert set(as_json) == {"access_token", "scope", "token_type"}
+    user = requests.get(
+        f"{providers.github_api_url}/user",
+        headers={"Authorization": f"token {as_json['access_token']}"},
+        timeout=5,
+    ).json()
+    assert user["login"] == "mona"
+    assert user["html_url"] == "https://github.com/mona"
+    assert isinstance(user["id"], int) and user["id"] != 1
+
+
+def test_github_token_errors_are_http_200(providers: DemoProviders) -> None:
+    code = code_from(decide(providers, "github", scope="read:user"))
+    response = requests.post(
+        f"{providers.github_url}/login/oauth/access_token",
+        data={"client_id": "demo-client-id", "client_secret": "wrong", "code": code},
+        headers={"Accept": "application/json"},
+        timeout=5,
+    )
+    assert response.status_code == 200
+    assert response.json()["error"] == "incorrect_client_credentials"
+
+    mismatch = requests.post(
+        f"{providers.github_url}/login/oauth/access_token",
+        data={**CLIENT, "code": code, "redirect_uri": "http://elsewhere/"},
+        headers={"Accept": "application/json"},
+        timeout=5,
+    )
+    assert mismatch.status_code == 200
+    assert mismatch.json()["error"] == "redirect_uri_mismatch"
+
+
+def test_cancel_redirects_with_each_providers_documented_params(
+    providers: DemoProviders,
+) -> None:
+    discord = decide(providers, "discord", scope="identify", decision="cancel")
+    assert discord.headers["Location"] == (
+        f"{REDIRECT}?error=access_denied&error_description=The+resource+owner+or"
+        "+authorization+server+denied+the+request&state=s+t%2Fa%2Bte"
+    )
+    github = decide(providers, "github", scope="read:user", decision="cancel")
+    assert github.headers["Location"] == (
+        f"{REDIRECT}?error=access_denied"
+        "&error_description=The+user+has+denied+your+application+access."
+        "&error_uri=/apps/building-integrations/setting-up-and-registering-oauth-apps"
+        "/troubleshooting-authorization-request-errors/%23access-denied"
+        "&state=s+t/a%2Bte"
+    )
+
+
+# --- Revocation -----------------------------------------------------------------------
+
+
+def test_discord_revoke_makes_token_unusable(providers: DemoProviders) -> None:
+    token = discord_token(providers)
+    me = f"{providers.discord_url}/api/users/@me"
+    headers = {"Authorization": f"Bearer {token}"}
+    assert requests.get(me, headers=headers, timeout=5).status_code == 200
+    revoke = requests.post(
+        f"{providers.discord_url}/api/oauth2/token/revoke",
+        data={"token": token, "token_type_hint": "access_token", **CLIENT},
+        timeout=5,
+    )
+    assert (revoke.status_code, revoke.json()) == (200, {})
+    after = requests.get(me, headers=headers, timeout=5)
+    assert after.status_code == 401
+    assert after.json() == {"message": "401: Unauthorized", "code": 0}
+    assert providers.tokens[token].revoked
+
+
+def test_github_revoke_makes_token_unusable(providers: DemoProviders) -> None:
+    token = github_token(providers, "octocat")
+
+    def revoke(client_id: str, secret: str) -> requests.Response:
+        url = f"{providers.github_api_url}/applications/{client_id}/token"
+        return requests.delete(url, json={"access_token": token}, auth=("demo-client-id", secret), timeout=5)
+
+    assert revoke("demo-client-id", "wrong").status_code == 401
+    assert revoke("another-client", "demo-client-secret").status_code == 404
+    assert revoke("demo-client-id", "demo-client-secret").status_code == 204
+    assert providers.calls_to("github.revoke")[-1].form == {"access_token": token}
+    user = requests.get(
+        f"{providers.github_api_url}/user",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    )
+    assert user.status_code == 401
+    assert user.json()["message"] == "Bad credentials"
+
+
+# --- Repositories ---------------------------------------------------------------------
+
+
+def test_paging_250_repos_follows_github_link_header(providers: DemoProviders) -> None:
+    token = github_token(providers, "pager")
+    providers.repo_counts["pager"] = 250
+    base = f"{providers.github_api_url}/user/repos"
+    first = get_repos(providers, token, per_page=100, page=1)
+    assert first.headers["Link"] == (
+        f'<{base}?per_page=100&page=2>; rel="next", <{base}?per_page=100&page=3>; rel="last"'
+    )
+    assert first.headers["x-ratelimit-limit"] == "5000"
+    second = get_repos(providers, token, per_page=100, page=2)
+    assert set(second.links) == {"prev", "next", "last", "first"}
+    third = requests.get(first.links["last"]["url"], headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert set(third.links) == {"prev", "first"}
+    repos = first.json() + second.json() + third.json()
+    ids = [repo["id"] for repo in repos]
+    assert len(ids) == 250 == len(set(ids))
+    names = [repo["full_name"] for repo in repos]
+    assert names == sorted(names, key=str.lower)
+    assert {repo["owner"]["login"] for repo in repos} == {"pager", "acme-org", "widgets-inc"}
+    levels = {next(level for level, on in repo["permissions"].items() if on) for repo in repos}
+    assert levels == {"admin", "maintain", "push", "triage", "pull"}
+    assert any(len(repo["description"]) == 300 for repo in repos)
+    assert all(repo["visibility"] == ("private" if repo["private"] else "public") for repo in repos)
+
+
+def test_repo_ids_are_stable_across_servers(providers: DemoProviders) -> None:
+    token = github_token(providers, "stable")
+    ours = [repo["id"] for repo in get_repos(providers, token, per_page=50).json()]
+    with DemoProviders() as other:
+        theirs = [repo["id"] for repo in get_repos(other, github_token(other, "stable"), per_page=50).json()]
+    assert ours == theirs
+
+
+def test_small_listing_has_no_link_and_keeps_sort_in_links(providers: DemoProviders) -> None:
+    token = github_token(providers, "small")
+    providers.repo_counts["small"] = 20
+    assert "Link" not in get_repos(providers, token).headers
+    providers.repo_counts["small"] = 45
+    pushed = get_repos(providers, token, sort="pushed", per_page=30)
+    assert "sort=pushed" in pushed.links["next"]["url"]
+    stamps = [repo["pushed_at"] for repo in pushed.json()]
+    assert stamps == sorted(stamps, reverse=True) and len(set(stamps)) == 30
+
+
+def test_private_repos_need_repo_scope(providers: DemoProviders) -> None:
+    def listing(scope: str) -> list[dict]:
+        token = github_token(providers, "hana", scope)
+        pages = [get_repos(providers, token, per_page=100, page=n).json() for n in (1, 2)]
+        return pages[0] + pages[1]
+
+    everything = listing("read:user,repo")
+    assert len(everything) == 150
+    assert sum(repo["private"] for repo in everything) == 30
+    public = listing("read:user")
+    assert len(public) == 120
+    assert not any(repo["private"] for repo in public)
+
+
+def test_repository_by_id_respects_visibility(providers: DemoProviders) -> None:
+    full = github_token(providers, "vic", "repo")
+    limited = github_token(providers, "vic", "read:user")
+    repos = get_repos(providers, full, per_page=100).json()
+    private = next(repo for repo in repos if repo["private"])
+    public = next(repo for repo in repos if not repo["private"] and repo["owner"]["type"] == "Organization")
+
+    def fetch(token: str, repo_id: int) -> requests.Response:
+        return requests.get(
+            f"{providers.github_api_url}/repositories/{repo_id}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        )
+
+    shown = fetch(limited, public["id"]).json()
+    assert shown["full_name"] == public["full_name"]
+    assert shown["permissions"] == public["permissions"]
+    assert shown["organization"]["login"] == public["owner"]["login"]
+    assert shown["url"].endswith(f"/repos/{public['full_name']}")
+    assert fetch(full, private["id"]).status_code == 200
+    hidden = fetch(limited, private["id"])
+    assert hidden.status_code == 404
+    assert hidden.json() == {
+        "message": "Not Found",
+        "documentation_url": "https://docs.github.com/rest",
+        "status": "404",
+    }
+    assert fetch(full, 1296269).status_code == 404
+
+
+# --- Faults, delays and stats ---------------------------------------------------------
+
+
+def test_fault_on_page_two_only(providers: DemoProviders) -> None:
+    token = github_token(providers, "octocat")
+    providers.faults["github.repos"] = Fault(status=500, pages={2})
+    assert get_repos(providers, token, page=1).status_code == 200
+    broken = get_repos(providers, token, page=2)
+    assert broken.status_code == 500
+    assert broken.json() == {"message": "Server Error"}
+    assert get_repos(providers, token, page=3).status_code == 200
+    assert [call.query.get("page") for call in providers.calls_to("github.repos")] == ["1", "2", "3"]
+
+
+def test_fault_with_times_clears_itself(providers: DemoProviders) -> None:
+    token = github_token(providers, "octocat")
+    providers.faults["github.user"] = Fault(status=502, body="<html>oops</html>", times=1)
+    url = f"{providers.github_api_url}/user"
+    headers = {"Authorization": f"Bearer {token}"}
+    broken = requests.get(url, headers=headers, timeout=5)
+    assert (broken.status_code, broken.text) == (502, "<html>oops</html>")
+    assert "github.user" not in providers.faults
+    assert requests.get(url, headers=headers, timeout=5).status_code == 200
+
+
+def test_rate_limit_fault_uses_provider_body_and_given_headers(providers: DemoProviders) -> None:
+    providers.faults["discord.profile"] = Fault(status=429, headers={"Retry-After": "1"})
+    response = requests.get(f"{providers.discord_url}/api/users/@me", timeout=5)
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "1"
+    assert response.json()["message"] == "You are being rate limited."
+
+
+def test_delay_fault_times_out_then_answers_normally(providers: DemoProviders) -> None:
+    token = discord_token(providers)
+    url = f"{providers.discord_url}/api/users/@me"
+    headers = {"Authorization": f"Bearer {token}"}
+    providers.faults["discord.profile"] = Fault(delay=0.5, times=2)
+    with pytest.raises(requests.Timeout):
+        requests.get(url, headers=headers, timeout=0.1)
+    started = time.monotonic()
+    slow = requests.get(url, headers=headers, timeout=5)
+    assert slow.status_code == 200 and time.monotonic() - started >= 0.45
+    started = time.monotonic()
+    assert requests.get(url, headers=headers, timeout=5).status_code == 200
+    assert time.monotonic() - started < 0.3
+
+
+def test_max_in_flight_counts_concurrent_requests(providers: DemoProviders) -> None:
+    providers.delay = 0.2
+    statuses: list[int] = []
+
+    def hit() -> None:
+        statuses.append(requests.get(f"{providers.base_url}/nowhere", timeout=5).status_code)
+
+    threads = [threading.Thread(target=hit) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [404] * 5
+    assert providers.max_in_flight >= 2
+    deadline = time.monotonic() + 2  # the count drops just after the response is sent
+    while providers.in_flight and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert providers.in_flight == 0
+    assert len(providers.calls_to("not_found")) == 5
+
+
+def test_unknown_paths_are_json_404s(providers: DemoProviders) -> None:
+    response = requests.get(f"{providers.github_api_url}/nope", timeout=5)
+    assert response.status_code == 404
+    assert response.json()["message"] == "Not Found"
+
+
+def test_a_page_of_100_repos_is_fast(providers: DemoProviders) -> None:
+    token = github_token(providers, "bench")
+    providers.repo_counts["bench"] = 10_000
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {token}"
+        url = f"{providers.github_api_url}/user/repos"
+        session.get(url, params={"per_page": 100}, timeout=5)  # builds the listing once
+        timings = []
+        for page in range(2, 12):
+            started = time.perf_counter()
+            response = session.get(url, params={"per_page": 100, "page": page}, timeout=5)
+            timings.append(time.perf_counter() - started)
+            assert len(response.json()) == 100
+    assert statistics.median(timings) < 0.03

@@ -1,0 +1,84 @@
+"""What every server-side call to Discord or GitHub shares: one pooled HTTP session and the errors.
+
+The errors subclass allauth's ProviderException so that allauth's callback view turns
+them into an authentication error page instead of a 500.
+"""
+
+from __future__ import annotations
+
+import requests
+from allauth.socialaccount.providers.base import ProviderException
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+
+
+class ProviderError(ProviderException):
+    """Discord or GitHub answered with something we cannot use."""
+
+    status = 502
+
+    def __init__(self, provider: str, reason: str) -> None:
+        super().__init__(f"{provider}: {reason}")
+        self.provider = provider
+        self.reason = reason
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider failed (5xx) or did not answer within PROVIDER_TIMEOUT."""
+
+    status = 503
+
+
+class ProviderTimeout(ProviderUnavailable):
+    status = 504
+
+
+class ProviderUnauthorized(ProviderError):
+    """The token we hold is no longer accepted (revoked or expired)."""
+
+    status = 401
+
+
+class ProviderRateLimited(ProviderError):
+    """The provider asks us to wait; `retry_at` is a Unix time, `retry_after` seconds."""
+
+    status = 503
+
+    def __init__(self, provider: str, retry_after: float, retry_at: float) -> None:
+        super().__init__(provider, f"rate limited for {retry_after:.0f}s")
+        self.retry_after = retry_after
+        self.retry_at = retry_at
+
+
+_session: requests.Session | None = None
+
+
+def http_session() -> requests.Session:
+    """A process-wide pooled session: keep-alive to the providers saves a TLS handshake per call."""
+    global _session
+    if _session is None:
+        session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        _session = session
+    return _session
+
+
+def request(provider: str, method: str, url: str, **kwargs) -> requests.Response:
+    """One call to a provider, with PROVIDER_TIMEOUT and transport failures mapped to our errors."""
+    kwargs.setdefault("timeout", settings.PROVIDER_TIMEOUT)
+    try:
+        return http_session().request(method, url, **kwargs)
+    except requests.Timeout as exc:
+        raise ProviderTimeout(provider, "timed out") from exc
+    except requests.RequestException as exc:
+        raise ProviderUnavailable(provider, type(exc).__name__) from exc
+
+
+def json_body(provider: str, response: requests.Response) -> dict | list:
+    """The decoded body; an HTML error page from a proxy becomes a ProviderError."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ProviderError(provider, f"non-JSON answer (HTTP {response.status_code})") from exc

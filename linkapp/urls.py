@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+from linkapp.health import health
+from repos import views as repo_views
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("github/", repo_views.github_step, name="github_step"),
+    path("repositories/", repo_views.picker, name="picker"),
+    path("dashboard/", repo_views.dashboard, name="dashboard"),
+    path("healthz", health, name="healthz"),
+    path("readyz", health, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+]

@@ -1,0 +1,116 @@
+"""Server-side calls to GitHub's REST API on behalf of one person, and token revocation.
+
+GitHub's quirks handled here: errors may come as HTTP 200 with an `error` field, rate
+limits as 403 or 429 (`retry-after` wins over `x-ratelimit-reset`), and lists are paged
+by the `Link` header.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+
+from linkapp import providers
+from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, ProviderUnavailable
+
+log = logging.getLogger(__name__)
+NAME = "GitHub"
+PER_PAGE = 100
+
+
+def check(response: requests.Response) -> dict | list:
+    """The JSON body of a successful answer; every other answer becomes a ProviderError."""
+    status = response.status_code
+    headers = response.headers
+    if status in (403, 429) and (headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers):
+        now = time.time()
+        if "retry-after" in headers:
+            retry_at = now + float(headers["retry-after"])
+        else:
+            retry_at = float(headers.get("x-ratelimit-reset") or now + 60)
+        raise ProviderRateLimited(NAME, max(retry_at - now, 0), retry_at)
+    if status == 401:
+        raise ProviderUnauthorized(NAME, "token not accepted")
+    if status >= 500:
+        raise ProviderUnavailable(NAME, f"HTTP {status}")
+    if status != 200:
+        raise ProviderError(NAME, f"HTTP {status}")
+    body = providers.json_body(NAME, response)
+    if isinstance(body, dict) and "error" in body:
+        raise ProviderError(NAME, str(body["error"]))
+    return body
+
+
+class GitHubClient:
+    """Calls made with one person's OAuth token; the token never leaves this object."""
+
+    def __init__(self, access_token: str) -> None:
+        self._headers = {
+            "Authorization": f"Bearer {access_token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+        }
+
+    def get(self, url: str, params: dict | None = None) -> requests.Response:
+        return providers.request(NAME, "GET", url, params=params, headers=self._headers)
+
+    def get_user(self) -> dict:
+        return check(self.get(f"{settings.GITHUB_API_URL}/user"))
+
+    def get_repository(self, repo_id: int) -> dict | None:
+        """The repository as GitHub sees it now, or None when this person can no longer see it."""
+        response = self.get(f"{settings.GITHUB_API_URL}/repositories/{int(repo_id)}")
+        if response.status_code == 404:
+            return None
+        return check(response)
+
+    def list_repositories(self) -> list[dict]:
+        """Every repository the person can see, following `rel="next"` to the last page."""
+        repos: list[dict] = []
+        url: str | None = f"{settings.GITHUB_API_URL}/user/repos"
+        params: dict | None = {"per_page": PER_PAGE, "sort": "pushed"}
+        while url:
+            response = self.get(url, params)
+            page = check(response)
+            if not isinstance(page, list):
+                raise ProviderError(NAME, "repository page is not a list")
+            repos.extend(page)
+            url = next_page_url(response)
+            params = None  # the Link URL already carries them
+        return repos
+
+
+def next_page_url(response: requests.Response) -> str | None:
+    """The `rel="next"` URL, accepted only on GitHub's API origin so the token goes nowhere else."""
+    url = response.links.get("next", {}).get("url")
+    if url is None:
+        return None
+    api = urlsplit(settings.GITHUB_API_URL)
+    target = urlsplit(url)
+    if (target.scheme, target.netloc) != (api.scheme, api.netloc):
+        raise ProviderError(NAME, "pagination link to another origin")
+    return url
+
+
+def revoke_token(access_token: str) -> bool:
+    """DELETE /applications/{client_id}/token; a failure is logged, never raised."""
+    try:
+        response = providers.request(
+            NAME,
+            "DELETE",
+            f"{settings.GITHUB_API_URL}/applications/{settings.GITHUB_CLIENT_ID}/token",
+            json={"access_token": access_token},
+            auth=(settings.GITHUB_CLIENT_ID, settings.GITHUB_CLIENT_SECRET),
+            headers={"Accept": "application/vnd.github+json"},
+        )
+    except ProviderError as exc:
+        log.warning("github token revocation failed: %s", exc.reason)
+        return False
+    if response.status_code != 204:
+        log.warning("github token revocation failed: HTTP %s", response.status_code)
+        return False
+    return True

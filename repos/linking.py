@@ -1,0 +1,64 @@
+"""The last step: re-check the chosen repository with GitHub, save the link, end the wizard."""
+
+from __future__ import annotations
+
+import logging
+
+from allauth.socialaccount.models import SocialAccount
+from django.conf import settings
+from django.db import transaction
+
+from accounts import discord_api
+from accounts.identity import discord_name
+from accounts.wizard import WizardStore
+from repos import github_api
+from repos.github_api import GitHubClient
+from repos.models import Link
+from repos.repo_store import RepoSummary
+
+log = logging.getLogger("linkapp.wizard")
+
+
+class RepositoryRefused(Exception):
+    """GitHub no longer lets this person link the repository."""
+
+
+def link_repository(
+    store: WizardStore, discord: SocialAccount, github: SocialAccount, github_token: str, choice: RepoSummary
+) -> Link:
+    """Save (or refresh) the link; identities come from the server side, never from the form."""
+    repo = GitHubClient(github_token).get_repository(choice.id)
+    if repo is None:
+        raise RepositoryRefused(f"GitHub no longer shows you {choice.full_name}.")
+    current = RepoSummary.from_github(repo)
+    if not current.allows(settings.LINK_MIN_PERMISSION):
+        raise RepositoryRefused(
+            f"You need at least {settings.LINK_MIN_PERMISSION} permission on {current.full_name} to link it."
+        )
+    with transaction.atomic():
+        link, created = Link.objects.update_or_create(
+            discord_id=discord.uid,
+            repo_id=current.id,
+            defaults={
+                "discord_username": discord_name(discord),
+                "github_id": int(github.uid),
+                "github_login": github.extra_data.get("login", ""),
+                "repo_full_name": current.full_name,
+                "repo_private": current.private,
+            },
+        )
+        # Only once the row is committed may the tokens go: a failed save keeps the wizard alive.
+        transaction.on_commit(lambda: finish_wizard(store))
+    log.info("step=linked discord_id=%s repo_id=%s created=%s", discord.uid, current.id, created)
+    return link
+
+
+def finish_wizard(store: WizardStore) -> None:
+    """Revoke both tokens at their providers, then forget every temporary item."""
+    discord_token = store.token("discord")
+    github_token = store.token("github")
+    store.clear()
+    if github_token:
+        github_api.revoke_token(github_token["access_token"])
+    if discord_token:
+        discord_api.revoke_token(discord_token["access_token"])

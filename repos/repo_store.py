@@ -1,0 +1,74 @@
+"""The person's repository list as the picker needs it, stored compactly in the wizard store.
+
+GitHub's repository object is about 6 KB; we keep only what the picker shows or checks,
+as rows of a JSON array, zlib-compressed, under its own cache key with the wizard TTL.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import astuple, dataclass
+from datetime import datetime
+
+from accounts.wizard import REPO_LIST, WizardStore
+
+# GitHub's permission levels, weakest first.
+PERMISSIONS = ("pull", "triage", "push", "maintain", "admin")
+DESCRIPTION_LIMIT = 140
+
+
+@dataclass(frozen=True, slots=True)
+class RepoSummary:
+    id: int
+    owner: str
+    name: str
+    private: bool
+    fork: bool
+    archived: bool
+    pushed_at: int  # Unix time, 0 when never pushed
+    permission: str  # the person's highest permission, one of PERMISSIONS
+    description: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    def allows(self, min_permission: str) -> bool:
+        return PERMISSIONS.index(self.permission) >= PERMISSIONS.index(min_permission)
+
+    @classmethod
+    def from_github(cls, repo: dict) -> RepoSummary:
+        granted = repo.get("permissions") or {}
+        permission = next((p for p in reversed(PERMISSIONS) if granted.get(p)), "pull")
+        pushed = repo.get("pushed_at")
+        owner, _, name = repo["full_name"].partition("/")
+        return cls(
+            id=int(repo["id"]),
+            owner=owner,
+            name=name,
+            private=bool(repo.get("private")),
+            fork=bool(repo.get("fork")),
+            archived=bool(repo.get("archived")),
+            pushed_at=int(datetime.fromisoformat(pushed).timestamp()) if pushed else 0,
+            permission=permission,
+            description=(repo.get("description") or "")[:DESCRIPTION_LIMIT],
+        )
+
+
+def encode(repos: list[RepoSummary]) -> bytes:
+    rows = [astuple(repo) for repo in repos]
+    return zlib.compress(json.dumps(rows, separators=(",", ":")).encode())
+
+
+def decode(blob: bytes) -> list[RepoSummary]:
+    return [RepoSummary(*row) for row in json.loads(zlib.decompress(blob))]
+
+
+def save(store: WizardStore, repos: list[RepoSummary]) -> None:
+    store.set(REPO_LIST, encode(repos))
+
+
+def load(store: WizardStore) -> list[RepoSummary] | None:
+    blob = store.get(REPO_LIST)
+    return None if blob is None else decode(blob)

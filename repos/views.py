@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from accounts.decorators import discord_required
+from accounts.identity import discord_name, social_account
+from accounts.wizard import WizardStore
+from linkapp.failures import render_failure
+from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized
+from repos import repo_store
+from repos.forms import LinkForm
+from repos.github_api import GitHubClient
+from repos.linking import RepositoryRefused, link_repository
+from repos.models import Link
+from repos.repo_store import PERMISSIONS, RepoSummary
+
+log = logging.getLogger("linkapp.wizard")
+
+
+@never_cache
+@discord_required
+def github_step(request: HttpRequest) -> HttpResponse:
+    """Step 2: "Connect with GitHub" (allauth's connect process onto the Discord user)."""
+    return render(request, "repos/github_step.html", {"discord_name": discord_name(request.discord_account)})
+
+
+@never_cache
+@discord_required
+@require_http_methods(["GET", "POST"])
+def picker(request: HttpRequest) -> HttpResponse:
+    """Step 3: choose a repository; on POST re-check it with GitHub and save the link."""
+    store = WizardStore(request.session)
+    token = store.token("github")
+    github = social_account(request.user, "github")
+    if token is None or github is None:
+        return _github_expired(request)
+    try:
+        repos = repo_store.load(store)
+        if repos is None or request.POST.get("refresh") == "1":
+            repos = [RepoSummary.from_github(r) for r in GitHubClient(token["access_token"]).list_repositories()]
+            repo_store.save(store, repos)
+            log.info("step=repos_fetched discord_id=%s count=%s", request.discord_account.uid, len(repos))
+            if request.method == "POST":
+                return redirect("picker")
+        form = LinkForm(
+            request.POST if request.method == "POST" else None,
+            repos=repos,
+            min_permission=settings.LINK_MIN_PERMISSION,
+        )
+        if form.is_valid():
+            link_repository(store, request.discord_account, github, token["access_token"], form.cleaned_data["repo_id"])
+            return redirect("dashboard")
+    except RepositoryRefused as exc:
+        return render_failure(
+            request, str(exc), status=403, title="Repository not allowed", retry_url=reverse("picker")
+        )
+    except ProviderError as exc:
+        return github_failure(request, exc)
+    linked = set(Link.objects.filter(discord_id=request.discord_account.uid).values_list("repo_id", flat=True))
+    status = 400 if form.is_bound else 200
+    return render(
+        request,
+        "repos/picker.html",
+        {
+            "form": form,
+            "repos": repos,
+            "linked": linked,
+            "min_permission": settings.LINK_MIN_PERMISSION,
+            "allowed_permissions": PERMISSIONS[PERMISSIONS.index(settings.LINK_MIN_PERMISSION) :],
+            "github_login": github.extra_data.get("login", ""),
+        },
+        status=status,
+    )
+
+
+def _github_expired(request: HttpRequest) -> HttpResponse:
+    # A second press of "Link repository" after the link was saved: the wizard is over, show the result.
+    repo_id = request.POST.get("repo_id", "")
+    if repo_id.isdigit() and Link.objects.filter(discord_id=request.discord_account.uid, repo_id=repo_id).exists():
+        return redirect("dashboard")
+    return render_failure(
+        request,
+        "Your GitHub connection has expired or was not made yet. Please connect with GitHub again.",
+        status=409,
+        title="Connect with GitHub first",
+        retry_url=reverse("github_step"),
+    )
+
+
+def github_failure(request: HttpRequest, exc: ProviderError) -> HttpResponse:
+    """A failed GitHub call during the picker step; the session and its tokens are kept."""
+    log.info("step=failed provider=github reason=%s discord_id=%s", exc.reason, request.discord_account.uid)
+    if isinstance(exc, ProviderRateLimited):
+        at = datetime.fromtimestamp(exc.retry_at, tz=UTC).strftime("%H:%M")
+        return render_failure(
+            request,
+            f"GitHub is limiting requests; try again at {at} UTC.",
+            status=503,
+            title="GitHub is busy",
+            retry_url=reverse("picker"),
+            retry_after=max(int(exc.retry_after), 1),
+        )
+    if isinstance(exc, ProviderUnauthorized):
+        return render_failure(
+            request,
+            "GitHub no longer accepts this connection. Please connect with GitHub again.",
+            status=401,
+            title="Connect with GitHub again",
+            retry_url=reverse("github_step"),
+        )
+    return render_failure(
+        request,
+        f"GitHub could not be reached just now ({exc.reason}). Nothing was lost.",
+        status=exc.status,
+        title="GitHub is not answering",
+        retry_url=reverse("picker"),
+    )
+
+
+@never_cache
+@discord_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    account = request.discord_account
+    return render(
+        request,
+        "repos/dashboard.html",
+        {
+            "discord_name": discord_name(account),
+            "discord_id": account.uid,
+            "avatar_url": account.get_avatar_url(),
+            "links": Link.objects.filter(discord_id=account.uid),
+        },
+    )

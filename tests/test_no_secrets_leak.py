@@ -1,0 +1,54 @@
+"""No token or client secret may reach the browser, the database, the logs, or outlive the wizard in Redis."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.core import serializers
+from django_redis import get_redis_connection
+
+from tests.wizard import linkable_id, walk_to_picker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def redis_dump() -> bytes:
+    redis = get_redis_connection("default")
+    return b"\n".join(redis.get(key) or b"" for key in redis.keys("*") if redis.type(key) == b"string")
+
+
+def database_dump() -> str:
+    return "\n".join(serializers.serialize("json", model.objects.all()) for model in apps.get_models())
+
+
+def test_secrets_never_leak(browser, providers, caplog):
+    caplog.set_level(logging.DEBUG)
+    issued_before = set(providers.tokens)
+    picker = walk_to_picker(browser)
+    tokens = [token for token in providers.tokens if token not in issued_before]
+    assert len(tokens) == 2
+    # While the wizard runs the tokens are in Redis: this is what the final scan must not find.
+    assert all(token.encode() in redis_dump() for token in tokens)
+
+    _, repo_id = linkable_id(picker)
+    browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    secrets = tokens + [settings.DISCORD_CLIENT_SECRET, settings.GITHUB_CLIENT_SECRET]
+    seen_by_browser = []
+    for response in browser.responses:
+        seen_by_browser += [response.url, response.text, str(dict(response.headers))]
+    seen_by_browser += [f"{c.name}={c.value}" for c in browser.session.cookies]
+    client_side = "\n".join(seen_by_browser)
+    stored = redis_dump()
+    rows = database_dump()
+    logs = "\n".join(record.getMessage() for record in caplog.records)
+
+    assert "Link repository" in client_side and rows and logs  # the scans look at real material
+    for secret in secrets:
+        assert secret not in client_side
+        assert secret.encode() not in stored
+        assert secret not in rows
+        assert secret not in logs

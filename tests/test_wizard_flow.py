@@ -1,0 +1,202 @@
+"""The whole wizard over real HTTP: app in live_server, demo providers on a thread, Postgres, Redis."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.core.cache import cache
+
+from demo.providers import Fault
+from repos.models import Link
+from tests.wizard import connect_github, linkable_id, repo_ids, sign_in_with_discord, walk_to_picker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_whole_wizard_with_250_repositories(browser, providers, settings):
+    settings.GITHUB_SCOPES = ["read:user", "repo"]  # private ones too: all 250 are listed
+    providers.repo_counts["octocat"] = 250
+    picker = walk_to_picker(browser)
+
+    assert len(providers.calls_to("github.repos")) == 3  # three pages of 100
+    names = repo_ids(picker)
+    assert len(names) == 250
+    name, repo_id = linkable_id(picker)
+
+    dashboard = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert dashboard.url.endswith("/dashboard/")
+    assert name in dashboard.text
+    link = Link.objects.get()
+    assert (link.repo_id, link.repo_full_name, link.github_login) == (repo_id, name, "octocat")
+    assert link.discord_username == "Nelly"
+    # Every temporary item is gone from Redis, and both tokens were revoked at their providers.
+    assert not [k for k in cache.keys("wizard:*")]
+    assert all(info.revoked for info in providers.tokens.values())
+    assert len(providers.calls_to("github.repository")) == 1  # the re-check before saving
+
+
+def test_identities_come_from_the_server_not_the_form(browser, providers):
+    picker = walk_to_picker(browser)
+    discord_token = [t for t, info in providers.tokens.items() if info.provider == "discord"][-1]
+    profile = browser.session.get(
+        f"{providers.discord_url}/api/users/@me", headers={"Authorization": f"Bearer {discord_token}"}
+    ).json()
+    _, repo_id = linkable_id(picker)
+
+    browser.submit(picker, "Link repository", {"repo_id": str(repo_id), "discord_id": "1", "github_id": "2"})
+
+    link = Link.objects.get()
+    assert link.discord_id == profile["id"]
+    assert link.github_id != 2
+
+
+@pytest.mark.parametrize("step", ["discord", "github"])
+def test_consent_denied(browser, providers, step):
+    if step == "discord":
+        authorize = browser.submit(browser.get("/"), "Connect with Discord")
+    else:
+        authorize = browser.submit(sign_in_with_discord(browser), "Connect with GitHub")
+    page = browser.submit(authorize, "Cancel")
+
+    assert page.status_code == 403
+    assert "Try again" in page.text
+    assert not providers.calls_to(f"{step}.token")
+    assert not Link.objects.exists()
+
+
+def test_forged_state_is_refused(browser, providers):
+    browser.submit(browser.get("/"), "Connect with Discord")  # a real state exists in the session
+    page = browser.get("/accounts/discord/login/callback/", params={"code": "x", "state": "forged"})
+
+    assert page.status_code == 400
+    assert "Try again" in page.text
+    assert not providers.calls_to("discord.token")
+
+
+def test_missing_state_is_refused(browser, providers):
+    page = browser.get("/accounts/discord/login/callback/", params={"code": "x"})
+    assert page.status_code == 400
+    assert not providers.calls_to("discord.token")
+
+
+def test_replayed_callback_is_refused(browser, providers):
+    step2 = sign_in_with_discord(browser)
+    callback = next(r for r in browser.responses if "/login/callback/" in r.url)
+    replay = browser.get(callback.url)
+
+    assert step2.status_code == 200
+    assert replay.status_code == 400
+    assert len(providers.calls_to("discord.token")) == 1
+
+
+def test_repository_not_in_the_list_is_refused(browser, providers):
+    picker = walk_to_picker(browser)
+    page = browser.submit(picker, "Link repository", {"repo_id": "999999999"})
+
+    assert page.status_code == 400
+    assert "not in your list" in page.text
+    assert not providers.calls_to("github.repository")
+    assert not Link.objects.exists()
+
+
+def test_repository_below_min_permission_is_refused(browser, providers):
+    picker = walk_to_picker(browser)
+    disabled = [int(i) for i in __import__("re").findall(r'value="(\d+)" id="repo-\d+" disabled', picker.text)]
+    assert disabled, "the demo user has some pull-only repositories"
+    page = browser.submit(picker, "Link repository", {"repo_id": str(disabled[0])})
+
+    assert page.status_code == 400
+    assert not Link.objects.exists()
+
+
+def test_double_submit_saves_one_row(browser, providers):
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    first = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+    second = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert first.url.endswith("/dashboard/") and second.url.endswith("/dashboard/")
+    assert Link.objects.count() == 1
+
+
+def test_linking_again_updates_the_row(browser, providers):
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+    first = Link.objects.get()
+
+    again = connect_github(browser, browser.get("/github/"))
+    browser.submit(again, "Link repository", {"repo_id": str(repo_id)})
+
+    second = Link.objects.get()
+    assert second.pk == first.pk and second.updated_at > first.updated_at
+
+
+def test_expired_step(browser, providers, settings):
+    settings.WIZARD_TTL = 1
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    time.sleep(2.1)
+    page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert page.status_code == 409
+    assert "Try again" in page.text
+    assert not Link.objects.exists()
+
+
+def test_github_step_before_discord(browser):
+    page = browser.get("/github/")
+    assert page.status_code == 403
+    assert "Try again" in page.text
+
+
+FAULTS = {
+    "500": (Fault(status=500), {503, 502}),
+    "timeout": (Fault(delay=3), {504, 502}),
+    "html": (Fault(status=200, body="<html>maintenance</html>", headers={"Content-Type": "text/html"}), {502}),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize(
+    "endpoint", ["discord.token", "discord.profile", "github.token", "github.user", "github.repos"]
+)
+def test_provider_faults_give_a_clear_page(browser, providers, endpoint, fault):
+    spec, statuses = FAULTS[fault]
+    providers.faults[endpoint] = spec
+    started = time.monotonic()
+    if endpoint.startswith("discord"):
+        page = browser.submit(browser.submit(browser.get("/"), "Connect with Discord"), "Authorize")
+    else:
+        page = connect_github(browser, sign_in_with_discord(browser))
+    elapsed = time.monotonic() - started
+
+    assert page.status_code in statuses, (page.status_code, page.text[:500])
+    assert "Try again" in page.text
+    assert "Traceback" not in page.text
+    assert elapsed < 2 + 1 + 1  # PROVIDER_TIMEOUT=2 in tests, plus a second
+    assert not Link.objects.exists()
+
+
+def test_discord_rate_limit_says_when_to_retry(browser, providers):
+    providers.faults["discord.profile"] = Fault(status=429)
+    page = browser.submit(browser.submit(browser.get("/"), "Connect with Discord"), "Authorize")
+
+    assert page.status_code == 503
+    assert "try again in 65 s" in page.text
+    assert page.headers["Retry-After"] == "65"
+
+
+def test_repos_page_failing_midway_keeps_the_session(browser, providers, settings):
+    settings.GITHUB_SCOPES = ["read:user", "repo"]
+    providers.repo_counts["octocat"] = 250
+    providers.faults["github.repos"] = Fault(status=502, pages={2}, times=1)
+    page = connect_github(browser, sign_in_with_discord(browser))
+
+    assert page.status_code in {502, 503}
+    assert "Try again" in page.text
+    retry = browser.get("/repositories/")
+    assert retry.status_code == 200
+    assert len(repo_ids(retry)) == 250

@@ -1,0 +1,44 @@
+"""The wizard's steps as a person walks them, for the integration tests."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+from tests.browser import Browser
+
+
+def sign_in_with_discord(browser: Browser, login: str = "nelly") -> requests.Response:
+    authorize = browser.submit(browser.get("/"), "Connect with Discord")
+    return browser.submit(authorize, "Authorize", {"login": login})
+
+
+def connect_github(browser: Browser, page: requests.Response, login: str = "octocat") -> requests.Response:
+    authorize = browser.submit(page, "Connect with GitHub")
+    return browser.submit(authorize, "Authorize", {"login": login})
+
+
+def walk_to_picker(browser: Browser, discord: str = "nelly", github: str = "octocat") -> requests.Response:
+    step2 = sign_in_with_discord(browser, discord)
+    assert step2.status_code == 200, step2.text
+    picker = connect_github(browser, step2, github)
+    assert picker.status_code == 200, picker.text
+    return picker
+
+
+def repo_ids(picker: requests.Response) -> dict[str, int]:
+    """owner/name -> id for every radio in the picker."""
+    pairs = re.findall(
+        r'name="repo_id" value="(\d+)" id="repo-\d+"[^>]*>\s*<label for="repo-\d+">([^<]+)</label>', picker.text
+    )
+    return {name: int(repo_id) for repo_id, name in pairs}
+
+
+def linkable_id(picker: requests.Response) -> tuple[str, int]:
+    """The first repository the person may link (radios of the others are disabled)."""
+    match = re.search(
+        r'name="repo_id" value="(\d+)" id="repo-\d+" required>\s*<label for="repo-\d+">([^<]+)</label>', picker.text
+    )
+    assert match, "no linkable repository on the page"
+    return match.group(2), int(match.group(1))
