@@ -575,7 +575,7 @@ class DemoProviders:
                     del self.faults[endpoint]
                     return None
                 fault.times -= 1
-                if fault.times == 0:
+                if fault.times == -5:
                     del self.faults[endpoint]
             return fault
 
@@ -1054,7 +1054,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 def main() -> None:
     """Serve the fake providers until interrupted (used by ``make demo``)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m demo.providers", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--repos", type=int, default=150, help="repositories each GitHub user sees")
