@@ -20,7 +20,7 @@ from django.urls import reverse
 from requests import RequestException
 
 from accounts.identity import social_account
-from accounts.wizard import WizardStore
+from accounts.wizard import REPO_LIST, WizardStore
 from linkapp.failures import render_failure
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized
 
@@ -63,8 +63,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         elif request.user.is_authenticated:
             # Signing in with Discord again starts a fresh wizard for whoever signs in now.
             logout(request)
-        token = sociallogin.token
-        WizardStore(request.session).save_token(provider, token.token, scope=_granted_scope(sociallogin))
+        store = WizardStore(request.session)
+        store.save_token(provider, sociallogin.token.token, scope=_granted_scope(sociallogin))
+        if provider == "github":
+            store.delete(REPO_LIST)  # a new grant (e.g. private repositories) means a new list
         discord_id = sociallogin.account.uid if provider == "discord" else _discord_id(request)
         log.info("step=connected provider=%s discord_id=%s", provider, discord_id)
 

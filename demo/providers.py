@@ -44,7 +44,7 @@ _PAYLOAD_DIR = Path(__file__).with_name("payloads")
 
 
 def _load(name: str) -> Any:
-    """Read one published example; callers deep-copy it, so it is never mutated."""
+    """Read one published example. It is never mutated: responses copy or just serialize it."""
     with (_PAYLOAD_DIR / f"{name}.json").open(encoding="utf-8") as fh:
         return json.load(fh)
 
@@ -112,16 +112,15 @@ _GITHUB_ACCESS_DENIED = (
 )
 _DISCORD_ACCESS_DENIED = (
     ("error", "access_denied"),
-    (
-        "error_description",
-        "The resource owner or authorization server denied the request",
-    ),
+    ("error_description", "The resource owner or authorization server denied the request"),
 )
 _TOKEN_ALPHABET = string.ascii_letters + string.digits
 _LOGIN_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
 _OCTOCAT_SEGMENT = re.compile(r"(?<=/)octocat(?=/|$)")
 
 Provider = Literal["discord", "github"]
+_NAMES: dict[Provider, str] = {"discord": "Discord", "github": "GitHub"}
+_DEFAULT_LOGINS: dict[Provider, str] = {"discord": "nelly", "github": "octocat"}
 
 
 # --- Public data types ------------------------------------------------------------------
@@ -432,11 +431,7 @@ _ROUTES: list[_Route] = [
         ("GET", r"/github/api/user", "github.user"),
         ("GET", r"/github/api/user/repos", "github.repos"),
         ("GET", r"/github/api/repositories/(?P<id>\d+)", "github.repository"),
-        (
-            "DELETE",
-            r"/github/api/applications/(?P<client_id>[^/]+)/token",
-            "github.revoke",
-        ),
+        ("DELETE", r"/github/api/applications/(?P<client_id>[^/]+)/token", "github.revoke"),
     ]
 ]
 
@@ -458,6 +453,8 @@ class DemoProviders:
         self.port = port
         self.repo_count = repo_count
         self.repo_counts: dict[str, int] = {}
+        # GitHub omits rel="last" where it cannot count the pages; tests switch it off to see that path.
+        self.link_last = True
         self.delay = delay
         self.client_id = client_id
         self.client_secret = client_secret
@@ -503,10 +500,7 @@ class DemoProviders:
         self._server = server
         self.port = server.server_address[1]
         self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="demo-providers",
-            daemon=True,
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="demo-providers", daemon=True
         )
         self._thread.start()
         return self
@@ -532,6 +526,8 @@ class DemoProviders:
             self.faults.clear()
             self.calls.clear()
             self.repo_counts.clear()
+            self.link_last = True
+            self.delay = 0.0
         self.reset_stats()
 
     def reset_stats(self) -> None:
@@ -575,7 +571,7 @@ class DemoProviders:
                     del self.faults[endpoint]
                     return None
                 fault.times -= 1
-                if fault.times == -5:
+                if fault.times == 0:
                     del self.faults[endpoint]
             return fault
 
@@ -634,17 +630,12 @@ class DemoProviders:
         return None
 
     def _authorize_page(self, provider: Provider, request: _Request) -> _Response:
-        name = "Discord" if provider == "discord" else "GitHub"
+        name = _NAMES[provider]
         title = f"Demo {name} — not the real {name}"
         problem = self._authorize_problem(provider, request.query)
         if problem:
-            return _html(
-                400,
-                title,
-                f"<p><strong>Invalid authorization request:</strong> {escape(problem)}</p>",
-            )
-        default_login = "nelly" if provider == "discord" else "octocat"
-        login = request.query.get("login") or default_login
+            return _html(400, title, f"<p><strong>Invalid authorization request:</strong> {escape(problem)}</p>")
+        login = request.query.get("login") or _DEFAULT_LOGINS[provider]
         scopes = _split_scopes(provider, request.query.get("scope", "")) or ("(no scopes)",)
         hidden = "\n".join(
             f'<input type="hidden" name="{escape(key)}" value="{escape(value)}">'
@@ -668,7 +659,7 @@ credentials. Nothing entered here leaves this computer.</p>
         params = {k: v for k, v in request.form.items() if k not in ("login", "decision")}
         problem = self._authorize_problem(provider, params)
         if problem:
-            name = "Discord" if provider == "discord" else "GitHub"
+            name = _NAMES[provider]
             return _html(400, f"Demo {name} — not the real {name}", f"<p>{escape(problem)}</p>")
         state = [("state", params["state"])] if "state" in params else []
         if request.form.get("decision") != "authorize":
@@ -684,7 +675,7 @@ credentials. Nothing entered here leaves this computer.</p>
             scopes=_split_scopes(provider, params.get("scope", "")),
             code_challenge=params.get("code_challenge", ""),
             code_challenge_method=params.get("code_challenge_method", "plain"),
-            login=login or ("nelly" if provider == "discord" else "octocat"),
+            login=login or _DEFAULT_LOGINS[provider],
             created=time.monotonic(),
         )
         with self._lock:
@@ -773,11 +764,7 @@ credentials. Nothing entered here leaves this computer.</p>
         with self._lock:
             self._refresh_tokens[refresh_token] = access_token
         payload = _DISCORD_TOKEN.copy()
-        payload.update(
-            access_token=access_token,
-            refresh_token=refresh_token,
-            scope=" ".join(scopes),
-        )
+        payload.update(access_token=access_token, refresh_token=refresh_token, scope=" ".join(scopes))
         return _discord_json(200, payload)
 
     @staticmethod
@@ -833,11 +820,7 @@ credentials. Nothing entered here leaves this computer.</p>
             if wants_json:
                 return _json(200, payload)
             body = urlencode(payload).encode()
-            return _Response(
-                200,
-                body,
-                {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
-            )
+            return _Response(200, body, {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
 
         if not self._client_ok(request)[0]:
             return answer(_GITHUB_TOKEN_ERRORS["incorrect_client_credentials"])
@@ -947,7 +930,8 @@ credentials. Nothing entered here leaves this computer.</p>
             links.append(f'<{url(page - 1)}>; rel="prev"')
         if page < last:
             links.append(f'<{url(page + 1)}>; rel="next"')
-            links.append(f'<{url(last)}>; rel="last"')
+            if self.link_last:
+                links.append(f'<{url(last)}>; rel="last"')
         if page > 1:
             links.append(f'<{url(1)}>; rel="first"')
         return ", ".join(links)
@@ -960,11 +944,7 @@ credentials. Nothing entered here leaves this computer.</p>
         repo = next((r for r in self._visible_repos(info) if r.id == repo_id), None)
         if repo is None:
             return _json(404, _GITHUB_NOT_FOUND, **self._rate_headers(info.login))
-        return _json(
-            200,
-            _repo_payload(_GITHUB_REPO_FULL, repo),
-            **self._rate_headers(info.login),
-        )
+        return _json(200, _repo_payload(_GITHUB_REPO_FULL, repo), **self._rate_headers(info.login))
 
     def _not_found(self, request: _Request) -> _Response:
         if request.path.startswith("/discord"):
@@ -1009,16 +989,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(_to_int(self.headers.get("Content-Length"), 0))
         form = _parse_body(self.headers.get("Content-Type", ""), raw)
         endpoint, params = providers._route(self.command, split.path)
-        providers._record(
-            Call(
-                endpoint,
-                self.command,
-                split.path,
-                query,
-                form,
-                dict(self.headers.items()),
-            )
-        )
+        providers._record(Call(endpoint, self.command, split.path, query, form, dict(self.headers.items())))
         try:
             if providers.delay:
                 time.sleep(providers.delay)
@@ -1053,7 +1024,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def main() -> None:
-    """Serve the fake providers until interrupted (used by ``make demo``)."""
+    """Serve the fake providers on their own until interrupted (``make demo`` also starts the app)."""
     parser = argparse.ArgumentParser(prog="python -m demo.providers", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)

@@ -58,7 +58,8 @@ def http_session() -> requests.Session:
     global _session
     if _session is None:
         session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16)
+        # Room for every concurrent page fetch of every worker thread.
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(16, settings.GITHUB_MAX_CONCURRENCY * 2))
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         _session = session

@@ -56,6 +56,7 @@ if LINK_MIN_PERMISSION not in {"pull", "triage", "push", "maintain", "admin"}:
     raise ImproperlyConfigured("LINK_MIN_PERMISSION must be pull, triage, push, maintain or admin.")
 WIZARD_TTL = int(os.environ.get("WIZARD_TTL", "900"))
 PROVIDER_TIMEOUT = float(os.environ.get("PROVIDER_TIMEOUT", "10"))
+GITHUB_MAX_CONCURRENCY = max(int(os.environ.get("GITHUB_MAX_CONCURRENCY", "8")), 1)
 # Shows a banner on every page: set by `make demo`, never in production.
 DEMO_MODE = env_bool("DEMO_MODE", False)
 

@@ -2,20 +2,20 @@
 
 GitHub's quirks handled here: errors may come as HTTP 200 with an `error` field, rate
 limits as 403 or 429 (`retry-after` wins over `x-ratelimit-reset`), and lists are paged
-by the `Link` header.
+by the `Link` header (see github_pagination).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 
 from linkapp import providers
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, ProviderUnavailable
+from repos import github_pagination
 
 log = logging.getLogger(__name__)
 NAME = "GitHub"
@@ -69,31 +69,10 @@ class GitHubClient:
         return check(response)
 
     def list_repositories(self) -> list[dict]:
-        """Every repository the person can see, following `rel="next"` to the last page."""
-        repos: list[dict] = []
-        url: str | None = f"{settings.GITHUB_API_URL}/user/repos"
-        params: dict | None = {"per_page": PER_PAGE, "sort": "pushed"}
-        while url:
-            response = self.get(url, params)
-            page = check(response)
-            if not isinstance(page, list):
-                raise ProviderError(NAME, "repository page is not a list")
-            repos.extend(page)
-            url = next_page_url(response)
-            params = None  # the Link URL already carries them
-        return repos
-
-
-def next_page_url(response: requests.Response) -> str | None:
-    """The `rel="next"` URL, accepted only on GitHub's API origin so the token goes nowhere else."""
-    url = response.links.get("next", {}).get("url")
-    if url is None:
-        return None
-    api = urlsplit(settings.GITHUB_API_URL)
-    target = urlsplit(url)
-    if (target.scheme, target.netloc) != (api.scheme, api.netloc):
-        raise ProviderError(NAME, "pagination link to another origin")
-    return url
+        """Every repository the person can see, most recently pushed first."""
+        return github_pagination.fetch_all(
+            self.get, check, f"{settings.GITHUB_API_URL}/user/repos", {"per_page": PER_PAGE, "sort": "pushed"}
+        )
 
 
 def revoke_token(access_token: str) -> bool:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -15,11 +16,13 @@ from accounts.identity import discord_name, social_account
 from accounts.wizard import WizardStore
 from linkapp.failures import render_failure
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized
+from repos import picker as picker_query
 from repos import repo_store
 from repos.forms import LinkForm
 from repos.github_api import GitHubClient
 from repos.linking import RepositoryRefused, link_repository
 from repos.models import Link
+from repos.picker import PickerQueryForm
 from repos.repo_store import PERMISSIONS, RepoSummary
 
 log = logging.getLogger("linkapp.wizard")
@@ -42,14 +45,15 @@ def picker(request: HttpRequest) -> HttpResponse:
     github = social_account(request.user, "github")
     if token is None or github is None:
         return _github_expired(request)
+    query = PickerQueryForm(request.GET)
+    if not query.is_valid():
+        return render_failure(request, "That search is not valid.", status=400, retry_url=reverse("picker"))
     try:
         repos = repo_store.load(store)
         if repos is None or request.POST.get("refresh") == "1":
-            repos = [RepoSummary.from_github(r) for r in GitHubClient(token["access_token"]).list_repositories()]
-            repo_store.save(store, repos)
-            log.info("step=repos_fetched discord_id=%s count=%s", request.discord_account.uid, len(repos))
+            repos = _fetch_repositories(store, token["access_token"], request.discord_account.uid)
             if request.method == "POST":
-                return redirect("picker")
+                return redirect(request.get_full_path())
         form = LinkForm(
             request.POST if request.method == "POST" else None,
             repos=repos,
@@ -64,21 +68,41 @@ def picker(request: HttpRequest) -> HttpResponse:
         )
     except ProviderError as exc:
         return github_failure(request, exc)
-    linked = set(Link.objects.filter(discord_id=request.discord_account.uid).values_list("repo_id", flat=True))
-    status = 400 if form.is_bound else 200
+
+    login = github.extra_data.get("login", "")
+    selected = picker_query.select(repos, **{k: v or "" for k, v in query.cleaned_data.items()})
+    params = request.GET.copy()
+    params.pop("page", None)
+    granted = set(re.split(r"[,\s]+", token.get("scope") or ""))
     return render(
         request,
         "repos/picker.html",
         {
             "form": form,
-            "repos": repos,
-            "linked": linked,
+            "query": query,
+            "total": len(repos),
+            "matches": len(selected),
+            "page": picker_query.page_of(selected, request.GET.get("page")),
+            "owners": picker_query.owners(repos, login),
+            "querystring": params.urlencode(),
+            "linked": set(
+                Link.objects.filter(discord_id=request.discord_account.uid).values_list("repo_id", flat=True)
+            ),
             "min_permission": settings.LINK_MIN_PERMISSION,
             "allowed_permissions": PERMISSIONS[PERMISSIONS.index(settings.LINK_MIN_PERMISSION) :],
-            "github_login": github.extra_data.get("login", ""),
+            "github_login": login,
+            "has_private_scope": set(settings.GITHUB_PRIVATE_SCOPES) <= granted,
+            "app_settings_url": f"{settings.GITHUB_URL}/settings/connections/applications/{settings.GITHUB_CLIENT_ID}",
         },
-        status=status,
+        status=400 if form.is_bound else 200,
     )
+
+
+def _fetch_repositories(store: WizardStore, access_token: str, discord_id: str) -> list[RepoSummary]:
+    repos = [RepoSummary.from_github(r) for r in GitHubClient(access_token).list_repositories()]
+    repo_store.save(store, repos)
+    log.info("step=repos_fetched discord_id=%s count=%s", discord_id, len(repos))
+    return repos
 
 
 def _github_expired(request: HttpRequest) -> HttpResponse:

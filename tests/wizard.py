@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import re
+from urllib.parse import urljoin
 
 import requests
 
@@ -33,6 +35,15 @@ def repo_ids(picker: requests.Response) -> dict[str, int]:
         r'name="repo_id" value="(\d+)" id="repo-\d+"[^>]*>\s*<label for="repo-\d+">([^<]+)</label>', picker.text
     )
     return {name: int(repo_id) for repo_id, name in pairs}
+
+
+def all_repo_ids(browser: Browser, picker: requests.Response) -> dict[str, int]:
+    """Every repository of every picker page, following the "Next" links like a person."""
+    found = repo_ids(picker)
+    while match := re.search(r'<a href="([^"]+)" rel="next">Next</a>', picker.text):
+        picker = browser.get(urljoin(picker.url, html.unescape(match.group(1))))
+        found.update(repo_ids(picker))
+    return found
 
 
 def linkable_id(picker: requests.Response) -> tuple[str, int]:

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, ProviderUnavailable
-from repos import github_api
+from repos import github_api, github_pagination
 
 
 def response(status: int, body, headers: dict | None = None) -> requests.Response:
@@ -73,7 +73,7 @@ def test_next_link_must_stay_on_the_api_origin(settings):
     same = response(200, [], {"link": '<https://api.github.com/user/repos?page=2>; rel="next"'})
     other = response(200, [], {"link": '<https://evil.test/user/repos?page=2>; rel="next"'})
 
-    assert github_api.next_page_url(same) == "https://api.github.com/user/repos?page=2"
+    assert github_pagination.next_url(same) == "https://api.github.com/user/repos?page=2"
     with pytest.raises(ProviderError):
-        github_api.next_page_url(other)
-    assert github_api.next_page_url(response(200, [])) is None
+        github_pagination.next_url(other)
+    assert github_pagination.next_url(response(200, [])) is None

@@ -1,0 +1,42 @@
+"""Search, owner filter, order and paging of the stored repository list (server-side, no JavaScript needed)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.paginator import Page, Paginator
+
+from repos.repo_store import RepoSummary
+
+PAGE_SIZE = 50
+SORTS = {"pushed": "Recently pushed", "name": "Name"}
+
+
+class PickerQueryForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    owner = forms.CharField(required=False, max_length=100, label="Owner")
+    sort = forms.ChoiceField(required=False, choices=list(SORTS.items()), label="Order")
+
+
+def owners(repos: list[RepoSummary], github_login: str) -> list[str]:
+    """The person first, then each organisation, for the owner filter."""
+    others = sorted({repo.owner for repo in repos if repo.owner != github_login}, key=str.lower)
+    return [github_login, *others] if github_login else others
+
+
+def select(repos: list[RepoSummary], q: str = "", owner: str = "", sort: str = "pushed") -> list[RepoSummary]:
+    needle = q.strip().lower()
+    chosen = [
+        repo
+        for repo in repos
+        if (not owner or repo.owner == owner)
+        and (not needle or needle in repo.full_name.lower() or needle in repo.description.lower())
+    ]
+    if sort == "name":
+        chosen.sort(key=lambda repo: repo.full_name.lower())
+    else:
+        chosen.sort(key=lambda repo: repo.pushed_at, reverse=True)
+    return chosen
+
+
+def page_of(repos: list[RepoSummary], number: str | None) -> Page:
+    return Paginator(repos, PAGE_SIZE).get_page(number)

@@ -1,0 +1,53 @@
+from repos.picker import PAGE_SIZE, owners, page_of, select
+from repos.repo_store import RepoSummary
+
+
+def repo(owner: str, name: str, pushed: int, description: str = "") -> RepoSummary:
+    return RepoSummary(hash((owner, name)) % 10**9, owner, name, False, False, False, pushed, "admin", description)
+
+
+REPOS = [
+    repo("octocat", "Hello-World", 30, "My first repo"),
+    repo("acme-org", "rocket", 10, "Launches hello rockets"),
+    repo("acme-org", "anvil", 20),
+    repo("widgets-inc", "Gizmo", 40),
+]
+
+
+def names(repos):
+    return [r.full_name for r in repos]
+
+
+def test_default_order_is_most_recently_pushed():
+    assert names(select(REPOS)) == ["widgets-inc/Gizmo", "octocat/Hello-World", "acme-org/anvil", "acme-org/rocket"]
+
+
+def test_order_by_name_ignores_case():
+    assert names(select(REPOS, sort="name")) == [
+        "acme-org/anvil",
+        "acme-org/rocket",
+        "octocat/Hello-World",
+        "widgets-inc/Gizmo",
+    ]
+
+
+def test_search_is_case_insensitive_on_name_and_description():
+    assert names(select(REPOS, q="HELLO")) == ["octocat/Hello-World", "acme-org/rocket"]
+    assert names(select(REPOS, q="acme-org/an")) == ["acme-org/anvil"]
+    assert select(REPOS, q="nothing like this") == []
+
+
+def test_owner_filter():
+    assert names(select(REPOS, owner="acme-org", sort="name")) == ["acme-org/anvil", "acme-org/rocket"]
+
+
+def test_owners_lists_the_person_first():
+    assert owners(REPOS, "octocat") == ["octocat", "acme-org", "widgets-inc"]
+
+
+def test_pages_of_fifty():
+    many = [repo("o", f"r{i}", i) for i in range(120)]
+    assert len(page_of(many, "1")) == PAGE_SIZE
+    assert len(page_of(many, "3")) == 20
+    assert page_of(many, "junk").number == 1
+    assert page_of(many, "99").number == 3

@@ -1,0 +1,157 @@
+"""The picker at size: concurrent paging, rate limits, search, paging, the private step-up."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from demo.providers import Fault
+from repos.models import Link
+from tests.wizard import all_repo_ids, connect_github, repo_ids, sign_in_with_discord, walk_to_picker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def many(providers, settings):
+    settings.GITHUB_SCOPES = ["read:user", "repo"]
+    providers.repo_counts["octocat"] = 2000
+    return providers
+
+
+def repos_calls(providers) -> list[int]:
+    return sorted(int(c.query.get("page", 1)) for c in providers.calls_to("github.repos"))
+
+
+def test_pages_after_the_first_are_fetched_concurrently_within_the_bound(browser, many, settings):
+    settings.GITHUB_MAX_CONCURRENCY = 3
+    many.delay = 0.05
+    step2 = sign_in_with_discord(browser)
+    many.reset_stats()
+    picker = connect_github(browser, step2)
+
+    assert picker.status_code == 200
+    assert repos_calls(many) == list(range(1, 21))
+    assert 2 <= many.max_in_flight <= 3
+    assert "2000 of 2000" in picker.text
+
+
+def test_without_a_last_link_the_next_links_are_followed(browser, many):
+    many.link_last = False
+    picker = walk_to_picker(browser)
+
+    assert repos_calls(many) == list(range(1, 21))
+    assert "2000 of 2000" in picker.text
+
+
+def rate_limit(reset: int, page: int) -> Fault:
+    return Fault(
+        status=403,
+        headers={"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)},
+        pages={page},
+        times=1,
+    )
+
+
+@pytest.mark.parametrize("page", [1, 7])
+def test_rate_limit_stops_at_once_and_says_when(browser, many, settings, page):
+    settings.GITHUB_MAX_CONCURRENCY = 2
+    many.delay = 0.02
+    reset = int(time.time()) + 3600
+    many.faults["github.repos"] = rate_limit(reset, page)
+
+    failed = connect_github(browser, sign_in_with_discord(browser))
+
+    expected = time.strftime("%H:%M", time.gmtime(reset))
+    assert failed.status_code == 503
+    assert f"GitHub is limiting requests; try again at {expected}" in failed.text
+    assert "Try again" in failed.text
+    assert len(many.calls_to("github.repos")) < 20  # the walk stopped; no retry loop
+    # The session is kept: once GitHub allows it again, the person continues where they were.
+    retry = browser.get("/repositories/")
+    assert retry.status_code == 200
+    assert "2000 of 2000" in retry.text
+
+
+def test_search_filter_sort_and_pages(browser, many):
+    picker = walk_to_picker(browser)
+    assert "page 1 of 40" in picker.text
+
+    by_owner = browser.get("/repositories/", params={"owner": "acme-org", "sort": "name"})
+    names = list(repo_ids(by_owner))
+    assert names and all(name.startswith("acme-org/") for name in names)
+    assert names == sorted(names, key=str.lower)
+
+    one = browser.get("/repositories/", params={"q": names[0].upper()})
+    assert list(repo_ids(one)) == [names[0]]
+
+    none = browser.get("/repositories/", params={"q": "no-such-repository-anywhere"})
+    assert none.status_code == 200
+    assert "No repository matches your search" in none.text
+
+    every = all_repo_ids(browser, browser.get("/repositories/", params={"owner": "widgets-inc"}))
+    assert len(every) == len([n for n in every if n.startswith("widgets-inc/")]) > 50
+
+
+def test_bad_search_parameters_get_a_400(browser, providers):
+    walk_to_picker(browser)
+    page = browser.get("/repositories/", params={"sort": "'; drop table"})
+    assert page.status_code == 400
+    assert "Try again" in page.text
+
+
+def test_refresh_fetches_the_list_again(browser, providers):
+    picker = walk_to_picker(browser)
+    before = len(providers.calls_to("github.repos"))
+    refreshed = browser.submit(picker, "Refresh list")
+
+    assert refreshed.status_code == 200
+    assert len(providers.calls_to("github.repos")) == before + 2  # 120 public repositories, 2 pages
+
+
+def test_missing_repository_help_links_to_the_app_settings(browser, providers, settings):
+    picker = walk_to_picker(browser)
+    assert "Missing a repository?" in picker.text
+    assert f"{providers.github_url}/settings/connections/applications/{settings.GITHUB_CLIENT_ID}" in picker.text
+
+
+def test_private_repositories_need_a_step_up(browser, providers, settings):
+    picker = walk_to_picker(browser)
+    first_scope = providers.calls_to("github.authorize")[-1].query["scope"]
+    assert "repo" not in re.split(r"[ ,]", first_scope)
+    assert "Private</span>" not in picker.text
+    public = len(all_repo_ids(browser, picker))
+
+    authorize = browser.submit(picker, "Include private repositories")
+    assert set(settings.GITHUB_PRIVATE_SCOPES) <= set(
+        re.split(r"[ ,]", providers.calls_to("github.authorize")[-1].query["scope"])
+    )
+    widened = browser.submit(authorize, "Authorize")
+
+    assert widened.url.endswith("/repositories/")
+    assert len(all_repo_ids(browser, widened)) > public
+    assert ">Include private repositories</button>" not in widened.text
+
+
+def test_scope_on_the_login_url_is_ignored(browser, providers):
+    step2 = sign_in_with_discord(browser)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', step2.text).group(1)
+    browser.post(
+        "/accounts/github/login/?scope=delete_repo",
+        {"csrfmiddlewaretoken": token, "process": "connect", "scope": "delete_repo"},
+    )
+    scope = providers.calls_to("github.authorize")[-1].query["scope"]
+    assert "delete_repo" not in scope
+
+
+def test_already_linked_badge(browser, providers):
+    picker = walk_to_picker(browser)
+    repo_id = int(re.search(r'value="(\d+)" id="repo-\d+" required', picker.text).group(1))
+    browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+    assert Link.objects.count() == 1
+
+    again = connect_github(browser, browser.get("/github/"))
+    item = re.search(rf'id="repo-{repo_id}".*?</li>', again.text, re.S).group(0)
+    assert "Already linked" in item
