@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django import forms
 
 from repos.repo_store import RepoSummary
@@ -8,22 +10,18 @@ from repos.repo_store import RepoSummary
 class LinkForm(forms.Form):
     """The picker's choice: only an id from the person's own stored list, with enough permission."""
 
-    repo_id = forms.TypedChoiceField(
-        coerce=int,
-        error_messages={
-            "required": "Choose a repository.",
-            "invalid_choice": "That repository is not in your list. Refresh the list and choose again.",
-        },
-    )
+    # An IntegerField checked against a dict, not a ChoiceField: people have up to thousands of repositories.
+    repo_id = forms.IntegerField(min_value=1, error_messages={"required": "Choose a repository."})
 
-    def __init__(self, *args, repos: list[RepoSummary], min_permission: str, **kwargs) -> None:
+    def __init__(self, *args, repos: Sequence[RepoSummary], min_permission: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.repos = {repo.id: repo for repo in repos}
         self.min_permission = min_permission
-        self.fields["repo_id"].choices = [(repo.id, repo.full_name) for repo in repos]
 
     def clean_repo_id(self) -> RepoSummary:
-        repo = self.repos[self.cleaned_data["repo_id"]]
+        repo = self.repos.get(self.cleaned_data["repo_id"])
+        if repo is None:
+            raise forms.ValidationError("That repository is not in your list. Refresh the list and choose again.")
         if not repo.allows(self.min_permission):
             raise forms.ValidationError(
                 f"You need at least {self.min_permission} permission on {repo.full_name} to link it."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django import forms
 from django.core.paginator import Page, Paginator
 
@@ -17,13 +19,13 @@ class PickerQueryForm(forms.Form):
     sort = forms.ChoiceField(required=False, choices=list(SORTS.items()), label="Order")
 
 
-def owners(repos: list[RepoSummary], github_login: str) -> list[str]:
+def owners(repos: Sequence[RepoSummary], github_login: str) -> list[str]:
     """The person first, then each organisation, for the owner filter."""
     others = sorted({repo.owner for repo in repos if repo.owner != github_login}, key=str.lower)
     return [github_login, *others] if github_login else others
 
 
-def select(repos: list[RepoSummary], q: str = "", owner: str = "", sort: str = "pushed") -> list[RepoSummary]:
+def select(repos: Sequence[RepoSummary], q: str = "", owner: str = "", sort: str = "pushed") -> list[RepoSummary]:
     needle = q.strip().lower()
     chosen = [
         repo

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_whole_wizard_with_250_repositories(browser, providers, settings):
     settings.GITHUB_SCOPES = ["read:user", "repo"]  # private ones too: all 250 are listed
     providers.repo_counts["octocat"] = 250
+    issued_before = set(providers.tokens)
     picker = walk_to_picker(browser)
 
     assert len(providers.calls_to("github.repos")) == 3  # three pages of 100
@@ -33,7 +34,9 @@ def test_whole_wizard_with_250_repositories(browser, providers, settings):
     assert link.discord_username == "Nelly"
     # Every temporary item is gone from Redis, and both tokens were revoked at their providers.
     assert not [k for k in cache.keys("wizard:*")]
-    assert all(info.revoked for info in providers.tokens.values())
+    issued = {token: info for token, info in providers.tokens.items() if token not in issued_before}
+    assert sorted(info.provider for info in issued.values()) == ["discord", "github"]
+    assert all(info.revoked for info in issued.values())
     assert len(providers.calls_to("github.repository")) == 1  # the re-check before saving
 
 

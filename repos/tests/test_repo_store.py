@@ -28,5 +28,5 @@ def test_round_trip():
     ]
     blob = encode(repos)
 
-    assert decode(blob) == repos
+    assert decode(blob) == tuple(repos)
     assert len(blob) / len(repos) < 150
