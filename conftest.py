@@ -48,6 +48,7 @@ def _provider_settings(request, settings):
         return
     server = request.getfixturevalue("providers")
     settings.DISCORD_URL = server.discord_url
+    settings.DISCORD_CDN_URL = server.discord_cdn_url
     settings.GITHUB_URL = server.github_url
     settings.GITHUB_API_URL = server.github_api_url
     yield

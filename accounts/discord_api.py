@@ -55,3 +55,20 @@ def revoke_token(access_token: str) -> bool:
         log.warning("discord token revocation failed: HTTP %s", response.status_code)
         return False
     return True
+
+
+AVATAR_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+def fetch_avatar(user_id: str, avatar_hash: str) -> tuple[bytes, str] | None:
+    """The avatar image and its type, or None; only raster types, so nothing active is served as ours."""
+    try:
+        response = providers.request(
+            NAME, "GET", f"{settings.DISCORD_CDN_URL}/avatars/{user_id}/{avatar_hash}.png", params={"size": 64}
+        )
+    except ProviderError:
+        return None
+    content_type = response.headers.get("Content-Type", "").split(";")[0]
+    if response.status_code != 200 or content_type not in AVATAR_TYPES:
+        return None
+    return response.content, content_type

@@ -1,9 +1,16 @@
-from django.http import HttpRequest, HttpResponse
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 
+from accounts import discord_api
+from accounts.decorators import discord_required
 from accounts.identity import discord_name, social_account
 
+AVATAR_CACHE_SECONDS = 86400
 
+
+@never_cache
 def home(request: HttpRequest) -> HttpResponse:
     """Step 1: "Connect with Discord" (a POST form: allauth starts the login only on POST)."""
     account = social_account(request.user, "discord")
@@ -12,3 +19,23 @@ def home(request: HttpRequest) -> HttpResponse:
         "accounts/home.html",
         {"discord_name": discord_name(account) if account else None},
     )
+
+
+@discord_required
+def avatar(request: HttpRequest) -> HttpResponse:
+    """The person's Discord avatar, fetched by the server so the page loads nothing from other origins."""
+    account = request.discord_account
+    avatar_hash = account.extra_data.get("avatar")
+    if not avatar_hash:
+        raise Http404
+    key = f"avatar:{account.uid}:{avatar_hash}"
+    image = cache.get(key)
+    if image is None:
+        image = discord_api.fetch_avatar(account.uid, avatar_hash)
+        if image is None:
+            raise Http404
+        cache.set(key, image, AVATAR_CACHE_SECONDS)
+    content, content_type = image
+    response = HttpResponse(content, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -26,6 +26,7 @@ def main() -> None:
             "HTTPS": "0",
             "DEMO_MODE": "1",
             "DISCORD_URL": providers.discord_url,
+            "DISCORD_CDN_URL": providers.discord_cdn_url,
             "GITHUB_URL": providers.github_url,
             "GITHUB_API_URL": providers.github_api_url,
             "DISCORD_CLIENT_ID": DEMO_CLIENT_ID,

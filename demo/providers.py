@@ -21,10 +21,12 @@ import math
 import re
 import secrets
 import string
+import struct
 import sys
 import threading
 import time
 import traceback
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -216,6 +218,15 @@ class _Response:
 
 
 # --- Small helpers ----------------------------------------------------------------------
+
+
+def _solid_png(size: int, rgb: bytes) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + rgb * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 def _stable_int(text: str) -> int:
@@ -425,6 +436,7 @@ _ROUTES: list[_Route] = [
         ("POST", r"/discord/api(?:/v\d+)?/oauth2/token", "discord.token"),
         ("POST", r"/discord/api(?:/v\d+)?/oauth2/token/revoke", "discord.revoke"),
         ("GET", r"/discord/api(?:/v\d+)?/users/@me", "discord.profile"),
+        ("GET", r"/discord-cdn/avatars/(?P<id>\d+)/(?P<hash>[0-9a-f]+)\.png", "discord.avatar"),
         ("GET", r"/github/login/oauth/authorize", "github.authorize"),
         ("POST", r"/github/login/oauth/authorize", "github.decide"),
         ("POST", r"/github/login/oauth/access_token", "github.token"),
@@ -478,8 +490,11 @@ class DemoProviders:
 
     @property
     def base_url(self) -> str:
-        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
-        return f"http://{host}:{self.port}"
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def discord_cdn_url(self) -> str:
+        return self.base_url + "/discord-cdn"
 
     @property
     def discord_url(self) -> str:
@@ -945,6 +960,11 @@ credentials. Nothing entered here leaves this computer.</p>
         if repo is None:
             return _json(404, _GITHUB_NOT_FOUND, **self._rate_headers(info.login))
         return _json(200, _repo_payload(_GITHUB_REPO_FULL, repo), **self._rate_headers(info.login))
+
+    def _discord_avatar(self, request: _Request) -> _Response:
+        """Discord's CDN stand-in: a solid 48x48 PNG in a colour taken from the avatar hash."""
+        rgb = bytes.fromhex(request.params["hash"][:6].ljust(6, "0"))
+        return _Response(200, _solid_png(48, rgb), {"Content-Type": "image/png", "Cache-Control": "max-age=86400"})
 
     def _not_found(self, request: _Request) -> _Response:
         if request.path.startswith("/discord"):

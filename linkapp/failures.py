@@ -26,3 +26,14 @@ def render_failure(
         response["Retry-After"] = str(retry_after)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """django-ratelimit's RATELIMIT_VIEW: too many sign-in attempts from one address."""
+    return render_failure(
+        request,
+        "Too many sign-in attempts from your address. Please wait a minute and try again.",
+        status=429,
+        title="Slow down",
+        retry_after=60,
+    )

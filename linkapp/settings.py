@@ -45,6 +45,8 @@ GITHUB_API_URL = os.environ.get(
     "GITHUB_API_URL",
     "https://api.github.com" if GITHUB_URL == "https://github.com" else f"{GITHUB_URL}/api/v3",
 ).rstrip("/")
+# Avatars are fetched by the server and served from our origin (the CSP allows no other).
+DISCORD_CDN_URL = os.environ.get("DISCORD_CDN_URL", "https://cdn.discordapp.com").rstrip("/")
 DISCORD_CLIENT_ID = os.environ.get("DISCORD_CLIENT_ID", "")
 DISCORD_CLIENT_SECRET = os.environ.get("DISCORD_CLIENT_SECRET", "")
 GITHUB_CLIENT_ID = os.environ.get("GITHUB_CLIENT_ID", "")
@@ -56,6 +58,8 @@ if LINK_MIN_PERMISSION not in {"pull", "triage", "push", "maintain", "admin"}:
     raise ImproperlyConfigured("LINK_MIN_PERMISSION must be pull, triage, push, maintain or admin.")
 WIZARD_TTL = int(os.environ.get("WIZARD_TTL", "900"))
 PROVIDER_TIMEOUT = float(os.environ.get("PROVIDER_TIMEOUT", "10"))
+# Starting a sign-in and provider callbacks, per client address (django-ratelimit syntax).
+LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "30/m")
 GITHUB_MAX_CONCURRENCY = max(int(os.environ.get("GITHUB_MAX_CONCURRENCY", "8")), 1)
 # Shows a banner on every page: set by `make demo`, never in production.
 DEMO_MODE = env_bool("DEMO_MODE", False)
@@ -87,7 +91,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "linkapp.urls"
@@ -190,6 +196,23 @@ if HTTPS:
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Nothing from other origins: every call to Discord and GitHub is made by the server.
+# form-action lists the providers because the sign-in forms end in a redirect to them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", DISCORD_URL, GITHUB_URL],
+    }
+}
+RATELIMIT_VIEW = "linkapp.failures.rate_limited"
+if not REDIS_URL:
+    # One process with an in-process cache (the demo): the counters are not shared, which is fine there.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"]
 
 # --- Static files ------------------------------------------------------------
 STATIC_URL = "static/"

@@ -10,6 +10,7 @@ urlpatterns = [
     path("github/", repo_views.github_step, name="github_step"),
     path("repositories/", repo_views.picker, name="picker"),
     path("dashboard/", repo_views.dashboard, name="dashboard"),
+    path("avatar/", account_views.avatar, name="avatar"),
     path("healthz", health, name="healthz"),
     path("readyz", health, name="readyz"),
     path("admin/", admin.site.urls),

@@ -159,7 +159,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "discord_name": discord_name(account),
             "discord_id": account.uid,
-            "avatar_url": account.get_avatar_url(),
+            "has_avatar": bool(account.extra_data.get("avatar")),
             "links": Link.objects.filter(discord_id=account.uid),
         },
     )

@@ -4,18 +4,15 @@ from allauth.socialaccount.providers.discord.provider import DiscordProvider as 
 from django.http import HttpRequest
 
 from accounts.discord.views import DiscordOAuth2Adapter
+from linkapp.oauth import HardenedProviderMixin
 
 
-class DiscordProvider(AllauthDiscordProvider):
+class DiscordProvider(HardenedProviderMixin, AllauthDiscordProvider):
     oauth2_adapter_class = DiscordOAuth2Adapter
 
     def get_scope_from_request(self, request: HttpRequest) -> list[str]:
         # allauth would add any ?scope= from the login URL; we only ever ask for the configured scope.
         return self.get_scope()
-
-    def get_auth_params_from_request(self, request: HttpRequest, action: str) -> dict:
-        # Likewise ignore ?auth_params= (it could add prompt, scope or redirect parameters).
-        return self.get_auth_params()
 
     def extract_common_fields(self, data: dict) -> dict:
         # Only the `identify` scope: no e-mail.

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
 from allauth.socialaccount.providers.discord.views import DiscordOAuth2Adapter as AllauthDiscordOAuth2Adapter
-from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from django.conf import settings
 from django.http import HttpRequest
 
 from accounts import discord_api
+from linkapp import oauth
 
 
 class DiscordOAuth2Adapter(AllauthDiscordOAuth2Adapter):
     """allauth's adapter hard-codes discord.com; ours reads DISCORD_URL at request time."""
+
+    @property
+    def issuer(self) -> str:
+        return settings.DISCORD_URL
 
     @property
     def authorize_url(self) -> str:
@@ -33,5 +37,5 @@ class DiscordOAuth2Adapter(AllauthDiscordOAuth2Adapter):
         return self.get_provider().sociallogin_from_response(request, profile)
 
 
-oauth2_login = OAuth2LoginView.adapter_view(DiscordOAuth2Adapter)
-oauth2_callback = OAuth2CallbackView.adapter_view(DiscordOAuth2Adapter)
+oauth2_login = oauth.login_view(DiscordOAuth2Adapter)
+oauth2_callback = oauth.callback_view(DiscordOAuth2Adapter)

@@ -4,13 +4,14 @@ from allauth.socialaccount.providers.github.provider import GitHubProvider as Al
 from django.conf import settings
 from django.http import HttpRequest
 
+from linkapp.oauth import HardenedProviderMixin
 from repos.github.views import GitHubOAuth2Adapter
 
 # Set on our own "Include private repositories" form; the only way to widen the scope.
 PRIVATE_PARAM = "include_private"
 
 
-class GitHubProvider(AllauthGitHubProvider):
+class GitHubProvider(HardenedProviderMixin, AllauthGitHubProvider):
     oauth2_adapter_class = GitHubOAuth2Adapter
 
     def get_scope(self) -> list[str]:
@@ -22,9 +23,6 @@ class GitHubProvider(AllauthGitHubProvider):
         if request.POST.get(PRIVATE_PARAM) == "1":
             scope += [s for s in settings.GITHUB_PRIVATE_SCOPES if s not in scope]
         return scope
-
-    def get_auth_params_from_request(self, request: HttpRequest, action: str) -> dict:
-        return self.get_auth_params()
 
     def extract_common_fields(self, data: dict) -> dict:
         return {"username": data.get("login"), "name": data.get("name")}

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from allauth.socialaccount.providers.github.views import GitHubOAuth2Adapter as AllauthGitHubOAuth2Adapter
-from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from django.conf import settings
 from django.http import HttpRequest
 
+from linkapp import oauth
 from repos.github_api import GitHubClient
 
 
@@ -12,6 +12,10 @@ class GitHubOAuth2Adapter(AllauthGitHubOAuth2Adapter):
     """allauth reads the GitHub address once at import; ours reads GITHUB_URL at request time."""
 
     headers = {"Accept": "application/json"}
+
+    @property
+    def issuer(self) -> str:
+        return settings.GITHUB_URL
 
     @property
     def authorize_url(self) -> str:
@@ -35,5 +39,5 @@ class GitHubOAuth2Adapter(AllauthGitHubOAuth2Adapter):
         return self.get_provider().sociallogin_from_response(request, user)
 
 
-oauth2_login = OAuth2LoginView.adapter_view(GitHubOAuth2Adapter)
-oauth2_callback = OAuth2CallbackView.adapter_view(GitHubOAuth2Adapter)
+oauth2_login = oauth.login_view(GitHubOAuth2Adapter)
+oauth2_callback = oauth.callback_view(GitHubOAuth2Adapter)

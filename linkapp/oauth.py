@@ -1,0 +1,69 @@
+"""What both of our allauth provider packages add to allauth's OAuth2 flow (RFC 9700 hardening).
+
+- The login URL's `?scope=` and `?auth_params=` are ignored: only configured scopes are asked.
+- Each stored `state` carries its creation time and is refused once older than WIZARD_TTL
+  (allauth itself keeps it for a fixed 10 minutes).
+- A callback's `iss` parameter (RFC 9207) must name the provider we sent the person to.
+- Starting a login and the callback are rate limited per client address.
+"""
+
+from __future__ import annotations
+
+import time
+
+from allauth.socialaccount.helpers import render_authentication_error
+from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
+from django.conf import settings
+from django.http import HttpRequest
+from django_ratelimit import ALL
+from django_ratelimit.decorators import ratelimit
+
+from linkapp.providers import ProviderError
+
+
+class StateRefused(ProviderError):
+    """The callback cannot be trusted: wrong issuer, or a state past the wizard TTL."""
+
+    status = 400
+
+
+class HardenedProviderMixin:
+    """Mixed into our DiscordProvider and GitHubProvider (allauth OAuth2Provider subclasses)."""
+
+    def get_auth_params_from_request(self, request: HttpRequest, action: str) -> dict:
+        return self.get_auth_params()
+
+    def stash_redirect_state(self, request: HttpRequest, process, next_url=None, data=None, **kwargs) -> str:
+        return super().stash_redirect_state(request, process, next_url, data, created=time.time(), **kwargs)
+
+
+class CallbackView(OAuth2CallbackView):
+    def dispatch(self, request: HttpRequest, *args, **kwargs):
+        issuer = request.GET.get("iss")
+        if issuer is not None and issuer.rstrip("/") != self.adapter.issuer:
+            provider = self.adapter.get_provider()
+            return render_authentication_error(
+                request, provider, exception=StateRefused(provider.name, "issuer mismatch")
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def _get_state(self, request: HttpRequest, provider):
+        state, response = super()._get_state(request, provider)
+        if state is not None and time.time() - state.get("created", 0) > settings.WIZARD_TTL:
+            # allauth has already consumed it: it cannot be replayed either.
+            return None, render_authentication_error(
+                request, provider, exception=StateRefused(provider.name, "sign-in attempt expired")
+            )
+        return state, response
+
+
+def rate_limited(view):
+    return ratelimit(key="ip", rate=lambda group, request: settings.LOGIN_RATE_LIMIT, method=ALL)(view)
+
+
+def login_view(adapter):
+    return rate_limited(OAuth2LoginView.adapter_view(adapter))
+
+
+def callback_view(adapter):
+    return rate_limited(CallbackView.adapter_view(adapter))
