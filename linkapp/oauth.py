@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from allauth.socialaccount.helpers import render_authentication_error
@@ -19,6 +20,8 @@ from django_ratelimit import ALL
 from django_ratelimit.decorators import ratelimit
 
 from linkapp.providers import ProviderError
+
+log = logging.getLogger("linkapp.wizard")
 
 
 class StateRefused(ProviderError):
@@ -34,6 +37,7 @@ class HardenedProviderMixin:
         return self.get_auth_params()
 
     def stash_redirect_state(self, request: HttpRequest, process, next_url=None, data=None, **kwargs) -> str:
+        log.info("step=started provider=%s process=%s", self.id, process)
         return super().stash_redirect_state(request, process, next_url, data, created=time.time(), **kwargs)
 
 

@@ -91,7 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "linkapp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
 ]
@@ -198,7 +198,7 @@ if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Nothing from other origins: every call to Discord and GitHub is made by the server.
-# form-action lists the providers because the sign-in forms end in a redirect to them.
+# linkapp.middleware.CSPMiddleware adds the providers to form-action (sign-in ends in a redirect to them).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -206,7 +206,7 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'", DISCORD_URL, GITHUB_URL],
+        "form-action": ["'self'"],
     }
 }
 RATELIMIT_VIEW = "linkapp.failures.rate_limited"

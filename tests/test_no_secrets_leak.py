@@ -45,6 +45,13 @@ def test_secrets_never_leak(browser, providers, caplog):
     stored = redis_dump()
     rows = database_dump()
     logs = "\n".join(record.getMessage() for record in caplog.records)
+    codes = [call.form["code"] for call in providers.calls if call.endpoint.endswith(".token")]
+    session_keys = [c.value for r in browser.responses for c in r.cookies if c.name == "sessionid"]
+    assert len(codes) == 2 and session_keys
+    for value in codes + session_keys:
+        assert value not in logs
+    for step in ("step=started", "step=connected", "step=repos_fetched", "step=linked"):
+        assert step in logs
 
     assert "Link repository" in client_side and rows and logs  # the scans look at real material
     for secret in secrets:

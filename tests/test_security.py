@@ -1,0 +1,328 @@
+"""Attacks a hostile person would try (RFC 9700, OWASP ASVS 5); each must get a 4xx and change nothing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from allauth.socialaccount.models import SocialAccount
+from django.contrib.sessions.backends.cache import SessionStore
+from django.db import connection
+
+from demo.providers import Fault
+from repos.models import Link
+from tests.browser import Browser
+from tests.wizard import connect_github, linkable_id, repo_ids, sign_in_with_discord, walk_to_picker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def csrf_token(page) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+
+
+def start_login(browser: Browser, provider: str = "discord", page=None) -> dict[str, str]:
+    """Press the connect button but stop at the provider: the authorize request's parameters."""
+    page = page or browser.get("/")
+    data = {"csrfmiddlewaretoken": csrf_token(page)}
+    if provider == "github":
+        data["process"] = "connect"
+    response = browser.session.post(
+        f"{browser.base_url}accounts/{provider}/login/", data=data, allow_redirects=False, timeout=10
+    )
+    assert response.status_code == 302, response.text
+    return {k: v[0] for k, v in parse_qs(urlsplit(response.headers["Location"]).query).items()}
+
+
+# --- state -------------------------------------------------------------------------------
+
+
+def test_state_from_another_browser_is_refused(live_server, providers):
+    alice, mallory = Browser(live_server.url), Browser(live_server.url)
+    state = start_login(alice)["state"]
+    mallory.get("/")
+    page = mallory.get("/accounts/discord/login/callback/", params={"code": "stolen", "state": state})
+
+    assert page.status_code == 400
+    assert not providers.calls_to("discord.token")
+
+
+def test_githubs_state_at_the_discord_callback_never_reaches_discord(browser, providers):
+    step2 = sign_in_with_discord(browser)
+    tokens_before = len(providers.calls_to("discord.token"))
+    github_state = start_login(browser, "github", step2)["state"]
+
+    page = browser.get("/accounts/discord/login/callback/", params={"code": "x", "state": github_state})
+
+    assert page.status_code == 400
+    assert len(providers.calls_to("discord.token")) == tokens_before
+    assert not providers.calls_to("github.token")
+
+
+def test_state_expires_with_the_wizard_ttl(browser, providers, settings):
+    settings.WIZARD_TTL = 1
+    authorize = browser.submit(browser.get("/"), "Connect with Discord")
+    time.sleep(1.5)
+    page = browser.submit(authorize, "Authorize")
+
+    assert page.status_code == 400
+    assert not providers.calls_to("discord.token")
+
+
+def authorize_without_following(browser: Browser, provider: str) -> str:
+    """Consent at the demo provider; the callback URL it sends the browser to."""
+    params = start_login(browser, provider)
+    response = browser.session.post(
+        f"{browser.provider_url}/{provider}/oauth2/authorize",
+        data={**params, "decision": "authorize", "login": "nelly"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    return response.headers["Location"]
+
+
+@pytest.mark.parametrize("issuer,status", [("https://evil.test", 400), (None, 200)])
+def test_callback_issuer_must_be_the_provider(browser, providers, issuer, status):
+    browser.provider_url = providers.base_url
+    callback = authorize_without_following(browser, "discord")
+    page = browser.get(f"{callback}&{urlencode({'iss': issuer or providers.discord_url})}")
+
+    assert page.status_code == status
+    assert len(providers.calls_to("discord.token")) == (0 if status == 400 else 1)
+
+
+# --- PKCE and scope ------------------------------------------------------------------------
+
+
+def test_pkce_s256_with_a_verifier_per_transaction(browser, providers):
+    picker = walk_to_picker(browser)
+    assert picker.status_code == 200
+    verifiers = []
+    for provider in ("discord", "github"):
+        (authorize,) = providers.calls_to(f"{provider}.authorize")
+        (token,) = providers.calls_to(f"{provider}.token")
+        verifier = token.form["code_verifier"]
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        assert authorize.query["code_challenge_method"] == "S256"
+        assert authorize.query["code_challenge"] == challenge
+        verifiers.append(verifier)
+    assert verifiers[0] != verifiers[1]
+
+
+def test_scope_on_discord_login_url_is_ignored(browser, providers):
+    page = browser.get("/")
+    browser.post(
+        "/accounts/discord/login/?scope=email+guilds.join", {"csrfmiddlewaretoken": csrf_token(page), "scope": "email"}
+    )
+    assert providers.calls_to("discord.authorize")[-1].query["scope"] == "identify"
+
+
+def test_login_starts_only_by_post(browser, providers):
+    page = browser.get("/accounts/discord/login/")
+    assert page.status_code == 200
+    assert '<form method="post"' in page.text
+    assert not providers.calls_to("discord.authorize")
+
+
+# --- redirects -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["//evil.test", "/\\evil.test", "https://evil.test", "javascript:alert(1)"])
+def test_next_never_leaves_the_site(browser, providers, target):
+    authorize = browser.submit(browser.get("/"), "Connect with Discord", {"next": target})
+    landed = browser.submit(authorize, "Authorize")
+
+    assert landed.status_code == 200
+    assert urlsplit(landed.url).netloc == urlsplit(browser.base_url).netloc
+    assert landed.url.endswith("/github/")
+    for response in browser.responses:
+        location = response.headers.get("Location", "")
+        assert "evil.test" not in location and not location.startswith("javascript:")
+
+
+@pytest.mark.parametrize("target", ["//evil.test", "https://evil.test"])
+def test_sign_out_next_never_leaves_the_site(browser, providers, target):
+    step2 = sign_in_with_discord(browser)
+    landed = browser.submit(step2, "Sign out", {"next": target})
+    assert urlsplit(landed.url).netloc == urlsplit(browser.base_url).netloc
+
+
+# --- CSRF ------------------------------------------------------------------------------------
+
+
+def post_targets(browser: Browser) -> list[tuple[str, dict]]:
+    walk_to_picker(browser)
+    return [
+        ("/accounts/discord/login/", {}),
+        ("/accounts/github/login/", {"process": "connect"}),
+        ("/repositories/", {"repo_id": "1"}),
+        ("/repositories/", {"refresh": "1"}),
+        ("/accounts/logout/", {}),
+    ]
+
+
+def test_every_post_needs_a_csrf_token(browser, providers):
+    for url, data in post_targets(browser):
+        response = browser.post(url, data, allow_redirects=False)
+        assert response.status_code == 403, url
+    assert providers.calls_to("discord.authorize") and len(providers.calls_to("github.authorize")) == 1
+
+
+def test_every_post_refuses_a_foreign_origin(browser, providers):
+    for url, data in post_targets(browser):
+        token = browser.session.cookies.get("csrftoken")
+        response = browser.post(
+            url, {**data, "csrfmiddlewaretoken": token}, headers={"Origin": "https://evil.test"}, allow_redirects=False
+        )
+        assert response.status_code == 403, url
+
+
+# --- repository choice and identities ----------------------------------------------------------
+
+
+def test_another_persons_repository_is_refused(live_server, providers):
+    alice = Browser(live_server.url)
+    alice_repos = repo_ids(walk_to_picker(alice, discord="alice", github="alice-gh"))
+    own = next(repo_id for name, repo_id in alice_repos.items() if name.startswith("alice-gh/"))
+
+    mallory = Browser(live_server.url)
+    picker = walk_to_picker(mallory, discord="mallory", github="mallory-gh")
+    page = mallory.submit(picker, "Link repository", {"repo_id": str(own)})
+
+    assert page.status_code == 400
+    assert not Link.objects.exists()
+
+
+def test_github_account_of_another_person_is_refused(live_server, providers):
+    first = Browser(live_server.url)
+    walk_to_picker(first, discord="nelly", github="octocat")
+    owner = SocialAccount.objects.get(provider="github").user_id
+
+    second = Browser(live_server.url)
+    page = connect_github(second, sign_in_with_discord(second, "bob"), "octocat")
+
+    assert page.status_code == 409
+    assert "already connected to another Discord user" in page.text
+    assert SocialAccount.objects.get(provider="github").user_id == owner
+
+
+def test_failed_revocation_is_logged_and_the_link_still_saved(browser, providers, caplog):
+    providers.faults["github.revoke"] = Fault(status=500)
+    providers.faults["discord.revoke"] = Fault(status=503)
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    with caplog.at_level(logging.WARNING):
+        page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert page.url.endswith("/dashboard/")
+    assert Link.objects.count() == 1
+    assert "github token revocation failed" in caplog.text
+    assert "discord token revocation failed" in caplog.text
+
+
+# --- sessions, cookies, headers ----------------------------------------------------------------
+
+
+def test_session_is_cycled_at_sign_in_and_deleted_at_sign_out(browser, providers):
+    authorize = browser.submit(browser.get("/"), "Connect with Discord")
+    before = browser.session.cookies.get("sessionid")
+    step2 = browser.submit(authorize, "Authorize")
+    after = browser.session.cookies.get("sessionid")
+
+    assert before and after and before != after
+    assert SessionStore().exists(after)
+    browser.submit(step2, "Sign out")
+    assert not SessionStore().exists(after)
+    assert browser.get("/github/").status_code == 403
+
+
+def test_security_headers_and_cookie_flags(browser, providers):
+    page = browser.get("/")
+    csp = page.headers["Content-Security-Policy"]
+    for directive in ("default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
+        assert directive in csp
+    assert set(re.findall(r"https?://[^ ;]+", csp)) == {providers.discord_url, providers.github_url}
+    assert "form-action 'self' " in csp
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "no-store" in page.headers["Cache-Control"]
+
+    step2 = sign_in_with_discord(browser)
+    assert "no-store" in step2.headers["Cache-Control"]
+    cookie = next(c for c in browser.session.cookies if c.name == "sessionid")
+    assert cookie.has_nonstandard_attr("HttpOnly")
+    assert cookie.get_nonstandard_attr("SameSite") == "Lax"
+
+
+def test_production_cookies_and_hsts():
+    """With HTTPS=1 (production), through Django's test client in a separate process."""
+    script = """
+import json
+from django.test import Client
+c = Client()
+home = c.get("/", secure=True)
+start = c.post("/accounts/discord/login/", {"csrfmiddlewaretoken": home.cookies["__Host-csrftoken"].value}, secure=True)
+out = {"hsts": home.headers.get("Strict-Transport-Security"), "redirect": c.get("/").status_code}
+for name, morsel in list(home.cookies.items()) + list(start.cookies.items()):
+    out[name] = {"secure": bool(morsel["secure"]), "httponly": bool(morsel["httponly"]), "samesite": morsel["samesite"], "path": morsel["path"], "domain": morsel["domain"]}
+print(json.dumps(out))
+"""
+    test_database = connection.settings_dict["NAME"]  # the schema pytest-django created
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "HTTPS": "1",
+        "SECRET_KEY": "x" * 50,
+        "ALLOWED_HOSTS": "testserver",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{test_database}",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert out["redirect"] == 301  # plain HTTP goes to HTTPS
+    assert "max-age=31536000" in out["hsts"]
+    session = out["__Host-sessionid"]
+    assert session == {"secure": True, "httponly": True, "samesite": "Lax", "path": "/", "domain": ""}
+    assert out["__Host-csrftoken"]["secure"] and out["__Host-csrftoken"]["domain"] == ""
+
+
+def test_wrong_host_header_is_400(live_server):
+    response = Browser(live_server.url).get("/", headers={"Host": "evil.test"})
+    assert response.status_code == 400
+    assert "Traceback" not in response.text
+
+
+def test_sign_in_start_and_callback_are_rate_limited(browser, providers, settings):
+    settings.LOGIN_RATE_LIMIT = "3/m"
+    page = browser.get("/")
+    statuses = [
+        browser.post(
+            "/accounts/discord/login/", {"csrfmiddlewaretoken": csrf_token(page)}, allow_redirects=False
+        ).status_code
+        for _ in range(4)
+    ]
+    callback = browser.get("/accounts/discord/login/callback/", params={"code": "x", "state": "y"})
+
+    assert statuses == [302, 302, 302, 429]
+    assert callback.status_code == 429
+    assert "Try again" in callback.text
