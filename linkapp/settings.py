@@ -210,6 +210,8 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 RATELIMIT_VIEW = "linkapp.failures.rate_limited"
+# Behind a reverse proxy, the request header that carries the client address (e.g. HTTP_X_REAL_IP).
+RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
 if not REDIS_URL:
     # One process with an in-process cache (the demo): the counters are not shared, which is fine there.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"]
