@@ -18,6 +18,7 @@ from django.core.cache import cache
 WIZARD_ID_KEY = "wizard_id"
 TOKEN_NAMES = ("token:discord", "token:github")
 REPO_LIST = "repos"
+CHOICE = "choice"  # the repository id last submitted, so a failed save can be repeated
 
 
 class WizardStore:
@@ -53,4 +54,4 @@ class WizardStore:
 
     def clear(self) -> None:
         """Forget every token and list of this wizard (after the link is saved)."""
-        self.delete(*TOKEN_NAMES, REPO_LIST)
+        self.delete(*TOKEN_NAMES, REPO_LIST, CHOICE)

@@ -143,7 +143,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Sessions live in the cache (Redis in production): tokens never touch the database.
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_ENGINE = "linkapp.sessions"  # Django's cache backend, but a Redis outage is a 503 (linkapp/sessions.py)
 SESSION_CACHE_ALIAS = "default"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"  # the provider callback is a cross-site top-level GET

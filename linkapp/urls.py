@@ -16,3 +16,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
 ]
+
+handler500 = "linkapp.failures.server_error"

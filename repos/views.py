@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime
+from functools import wraps
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import discord_required
 from accounts.identity import discord_name, social_account
-from accounts.wizard import WizardStore
+from accounts.wizard import CHOICE, WizardStore
 from linkapp.failures import render_failure
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized
 from repos import picker as picker_query
@@ -35,9 +36,24 @@ def github_step(request: HttpRequest) -> HttpResponse:
     return render(request, "repos/github_step.html", {"discord_name": discord_name(request.discord_account)})
 
 
+def remember_choice(view):
+    """Keep the submitted repository id in the wizard store before anything can fail (the
+    database, GitHub), so that "Try again" shows the same choice ready to be linked again."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        repo_id = request.POST.get("repo_id", "") if request.method == "POST" else ""
+        if repo_id.isdigit():
+            WizardStore(request.session).set(CHOICE, int(repo_id))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 @never_cache
-@discord_required
 @require_http_methods(["GET", "POST"])
+@remember_choice
+@discord_required
 def picker(request: HttpRequest) -> HttpResponse:
     """Step 3: choose a repository; on POST re-check it with GitHub and save the link."""
     store = WizardStore(request.session)
@@ -91,6 +107,7 @@ def picker(request: HttpRequest) -> HttpResponse:
             "min_permission": settings.LINK_MIN_PERMISSION,
             "allowed_permissions": PERMISSIONS[PERMISSIONS.index(settings.LINK_MIN_PERMISSION) :],
             "github_login": login,
+            "chosen": store.get(CHOICE),
             "has_private_scope": set(settings.GITHUB_PRIVATE_SCOPES) <= granted,
             "app_settings_url": f"{settings.GITHUB_URL}/settings/connections/applications/{settings.GITHUB_CLIENT_ID}",
         },

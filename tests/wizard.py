@@ -49,7 +49,8 @@ def all_repo_ids(browser: Browser, picker: requests.Response) -> dict[str, int]:
 def linkable_id(picker: requests.Response) -> tuple[str, int]:
     """The first repository the person may link (radios of the others are disabled)."""
     match = re.search(
-        r'name="repo_id" value="(\d+)" id="repo-\d+" required>\s*<label for="repo-\d+">([^<]+)</label>', picker.text
+        r'name="repo_id" value="(\d+)" id="repo-\d+" required(?: checked)?>\s*<label for="repo-\d+">([^<]+)</label>',
+        picker.text,
     )
     assert match, "no linkable repository on the page"
     return match.group(2), int(match.group(1))

@@ -1,0 +1,17 @@
+"""Django's cache-backed sessions, except that an unreachable cache is an error, not "no session".
+
+Django reads a cache failure as an empty session: the person would silently be signed out
+and their session cookie deleted. We let the error through instead; handler500 turns it
+into a 503 with Retry-After, and the session is still there when Redis is back.
+"""
+
+from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
+
+
+class SessionStore(CacheSessionStore):
+    def load(self) -> dict:
+        session_data = self._cache.get(self.cache_key)  # no try/except: see the module docstring
+        if session_data is not None:
+            return session_data
+        self._session_key = None
+        return {}

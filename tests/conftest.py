@@ -1,0 +1,42 @@
+"""Fixtures for fault tests: a private Redis behind a TCP proxy, and Postgres behind another."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connections
+
+from tests.services import PrivateRedis
+from tests.tcp_proxy import TcpProxy
+
+
+@pytest.fixture(scope="session")
+def private_redis():
+    server = PrivateRedis()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_proxy(private_redis, settings):
+    """The app's cache and sessions on the private Redis, through a proxy the test controls."""
+    proxy = TcpProxy(private_redis.port)
+    cache = dict(settings.CACHES["default"])
+    cache["LOCATION"] = f"redis://127.0.0.1:{proxy.port}/0"
+    settings.CACHES = {"default": cache}
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def postgres_proxy():
+    """New database connections (every thread's, live_server's included) go through a proxy."""
+    database = connections.settings["default"]
+    proxy = TcpProxy(int(database.get("PORT") or 5432))
+    original = database["PORT"]
+    database["PORT"] = proxy.port
+    connections.close_all()
+    yield proxy
+    proxy.set_mode("pass")
+    database["PORT"] = original
+    connections.close_all()
+    proxy.stop()

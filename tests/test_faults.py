@@ -1,0 +1,140 @@
+"""Issue 5's fault table, row by row, against real Redis and Postgres with injected faults."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import redis
+import requests
+from django.conf import settings as django_settings
+
+from demo.providers import Fault
+from repos.models import Link
+from tests.wizard import connect_github, linkable_id, sign_in_with_discord, walk_to_picker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+CONNECT_TIMEOUT = django_settings.CACHES["default"]["OPTIONS"]["SOCKET_CONNECT_TIMEOUT"]
+
+
+def csrf(page: requests.Response) -> str:
+    import re
+
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+
+
+@pytest.mark.parametrize("mode", ["refuse", "hang"])
+def test_redis_down_when_a_person_starts(browser, providers, redis_proxy, mode):
+    home = browser.get("/")
+    redis_proxy.set_mode(mode)
+
+    started = time.monotonic()
+    page = browser.post("/accounts/discord/login/", {"csrfmiddlewaretoken": csrf(home)}, allow_redirects=False)
+    elapsed = time.monotonic() - started
+
+    assert page.status_code == 503
+    assert page.headers["Retry-After"]
+    assert "Try again" in page.text and "Traceback" not in page.text
+    assert elapsed < 2 * CONNECT_TIMEOUT + 1
+    assert not providers.calls_to("discord.authorize")
+
+
+def test_redis_wiped_mid_wizard_sends_the_person_back(browser, providers, redis_proxy, private_redis):
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    redis.Redis(port=private_redis.port).flushall()
+
+    page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert page.status_code == 403
+    assert "Please connect with Discord first" in page.text and "Try again" in page.text
+    assert browser.get("/dashboard/").status_code == 403  # not signed in on an empty session
+    assert not Link.objects.exists()
+
+
+def test_redis_down_mid_wizard_sends_the_person_back(browser, providers, redis_proxy):
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    redis_proxy.set_mode("refuse")
+
+    page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert page.status_code == 503
+    assert page.headers["Retry-After"]
+    assert "please start again" in page.text and 'href="/">Try again' in page.text
+    assert not Link.objects.exists()
+    # Never signed in on an empty session: the dashboard is not shown while the session is unreadable.
+    assert browser.get("/dashboard/").status_code == 503
+    redis_proxy.set_mode("pass")
+    assert browser.get("/").status_code == 200
+
+
+def test_postgres_down_at_the_final_save(browser, providers, redis_proxy, private_redis, postgres_proxy):
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    postgres_proxy.set_mode("refuse")
+
+    down = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert down.status_code == 503
+    assert down.headers["Retry-After"]
+    assert "Try again" in down.text and "Traceback" not in down.text
+    keys = redis.Redis(port=private_redis.port).keys("*wizard:*")
+    assert any(k.endswith(b":token:github") for k in keys) and any(k.endswith(b":choice") for k in keys)
+
+    postgres_proxy.set_mode("pass")
+    retry = browser.get(down.url)  # "Try again": the picker, with the choice kept
+    assert f'value="{repo_id}" id="repo-{repo_id}" required checked' in retry.text
+    saved = browser.submit(retry, "Link repository")
+    assert saved.url.endswith("/dashboard/")
+    assert Link.objects.count() == 1
+
+
+def test_github_token_revoked_meanwhile(browser, providers):
+    picker = walk_to_picker(browser)
+    token = [t for t, info in providers.tokens.items() if info.provider == "github"][-1]
+    requests.delete(
+        f"{providers.github_api_url}/applications/{providers.client_id}/token",
+        json={"access_token": token},
+        auth=(providers.client_id, providers.client_secret),
+        timeout=5,
+    )
+    page = browser.submit(picker, "Refresh list")
+
+    assert page.status_code == 401
+    assert "connect with GitHub again" in page.text
+    assert page.url.endswith("/repositories/")
+
+
+def test_repository_page_timeout(browser, providers, settings):
+    settings.GITHUB_SCOPES = ["read:user", "repo"]
+    providers.repo_counts["octocat"] = 250
+    providers.faults["github.repos"] = Fault(delay=settings.PROVIDER_TIMEOUT + 1, pages={3}, times=1)
+    step2 = sign_in_with_discord(browser)
+    started = time.monotonic()
+    page = connect_github(browser, step2)
+    elapsed = time.monotonic() - started
+
+    assert page.status_code == 504
+    assert "Try again" in page.text
+    assert elapsed < settings.PROVIDER_TIMEOUT + 2
+    assert browser.get("/repositories/").status_code == 200  # the session was kept
+
+
+def test_two_tabs_submitting_at_once_save_one_row(browser, providers):
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    results = []
+
+    def submit():
+        results.append(browser.submit(picker, "Link repository", {"repo_id": str(repo_id)}))
+
+    tabs = [threading.Thread(target=submit) for _ in range(2)]
+    for tab in tabs:
+        tab.start()
+    for tab in tabs:
+        tab.join()
+
+    assert [r.url.endswith("/dashboard/") for r in results] == [True, True]
+    assert Link.objects.count() == 1
