@@ -22,7 +22,7 @@ from requests import RequestException
 from accounts.identity import social_account
 from accounts.wizard import REPO_LIST, WizardStore
 from linkapp.failures import render_failure
-from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized
+from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, log_response
 
 log = logging.getLogger("linkapp.wizard")
 
@@ -69,6 +69,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             store.delete(REPO_LIST)  # a new grant (e.g. private repositories) means a new list
         discord_id = sociallogin.account.uid if provider == "discord" else _discord_id(request)
         log.info("step=connected provider=%s discord_id=%s", provider, discord_id)
+
+    def get_requests_session(self):
+        # allauth's own calls (the token exchanges) get the same log line as ours.
+        session = super().get_requests_session()
+        session.hooks["response"].append(log_response)
+        return session
 
     def get_connect_redirect_url(self, request: HttpRequest, socialaccount) -> str:
         return reverse("picker")

@@ -6,10 +6,15 @@ them into an authentication error page instead of a 500.
 
 from __future__ import annotations
 
+import logging
+from urllib.parse import urlsplit
+
 import requests
 from allauth.socialaccount.providers.base import ProviderException
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+
+log = logging.getLogger("linkapp.providers")
 
 
 class ProviderError(ProviderException):
@@ -62,6 +67,7 @@ def http_session() -> requests.Session:
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(16, settings.GITHUB_MAX_CONCURRENCY * 2))
         session.mount("https://", adapter)
         session.mount("http://", adapter)
+        session.hooks["response"].append(log_response)
         _session = session
     return _session
 
@@ -72,9 +78,27 @@ def request(provider: str, method: str, url: str, **kwargs) -> requests.Response
     try:
         return http_session().request(method, url, **kwargs)
     except requests.Timeout as exc:
+        log.warning("provider call %s %s timed out", method, urlsplit(url).path)
         raise ProviderTimeout(provider, "timed out") from exc
     except requests.RequestException as exc:
+        log.warning("provider call %s %s failed: %s", method, urlsplit(url).path, type(exc).__name__)
         raise ProviderUnavailable(provider, type(exc).__name__) from exc
+
+
+def log_response(response: requests.Response, *args, **kwargs) -> None:
+    """A `requests` response hook: one line per provider call, with the request id (via the log filter).
+
+    Only host and path: never the query string, headers or body, where codes and tokens travel.
+    """
+    url = urlsplit(response.request.url)
+    log.info(
+        "provider call %s %s%s status=%s ms=%.0f",
+        response.request.method,
+        url.netloc,
+        url.path,
+        response.status_code,
+        response.elapsed.total_seconds() * 1000,
+    )
 
 
 def json_body(provider: str, response: requests.Response) -> dict | list:

@@ -9,6 +9,7 @@ caller stores nothing rather than half a list.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -46,7 +47,8 @@ def _fetch_concurrently(fetch: Fetch, check: Check, last_url: str) -> list:
         return []
     pool = ThreadPoolExecutor(max_workers=min(settings.GITHUB_MAX_CONCURRENCY, len(urls)))
     try:
-        futures = [pool.submit(lambda u: check(fetch(u, None)), u) for u in urls]
+        # Each page in a copy of this context, so its log lines keep the request id.
+        futures = [pool.submit(contextvars.copy_context().run, lambda u: check(fetch(u, None)), u) for u in urls]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         failed = next((f for f in futures if f in done and f.exception()), None)
         if failed is not None:

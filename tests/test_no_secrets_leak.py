@@ -59,3 +59,14 @@ def test_secrets_never_leak(browser, providers, caplog):
         assert secret.encode() not in stored
         assert secret not in rows
         assert secret not in logs
+
+
+def test_provider_calls_log_the_request_id(browser, providers, caplog):
+    caplog.set_level(logging.INFO)
+    walk_to_picker(browser)
+
+    calls = [r for r in caplog.records if r.getMessage().startswith("provider call")]
+    ids = {getattr(r, "request_id", "-") for r in calls}
+    assert any("/oauth2/token" in r.getMessage() for r in calls)  # allauth's token exchange too
+    assert any("/user/repos" in r.getMessage() for r in calls)
+    assert "-" not in ids and len(ids) >= 2

@@ -1,0 +1,22 @@
+"""gunicorn settings, read automatically by `gunicorn linkapp.wsgi:application` from this directory.
+
+Workers and threads come from the environment; the defaults suit a small 2-core machine.
+The wizard waits on Discord and GitHub, so threads (gthread) keep a worker busy while it waits.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+# Longer than the slowest wizard step: a full repository walk of PROVIDER_TIMEOUT-bounded calls.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 10
+keepalive = 5
+# Off by default. When on, only the path (%(U)s), never the query string: callbacks carry `code` and `state`.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(M)sms %({x-request-id}o)s'
+# Addresses of the reverse proxies whose X-Forwarded-* headers are trusted.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

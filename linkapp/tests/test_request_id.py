@@ -1,0 +1,29 @@
+import json
+import logging
+
+import pytest
+
+from linkapp.request_id import JsonFormatter, RequestIdFilter, request_id
+
+
+@pytest.mark.django_db
+def test_request_id_is_echoed_and_generated(client):
+    given = client.get("/healthz", HTTP_X_REQUEST_ID="abc-123")
+    made = client.get("/healthz", HTTP_X_REQUEST_ID="bad id; rm -rf")
+
+    assert given["X-Request-ID"] == "abc-123"
+    assert made["X-Request-ID"] != "bad id; rm -rf" and len(made["X-Request-ID"]) == 32
+
+
+def test_json_lines_carry_the_request_id():
+    record = logging.LogRecord("linkapp.wizard", logging.INFO, __file__, 1, "step=%s", ("linked",), None)
+    token = request_id.set("req-1")
+    try:
+        RequestIdFilter().filter(record)
+    finally:
+        request_id.reset(token)
+
+    line = json.loads(JsonFormatter().format(record))
+    assert line["request_id"] == "req-1"
+    assert line["message"] == "step=linked"
+    assert line["level"] == "INFO"
