@@ -1,0 +1,189 @@
+"""Issue 5's load benchmark: 200 people walk the whole wizard, 20 at a time, over two gunicorn
+instances sharing one Redis and one Postgres, each person's requests alternating between them.
+Half-way, one instance is killed (SIGKILL); its people must carry on on the other.
+
+The client plays the load balancer: every request to the public address goes to the next
+instance, with the public Host header, and to the other one when an instance refuses.
+
+    .venv/bin/python bench/load_bench.py [--people 200] [--concurrency 20] [--no-kill]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import psycopg
+import redis
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, app_env, fresh_database, migrate, percentile, start_gunicorn  # noqa: E402
+from demo.providers import DemoProviders  # noqa: E402
+from tests.browser import Browser  # noqa: E402
+from tests.wizard import linkable_id, walk_to_picker  # noqa: E402
+
+PUBLIC = "127.0.0.1:8800"
+PORTS = (8801, 8802)
+REDIS_URL = "redis://127.0.0.1:6379/10"
+PROVIDERS_PORT = 8810
+
+
+class BalancedBrowser(Browser):
+    """A person's browser behind a round-robin load balancer at PUBLIC."""
+
+    ports: list[int] = list(PORTS)  # shared: an instance that died is removed for everyone
+    lock = threading.Lock()
+
+    def __init__(self, timings: dict[str, list[float]]) -> None:
+        super().__init__(f"http://{PUBLIC}/")
+        self.timings = timings
+        self.turn = itertools.cycle(range(len(PORTS)))
+        self.failovers = 0
+
+    def _send(self, method: str, url: str, **kwargs) -> requests.Response:
+        parts = urlsplit(url)
+        if parts.netloc != PUBLIC:
+            return self.session.request(method, url, allow_redirects=False, timeout=30, **kwargs)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        for _ in range(len(PORTS)):
+            with self.lock:
+                alive = list(self.ports)
+            port = alive[next(self.turn) % len(alive)]
+            started = time.perf_counter()
+            try:
+                response = self.session.request(
+                    method,
+                    f"http://127.0.0.1:{port}{path}",
+                    headers={**kwargs.pop("headers", {}), "Host": PUBLIC},
+                    allow_redirects=False,
+                    timeout=30,
+                    **kwargs,
+                )
+            except requests.ConnectionError:
+                self.failovers += 1
+                with self.lock:
+                    if port in self.ports and len(self.ports) > 1:
+                        self.ports.remove(port)
+                continue
+            self.timings[f"{method} {parts.path}"].append((time.perf_counter() - started) * 1000)
+            response.url = url
+            return response
+        raise requests.ConnectionError("no instance answered")
+
+    def _follow(self, response: requests.Response) -> requests.Response:
+        history = []
+        while response.is_redirect:
+            history.append(response)
+            response = self._send("GET", urljoin(response.url, response.headers["Location"]))
+        response.history = history
+        return self._record(response)
+
+    def get(self, url: str, params=None, **kwargs) -> requests.Response:
+        url = urljoin(self.base_url, url)
+        if params:
+            url = requests.Request("GET", url, params=params).prepare().url
+        return self._follow(self._send("GET", url, **kwargs))
+
+    def post(self, url: str, data, **kwargs) -> requests.Response:
+        return self._follow(self._send("POST", urljoin(self.base_url, url), data=data, **kwargs))
+
+
+def walk(person: int, timings) -> tuple[bool, int]:
+    browser = BalancedBrowser(timings)
+    picker = walk_to_picker(browser, discord=f"person-{person:03d}", github=f"gh-person-{person:03d}")
+    _, repo_id = linkable_id(picker)
+    done = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+    return done.url.endswith("/dashboard/"), browser.failovers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--people", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--no-kill", action="store_true")
+    args = parser.parse_args()
+
+    # The demo providers in a process of their own, so they do not share the client's interpreter lock.
+    providers = DemoProviders(port=PROVIDERS_PORT)  # not started here: only its addresses are used
+    provider_process = subprocess.Popen(
+        [sys.executable, "-m", "demo.providers", "--port", str(PROVIDERS_PORT), "--repos", "30"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    database_url = fresh_database("linkapp_load")
+    env = app_env(
+        providers,
+        database_url,
+        REDIS_URL,
+        ALLOWED_HOSTS=f"{PUBLIC.split(':')[0]},localhost",
+        LOGIN_RATE_LIMIT="100000/m",
+        CONN_MAX_AGE="60",
+    )
+    migrate(env)
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    instances = [start_gunicorn(env, port, workers=1, threads=8) for port in PORTS]
+    timings: dict[str, list[float]] = defaultdict(list)
+    completed = errors = failovers = 0
+    killed_at = None
+    started = time.perf_counter()
+    try:
+        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+            futures = [pool.submit(walk, person, timings) for person in range(args.people)]
+            for future in as_completed(futures):
+                try:
+                    ok, moved = future.result()
+                except Exception as exc:  # counted and reported: the benchmark must finish
+                    print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+                    ok, moved = False, 0
+                completed += ok
+                errors += not ok
+                failovers += moved
+                if not args.no_kill and killed_at is None and completed + errors >= args.people // 2:
+                    os.kill(instances[1].pid, signal.SIGKILL)
+                    killed_at = completed + errors
+        elapsed = time.perf_counter() - started
+    finally:
+        for process in [*instances, provider_process]:
+            process.kill()
+            process.wait()
+
+    with psycopg.connect(database_url) as conn:
+        links, distinct = conn.execute(
+            "SELECT count(*), count(DISTINCT (discord_id, repo_id)) FROM repos_link"
+        ).fetchone()
+    leftover = [k for k in redis.Redis.from_url(REDIS_URL).keys("*wizard:*") if b":token:" in k]
+
+    print(f"{args.people} people, {args.concurrency} at a time, 2 gunicorn instances (1 worker x 8 threads each)")
+    print(
+        f"completed wizards: {completed}, errors: {errors}, time {elapsed:.1f} s -> {completed / elapsed:.1f} wizards/s"
+    )
+    if killed_at is not None:
+        print(
+            f"instance on port {PORTS[1]} SIGKILLed after {killed_at} people; requests moved to the other: {failovers}"
+        )
+    print("per step (ms):            count    p50    p95    p99")
+    for step, values in sorted(timings.items()):
+        print(
+            f"  {step:<40} {len(values):5d} {statistics.median(values):6.0f} {percentile(values, 95):6.0f} {percentile(values, 99):6.0f}"
+        )
+    print(f"database: {links} links, {distinct} distinct (discord_id, repo_id); expected {args.people}")
+    print(f"tokens left in Redis: {len(leftover)}")
+    lost = args.people - links
+    print(f"lost: {lost}")
+
+
+if __name__ == "__main__":
+    main()
