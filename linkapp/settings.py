@@ -197,6 +197,8 @@ if HTTPS:
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies append to X-Forwarded-For, for allauth's view of the client address.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 # Nothing from other origins: every call to Discord and GitHub is made by the server.
 # linkapp.middleware.CSPMiddleware adds the providers to form-action (sign-in ends in a redirect to them).
