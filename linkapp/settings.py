@@ -60,6 +60,8 @@ WIZARD_TTL = int(os.environ.get("WIZARD_TTL", "900"))
 PROVIDER_TIMEOUT = float(os.environ.get("PROVIDER_TIMEOUT", "10"))
 # Starting a sign-in and provider callbacks, per client address (django-ratelimit syntax).
 LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "30/m")
+# API requests per token.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/m")
 GITHUB_MAX_CONCURRENCY = max(int(os.environ.get("GITHUB_MAX_CONCURRENCY", "8")), 1)
 # Shows a banner on every page: set by `make demo`, never in production.
 DEMO_MODE = env_bool("DEMO_MODE", False)
@@ -80,6 +82,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.github",
     "accounts",
     "repos",
+    "api",
 ]
 
 MIDDLEWARE = [

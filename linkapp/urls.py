@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from api.api import api
 from linkapp.health import health
 from repos import views as repo_views
 
@@ -11,9 +12,11 @@ urlpatterns = [
     path("repositories/", repo_views.picker, name="picker"),
     path("dashboard/", repo_views.dashboard, name="dashboard"),
     path("avatar/", account_views.avatar, name="avatar"),
+    path("links/<int:pk>/unlink/", repo_views.unlink, name="unlink"),
     path("healthz", health, name="healthz"),
     path("readyz", health, name="readyz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("accounts/", include("allauth.urls")),
 ]
 

@@ -1,7 +1,32 @@
+from __future__ import annotations
+
+import io
+
 from django.contrib import admin
+from django.contrib.admin.actions import delete_selected
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 
-from repos.models import Link
+from repos import export, linking
+from repos.models import Link, LinkEvent
+
+
+class OwnerFilter(admin.SimpleListFilter):
+    """The repository owner (the user or organisation before the slash)."""
+
+    title = "owner"
+    parameter_name = "owner"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        names = Link.objects.values_list("repo_full_name", flat=True).distinct()
+        owners = sorted({name.split("/", 1)[0] for name in names}, key=str.lower)
+        return [(owner, owner) for owner in owners]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value():
+            return queryset.filter(repo_full_name__startswith=f"{self.value()}/")
+        return queryset
 
 
 @admin.register(Link)
@@ -15,7 +40,7 @@ class LinkAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    list_filter = ["repo_private", "created_at"]
+    list_filter = ["repo_private", "created_at", OwnerFilter]
     search_fields = ["discord_id", "discord_username", "github_login", "repo_full_name"]
     date_hierarchy = "created_at"
     # Identities come from the providers; an admin must not be able to forge them.
@@ -30,10 +55,55 @@ class LinkAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+    actions = ["export_csv", "unlink"]
 
     @admin.display(description="Repository", ordering="repo_full_name")
     def repository(self, link: Link) -> str:
         return format_html('<a href="{}" rel="noopener">{}</a>', link.repo_url, link.repo_full_name)
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # replaced by "unlink", which is audited
+        return actions
+
+    @admin.action(description="Export selected links as CSV")
+    def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        out = io.StringIO()
+        export.write_csv(queryset.order_by("id"), out)
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="links.csv"'
+        return response
+
+    @admin.action(description="Unlink selected repositories", permissions=["delete"])
+    def unlink(self, request: HttpRequest, queryset: QuerySet):
+        # Django's own confirmation page; on confirmation it calls delete_queryset below.
+        return delete_selected(self, request, queryset)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for link in queryset:
+            self.delete_model(request, link)
+
+    def delete_model(self, request: HttpRequest, link: Link) -> None:
+        linking.unlink(link, f"admin:{request.user.get_username()}")
+
+
+@admin.register(LinkEvent)
+class LinkEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail is written by the app, never edited."""
+
+    list_display = ["at", "action", "repo_full_name", "discord_id", "actor"]
+    list_filter = ["action", "at"]
+    search_fields = ["discord_id", "repo_full_name", "actor"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

@@ -13,7 +13,7 @@ from accounts.identity import discord_name
 from accounts.wizard import WizardStore
 from repos import github_api
 from repos.github_api import GitHubClient
-from repos.models import Link
+from repos.models import Link, LinkEvent
 from repos.repo_store import RepoSummary
 
 log = logging.getLogger("linkapp.wizard")
@@ -47,6 +47,9 @@ def link_repository(
                 "repo_private": current.private,
             },
         )
+        LinkEvent.record(
+            link, LinkEvent.Action.CREATED if created else LinkEvent.Action.RELINKED, f"discord:{discord.uid}"
+        )
         # Only once the row is committed may the tokens go: a failed save keeps the wizard alive.
         transaction.on_commit(lambda: finish_wizard(store))
     log.info("step=linked discord_id=%s repo_id=%s created=%s", discord.uid, current.id, created)
@@ -62,3 +65,10 @@ def finish_wizard(store: WizardStore) -> None:
         github_api.revoke_token(github_token["access_token"])
     if discord_token:
         discord_api.revoke_token(discord_token["access_token"])
+
+
+def unlink(link: Link, actor: str) -> None:
+    with transaction.atomic():
+        LinkEvent.record(link, LinkEvent.Action.REMOVED, actor)
+        link.delete()
+    log.info("step=unlinked discord_id=%s repo_id=%s by=%s", link.discord_id, link.repo_id, actor)

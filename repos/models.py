@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 
@@ -27,3 +29,37 @@ class Link(models.Model):
     @property
     def repo_url(self) -> str:
         return f"{settings.GITHUB_URL}/{self.repo_full_name}"
+
+
+class LinkEvent(models.Model):
+    """The audit trail: every link created, re-linked or removed, by whom. Kept when the link goes."""
+
+    class Action(models.TextChoices):
+        CREATED = "created"
+        RELINKED = "relinked"
+        REMOVED = "removed"
+
+    link = models.ForeignKey(Link, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    discord_id = models.CharField(max_length=32, db_index=True)
+    repo_id = models.BigIntegerField()
+    repo_full_name = models.CharField(max_length=200)
+    actor = models.CharField(max_length=150, help_text='"discord:<id>" for the person, "admin:<username>" for staff')
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.repo_full_name} for {self.discord_id} by {self.actor}"
+
+    @classmethod
+    def record(cls, link: Link, action: str, actor: str) -> LinkEvent:
+        return cls.objects.create(
+            link=None if action == cls.Action.REMOVED else link,
+            action=action,
+            discord_id=link.discord_id,
+            repo_id=link.repo_id,
+            repo_full_name=link.repo_full_name,
+            actor=actor,
+        )

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -17,8 +18,8 @@ from accounts.identity import discord_name, social_account
 from accounts.wizard import CHOICE, WizardStore
 from linkapp.failures import render_failure
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized
+from repos import linking, repo_store
 from repos import picker as picker_query
-from repos import repo_store
 from repos.forms import LinkForm
 from repos.github_api import GitHubClient
 from repos.linking import RepositoryRefused, link_repository
@@ -180,3 +181,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "links": Link.objects.filter(discord_id=account.uid),
         },
     )
+
+
+@never_cache
+@discord_required
+@require_http_methods(["GET", "POST"])
+def unlink(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm (GET), then remove (POST) one of the person's own links; anyone else's is a 404."""
+    link = get_object_or_404(Link, pk=pk, discord_id=request.discord_account.uid)
+    if request.method == "POST":
+        linking.unlink(link, f"discord:{link.discord_id}")
+        messages.success(request, f"{link.repo_full_name} is no longer linked.")
+        return redirect("dashboard")
+    return render(request, "repos/unlink.html", {"link": link})

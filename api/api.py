@@ -1,0 +1,116 @@
+"""The API other services use: which repositories is a Discord user linked to, and who links a repository.
+
+django-ninja does authentication, pagination and the OpenAPI schema (/api/v1/openapi.json).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django_ratelimit.core import is_ratelimited
+from ninja import Field, NinjaAPI, Query, Schema
+from ninja.errors import HttpError, ValidationError
+from ninja.pagination import PageNumberPagination, paginate
+from ninja.security import HttpBearer, django_auth
+
+from accounts.identity import social_account
+from api.models import ApiToken
+from repos.models import Link
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        api_token = ApiToken.authenticate(token)
+        if api_token is not None and is_ratelimited(
+            request, group="api", key=lambda group, req: str(api_token.pk), rate=settings.API_RATE_LIMIT, increment=True
+        ):
+            raise HttpError(429, "Too many requests for this token; slow down.")
+        return api_token
+
+
+api = NinjaAPI(title="linkapp", version="1", urls_namespace="api", openapi_url="/openapi.json", docs_url=None)
+
+
+@api.exception_handler(ValidationError)
+def invalid_parameters(request: HttpRequest, exc: ValidationError):
+    """Bad parameter values are the client's mistake like unknown ones: 400, not ninja's default 422."""
+    return api.create_response(request, {"detail": "Invalid parameters.", "errors": exc.errors}, status=400)
+
+
+MAX_PAGE = 100_000
+MAX_PAGE_SIZE = 200
+
+
+class LinkOut(Schema):
+    discord_id: str
+    discord_username: str
+    github_id: int
+    github_login: str
+    repo_id: int
+    repo_full_name: str
+    repo_private: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class LinkPagination(PageNumberPagination):
+    """{"links": [...], "count": N}, as CONTRACT.md fixes the key."""
+
+    items_attribute = "links"
+
+    class Input(Schema):
+        # Bounded, so that no page number can overflow the database's OFFSET.
+        page: int = Field(1, ge=1, le=MAX_PAGE)
+        page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE)
+
+    class Output(Schema):
+        links: list[Any]
+        count: int
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+LINKS_PARAMETERS = {"discord_id", "repo_id", "page", "page_size"}
+BIGINT_MAX = 2**63 - 1
+
+
+@api.get(
+    "/links",
+    auth=BearerToken(),
+    response={200: list[LinkOut], 400: ErrorOut, 401: ErrorOut, 429: ErrorOut},
+    summary="Links of a Discord user or of a repository",
+)
+@paginate(LinkPagination, page_size=50, max_page_size=MAX_PAGE_SIZE)
+def links(
+    request: HttpRequest,
+    discord_id: str | None = Query(None, min_length=1, max_length=32),
+    repo_id: int | None = Query(None, ge=1, le=BIGINT_MAX),
+    **kwargs,
+):
+    unknown = set(request.GET) - LINKS_PARAMETERS
+    if unknown:
+        raise HttpError(400, f"Unknown parameter(s): {', '.join(sorted(unknown))}.")
+    if (discord_id is None) == (repo_id is None):
+        raise HttpError(400, "Give exactly one of discord_id or repo_id.")
+    if discord_id is not None:
+        return Link.objects.filter(discord_id=discord_id).order_by("id")
+    return Link.objects.filter(repo_id=repo_id).order_by("id")
+
+
+@api.get(
+    "/me/links",
+    auth=django_auth,
+    response={200: list[LinkOut], 401: ErrorOut},
+    summary="The signed-in person's own links (session cookie)",
+)
+@paginate(LinkPagination, page_size=50, max_page_size=MAX_PAGE_SIZE)
+def my_links(request: HttpRequest, **kwargs):
+    account = social_account(request.user, "discord")
+    if account is None:
+        return Link.objects.none()
+    return Link.objects.filter(discord_id=account.uid).order_by("id")

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.db import models
+from django.utils import timezone
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A service's bearer token. Only its SHA-256 is stored: the token itself is shown once."""
+
+    name = models.CharField(max_length=100, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def issue(cls, name: str) -> tuple[ApiToken, str]:
+        """A new token for `name`; the caller must hand the returned secret over now, it is not kept."""
+        secret = f"lk_{secrets.token_urlsafe(32)}"
+        return cls.objects.create(name=name, key_hash=digest(secret)), secret
+
+    @classmethod
+    def authenticate(cls, secret: str) -> ApiToken | None:
+        token = cls.objects.filter(key_hash=digest(secret), revoked_at__isnull=True).first()
+        if token is not None:
+            cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return token

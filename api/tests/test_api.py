@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from allauth.socialaccount.models import SocialAccount
+from django.contrib.auth.models import User
+from django.core.management import call_command
+
+from api.models import ApiToken, digest
+from repos.models import Link
+
+pytestmark = pytest.mark.django_db
+
+
+def make_link(discord_id: str, repo_id: int, name: str = "acme/rocket") -> Link:
+    return Link.objects.create(
+        discord_id=discord_id,
+        discord_username=f"user-{discord_id}",
+        github_id=7,
+        github_login="octo",
+        repo_id=repo_id,
+        repo_full_name=name,
+    )
+
+
+@pytest.fixture
+def token() -> str:
+    out = io.StringIO()
+    call_command("create_api_token", "discord-bot", stdout=out)
+    return out.getvalue().strip()
+
+
+def get(client, token: str | None, **params):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    return client.get("/api/v1/links", params, **headers)
+
+
+def test_token_is_printed_once_and_only_its_hash_is_stored(token):
+    stored = ApiToken.objects.get(name="discord-bot")
+    assert stored.key_hash == digest(token)
+    assert token not in {stored.name, stored.key_hash}
+
+
+def test_links_by_discord_id_and_by_repo_id(client, token):
+    make_link("111", 1, "acme/one")
+    make_link("111", 2, "acme/two")
+    make_link("222", 1, "acme/one")
+
+    mine = get(client, token, discord_id="111").json()
+    assert [link["repo_full_name"] for link in mine["links"]] == ["acme/one", "acme/two"]
+    assert mine["count"] == 2
+    by_repo = get(client, token, repo_id=1).json()
+    assert sorted(link["discord_id"] for link in by_repo["links"]) == ["111", "222"]
+    assert "token" not in str(mine).lower()
+
+
+def test_pagination(client, token):
+    for repo_id in range(1, 121):
+        make_link("111", repo_id, f"acme/r{repo_id}")
+
+    first = get(client, token, discord_id="111").json()
+    third = get(client, token, discord_id="111", page=3).json()
+    small = get(client, token, discord_id="111", page_size=7).json()
+
+    assert first["count"] == 120 and len(first["links"]) == 50
+    assert len(third["links"]) == 20
+    assert len(small["links"]) == 7
+
+
+@pytest.mark.parametrize("header", [None, "Bearer wrong", "Basic abc", "Bearer "])
+def test_missing_or_wrong_token_is_401_json(client, header):
+    extra = {"HTTP_AUTHORIZATION": header} if header else {}
+    response = client.get("/api/v1/links", {"discord_id": "1"}, **extra)
+    assert response.status_code == 401
+    assert response.json()["detail"]
+
+
+def test_revoked_token_is_401(client, token, admin_client):
+    stored = ApiToken.objects.get()
+    admin_client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [stored.pk]})
+    stored.refresh_from_db()
+    assert stored.revoked_at is not None
+    assert get(client, token, discord_id="1").status_code == 401
+
+
+def test_last_use_is_recorded(client, token):
+    assert ApiToken.objects.get().last_used_at is None
+    get(client, token, discord_id="1")
+    assert ApiToken.objects.get().last_used_at is not None
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"discord_id": "1", "scope": "x"},
+        {},
+        {"discord_id": "1", "repo_id": "2"},
+        {"repo_id": "abc"},
+        {"discord_id": "1", "page": "0"},
+    ],
+)
+def test_bad_parameters_are_400(client, token, params):
+    response = get(client, token, **params)
+    assert response.status_code == 400
+    assert response.json()["detail"]
+
+
+def test_rate_limited_per_token(client, token, settings):
+    settings.API_RATE_LIMIT = "3/m"
+    statuses = [get(client, token, discord_id="1").status_code for _ in range(4)]
+    _, other = ApiToken.issue("ci")
+    assert statuses == [200, 200, 200, 429]
+    assert get(client, other, discord_id="1").status_code == 200
+
+
+def test_schema_is_published(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/links" in schema["paths"] and "/api/v1/me/links" in schema["paths"]
+    assert schema["components"]["securitySchemes"]
+
+
+def test_me_links_needs_a_session_and_shows_only_mine(client):
+    assert client.get("/api/v1/me/links").status_code == 401
+    user = User.objects.create(username="nelly")
+    SocialAccount.objects.create(user=user, provider="discord", uid="111", extra_data={})
+    make_link("111", 1, "acme/mine")
+    make_link("222", 2, "acme/theirs")
+    client.force_login(user)
+
+    response = client.get("/api/v1/me/links")
+    assert [link["repo_full_name"] for link in response.json()["links"]] == ["acme/mine"]

@@ -1,0 +1,59 @@
+"""Schema-driven: schemathesis generates requests from /api/v1/openapi.json and checks every answer
+against the schema (documented status codes and bodies, no server errors)."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import positive_data_acceptance
+
+from api.models import ApiToken
+from linkapp.wsgi import application
+from repos.models import Link
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+
+pytestmark = pytest.mark.django_db
+EXAMPLES = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_transaction():
+    """Calls go straight to the WSGI app, so do what Django's test client does: keep the
+    request signals from closing the connection that holds the test's transaction."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def token() -> str:
+    Link.objects.create(
+        discord_id="80351110224678912",
+        discord_username="nelly",
+        github_id=1,
+        github_login="octocat",
+        repo_id=1296269,
+        repo_full_name="octocat/Hello-World",
+    )
+    _, secret = ApiToken.issue("schemathesis")
+    return secret
+
+
+@schema.include(path="/api/v1/links").parametrize()
+@EXAMPLES
+def test_links_conform_to_the_schema(case, token):
+    # OpenAPI cannot say "exactly one of discord_id and repo_id"; that rule's 400 is tested in test_api.py.
+    case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, excluded_checks=[positive_data_acceptance])
+
+
+@schema.parametrize()
+@EXAMPLES
+def test_without_credentials_every_operation_is_401(case):
+    # Other methods than the documented GET are tried too: they must be refused as such.
+    assert case.call().status_code == (401 if case.method == "GET" else 405)

@@ -1,0 +1,72 @@
+"""The person's dashboard: their links, unlinking, linking another, and nobody else's links."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from repos.models import Link, LinkEvent
+from tests.browser import Browser
+from tests.wizard import connect_github, linkable_id, repo_ids, walk_to_picker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def link_one(browser: Browser, discord: str, github: str):
+    """Link one of the person's own repositories (the organisations' are shared between demo users)."""
+    picker = walk_to_picker(browser, discord=discord, github=github)
+    name, repo_id = next((n, i) for n, i in repo_ids(picker).items() if n.startswith(f"{github}/"))
+    return browser.submit(picker, "Link repository", {"repo_id": str(repo_id)}), name
+
+
+def test_link_another_then_unlink_with_confirmation(browser, providers):
+    dashboard, first = link_one(browser, "nelly", "octocat")
+    assert first in dashboard.text
+    assert "Public" in dashboard.text or "Private" in dashboard.text
+    authorizes = len(providers.calls_to("discord.authorize"))
+
+    picker = connect_github(browser, browser.get("/github/"))  # "Link another repository"
+    ids = [int(i) for i in re.findall(r'value="(\d+)" id="repo-\d+" required', picker.text)]
+    second_id = next(i for i in ids if not Link.objects.filter(repo_id=i).exists())
+    dashboard = browser.submit(picker, "Link repository", {"repo_id": str(second_id)})
+    assert len(providers.calls_to("discord.authorize")) == authorizes  # no second Discord sign-in
+    assert Link.objects.count() == 2
+
+    link = Link.objects.get(repo_full_name=first)
+    confirm = browser.get(f"/links/{link.pk}/unlink/")
+    assert confirm.status_code == 200 and f"Unlink {first}?" in confirm.text
+    assert Link.objects.count() == 2  # GET only asks
+    after = browser.submit(confirm, "Unlink")
+
+    assert after.url.endswith("/dashboard/")
+    assert f"{first} is no longer linked" in after.text
+    assert list(Link.objects.values_list("repo_id", flat=True)) == [second_id]
+    actions = list(LinkEvent.objects.order_by("id").values_list("action", "actor"))
+    assert [a for a, _ in actions] == ["created", "created", "removed"]
+    assert {actor for _, actor in actions} == {f"discord:{link.discord_id}"}
+
+
+def test_relinking_is_audited(browser, providers):
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+    again = connect_github(browser, browser.get("/github/"))
+    browser.submit(again, "Link repository", {"repo_id": str(repo_id)})
+
+    assert list(LinkEvent.objects.order_by("id").values_list("action", flat=True)) == ["created", "relinked"]
+
+
+def test_people_see_and_change_only_their_own_links(live_server, providers):
+    alice, bob = Browser(live_server.url), Browser(live_server.url)
+    _, alices = link_one(alice, "alice", "alice-gh")
+    bobs_dashboard, bobs = link_one(bob, "bob", "bob-gh")
+    alice_link = Link.objects.get(discord_username="Alice")
+
+    assert bobs in bobs_dashboard.text and alices not in bobs_dashboard.text
+    assert bob.get(f"/links/{alice_link.pk}/unlink/").status_code == 404
+    page = bob.get("/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    assert bob.post(f"/links/{alice_link.pk}/unlink/", {"csrfmiddlewaretoken": token}).status_code == 404
+    assert Link.objects.filter(pk=alice_link.pk).exists()
+    assert [link["repo_full_name"] for link in bob.get("/api/v1/me/links").json()["links"]] == [bobs]
