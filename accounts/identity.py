@@ -16,3 +16,12 @@ def discord_name(account: SocialAccount) -> str:
     """Discord's display name: global_name when set, else the username."""
     data = account.extra_data
     return data.get("global_name") or data.get("username") or account.uid
+
+
+def identity_context(discord: SocialAccount, github: SocialAccount | None = None) -> dict:
+    """What the wizard pages show of the person once known: Discord name and avatar, GitHub login."""
+    return {
+        "discord_name": discord_name(discord),
+        "has_avatar": bool(discord.extra_data.get("avatar")),
+        "github_login": github.extra_data.get("login", "") if github else "",
+    }

@@ -17,7 +17,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/home.html",
-        {"discord_name": discord_name(account) if account else None},
+        {"step": 1, "discord_name": discord_name(account) if account else None},
     )
 
 

@@ -113,7 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "linkapp.context_processors.demo_mode",
+                "linkapp.context_processors.site",
             ],
         },
     },

@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import discord_required
-from accounts.identity import discord_name, social_account
+from accounts.identity import identity_context, social_account
 from accounts.wizard import CHOICE, WizardStore
 from linkapp.failures import render_failure
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized
@@ -34,7 +34,7 @@ log = logging.getLogger("linkapp.wizard")
 @discord_required
 def github_step(request: HttpRequest) -> HttpResponse:
     """Step 2: "Connect with GitHub" (allauth's connect process onto the Discord user)."""
-    return render(request, "repos/github_step.html", {"discord_name": discord_name(request.discord_account)})
+    return render(request, "repos/github_step.html", {"step": 2, **identity_context(request.discord_account)})
 
 
 def remember_choice(view):
@@ -107,7 +107,8 @@ def picker(request: HttpRequest) -> HttpResponse:
             ),
             "min_permission": settings.LINK_MIN_PERMISSION,
             "allowed_permissions": PERMISSIONS[PERMISSIONS.index(settings.LINK_MIN_PERMISSION) :],
-            "github_login": login,
+            "step": 3,
+            **identity_context(request.discord_account, github),
             "chosen": store.get(CHOICE),
             "has_private_scope": set(settings.GITHUB_PRIVATE_SCOPES) <= granted,
             "app_settings_url": f"{settings.GITHUB_URL}/settings/connections/applications/{settings.GITHUB_CLIENT_ID}",
@@ -174,12 +175,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "repos/dashboard.html",
-        {
-            "discord_name": discord_name(account),
-            "discord_id": account.uid,
-            "has_avatar": bool(account.extra_data.get("avatar")),
-            "links": Link.objects.filter(discord_id=account.uid),
-        },
+        {"step": 4, **identity_context(account), "links": Link.objects.filter(discord_id=account.uid)},
     )
 
 

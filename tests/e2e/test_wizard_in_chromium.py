@@ -1,0 +1,195 @@
+"""The wizard as people use it: by mouse and by keyboard, with JavaScript and without, at 375 px,
+with axe-core checking every page for WCAG 2.2 AA violations."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from repos.models import Link
+from tests.e2e.conftest import new_page, screenshot
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+AXE = Axe()
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+
+
+def assert_accessible(page: Page) -> None:
+    results = AXE.run(page, options=WCAG)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def assert_no_horizontal_scroll(page: Page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
+
+
+def sign_in(page: Page, base: str, discord: str = "nelly") -> None:
+    page.goto(base)
+    page.get_by_role("button", name="Connect with Discord").click()
+    page.get_by_label("Demo Discord user").fill(discord)
+    page.get_by_role("button", name="Authorize").click()
+    expect(page.get_by_role("button", name="Connect with GitHub")).to_be_visible()
+
+
+def connect(page: Page, github: str = "octocat") -> None:
+    page.get_by_role("button", name="Connect with GitHub").click()
+    page.get_by_label("Demo GitHub user").fill(github)
+    page.get_by_role("button", name="Authorize").click()
+    expect(page.get_by_role("heading", name="Choose a repository")).to_be_visible()
+
+
+def first_linkable(page: Page):
+    return page.locator('input[name="repo_id"]:not([disabled])').first
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_whole_wizard_by_mouse(chromium, live_server, providers, javascript):
+    """With JavaScript off the page cannot run axe or be inspected by script: those checks run in the JS pass."""
+    page = new_page(chromium, javascript=javascript)
+    base = live_server.url
+    page.goto(base)
+    expect(page.locator('[aria-current="step"]')).to_contain_text("Discord")
+    if javascript:
+        assert_accessible(page)
+        screenshot(page, "1-start")
+
+    sign_in(page, base)
+    expect(page.locator('[aria-current="step"]')).to_contain_text("GitHub")
+    expect(page.locator(".identity")).to_contain_text("Nelly")
+    if javascript:
+        assert_accessible(page)
+        screenshot(page, "2-github")
+
+    connect(page)
+    expect(page.locator('[aria-current="step"]')).to_contain_text("Repository")
+    expect(page.locator(".identity")).to_contain_text("octocat")
+    if javascript:
+        assert_accessible(page)
+        screenshot(page, "3-picker")
+
+    radio = first_linkable(page)
+    name = page.locator(f'label[for="{radio.get_attribute("id")}"]').inner_text()
+    page.get_by_label(name, exact=True).check()
+    page.get_by_role("button", name="Link repository").click()
+
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
+    if javascript:
+        assert page.locator("img.avatar").evaluate("img => img.naturalWidth") > 0  # served by our server
+        assert_accessible(page)
+        screenshot(page, "4-dashboard")
+    assert Link.objects.get().repo_full_name == name
+    page.context.close()
+
+
+def test_search_works_without_javascript(chromium, live_server, providers):
+    page = new_page(chromium, javascript=False)
+    sign_in(page, live_server.url)
+    connect(page)
+    target = page.locator(".repo-list label").nth(2).inner_text()
+    page.get_by_label("Search").fill(target)
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator(".repo-list label")).to_have_text([target])
+    page.context.close()
+
+
+def tab_to(page: Page, locator, limit: int = 80) -> None:
+    """Press Tab until `locator` has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        if locator.evaluate("element => element === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"could not reach {locator} with Tab")
+
+
+def test_whole_wizard_by_keyboard(page, live_server):
+    page.goto(live_server.url)
+    tab_to(page, page.get_by_role("button", name="Connect with Discord"))
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_role("button", name="Authorize"))
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_role("button", name="Connect with GitHub"))
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_role("button", name="Authorize"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Choose a repository")).to_be_visible()
+
+    radio = first_linkable(page)
+    tab_to(page, radio)
+    page.keyboard.press("Space")
+    expect(radio).to_be_checked()
+    # The focus ring is visible on the radio.
+    assert radio.evaluate("e => getComputedStyle(e).outlineStyle") != "none"
+    tab_to(page, page.get_by_role("button", name="Link repository"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    assert Link.objects.count() == 1
+
+
+def test_search_filters_as_you_type(page, live_server, providers):
+    sign_in(page, live_server.url)
+    connect(page)
+    names = page.locator(".repo-list label").all_inner_texts()
+    target = names[3]
+    page.get_by_label("Search").press_sequentially(target.split("/")[1], delay=20)
+    expect(page.locator(".repo-list label")).to_have_count(1)  # no button pressed: JavaScript did it
+    expect(page.locator(".repo-list label")).to_have_text(target)
+    assert re.search(r"[?&]q=", page.url)
+
+
+def test_empty_and_no_match_pickers_are_accessible(page, live_server, providers):
+    providers.repo_counts["nobody-gh"] = 0
+    sign_in(page, live_server.url)
+    connect(page, "nobody-gh")
+    expect(page.locator(".empty")).to_contain_text("no repositories")
+    assert_accessible(page)
+    screenshot(page, "5-empty-picker")
+
+    page.goto(live_server.url + "/github/")
+    connect(page)
+    page.goto(live_server.url + "/repositories/?q=no-such-thing")
+    expect(page.locator(".empty")).to_contain_text("No repository matches")
+    assert_accessible(page)
+
+
+def test_error_pages_are_friendly_and_accessible(page, live_server, providers):
+    base = live_server.url
+    page.goto(base)
+    page.get_by_role("button", name="Connect with Discord").click()
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("heading", name="Discord access was not granted")).to_be_visible()
+    expect(page.get_by_role("link", name="Try again")).to_be_visible()
+    assert_accessible(page)
+    screenshot(page, "6-error-cancelled")
+
+    for path in ("/accounts/discord/login/callback/?code=x&state=forged", "/github/", "/no-such-page/"):
+        response = page.goto(base + path)
+        assert response.status >= 400
+        expect(page.get_by_role("link", name="Try again")).to_be_visible()
+        assert_accessible(page)
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_narrow_screen_and_both_themes(chromium, live_server, providers, dark):
+    page = new_page(chromium, width=375, dark=dark)
+    base = live_server.url
+    page.goto(base)
+    assert_no_horizontal_scroll(page)
+    assert_accessible(page)
+    sign_in(page, base)
+    assert_no_horizontal_scroll(page)
+    assert_accessible(page)
+    connect(page)
+    assert_no_horizontal_scroll(page)
+    assert_accessible(page)
+    if dark:
+        screenshot(page, "7-picker-375px-dark")
+    first_linkable(page).check()
+    page.get_by_role("button", name="Link repository").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    assert_no_horizontal_scroll(page)
+    assert_accessible(page)
+    page.context.close()
