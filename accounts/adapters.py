@@ -42,7 +42,17 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         provider = sociallogin.account.provider
-        if sociallogin.state.get("process") == AuthProcess.CONNECT:
+        process = sociallogin.state.get("process")
+        if provider == "discord":
+            if process != AuthProcess.LOGIN:
+                raise ImmediateHttpResponse(_start_with_discord(request))
+            if request.user.is_authenticated:
+                # Signing in with Discord again starts a fresh wizard for whoever signs in now.
+                logout(request)
+        else:
+            # GitHub is only ever connected onto a signed-in Discord user, never a way to sign in.
+            if process != AuthProcess.CONNECT or not request.user.is_authenticated:
+                raise ImmediateHttpResponse(_start_with_discord(request))
             if sociallogin.is_existing and sociallogin.user != request.user:
                 log.info("step=refused reason=github_owned_by_other discord_id=%s", _discord_id(request))
                 raise ImmediateHttpResponse(
@@ -55,14 +65,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                         retry_url=reverse("github_step"),
                     )
                 )
-        elif provider == "github":
-            # GitHub is only ever connected onto a signed-in Discord user, never a way to sign in.
-            raise ImmediateHttpResponse(
-                render_failure(request, "Please connect with Discord first.", status=400, title="Start with Discord")
-            )
-        elif request.user.is_authenticated:
-            # Signing in with Discord again starts a fresh wizard for whoever signs in now.
-            logout(request)
         store = WizardStore(request.session)
         store.save_token(provider, sociallogin.token.token, scope=_granted_scope(sociallogin))
         if provider == "github":
@@ -92,6 +94,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             "step=failed provider=%s status=%s discord_id=%s", provider.id, response.status_code, _discord_id(request)
         )
         raise ImmediateHttpResponse(response)
+
+
+def _start_with_discord(request: HttpRequest) -> HttpResponse:
+    return render_failure(request, "Please connect with Discord first.", status=400, title="Start with Discord")
 
 
 def _granted_scope(sociallogin: SocialLogin) -> str:

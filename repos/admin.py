@@ -44,17 +44,7 @@ class LinkAdmin(admin.ModelAdmin):
     search_fields = ["discord_id", "discord_username", "github_login", "repo_full_name"]
     date_hierarchy = "created_at"
     # Identities come from the providers; an admin must not be able to forge them.
-    readonly_fields = [
-        "discord_id",
-        "discord_username",
-        "github_id",
-        "github_login",
-        "repo_id",
-        "repo_full_name",
-        "repo_private",
-        "created_at",
-        "updated_at",
-    ]
+    readonly_fields = [field.name for field in Link._meta.fields if field.name != "id"]
     actions = ["export_csv", "unlink"]
 
     @admin.display(description="Repository", ordering="repo_full_name")

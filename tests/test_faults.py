@@ -68,6 +68,7 @@ def test_redis_down_mid_wizard_sends_the_person_back(browser, providers, redis_p
     assert browser.get("/dashboard/").status_code == 503
     redis_proxy.set_mode("pass")
     assert browser.get("/").status_code == 200
+    assert browser.get("/repositories/").status_code == 200  # Redis back: the session was never lost
 
 
 def test_postgres_down_at_the_final_save(browser, providers, redis_proxy, private_redis, postgres_proxy):

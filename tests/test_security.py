@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.sessions.backends.cache import SessionStore
+from django.core.cache import cache
 from django.db import connection
 
 from demo.providers import Fault
@@ -162,8 +163,13 @@ def test_sign_out_next_never_leaves_the_site(browser, providers, target):
 
 
 def post_targets(browser: Browser) -> list[tuple[str, dict]]:
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+    link = Link.objects.get()
     walk_to_picker(browser)
     return [
+        (f"/links/{link.pk}/unlink/", {}),
         ("/accounts/discord/login/", {}),
         ("/accounts/github/login/", {"process": "connect"}),
         ("/repositories/", {"repo_id": "1"}),
@@ -176,7 +182,8 @@ def test_every_post_needs_a_csrf_token(browser, providers):
     for url, data in post_targets(browser):
         response = browser.post(url, data, allow_redirects=False)
         assert response.status_code == 403, url
-    assert providers.calls_to("discord.authorize") and len(providers.calls_to("github.authorize")) == 1
+    assert len(providers.calls_to("github.authorize")) == 2  # only the two walks' own
+    assert Link.objects.count() == 1
 
 
 def test_every_post_refuses_a_foreign_origin(browser, providers):
@@ -186,6 +193,7 @@ def test_every_post_refuses_a_foreign_origin(browser, providers):
             url, {**data, "csrfmiddlewaretoken": token}, headers={"Origin": "https://evil.test"}, allow_redirects=False
         )
         assert response.status_code == 403, url
+    assert Link.objects.count() == 1
 
 
 # --- repository choice and identities ----------------------------------------------------------
@@ -326,3 +334,16 @@ def test_sign_in_start_and_callback_are_rate_limited(browser, providers, setting
     assert statuses == [302, 302, 302, 429]
     assert callback.status_code == 429
     assert "Try again" in callback.text
+
+
+def test_github_cannot_be_connected_without_discord(browser, providers):
+    page = browser.get("/")
+    authorize = browser.post(
+        "/accounts/github/login/", {"csrfmiddlewaretoken": csrf_token(page), "process": "connect"}
+    )
+    landed = browser.submit(authorize, "Authorize")
+
+    assert landed.status_code == 400
+    assert "Please connect with Discord first" in landed.text
+    assert not SocialAccount.objects.exists()
+    assert not cache.keys("wizard:*")

@@ -40,7 +40,7 @@ def chromium():
         browser.close()
 
 
-def new_page(chromium, *, javascript: bool = True, width: int = 1280, dark: bool = False):
+def new_page(chromium, *, javascript: bool = True, width: int = 1440, dark: bool = False):
     context = chromium.new_context(
         java_script_enabled=javascript,
         viewport={"width": width, "height": 900},

@@ -9,6 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from demo.providers import Fault
 from repos.models import Link
 from tests.e2e.conftest import new_page, screenshot
 
@@ -79,9 +80,18 @@ def test_whole_wizard_by_mouse(chromium, live_server, providers, javascript):
     expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
     if javascript:
         assert page.locator("img.avatar").evaluate("img => img.naturalWidth") > 0  # served by our server
+        assert_no_horizontal_scroll(page)
         assert_accessible(page)
         screenshot(page, "4-dashboard")
     assert Link.objects.get().repo_full_name == name
+
+    page.get_by_role("link", name=f"Unlink {name}").click()
+    expect(page.get_by_role("heading", name=f"Unlink {name}?")).to_be_visible()
+    if javascript:
+        assert_accessible(page)
+    page.get_by_role("button", name="Unlink").click()
+    expect(page.get_by_text(f"{name} is no longer linked")).to_be_visible()
+    assert not Link.objects.exists()
     page.context.close()
 
 
@@ -164,6 +174,13 @@ def test_error_pages_are_friendly_and_accessible(page, live_server, providers):
     expect(page.get_by_role("link", name="Try again")).to_be_visible()
     assert_accessible(page)
     screenshot(page, "6-error-cancelled")
+
+    providers.faults["discord.token"] = Fault(status=500)
+    page.goto(base)
+    page.get_by_role("button", name="Connect with Discord").click()
+    page.get_by_role("button", name="Authorize").click()
+    expect(page.get_by_role("heading", name="Sign-in failed")).to_be_visible()
+    assert_accessible(page)
 
     for path in ("/accounts/discord/login/callback/?code=x&state=forged", "/github/", "/no-such-page/"):
         response = page.goto(base + path)
