@@ -86,7 +86,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "linkapp.request_id.RequestIdMiddleware",
+    "linkapp.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -241,21 +241,27 @@ LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "linkapp.request_id.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "linkapp.logs.RequestIdFilter"},
+        "no_query_string": {"()": "linkapp.logs.QueryStringFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "linkapp.request_id.JsonFormatter"},
+        "json": {"()": "linkapp.logs.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if LOG_FORMAT == "json" else "plain",
             "filters": ["request_id"],
-        }
+        },
+        "dev_server": {"class": "logging.StreamHandler", "filters": ["no_query_string"]},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # urllib3 logs full request URLs at DEBUG; keep it quiet so no query string leaks.
         "urllib3": {"level": "WARNING"},
+        # runserver's request lines (the demo): paths only.
+        "django.server": {"handlers": ["dev_server"], "level": "INFO", "propagate": False},
     },
 }

@@ -3,7 +3,7 @@ import logging
 
 import pytest
 
-from linkapp.request_id import JsonFormatter, RequestIdFilter, request_id
+from linkapp.logs import JsonFormatter, QueryStringFilter, RequestIdFilter, request_id
 
 
 @pytest.mark.django_db
@@ -27,3 +27,17 @@ def test_json_lines_carry_the_request_id():
     assert line["request_id"] == "req-1"
     assert line["message"] == "step=linked"
     assert line["level"] == "INFO"
+
+
+def test_request_lines_lose_their_query_string():
+    record = logging.LogRecord(
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s %s',
+        ("GET /accounts/discord/login/callback/?code=SECRET&state=x HTTP/1.1", "302", "0"),
+        None,
+    )
+    QueryStringFilter().filter(record)
+    assert record.getMessage() == '"GET /accounts/discord/login/callback/ HTTP/1.1" 302 0'

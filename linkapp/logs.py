@@ -1,4 +1,5 @@
-"""A request id on every log line of a request, including the lines of its calls to Discord and GitHub.
+"""Logging: a request id on every line of a request (its calls to Discord and GitHub included),
+JSON lines on request, and no query strings in request lines.
 
 The id comes from the proxy's X-Request-ID header when it looks like one, else a new one;
 it is echoed in the response so an operator can find a person's request in the logs.
@@ -54,3 +55,12 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry)
+
+
+class QueryStringFilter(logging.Filter):
+    """Cuts the query string out of the development server's request lines: OAuth callbacks carry `code`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.args, tuple) and isinstance(record.args[0], str):
+            record.args = (re.sub(r"\?\S*", "", record.args[0], count=1), *record.args[1:])
+        return True
