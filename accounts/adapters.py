@@ -1,6 +1,7 @@
 """allauth's extension seam: where sign-in meets the wizard.
 
-- Tokens are captured here into the WizardStore (SOCIALACCOUNT_STORE_TOKENS is off).
+- The GitHub token is captured here into the WizardStore (SOCIALACCOUNT_STORE_TOKENS is off);
+  Discord's is revoked as soon as the profile is read (accounts/discord/views.py).
 - Every authentication error becomes our failure page with a fitting status.
 """
 
@@ -23,6 +24,7 @@ from accounts.identity import social_account
 from accounts.wizard import REPO_LIST, WizardStore
 from linkapp.failures import render_failure
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, log_response
+from repos import github_api
 
 log = logging.getLogger("linkapp.wizard")
 
@@ -65,10 +67,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                         retry_url=reverse("github_step"),
                     )
                 )
-        store = WizardStore(request.session)
-        store.save_token(provider, sociallogin.token.token, scope=_granted_scope(sociallogin))
-        if provider == "github":
-            store.delete(REPO_LIST)  # a new grant (e.g. private repositories) means a new list
+            store = WizardStore(request.session)
+            previous = store.github_token()
+            if previous and previous["access_token"] != sociallogin.token.token:
+                github_api.revoke_token(previous["access_token"])  # replaced, e.g. by the private step-up
+            store.save_github_token(sociallogin.token.token, _granted_scope(sociallogin), sociallogin.account.uid)
+            store.delete(REPO_LIST)  # a new grant means a new list
         discord_id = sociallogin.account.uid if provider == "discord" else _discord_id(request)
         log.info("step=connected provider=%s discord_id=%s", provider, discord_id)
 
@@ -101,7 +105,7 @@ def _start_with_discord(request: HttpRequest) -> HttpResponse:
 
 
 def _granted_scope(sociallogin: SocialLogin) -> str:
-    # Set by our OAuth2 adapters' parse_token from the token answer (the provider may grant less).
+    # Set by our GitHub adapter's parse_token from the token answer (GitHub may grant less than asked).
     return getattr(sociallogin.token, "granted_scope", "")
 
 

@@ -1,4 +1,4 @@
-"""Temporary wizard data (OAuth tokens, the repository list), kept only on the server.
+"""Temporary wizard data (the GitHub token, the repository list, the choice), kept only on the server.
 
 Each item sits in the cache under its own key with a WIZARD_TTL expiry, so it vanishes on
 its own if the person walks away; the session holds nothing but a random wizard id that
@@ -16,7 +16,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 
 WIZARD_ID_KEY = "wizard_id"
-TOKEN_NAMES = ("token:discord", "token:github")
+GITHUB_TOKEN = "token:github"  # noqa: S105 - a cache key name, not a secret
 REPO_LIST = "repos"
 CHOICE = "choice"  # the repository id last submitted, so a failed save can be repeated
 
@@ -45,13 +45,14 @@ class WizardStore:
     def delete(self, *names: str) -> None:
         cache.delete_many([self._key(name) for name in names])
 
-    def save_token(self, provider: str, access_token: str, scope: str = "") -> None:
-        self.set(f"token:{provider}", {"access_token": access_token, "scope": scope})
+    def save_github_token(self, access_token: str, scope: str, uid: str) -> None:
+        """The token with the scope GitHub granted and the GitHub account (uid) it belongs to."""
+        self.set(GITHUB_TOKEN, {"access_token": access_token, "scope": scope, "uid": uid})
 
-    def token(self, provider: str) -> dict | None:
-        """{"access_token": ..., "scope": ...} for "discord" or "github", or None."""
-        return self.get(f"token:{provider}")
+    def github_token(self) -> dict | None:
+        """{"access_token": ..., "scope": ..., "uid": ...}, or None once expired or cleared."""
+        return self.get(GITHUB_TOKEN)
 
     def clear(self) -> None:
-        """Forget every token and list of this wizard (after the link is saved)."""
-        self.delete(*TOKEN_NAMES, REPO_LIST, CHOICE)
+        """Forget everything this wizard kept (the link is saved, or the person signed out)."""
+        self.delete(GITHUB_TOKEN, REPO_LIST, CHOICE)

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class ReposConfig(AppConfig):
     name = "repos"
     verbose_name = "Repository links"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_out
+
+        from repos.linking import finish_wizard_at_sign_out
+
+        user_logged_out.connect(finish_wizard_at_sign_out, dispatch_uid="repos.finish_wizard_at_sign_out")

@@ -8,7 +8,6 @@ from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.db import transaction
 
-from accounts import discord_api
 from accounts.identity import discord_name
 from accounts.wizard import WizardStore
 from repos import github_api
@@ -57,14 +56,17 @@ def link_repository(
 
 
 def finish_wizard(store: WizardStore) -> None:
-    """Revoke both tokens at their providers, then forget every temporary item."""
-    discord_token = store.token("discord")
-    github_token = store.token("github")
+    """Forget every temporary item and revoke the GitHub token (Discord's was revoked at sign-in)."""
+    token = store.github_token()
     store.clear()
-    if github_token:
-        github_api.revoke_token(github_token["access_token"])
-    if discord_token:
-        discord_api.revoke_token(discord_token["access_token"])
+    if token:
+        github_api.revoke_token(token["access_token"])
+
+
+def finish_wizard_at_sign_out(sender, request, user, **kwargs) -> None:
+    """user_logged_out receiver (sent before the session is flushed): nothing outlives the session."""
+    if request is not None and hasattr(request, "session"):
+        finish_wizard(WizardStore(request.session))
 
 
 def unlink(link: Link, actor: str) -> None:

@@ -5,8 +5,10 @@ import re
 from datetime import UTC, datetime
 from functools import wraps
 
+from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import discord_required
-from accounts.identity import identity_context, social_account
+from accounts.identity import identity_context
 from accounts.wizard import CHOICE, WizardStore
 from linkapp.failures import render_failure
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized
@@ -37,15 +39,22 @@ def github_step(request: HttpRequest) -> HttpResponse:
     return render(request, "repos/github_step.html", {"step": 2, **identity_context(request.discord_account)})
 
 
+def posted_repo_id(request: HttpRequest) -> int | None:
+    """The repository id of a POST when it looks like one (GitHub ids fit in a bigint)."""
+    value = request.POST.get("repo_id", "") if request.method == "POST" else ""
+    return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else None
+
+
 def remember_choice(view):
-    """Keep the submitted repository id in the wizard store before anything can fail (the
-    database, GitHub), so that "Try again" shows the same choice ready to be linked again."""
+    """Keep the submitted repository id in the wizard store before anything else can fail (the
+    database, GitHub), so that "Try again" shows the same choice ready to be linked again.
+    Only for a signed-in session, which the session itself tells without asking the database."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        repo_id = request.POST.get("repo_id", "") if request.method == "POST" else ""
-        if repo_id.isdigit():
-            WizardStore(request.session).set(CHOICE, int(repo_id))
+        repo_id = posted_repo_id(request)
+        if repo_id is not None and SESSION_KEY in request.session:
+            WizardStore(request.session).set(CHOICE, repo_id)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -58,9 +67,10 @@ def remember_choice(view):
 def picker(request: HttpRequest) -> HttpResponse:
     """Step 3: choose a repository; on POST re-check it with GitHub and save the link."""
     store = WizardStore(request.session)
-    token = store.token("github")
-    github = social_account(request.user, "github")
-    if token is None or github is None:
+    token = store.github_token()
+    # The GitHub account the token belongs to, not just any the person ever connected.
+    github = token and SocialAccount.objects.filter(user=request.user, provider="github", uid=token["uid"]).first()
+    if not github:
         return _github_expired(request)
     query = PickerQueryForm(request.GET)
     if not query.is_valid():
@@ -126,8 +136,8 @@ def _fetch_repositories(store: WizardStore, access_token: str, discord_id: str) 
 
 def _github_expired(request: HttpRequest) -> HttpResponse:
     # A second press of "Link repository" after the link was saved: the wizard is over, show the result.
-    repo_id = request.POST.get("repo_id", "")
-    if repo_id.isdigit() and Link.objects.filter(discord_id=request.discord_account.uid, repo_id=repo_id).exists():
+    repo_id = posted_repo_id(request)
+    if repo_id and Link.objects.filter(discord_id=request.discord_account.uid, repo_id=repo_id).exists():
         return redirect("dashboard")
     return render_failure(
         request,

@@ -338,12 +338,45 @@ def test_sign_in_start_and_callback_are_rate_limited(browser, providers, setting
 
 def test_github_cannot_be_connected_without_discord(browser, providers):
     page = browser.get("/")
-    authorize = browser.post(
-        "/accounts/github/login/", {"csrfmiddlewaretoken": csrf_token(page), "process": "connect"}
-    )
+    authorize = browser.post("/accounts/github/login/", {"csrfmiddlewaretoken": csrf_token(page), "process": "connect"})
     landed = browser.submit(authorize, "Authorize")
 
     assert landed.status_code == 400
     assert "Please connect with Discord first" in landed.text
     assert not SocialAccount.objects.exists()
     assert not cache.keys("wizard:*")
+
+
+@pytest.mark.parametrize("repo_id", ["²", "9" * 5000, "-1", "1e3", " 12"])
+def test_odd_repository_ids_are_refused_not_crashed(browser, providers, repo_id):
+    anonymous = browser.post(
+        "/repositories/", {"csrfmiddlewaretoken": csrf_token(browser.get("/")), "repo_id": repo_id}
+    )
+    assert anonymous.status_code == 403
+    picker = walk_to_picker(browser)
+    signed_in = browser.submit(picker, "Link repository", {"repo_id": repo_id})
+    assert signed_in.status_code == 400
+    assert not Link.objects.exists()
+
+
+def test_sign_out_revokes_and_forgets_the_github_token(browser, providers):
+    step2 = sign_in_with_discord(browser)
+    picker = connect_github(browser, step2)
+    github = [t for t, info in providers.tokens.items() if info.provider == "github"][-1]
+    assert cache.keys("wizard:*")
+
+    browser.submit(picker, "Sign out")
+
+    assert providers.tokens[github].revoked
+    assert not cache.keys("wizard:*")
+
+
+def test_a_new_github_grant_revokes_the_one_it_replaces(browser, providers):
+    picker = walk_to_picker(browser)
+    first = [t for t, info in providers.tokens.items() if info.provider == "github"][-1]
+    widened = browser.submit(browser.submit(picker, "Include private repositories"), "Authorize")
+
+    assert widened.status_code == 200
+    assert providers.tokens[first].revoked
+    second = [t for t, info in providers.tokens.items() if info.provider == "github"][-1]
+    assert second != first and not providers.tokens[second].revoked

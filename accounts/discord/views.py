@@ -27,13 +27,12 @@ class DiscordOAuth2Adapter(AllauthDiscordOAuth2Adapter):
     def profile_url(self) -> str:
         return f"{settings.DISCORD_URL}/api/users/@me"
 
-    def parse_token(self, data: dict):
-        token = super().parse_token(data)
-        token.granted_scope = data.get("scope", "")  # kept in memory only, for the wizard store
-        return token
-
     def complete_login(self, request: HttpRequest, app, token, **kwargs):
-        profile = discord_api.fetch_profile(token.token)
+        try:
+            profile = discord_api.fetch_profile(token.token)
+        finally:
+            # Discord is needed only to learn who the person is: its token is revoked at once, never stored.
+            discord_api.revoke_token(token.token)
         return self.get_provider().sociallogin_from_response(request, profile)
 
 
