@@ -22,8 +22,8 @@ from requests import RequestException
 
 from accounts.identity import social_account
 from accounts.wizard import REPO_LIST, WizardStore
-from linkapp.failures import render_failure
-from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, log_response
+from linkapp.failures import provider_failure, render_failure
+from linkapp.providers import ProviderError, log_response
 from repos import github_api
 
 log = logging.getLogger("linkapp.wizard")
@@ -60,8 +60,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 raise ImmediateHttpResponse(
                     render_failure(
                         request,
-                        "This GitHub account is already connected to another Discord user. "
-                        "Sign in to GitHub with a different account, or ask that person to unlink it.",
+                        "This GitHub account is already connected to another Discord user. Sign in to GitHub "
+                        "with a different account, or ask that person to disconnect it (Dashboard, Connected accounts).",
                         status=409,
                         title="GitHub account already in use",
                         retry_url=reverse("github_step"),
@@ -125,28 +125,8 @@ def authentication_failure(request: HttpRequest, provider: str, error, exception
             title=f"{provider} access was not granted",
             retry_url=retry,
         )
-    if isinstance(exception, ProviderRateLimited):
-        seconds = max(int(exception.retry_after + 0.999), 1)
-        return render_failure(
-            request,
-            f"{provider} is limiting requests; try again in {seconds} s.",
-            status=503,
-            title=f"{provider} is busy",
-            retry_url=retry,
-            retry_after=seconds,
-        )
-    if isinstance(exception, ProviderUnauthorized):
-        return render_failure(
-            request, f"{provider} did not accept the sign-in.", status=401, title="Sign-in failed", retry_url=retry
-        )
     if isinstance(exception, ProviderError):
-        return render_failure(
-            request,
-            f"{provider} could not complete the sign-in just now ({exception.reason}).",
-            status=exception.status,
-            title=f"{provider} is not answering",
-            retry_url=retry,
-        )
+        return provider_failure(request, exception, retry_url=retry, reconnect_url=retry)
     if isinstance(exception, (OAuth2Error, RequestException)):
         return render_failure(
             request,

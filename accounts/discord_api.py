@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from django.conf import settings
 
 from linkapp import providers
-from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, ProviderUnavailable
+from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, ProviderUnavailable, seconds
 
 log = logging.getLogger(__name__)
 NAME = "Discord"
@@ -24,8 +23,10 @@ def fetch_profile(access_token: str) -> dict:
     )
     if response.status_code == 429:
         body = providers.json_body(NAME, response)
-        retry_after = float(body.get("retry_after") or response.headers.get("Retry-After") or 60)
-        raise ProviderRateLimited(NAME, retry_after, time.time() + retry_after)
+        retry_after = seconds(body.get("retry_after") if isinstance(body, dict) else None)
+        if retry_after is None:
+            retry_after = seconds(response.headers.get("Retry-After")) or 60
+        raise ProviderRateLimited(NAME, retry_after)
     if response.status_code == 401:
         raise ProviderUnauthorized(NAME, "token not accepted")
     if response.status_code >= 500:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import sys
+from datetime import UTC, datetime
 
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -12,8 +14,12 @@ from django.urls import reverse
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
+from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, StateRefused
+
 # Postgres or Redis unreachable: the person should retry, nothing they did is lost.
-UNAVAILABLE = (DatabaseError, ConnectionInterrupted, RedisError)
+# (Not every DatabaseError: an IntegrityError is a bug, and stays a 500.)
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+CACHE_UNAVAILABLE = (ConnectionInterrupted, RedisError)
 UNAVAILABLE_RETRY_AFTER = 30
 
 
@@ -38,6 +44,26 @@ def render_failure(
     return response
 
 
+def provider_failure(request: HttpRequest, error: ProviderError, *, retry_url: str, reconnect_url: str) -> HttpResponse:
+    """A failed call to Discord or GitHub as a page a person understands. The session is kept."""
+    name = error.provider
+    if isinstance(error, ProviderRateLimited):
+        wait = max(math.ceil(error.retry_after), 1)
+        at = datetime.fromtimestamp(error.retry_at, tz=UTC).strftime("%H:%M")
+        message = f"{name} is limiting requests; try again at {at} UTC (in {wait} s)."
+        return render_failure(
+            request, message, status=503, title=f"{name} is busy", retry_url=retry_url, retry_after=wait
+        )
+    if isinstance(error, ProviderUnauthorized):
+        message = f"{name} no longer accepts this connection. Please connect with {name} again."
+        return render_failure(request, message, status=401, title=f"Connect with {name} again", retry_url=reconnect_url)
+    if isinstance(error, StateRefused):
+        message = f"This sign-in attempt has expired or did not come back from {name}. Please start again."
+        return render_failure(request, message, status=400, title="Sign-in expired", retry_url=reconnect_url)
+    message = f"{name} could not be reached just now ({error.reason}). Nothing was lost."
+    return render_failure(request, message, status=error.status, title=f"{name} is not answering", retry_url=retry_url)
+
+
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
     """django-ratelimit's RATELIMIT_VIEW: too many sign-in attempts from one address."""
     return render_failure(
@@ -56,13 +82,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
     which may be the very thing that is down.
     """
     error = sys.exc_info()[1]
-    if isinstance(error, DatabaseError):
-        # The session (tokens, list, choice) is intact: "Try again" reloads this very page.
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        # The session (tokens, list, choice) is intact: "Try again" reloads this very page
+        # (as a local path: "//host/..." would leave the site).
         context = {
-            "retry_url": request.path,
+            "retry_url": "/" + request.path.lstrip("/"),
             "message": "Our database is not answering just now. Nothing you did was lost.",
         }
-    elif isinstance(error, UNAVAILABLE):
+    elif isinstance(error, CACHE_UNAVAILABLE):
         # The session cannot be read: start again from the first step once it is back.
         context = {
             "retry_url": "/",

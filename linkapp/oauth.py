@@ -2,7 +2,7 @@
 
 - The login URL's `?scope=` and `?auth_params=` are ignored: only configured scopes are asked.
 - Each stored `state` carries its creation time and is refused once older than WIZARD_TTL
-  (allauth itself keeps it for a fixed 10 minutes).
+  (allauth drops it after a fixed 10 minutes anyway: the limit is the shorter of the two).
 - A callback's `iss` parameter (RFC 9207) must name the provider we sent the person to.
 - Starting a login and the callback are rate limited per client address.
 """
@@ -19,15 +19,9 @@ from django.http import HttpRequest
 from django_ratelimit import ALL
 from django_ratelimit.decorators import ratelimit
 
-from linkapp.providers import ProviderError
+from linkapp.providers import StateRefused
 
 log = logging.getLogger("linkapp.wizard")
-
-
-class StateRefused(ProviderError):
-    """The callback cannot be trusted: wrong issuer, or a state past the wizard TTL."""
-
-    status = 400
 
 
 class HardenedProviderMixin:
@@ -61,13 +55,13 @@ class CallbackView(OAuth2CallbackView):
         return state, response
 
 
-def rate_limited(view):
+def limit_per_address(view):
     return ratelimit(key="ip", rate=lambda group, request: settings.LOGIN_RATE_LIMIT, method=ALL)(view)
 
 
 def login_view(adapter):
-    return rate_limited(OAuth2LoginView.adapter_view(adapter))
+    return limit_per_address(OAuth2LoginView.adapter_view(adapter))
 
 
 def callback_view(adapter):
-    return rate_limited(CallbackView.adapter_view(adapter))
+    return limit_per_address(CallbackView.adapter_view(adapter))

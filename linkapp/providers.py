@@ -7,6 +7,8 @@ them into an authentication error page instead of a 500.
 from __future__ import annotations
 
 import logging
+import math
+import time
 from urllib.parse import urlsplit
 
 import requests
@@ -44,15 +46,31 @@ class ProviderUnauthorized(ProviderError):
     status = 401
 
 
+class StateRefused(ProviderError):
+    """The callback cannot be trusted: wrong issuer, or a sign-in attempt past the wizard TTL."""
+
+    status = 400
+
+
 class ProviderRateLimited(ProviderError):
-    """The provider asks us to wait; `retry_at` is a Unix time, `retry_after` seconds."""
+    """The provider asks us to wait this many seconds (kept within a day, whatever it says)."""
 
     status = 503
+    LONGEST_WAIT = 86400
 
-    def __init__(self, provider: str, retry_after: float, retry_at: float) -> None:
-        super().__init__(provider, f"rate limited for {retry_after:.0f}s")
-        self.retry_after = retry_after
-        self.retry_at = retry_at
+    def __init__(self, provider: str, retry_after: float) -> None:
+        self.retry_after = min(max(retry_after, 0.0), self.LONGEST_WAIT)
+        self.retry_at = time.time() + self.retry_after
+        super().__init__(provider, f"rate limited for {self.retry_after:.0f}s")
+
+
+def seconds(value: object) -> float | None:
+    """A number of seconds from a header or body field, or None when it is not one."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 _session: requests.Session | None = None

@@ -3,7 +3,6 @@ from __future__ import annotations
 import io
 
 from django.contrib import admin
-from django.contrib.admin.actions import delete_selected
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
@@ -45,7 +44,8 @@ class LinkAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     # Identities come from the providers; an admin must not be able to forge them.
     readonly_fields = [field.name for field in Link._meta.fields if field.name != "id"]
-    actions = ["export_csv", "unlink"]
+    # Django's "Delete selected links" action stays: it confirms, then calls delete_queryset (audited).
+    actions = ["export_csv"]
 
     @admin.display(description="Repository", ordering="repo_full_name")
     def repository(self, link: Link) -> str:
@@ -54,11 +54,6 @@ class LinkAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def get_actions(self, request: HttpRequest) -> dict:
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # replaced by "unlink", which is audited
-        return actions
-
     @admin.action(description="Export selected links as CSV")
     def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         out = io.StringIO()
@@ -66,11 +61,6 @@ class LinkAdmin(admin.ModelAdmin):
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="links.csv"'
         return response
-
-    @admin.action(description="Unlink selected repositories", permissions=["delete"])
-    def unlink(self, request: HttpRequest, queryset: QuerySet):
-        # Django's own confirmation page; on confirmation it calls delete_queryset below.
-        return delete_selected(self, request, queryset)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         for link in queryset:

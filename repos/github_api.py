@@ -14,7 +14,7 @@ import requests
 from django.conf import settings
 
 from linkapp import providers
-from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, ProviderUnavailable
+from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, ProviderUnavailable, seconds
 from repos import github_pagination
 
 log = logging.getLogger(__name__)
@@ -22,17 +22,23 @@ NAME = "GitHub"
 PER_PAGE = 100
 
 
+def is_rate_limited(response: requests.Response) -> bool:
+    headers = response.headers
+    return response.status_code in (403, 429) and (
+        headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers
+    )
+
+
 def check(response: requests.Response) -> dict | list:
     """The JSON body of a successful answer; every other answer becomes a ProviderError."""
     status = response.status_code
     headers = response.headers
-    if status in (403, 429) and (headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers):
-        now = time.time()
-        if "retry-after" in headers:
-            retry_at = now + float(headers["retry-after"])
-        else:
-            retry_at = float(headers.get("x-ratelimit-reset") or now + 60)
-        raise ProviderRateLimited(NAME, max(retry_at - now, 0), retry_at)
+    if is_rate_limited(response):
+        retry_after = seconds(headers.get("retry-after"))
+        if retry_after is None:
+            reset = seconds(headers.get("x-ratelimit-reset"))
+            retry_after = reset - time.time() if reset is not None else 60
+        raise ProviderRateLimited(NAME, retry_after)
     if status == 401:
         raise ProviderUnauthorized(NAME, "token not accepted")
     if status >= 500:
@@ -64,7 +70,8 @@ class GitHubClient:
     def get_repository(self, repo_id: int) -> dict | None:
         """The repository as GitHub sees it now, or None when this person can no longer see it."""
         response = self.get(f"{settings.GITHUB_API_URL}/repositories/{int(repo_id)}")
-        if response.status_code == 404:
+        # 404: gone or hidden; 403 without a rate limit: e.g. an organisation's SAML SSO not authorised.
+        if response.status_code == 404 or (response.status_code == 403 and not is_rate_limited(response)):
             return None
         return check(response)
 

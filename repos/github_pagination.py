@@ -19,6 +19,9 @@ from django.conf import settings
 
 from linkapp.providers import ProviderError
 
+# 100,000 repositories: far beyond any person, and a bound on what a broken Link header can ask of us.
+MAX_PAGES = 1000
+
 Fetch = Callable[[str, dict | None], requests.Response]
 Check = Callable[[requests.Response], dict | list]
 
@@ -41,7 +44,12 @@ def fetch_all(fetch: Fetch, check: Check, url: str, params: dict) -> list:
 def _fetch_concurrently(fetch: Fetch, check: Check, last_url: str) -> list:
     parts = urlsplit(last_url)
     query = dict(parse_qsl(parts.query))
-    last_page = int(query.get("page", "1"))
+    try:
+        last_page = int(query.get("page", "1"))
+    except ValueError as exc:
+        raise ProviderError("GitHub", "unreadable last page link") from exc
+    if last_page > MAX_PAGES:
+        raise ProviderError("GitHub", f"more than {MAX_PAGES} pages of repositories")
     urls = [urlunsplit(parts._replace(query=urlencode({**query, "page": n}))) for n in range(2, last_page + 1)]
     if not urls:
         return []

@@ -28,7 +28,10 @@ def link_repository(
     """Save (or refresh) the link; identities come from the server side, never from the form."""
     repo = GitHubClient(github_token).get_repository(choice.id)
     if repo is None:
-        raise RepositoryRefused(f"GitHub no longer shows you {choice.full_name}.")
+        raise RepositoryRefused(
+            f"GitHub no longer shows you {choice.full_name}. If it belongs to an organisation, the organisation "
+            "may need to approve this app, or you may need to authorise single sign-on for it on GitHub."
+        )
     current = RepoSummary.from_github(repo)
     if not current.allows(settings.LINK_MIN_PERMISSION):
         raise RepositoryRefused(

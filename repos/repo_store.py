@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from accounts.wizard import REPO_LIST, WizardStore
+from linkapp.providers import ProviderError
 
 # GitHub's permission levels, weakest first.
 PERMISSIONS = ("pull", "triage", "push", "maintain", "admin")
@@ -42,6 +43,14 @@ class RepoSummary(NamedTuple):
 
     @classmethod
     def from_github(cls, repo: dict) -> RepoSummary:
+        """GitHub's repository object, reduced; one we cannot read is GitHub's error, not a crash."""
+        try:
+            return cls._from_github(repo)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ProviderError("GitHub", "a repository we cannot read") from exc
+
+    @classmethod
+    def _from_github(cls, repo: dict) -> RepoSummary:
         granted = repo.get("permissions") or {}
         permission = next((p for p in reversed(PERMISSIONS) if granted.get(p)), "pull")
         pushed = repo.get("pushed_at")

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime
 from functools import wraps
 
 from allauth.socialaccount.models import SocialAccount
@@ -18,8 +17,8 @@ from django.views.decorators.http import require_http_methods
 from accounts.decorators import discord_required
 from accounts.identity import identity_context
 from accounts.wizard import CHOICE, WizardStore
-from linkapp.failures import render_failure
-from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized
+from linkapp.failures import provider_failure, render_failure
+from linkapp.providers import ProviderError
 from repos import linking, repo_store
 from repos import picker as picker_query
 from repos.forms import LinkForm
@@ -148,34 +147,10 @@ def _github_expired(request: HttpRequest) -> HttpResponse:
     )
 
 
-def github_failure(request: HttpRequest, exc: ProviderError) -> HttpResponse:
-    """A failed GitHub call during the picker step; the session and its tokens are kept."""
-    log.info("step=failed provider=github reason=%s discord_id=%s", exc.reason, request.discord_account.uid)
-    if isinstance(exc, ProviderRateLimited):
-        at = datetime.fromtimestamp(exc.retry_at, tz=UTC).strftime("%H:%M")
-        return render_failure(
-            request,
-            f"GitHub is limiting requests; try again at {at} UTC.",
-            status=503,
-            title="GitHub is busy",
-            retry_url=reverse("picker"),
-            retry_after=max(int(exc.retry_after), 1),
-        )
-    if isinstance(exc, ProviderUnauthorized):
-        return render_failure(
-            request,
-            "GitHub no longer accepts this connection. Please connect with GitHub again.",
-            status=401,
-            title="Connect with GitHub again",
-            retry_url=reverse("github_step"),
-        )
-    return render_failure(
-        request,
-        f"GitHub could not be reached just now ({exc.reason}). Nothing was lost.",
-        status=exc.status,
-        title="GitHub is not answering",
-        retry_url=reverse("picker"),
-    )
+def github_failure(request: HttpRequest, error: ProviderError) -> HttpResponse:
+    """A failed GitHub call during the picker step; the session and its token are kept."""
+    log.info("step=failed provider=github reason=%s discord_id=%s", error.reason, request.discord_account.uid)
+    return provider_failure(request, error, retry_url=reverse("picker"), reconnect_url=reverse("github_step"))
 
 
 @never_cache

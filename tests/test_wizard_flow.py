@@ -187,7 +187,7 @@ def test_discord_rate_limit_says_when_to_retry(browser, providers):
     page = browser.submit(browser.submit(browser.get("/"), "Connect with Discord"), "Authorize")
 
     assert page.status_code == 503
-    assert "try again in 65 s" in page.text
+    assert "(in 65 s)" in page.text
     assert page.headers["Retry-After"] == "65"
 
 
@@ -202,3 +202,15 @@ def test_repos_page_failing_midway_keeps_the_session(browser, providers, setting
     retry = browser.get("/repositories/")
     assert retry.status_code == 200
     assert len(all_repo_ids(browser, retry)) == 250
+
+
+def test_repository_hidden_by_github_at_the_recheck_is_refused(browser, providers):
+    picker = walk_to_picker(browser)
+    name, repo_id = linkable_id(picker)
+    providers.faults["github.repository"] = Fault(status=403)  # e.g. an organisation's SSO not authorised
+
+    page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert page.status_code == 403
+    assert f"GitHub no longer shows you {name}" in page.text and "single sign-on" in page.text
+    assert not Link.objects.exists()

@@ -59,10 +59,12 @@ def test_csv_export(admin_client, links):
     assert rows[2]["discord_username"] == "'=cmd"  # no spreadsheet formula
 
 
-def test_unlink_action_confirms_then_removes_and_audits(admin_client, admin_user, links):
-    selected = {"action": "unlink", "_selected_action": [links[0].pk]}
+def test_delete_action_confirms_then_removes_and_audits(admin_client, admin_user, links):
+    selected = {"action": "delete_selected", "_selected_action": [links[0].pk]}
     confirm = admin_client.post("/admin/repos/link/", selected)
-    assert confirm.status_code == 200 and "Are you sure" in confirm.content.decode()
+    page = confirm.content.decode()
+    assert confirm.status_code == 200 and "Are you sure" in page
+    assert 'name="action" value="delete_selected"' in page  # what the confirmation form posts back
     assert Link.objects.count() == 3
 
     admin_client.post("/admin/repos/link/", {**selected, "post": "yes"})

@@ -44,7 +44,7 @@ def test_primary_rate_limit_uses_reset():
                 {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)},
             )
         )
-    assert caught.value.retry_at == reset
+    assert abs(caught.value.retry_at - reset) < 1
 
 
 def test_retry_after_wins_over_reset():
@@ -77,3 +77,21 @@ def test_next_link_must_stay_on_the_api_origin(settings):
     with pytest.raises(ProviderError):
         github_pagination.next_url(other)
     assert github_pagination.next_url(response(200, [])) is None
+
+
+def test_odd_rate_limit_values_still_give_a_wait_within_a_day():
+    with pytest.raises(ProviderRateLimited) as caught:
+        github_api.check(response(429, {}, {"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}))
+    assert caught.value.retry_after == 60
+    with pytest.raises(ProviderRateLimited) as caught:
+        github_api.check(response(403, {}, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1" + "0" * 30}))
+    assert caught.value.retry_after == ProviderRateLimited.LONGEST_WAIT
+
+
+def test_a_repository_object_we_cannot_read_is_a_provider_error():
+    from repos.repo_store import RepoSummary
+
+    with pytest.raises(ProviderError):
+        RepoSummary.from_github({"id": 1, "full_name": "a/b", "pushed_at": "yesterday"})
+    with pytest.raises(ProviderError):
+        RepoSummary.from_github({"id": "x"})
