@@ -27,6 +27,10 @@ log = logging.getLogger("linkapp.wizard")
 class HardenedProviderMixin:
     """Mixed into our DiscordProvider and GitHubProvider (allauth OAuth2Provider subclasses)."""
 
+    def get_scope_from_request(self, request: HttpRequest) -> list[str]:
+        # allauth would add any ?scope= from the login URL; we only ever ask for the configured scope.
+        return self.get_scope()
+
     def get_auth_params_from_request(self, request: HttpRequest, action: str) -> dict:
         return self.get_auth_params()
 

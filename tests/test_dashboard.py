@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from repos.models import Link, LinkEvent
 from tests.browser import Browser
-from tests.wizard import connect_github, linkable_id, repo_ids, walk_to_picker
+from tests.wizard import connect_github, csrf_token, linkable_id, linkable_ids, repo_ids, walk_to_picker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +25,7 @@ def test_link_another_then_unlink_with_confirmation(browser, providers):
     authorizes = len(providers.calls_to("discord.authorize"))
 
     picker = connect_github(browser, browser.get("/github/"))  # "Link another repository"
-    ids = [int(i) for i in re.findall(r'value="(\d+)" id="repo-\d+" required', picker.text)]
+    ids = linkable_ids(picker)
     second_id = next(i for i in ids if not Link.objects.filter(repo_id=i).exists())
     dashboard = browser.submit(picker, "Link repository", {"repo_id": str(second_id)})
     assert len(providers.calls_to("discord.authorize")) == authorizes  # no second Discord sign-in
@@ -66,7 +64,6 @@ def test_people_see_and_change_only_their_own_links(live_server, providers):
     assert bobs in bobs_dashboard.text and alices not in bobs_dashboard.text
     assert bob.get(f"/links/{alice_link.pk}/unlink/").status_code == 404
     page = bob.get("/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    assert bob.post(f"/links/{alice_link.pk}/unlink/", {"csrfmiddlewaretoken": token}).status_code == 404
+    assert bob.post(f"/links/{alice_link.pk}/unlink/", {"csrfmiddlewaretoken": csrf_token(page)}).status_code == 404
     assert Link.objects.filter(pk=alice_link.pk).exists()
     assert [link["repo_full_name"] for link in bob.get("/api/v1/me/links").json()["links"]] == [bobs]

@@ -12,16 +12,10 @@ from django.conf import settings as django_settings
 
 from demo.providers import Fault
 from repos.models import Link
-from tests.wizard import connect_github, linkable_id, sign_in_with_discord, walk_to_picker
+from tests.wizard import connect_github, csrf_token, linkable_id, sign_in_with_discord, walk_to_picker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CONNECT_TIMEOUT = django_settings.CACHES["default"]["OPTIONS"]["SOCKET_CONNECT_TIMEOUT"]
-
-
-def csrf(page: requests.Response) -> str:
-    import re
-
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
 
 
 @pytest.mark.parametrize("mode", ["refuse", "hang"])
@@ -30,7 +24,7 @@ def test_redis_down_when_a_person_starts(browser, providers, redis_proxy, mode):
     redis_proxy.set_mode(mode)
 
     started = time.monotonic()
-    page = browser.post("/accounts/discord/login/", {"csrfmiddlewaretoken": csrf(home)}, allow_redirects=False)
+    page = browser.post("/accounts/discord/login/", {"csrfmiddlewaretoken": csrf_token(home)}, allow_redirects=False)
     elapsed = time.monotonic() - started
 
     assert page.status_code == 503

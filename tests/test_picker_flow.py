@@ -9,7 +9,15 @@ import pytest
 
 from demo.providers import Fault
 from repos.models import Link
-from tests.wizard import all_repo_ids, connect_github, repo_ids, sign_in_with_discord, walk_to_picker
+from tests.wizard import (
+    all_repo_ids,
+    connect_github,
+    csrf_token,
+    linkable_ids,
+    repo_ids,
+    sign_in_with_discord,
+    walk_to_picker,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -137,7 +145,7 @@ def test_private_repositories_need_a_step_up(browser, providers, settings):
 
 def test_scope_on_the_login_url_is_ignored(browser, providers):
     step2 = sign_in_with_discord(browser)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', step2.text).group(1)
+    token = csrf_token(step2)
     browser.post(
         "/accounts/github/login/?scope=delete_repo",
         {"csrfmiddlewaretoken": token, "process": "connect", "scope": "delete_repo"},
@@ -148,7 +156,7 @@ def test_scope_on_the_login_url_is_ignored(browser, providers):
 
 def test_already_linked_badge(browser, providers):
     picker = walk_to_picker(browser)
-    repo_id = int(re.search(r'value="(\d+)" id="repo-\d+" required', picker.text).group(1))
+    repo_id = linkable_ids(picker)[0]
     browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
     assert Link.objects.count() == 1
 

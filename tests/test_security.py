@@ -23,14 +23,10 @@ from django.db import connection
 from demo.providers import Fault
 from repos.models import Link
 from tests.browser import Browser
-from tests.wizard import connect_github, linkable_id, repo_ids, sign_in_with_discord, walk_to_picker
+from tests.wizard import connect_github, csrf_token, linkable_id, repo_ids, sign_in_with_discord, walk_to_picker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def csrf_token(page) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
 
 
 def start_login(browser: Browser, provider: str = "discord", page=None) -> dict[str, str]:

@@ -10,7 +10,15 @@ from django.core.cache import cache
 
 from demo.providers import Fault
 from repos.models import Link
-from tests.wizard import all_repo_ids, connect_github, linkable_id, repo_ids, sign_in_with_discord, walk_to_picker
+from tests.wizard import (
+    all_repo_ids,
+    connect_github,
+    disabled_ids,
+    linkable_id,
+    repo_ids,
+    sign_in_with_discord,
+    walk_to_picker,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -105,7 +113,7 @@ def test_repository_not_in_the_list_is_refused(browser, providers):
 
 def test_repository_below_min_permission_is_refused(browser, providers):
     picker = walk_to_picker(browser)
-    disabled = [int(i) for i in __import__("re").findall(r'value="(\d+)" id="repo-\d+" disabled', picker.text)]
+    disabled = disabled_ids(picker)
     assert disabled, "the demo user has some pull-only repositories"
     page = browser.submit(picker, "Link repository", {"repo_id": str(disabled[0])})
 

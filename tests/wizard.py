@@ -29,6 +29,20 @@ def walk_to_picker(browser: Browser, discord: str = "nelly", github: str = "octo
     return picker
 
 
+def csrf_token(page: requests.Response) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+
+
+def linkable_ids(picker: requests.Response) -> list[int]:
+    """Ids of the repositories on this picker page that the person may link."""
+    return [int(i) for i in re.findall(r'value="(\d+)" id="repo-\d+" required', picker.text)]
+
+
+def disabled_ids(picker: requests.Response) -> list[int]:
+    """Ids shown but disabled (below LINK_MIN_PERMISSION)."""
+    return [int(i) for i in re.findall(r'value="(\d+)" id="repo-\d+" disabled', picker.text)]
+
+
 def repo_ids(picker: requests.Response) -> dict[str, int]:
     """owner/name -> id for every radio in the picker."""
     pairs = re.findall(

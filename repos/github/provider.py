@@ -18,8 +18,8 @@ class GitHubProvider(HardenedProviderMixin, AllauthGitHubProvider):
         return list(settings.GITHUB_SCOPES)
 
     def get_scope_from_request(self, request: HttpRequest) -> list[str]:
-        # Never take ?scope= from the request: only ours, plus the private step-up.
-        scope = self.get_scope()
+        # Only ours (see HardenedProviderMixin), plus the private step-up of our own form.
+        scope = super().get_scope_from_request(request)
         if request.POST.get(PRIVATE_PARAM) == "1":
             scope += [s for s in settings.GITHUB_PRIVATE_SCOPES if s not in scope]
         return scope
