@@ -24,7 +24,7 @@ from accounts.identity import social_account
 from accounts.wizard import REPO_LIST, WizardStore
 from linkapp.failures import provider_failure, render_failure
 from linkapp.providers import ProviderError, log_response
-from repos import github_api
+from repos import github_api, repo_store
 
 log = logging.getLogger("linkapp.wizard")
 
@@ -72,7 +72,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             if previous and previous["access_token"] != sociallogin.token.token:
                 github_api.revoke_token(previous["access_token"])  # replaced, e.g. by the private step-up
             store.save_github_token(sociallogin.token.token, _granted_scope(sociallogin), sociallogin.account.uid)
-            store.delete(REPO_LIST)  # a new grant means a new list
+            _store_repositories(store, sociallogin, _discord_id(request))
         discord_id = sociallogin.account.uid if provider == "discord" else _discord_id(request)
         log.info("step=connected provider=%s discord_id=%s", provider, discord_id)
 
@@ -102,6 +102,24 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
 def _start_with_discord(request: HttpRequest) -> HttpResponse:
     return render_failure(request, "Please connect with Discord first.", status=400, title="Start with Discord")
+
+
+def _store_repositories(store: WizardStore, sociallogin: SocialLogin, discord_id: str | None) -> None:
+    """A new grant means a new list: the one our GitHub adapter fetched beside the user, or why
+    that failed, for the picker to show (its "Try again" asks GitHub again)."""
+    fetched = getattr(sociallogin.token, "repositories", None)
+    if fetched is None:
+        store.delete(REPO_LIST)
+        return
+    try:
+        if isinstance(fetched, ProviderError):
+            raise fetched
+        repos = repo_store.save_from_github(store, fetched)
+    except ProviderError as exc:
+        log.info("step=failed provider=github reason=%s discord_id=%s", exc.reason, discord_id)
+        repo_store.save_failure(store, exc)
+        return
+    log.info("step=repos_fetched discord_id=%s count=%s", discord_id, len(repos))
 
 
 def _granted_scope(sociallogin: SocialLogin) -> str:

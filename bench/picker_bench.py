@@ -30,32 +30,49 @@ TRIALS = 3
 
 
 def consent_to_picker(base_url: str) -> tuple[float, float, Browser]:
-    """Seconds from pressing Authorize at GitHub until the picker page has arrived, and of
-    that the picker request alone (where the pages are fetched)."""
+    """Seconds from pressing Authorize at GitHub until the picker page has arrived, and of that
+    the time after GitHub's own answer to the press (our callback, which fetches the list, and the picker)."""
     browser = Browser(base_url)
     authorize = browser.submit(sign_in_with_discord(browser), "Connect with GitHub")
     started = time.perf_counter()
     picker = browser.submit(authorize, "Authorize")
     elapsed = time.perf_counter() - started
     assert picker.status_code == 200 and "/repositories/" in picker.url, picker.text[:300]
-    return elapsed, picker.elapsed.total_seconds(), browser
+    assert "2000 of 2000" in picker.text or "10000 of 10000" in picker.text, picker.text[:300]
+    github_answer = picker.history[0].elapsed.total_seconds()  # the demo GitHub's redirect back to us
+    return elapsed, elapsed - github_answer, browser
+
+
+def walks(base_url: str) -> list[tuple[float, float]]:
+    consent_to_picker(base_url)  # warm-up: the worker's connections, and the demo GitHub's 2,000 repositories
+    return [consent_to_picker(base_url)[:2] for _ in range(TRIALS)]
 
 
 def main() -> None:
     providers = DemoProviders(delay=DELAY).start()
     providers.repo_counts["octocat"] = 2000
-    env = app_env(providers, fresh_database("linkapp_bench"), REDIS_URL, GITHUB_SCOPES="read:user,repo")
+    env = app_env(
+        providers,
+        fresh_database("linkapp_bench"),
+        REDIS_URL,
+        GITHUB_SCOPES="read:user,repo",
+        LOGIN_RATE_LIMIT="1000/m",  # the walks sign in more often than a person would
+    )
     migrate(env)
     store = redis.Redis.from_url(REDIS_URL)
     store.flushdb()
+    # The baseline: the same app with one request to GitHub in flight at a time, so GET /user and
+    # then every page in turn, following rel="next".
+    sequential_server = start_gunicorn({**env, "GITHUB_MAX_CONCURRENCY": "1"}, PORT + 1)
+    try:
+        sequential = walks(f"http://127.0.0.1:{PORT + 1}")
+    finally:
+        sequential_server.terminate()
+        sequential_server.wait()
     server = start_gunicorn(env, PORT)
     base = f"http://127.0.0.1:{PORT}"
     try:
-        consent_to_picker(base)  # warm-up: the demo GitHub builds its 2,000 repositories once
-        concurrent = [consent_to_picker(base)[:2] for _ in range(TRIALS)]
-        providers.link_last = False  # GitHub gives no rel="last": the app must walk rel="next" one by one
-        sequential = [consent_to_picker(base)[:2] for _ in range(TRIALS)]
-        providers.link_last = True
+        concurrent = walks(base)
 
         store.flushdb()
         consent_to_picker(base)
@@ -78,18 +95,15 @@ def main() -> None:
         providers.stop()
 
     ours, walk = (statistics.median(t for t, _ in concurrent), statistics.median(t for t, _ in sequential))
-    ours_fetch, walk_fetch = (statistics.median(f for _, f in concurrent), statistics.median(f for _, f in sequential))
+    ours_app, walk_app = (statistics.median(a for _, a in concurrent), statistics.median(a for _, a in sequential))
     print(
         f"consent -> picker, 2,000 repositories, {DELAY * 1000:.0f} ms per demo-provider request, median of {TRIALS}:"
     )
+    print(f"  GITHUB_MAX_CONCURRENCY=8 (default): {ours:.2f} s, of which after GitHub's answer {ours_app:.2f} s")
+    print(f"  GITHUB_MAX_CONCURRENCY=1 (sequential): {walk:.2f} s, of which after GitHub's answer {walk_app:.2f} s")
     print(
-        f"  concurrent pages (GITHUB_MAX_CONCURRENCY=8): {ours:.2f} s, of which the picker request {ours_fetch:.2f} s"
-    )
-    print(
-        f"  sequential rel=next walk:                    {walk:.2f} s, of which the picker request {walk_fetch:.2f} s"
-    )
-    print(
-        f"  ratio end to end: {ours / walk:.3f}; ratio of the page fetching alone: {ours_fetch / walk_fetch:.3f} (target <= 0.25)"
+        f"  ratio from pressing Authorize: {ours / walk:.3f}; "
+        f"from GitHub's redirect back to us: {ours_app / walk_app:.3f} (target <= 0.25)"
     )
     print(f"Redis bytes per stored repository (MEMORY USAGE / 2000): {per_repo:.1f} (target <= 150)")
     print(

@@ -6,6 +6,7 @@ them into an authentication error page instead of a 500.
 
 from __future__ import annotations
 
+import copyreg
 import logging
 import math
 import time
@@ -28,6 +29,10 @@ class ProviderError(ProviderException):
         super().__init__(f"{provider}: {reason}")
         self.provider = provider
         self.reason = reason
+
+    def __reduce__(self):
+        # Unpickled without __init__, so a failure kept in the cache comes back exactly as raised.
+        return copyreg.__newobj__, (type(self), *self.args), self.__dict__
 
 
 class ProviderUnavailable(ProviderError):

@@ -7,8 +7,10 @@ by the `Link` header (see github_pagination).
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from django.conf import settings
@@ -75,11 +77,38 @@ class GitHubClient:
             return None
         return check(response)
 
-    def list_repositories(self) -> list[dict]:
+    def list_repositories(self, concurrency: int | None = None) -> list[dict]:
         """Every repository the person can see, most recently pushed first."""
         return github_pagination.fetch_all(
-            self.get, check, f"{settings.GITHUB_API_URL}/user/repos", {"per_page": PER_PAGE, "sort": "pushed"}
+            self.get,
+            check,
+            f"{settings.GITHUB_API_URL}/user/repos",
+            {"per_page": PER_PAGE, "sort": "pushed"},
+            concurrency=concurrency or settings.GITHUB_MAX_CONCURRENCY,
         )
+
+    def get_user_and_repositories(self) -> tuple[dict, list[dict] | ProviderError]:
+        """The user, and meanwhile their repositories: the list need not wait for `GET /user`.
+
+        Together they keep to GITHUB_MAX_CONCURRENCY requests in flight. A failed list is
+        returned, not raised, for the picker to explain; a failed `GET /user` is raised.
+        """
+        bound = settings.GITHUB_MAX_CONCURRENCY
+        if bound <= 1:
+            return self.get_user(), self._repositories_or_error(1)
+        pool = ThreadPoolExecutor(max_workers=1)
+        listing = pool.submit(contextvars.copy_context().run, self._repositories_or_error, bound - 1)
+        try:
+            user = self.get_user()
+        finally:
+            pool.shutdown(wait=False)
+        return user, listing.result()
+
+    def _repositories_or_error(self, concurrency: int) -> list[dict] | ProviderError:
+        try:
+            return self.list_repositories(concurrency)
+        except ProviderError as exc:
+            return exc
 
 
 def revoke_token(access_token: str) -> bool:

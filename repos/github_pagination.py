@@ -1,18 +1,24 @@
 """Reading every page of a GitHub list, fast.
 
-GitHub pages lists with the `Link` header. The first page's `rel="last"` tells how many
-pages there are, so the rest are fetched concurrently (at most GITHUB_MAX_CONCURRENCY at
-a time, over the one pooled session). Without a `last` link we follow `rel="next"` one
-page at a time. Any failure (rate limit, 5xx, timeout) stops the walk and is raised: the
-caller stores nothing rather than half a list.
+GitHub pages lists with the `Link` header; page 1's `rel="last"` tells how many pages there
+are. Waiting for page 1 before asking for any other costs a whole round trip, so the first
+`concurrency` pages are asked for at once. When page 1 then names its last page, the rest
+follow, never more than `concurrency` in flight over the one pooled session. A long list
+saves a wave of round trips this way; a one-page list costs `concurrency - 1` requests
+answered with an empty page, out of GitHub's 5,000 an hour.
+
+Without a `last` link, the first-wave answers are dropped and `rel="next"` is followed one
+page at a time, as it is when `concurrency` is 1. Any failure of a page that is needed
+(rate limit, 5xx, timeout) stops the walk and is raised: the caller stores nothing rather
+than half a list.
 """
 
 from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from django.conf import settings
@@ -26,14 +32,39 @@ Fetch = Callable[[str, dict | None], requests.Response]
 Check = Callable[[requests.Response], dict | list]
 
 
-def fetch_all(fetch: Fetch, check: Check, url: str, params: dict) -> list:
-    first = fetch(url, params)
-    items = _page_items(check(first))
-    last = first.links.get("last", {}).get("url")
-    if last:
-        _same_origin(last)
-        return items + _fetch_concurrently(fetch, check, last)
-    url = next_url(first)
+def fetch_all(fetch: Fetch, check: Check, url: str, params: dict, *, concurrency: int) -> list:
+    if concurrency <= 1:
+        return _follow_next(fetch, check, fetch(url, params))
+    pool = ThreadPoolExecutor(max_workers=concurrency)
+
+    def page(number: int) -> Future:
+        # Each page in a copy of this context, so its log lines keep the request id.
+        def get() -> tuple[requests.Response, list]:
+            response = fetch(url, {**params, "page": number})
+            return response, _page_items(check(response))
+
+        return pool.submit(contextvars.copy_context().run, get)
+
+    try:
+        pages = {number: page(number) for number in range(1, concurrency + 1)}
+        first, items = pages[1].result()
+        last_page = _last_page(first)
+        if last_page is None:
+            return items + _follow_next(fetch, check, first, skip_first=True)
+        pages.update({number: page(number) for number in range(concurrency + 1, last_page + 1)})
+        needed = [pages[number] for number in range(2, last_page + 1)]
+        wait(needed, return_when=FIRST_EXCEPTION)
+        for future in needed:  # page order, whatever order they finished in
+            items += future.result()[1]  # raises the failure of the first failed page
+        return items
+    finally:
+        # A failure stops the walk at once: pages not yet started are never requested.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _follow_next(fetch: Fetch, check: Check, response: requests.Response, *, skip_first: bool = False) -> list:
+    items = [] if skip_first else _page_items(check(response))
+    url = next_url(response)
     while url:
         response = fetch(url, None)
         items += _page_items(check(response))
@@ -41,33 +72,19 @@ def fetch_all(fetch: Fetch, check: Check, url: str, params: dict) -> list:
     return items
 
 
-def _fetch_concurrently(fetch: Fetch, check: Check, last_url: str) -> list:
-    parts = urlsplit(last_url)
-    query = dict(parse_qsl(parts.query))
+def _last_page(response: requests.Response) -> int | None:
+    """The number of the last page, when GitHub's `Link` header names it."""
+    last = response.links.get("last", {}).get("url")
+    if not last:
+        return None
+    _same_origin(last)
     try:
-        last_page = int(query.get("page", "1"))
+        number = int(dict(parse_qsl(urlsplit(last).query)).get("page", "1"))
     except ValueError as exc:
         raise ProviderError("GitHub", "unreadable last page link") from exc
-    if last_page > MAX_PAGES:
+    if number > MAX_PAGES:
         raise ProviderError("GitHub", f"more than {MAX_PAGES} pages of repositories")
-    urls = [urlunsplit(parts._replace(query=urlencode({**query, "page": n}))) for n in range(2, last_page + 1)]
-    if not urls:
-        return []
-    pool = ThreadPoolExecutor(max_workers=min(settings.GITHUB_MAX_CONCURRENCY, len(urls)))
-    try:
-        # Each page in a copy of this context, so its log lines keep the request id.
-        futures = [pool.submit(contextvars.copy_context().run, lambda u: check(fetch(u, None)), u) for u in urls]
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        failed = next((f for f in futures if f in done and f.exception()), None)
-        if failed is not None:
-            raise failed.exception()
-        items: list = []
-        for future in futures:  # page order, whatever order they finished in
-            items += _page_items(future.result())
-        return items
-    finally:
-        # A failure stops the walk at once: pages not yet started are never requested.
-        pool.shutdown(wait=False, cancel_futures=True)
+    return number
 
 
 def _page_items(page: dict | list) -> list:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
@@ -82,6 +82,22 @@ def save(store: WizardStore, repos: Sequence[RepoSummary]) -> None:
     store.set(REPO_LIST, encode(repos))
 
 
+def save_from_github(store: WizardStore, github_repos: Iterable[dict]) -> list[RepoSummary]:
+    """Reduce GitHub's repository objects and store them; nothing is stored if one cannot be read."""
+    repos = [RepoSummary.from_github(repo) for repo in github_repos]
+    save(store, repos)
+    return repos
+
+
+def save_failure(store: WizardStore, error: ProviderError) -> None:
+    """Why fetching the list failed, kept for the picker to explain without asking GitHub again."""
+    store.set(REPO_LIST, error)
+
+
 def load(store: WizardStore) -> tuple[RepoSummary, ...] | None:
-    blob = store.get(REPO_LIST)
-    return None if blob is None else decode(blob)
+    """The stored list; None when there is none; a stored failure is raised once, then forgotten."""
+    value = store.get(REPO_LIST)
+    if isinstance(value, ProviderError):
+        store.delete(REPO_LIST)
+        raise value
+    return None if value is None else decode(value)

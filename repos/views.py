@@ -127,8 +127,7 @@ def picker(request: HttpRequest) -> HttpResponse:
 
 
 def _fetch_repositories(store: WizardStore, access_token: str, discord_id: str) -> list[RepoSummary]:
-    repos = [RepoSummary.from_github(r) for r in GitHubClient(access_token).list_repositories()]
-    repo_store.save(store, repos)
+    repos = repo_store.save_from_github(store, GitHubClient(access_token).list_repositories())
     log.info("step=repos_fetched discord_id=%s count=%s", discord_id, len(repos))
     return repos
 

@@ -50,8 +50,49 @@ def test_without_a_last_link_the_next_links_are_followed(browser, many):
     many.link_last = False
     picker = walk_to_picker(browser)
 
-    assert repos_calls(many) == list(range(1, 21))
+    pages = repos_calls(many)
+    assert sorted(set(pages)) == list(range(1, 21))
+    # The first wave (pages 1..7, beside GET /user) is asked for before page 1 can tell whether
+    # `last` comes; then the next links are followed from page 2, so pages 2..7 are asked twice.
+    assert pages == sorted([*range(1, 21), *range(2, 8)])
     assert "2000 of 2000" in picker.text
+
+
+def test_at_concurrency_one_the_walk_is_plain_and_sequential(browser, many, settings):
+    settings.GITHUB_MAX_CONCURRENCY = 1
+    many.delay = 0.01
+    step2 = sign_in_with_discord(browser)
+    many.reset_stats()
+    picker = connect_github(browser, step2)
+
+    calls = [c for c in many.calls if c.endpoint.startswith("github.")]
+    names = [c.endpoint for c in calls]
+    assert names.index("github.user") < names.index("github.repos")  # the list waits for the user
+    assert [int(c.query.get("page", 1)) for c in calls if c.endpoint == "github.repos"] == list(range(1, 21))
+    assert many.max_in_flight == 1
+    assert "2000 of 2000" in picker.text
+
+
+def test_the_list_is_fetched_while_github_is_asked_who_the_person_is(browser, many):
+    many.delay = 0.2
+    step2 = sign_in_with_discord(browser)
+    many.reset_stats()
+    picker = connect_github(browser, step2)
+
+    assert "2000 of 2000" in picker.text
+    # GET /user and the first wave of pages were in flight together: 1 + 7 = the bound of 8.
+    assert many.max_in_flight == 8
+    assert repos_calls(many) == list(range(1, 21))
+    assert len(many.calls_to("github.user")) == 1
+
+
+def test_a_one_page_list_ignores_the_empty_pages_of_the_first_wave(browser, many):
+    many.repo_counts["octocat"] = 42
+    picker = walk_to_picker(browser)
+
+    assert "42 of 42" in picker.text
+    pages = repos_calls(many)  # up to 7 beside GET /user; pages 2..7 are empty or never started
+    assert pages[0] == 1 and pages == sorted(set(pages)) and pages[-1] <= 7
 
 
 def rate_limit(reset: int, page: int) -> Fault:
@@ -76,7 +117,9 @@ def test_rate_limit_stops_at_once_and_says_when(browser, many, settings, page):
     assert failed.status_code == 503
     assert f"GitHub is limiting requests; try again at {expected}" in failed.text
     assert "Try again" in failed.text
-    assert len(many.calls_to("github.repos")) < 20  # the walk stopped; no retry loop
+    # The walk stopped at the limited page (one page at a time beside GET /user at this bound),
+    # and the picker showed why without asking GitHub again; no retry loop.
+    assert len(many.calls_to("github.repos")) == page
     # The session is kept: once GitHub allows it again, the person continues where they were.
     retry = browser.get("/repositories/")
     assert retry.status_code == 200
@@ -112,11 +155,12 @@ def test_bad_search_parameters_get_a_400(browser, providers):
 
 def test_refresh_fetches_the_list_again(browser, providers):
     picker = walk_to_picker(browser)
-    before = len(providers.calls_to("github.repos"))
+    before = repos_calls(providers).count(1)
     refreshed = browser.submit(picker, "Refresh list")
 
     assert refreshed.status_code == 200
-    assert len(providers.calls_to("github.repos")) == before + 2  # 120 public repositories, 2 pages
+    assert repos_calls(providers).count(1) == before + 1
+    assert "120 of 120" in refreshed.text
 
 
 def test_missing_repository_help_links_to_the_app_settings(browser, providers, settings):

@@ -32,10 +32,17 @@ class GitHubOAuth2Adapter(AllauthGitHubOAuth2Adapter):
     def parse_token(self, data: dict):
         token = super().parse_token(data)
         token.granted_scope = data.get("scope", "")  # kept in memory only, for the wizard store
+        token.repositories = None  # set by complete_login
         return token
 
     def complete_login(self, request: HttpRequest, app, token, **kwargs):
-        user = GitHubClient(token.token).get_user()
+        client = GitHubClient(token.token)
+        if request.user.is_authenticated:
+            # A connect: the repository list is fetched while we ask GitHub who this is, and
+            # SocialAccountAdapter.pre_social_login stores it for the picker.
+            user, token.repositories = client.get_user_and_repositories()
+        else:
+            user = client.get_user()  # refused in pre_social_login: GitHub is never a way to sign in
         return self.get_provider().sociallogin_from_response(request, user)
 
 

@@ -1,7 +1,13 @@
 import json
+import pickle
 from pathlib import Path
 
-from repos.repo_store import RepoSummary, decode, encode
+import pytest
+from django.contrib.sessions.backends.cache import SessionStore
+
+from accounts.wizard import WizardStore
+from linkapp.providers import ProviderError, ProviderRateLimited, ProviderTimeout, ProviderUnauthorized
+from repos.repo_store import RepoSummary, decode, encode, load, save_failure
 
 EXAMPLE = json.loads((Path(__file__).resolve().parents[2] / "demo/payloads/github_user_repos.json").read_text())[0]
 
@@ -30,3 +36,24 @@ def test_round_trip():
 
     assert decode(blob) == tuple(repos)
     assert len(blob) / len(repos) < 150
+
+
+def test_a_stored_failure_is_raised_once_exactly_as_it_was():
+    store = WizardStore(SessionStore())
+    limited = ProviderRateLimited("GitHub", 120)
+    save_failure(store, limited)
+
+    with pytest.raises(ProviderRateLimited) as raised:
+        load(store)
+    assert (raised.value.provider, raised.value.reason, raised.value.retry_at) == (
+        "GitHub",
+        limited.reason,
+        limited.retry_at,
+    )
+    assert load(store) is None  # "Try again" asks GitHub again
+
+
+def test_every_provider_error_survives_the_cache():
+    for error in (ProviderError("GitHub", "x"), ProviderUnauthorized("GitHub", "revoked"), ProviderTimeout("GitHub", "t")):
+        copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own object
+        assert (type(copy), copy.reason, str(copy)) == (type(error), error.reason, str(error))
