@@ -109,6 +109,37 @@ def walk(person: int, timings) -> tuple[bool, int]:
     return done.url.endswith("/dashboard/"), browser.failovers
 
 
+def _stat(pid: int | str) -> tuple[str, float]:
+    """A process's name and CPU seconds: its own, and that of its children that have exited."""
+    name, _, rest = Path(f"/proc/{pid}/stat").read_text().partition(" (")[2].rpartition(")")
+    fields = rest.split()
+    return name, sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its live children (a gunicorn master and its worker)."""
+    total = 0.0
+    for child in [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]:
+        try:
+            total += _stat(child)[1]
+        except FileNotFoundError:  # the instance that was killed
+            continue
+    return total
+
+
+def cpu_by_name(*names: str) -> float:
+    """CPU seconds of every running process with one of these names (Postgres, Redis)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                name, seconds = _stat(entry.name)
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            total += seconds if name in names else 0.0
+    return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=200)
@@ -135,6 +166,7 @@ def main() -> None:
     migrate(env)
     redis.Redis.from_url(REDIS_URL).flushdb()
     instances = [start_gunicorn(env, port, workers=1, threads=8) for port in PORTS]
+    services_before = cpu_by_name("postgres", "redis-server")
     timings: dict[str, list[float]] = defaultdict(list)
     completed = errors = failovers = 0
     killed_at = None
@@ -155,6 +187,12 @@ def main() -> None:
                     os.kill(instances[1].pid, signal.SIGKILL)
                     killed_at = completed + errors
         elapsed = time.perf_counter() - started
+        cpu = {
+            "client (this process)": time.process_time(),
+            "demo providers": cpu_seconds(provider_process.pid),
+            **{f"instance {port}": cpu_seconds(p.pid) for port, p in zip(PORTS, instances, strict=True)},
+            "Postgres and Redis": cpu_by_name("postgres", "redis-server") - services_before,
+        }
     finally:
         for process in [*instances, provider_process]:
             process.kill()
@@ -179,6 +217,7 @@ def main() -> None:
         print(
             f"  {step:<40} {len(values):5d} {statistics.median(values):6.0f} {percentile(values, 95):6.0f} {percentile(values, 99):6.0f}"
         )
+    print(f"CPU seconds (of {2 * elapsed:.1f} on 2 cores): " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in cpu.items()))
     print(f"database: {links} links, {distinct} distinct (discord_id, repo_id); expected {args.people}")
     print(f"tokens left in Redis: {len(leftover)}")
     lost = args.people - links

@@ -86,8 +86,9 @@ def http_session() -> requests.Session:
     global _session
     if _session is None:
         session = requests.Session()
-        # Room for every concurrent page fetch of every worker thread.
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(16, settings.GITHUB_MAX_CONCURRENCY * 2))
+        # Room for the concurrent GitHub calls of up to 8 worker threads; beyond that a
+        # connection is opened and then dropped, which costs time, never a request.
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=8 * settings.GITHUB_MAX_CONCURRENCY)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.hooks["response"].append(log_response)
