@@ -51,6 +51,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             if request.user.is_authenticated:
                 # Signing in with Discord again starts a fresh wizard for whoever signs in now.
                 logout(request)
+            WizardStore(request.session).begin()
         else:
             # GitHub is only ever connected onto a signed-in Discord user, never a way to sign in.
             if process != AuthProcess.CONNECT or not request.user.is_authenticated:

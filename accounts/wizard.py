@@ -25,6 +25,12 @@ class WizardStore:
     def __init__(self, session: SessionBase) -> None:
         self.session = session
 
+    def begin(self) -> None:
+        """A new wizard id, saved with the sign-in's session. Created here rather than at the first
+        write, an instance that dies before saving the session cannot leave a token under an id
+        that no session names (the next connect revokes and replaces it instead)."""
+        self.session[WIZARD_ID_KEY] = secrets.token_urlsafe(16)
+
     def _key(self, name: str) -> str:
         wizard_id = self.session.get(WIZARD_ID_KEY)
         if wizard_id is None:

@@ -11,8 +11,10 @@ instance, with the public Host header, and to the other one when an instance ref
 from __future__ import annotations
 
 import argparse
+import html
 import itertools
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -32,13 +34,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, app_env, fresh_database, migrate, percentile, start_gunicorn  # noqa: E402
 from demo.providers import DemoProviders  # noqa: E402
-from tests.browser import Browser  # noqa: E402
-from tests.wizard import linkable_id, walk_to_picker  # noqa: E402
+from tests.browser import Browser, forms  # noqa: E402
+from tests.wizard import linkable_id  # noqa: E402
 
 PUBLIC = "127.0.0.1:8800"
 PORTS = (8801, 8802)
 REDIS_URL = "redis://127.0.0.1:6379/10"
 PROVIDERS_PORT = 8810
+WORKERS, THREADS = 2, 4  # per instance: gunicorn.conf.py's defaults on 2 cores
 
 
 class BalancedBrowser(Browser):
@@ -52,6 +55,9 @@ class BalancedBrowser(Browser):
         self.timings = timings
         self.turn = itertools.cycle(range(len(PORTS)))
         self.failovers = 0
+        self.error_pages = 0  # answers of 4xx/5xx: a person saw an error page
+        self.retries = 0  # "Try again" presses
+        self.completed = False
 
     def _send(self, method: str, url: str, **kwargs) -> requests.Response:
         parts = urlsplit(url)
@@ -79,6 +85,7 @@ class BalancedBrowser(Browser):
                         self.ports.remove(port)
                 continue
             self.timings[f"{method} {parts.path}"].append((time.perf_counter() - started) * 1000)
+            self.error_pages += response.status_code >= 400
             response.url = url
             return response
         raise requests.ConnectionError("no instance answered")
@@ -101,12 +108,36 @@ class BalancedBrowser(Browser):
         return self._follow(self._send("POST", urljoin(self.base_url, url), data=data, **kwargs))
 
 
-def walk(person: int, timings) -> tuple[bool, int]:
+def walk(person: int, timings) -> BalancedBrowser:
+    """One person walks the wizard to the dashboard, pressing "Try again" when a page offers it
+    (at most 3 times), as a person would; their browser keeps the tallies."""
     browser = BalancedBrowser(timings)
-    picker = walk_to_picker(browser, discord=f"person-{person:03d}", github=f"gh-person-{person:03d}")
-    _, repo_id = linkable_id(picker)
-    done = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
-    return done.url.endswith("/dashboard/"), browser.failovers
+    discord, github = f"person-{person:03d}", f"gh-person-{person:03d}"
+    page = browser.get("/")
+    for _ in range(30):
+        path = urlsplit(page.url).path
+        if page.status_code >= 400:
+            again = re.search(r'<a class="button" href="([^"]+)">Try again</a>', page.text)
+            if again is None or browser.retries == 3:
+                break
+            browser.retries += 1
+            page = browser.get(urljoin(page.url, html.unescape(again.group(1))))
+        elif path == "/dashboard/":
+            browser.completed = True
+            return browser
+        elif path.endswith("/authorize"):  # the demo Discord or GitHub consent page
+            page = browser.submit(page, "Authorize", {"login": github if path.startswith("/github/") else discord})
+        elif path == "/repositories/":
+            page = browser.submit(page, "Link repository", {"repo_id": str(linkable_id(page)[1])})
+        else:
+            button = next(b for b in ("Connect with GitHub", "Connect with Discord") if has_button(page, b))
+            page = browser.submit(page, button)
+    print(f"person {person} stopped at {page.url} (HTTP {page.status_code})", file=sys.stderr)
+    return browser
+
+
+def has_button(page: requests.Response, text: str) -> bool:
+    return any(label == text for form in forms(page.text) for _, _, label in form.buttons)
 
 
 def _stat(pid: int | str) -> tuple[str, float]:
@@ -116,10 +147,17 @@ def _stat(pid: int | str) -> tuple[str, float]:
     return name, sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
+def children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:  # the instance that was killed
+        return []
+
+
 def cpu_seconds(pid: int) -> float:
-    """CPU seconds of a process and its live children (a gunicorn master and its worker)."""
+    """CPU seconds of a process and its live children (a gunicorn master and its workers)."""
     total = 0.0
-    for child in [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]:
+    for child in [pid, *children(pid)]:
         try:
             total += _stat(child)[1]
         except FileNotFoundError:  # the instance that was killed
@@ -165,10 +203,10 @@ def main() -> None:
     )
     migrate(env)
     redis.Redis.from_url(REDIS_URL).flushdb()
-    instances = [start_gunicorn(env, port, workers=1, threads=8) for port in PORTS]
+    instances = [start_gunicorn(env, port, workers=WORKERS, threads=THREADS) for port in PORTS]
     services_before = cpu_by_name("postgres", "redis-server")
     timings: dict[str, list[float]] = defaultdict(list)
-    completed = errors = failovers = 0
+    tally = defaultdict(int)
     killed_at = None
     started = time.perf_counter()
     try:
@@ -176,16 +214,20 @@ def main() -> None:
             futures = [pool.submit(walk, person, timings) for person in range(args.people)]
             for future in as_completed(futures):
                 try:
-                    ok, moved = future.result()
+                    person = future.result()
                 except Exception as exc:  # counted and reported: the benchmark must finish
                     print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
-                    ok, moved = False, 0
-                completed += ok
-                errors += not ok
-                failovers += moved
-                if not args.no_kill and killed_at is None and completed + errors >= args.people // 2:
-                    os.kill(instances[1].pid, signal.SIGKILL)
-                    killed_at = completed + errors
+                    tally["exceptions"] += 1
+                else:
+                    tally["completed"] += person.completed
+                    tally["error pages"] += person.error_pages
+                    tally["Try again"] += person.retries
+                    tally["failovers"] += person.failovers
+                tally["finished"] += 1
+                if not args.no_kill and killed_at is None and tally["finished"] >= args.people // 2:
+                    for pid in [*children(instances[1].pid), instances[1].pid]:  # workers and master at once
+                        os.kill(pid, signal.SIGKILL)
+                    killed_at = tally["finished"]
         elapsed = time.perf_counter() - started
         cpu = {
             "client (this process)": time.process_time(),
@@ -204,13 +246,17 @@ def main() -> None:
         ).fetchone()
     leftover = [k for k in redis.Redis.from_url(REDIS_URL).keys("*wizard:*") if b":token:" in k]
 
-    print(f"{args.people} people, {args.concurrency} at a time, 2 gunicorn instances (1 worker x 8 threads each)")
+    print(f"{args.people} people, {args.concurrency} at a time, 2 gunicorn instances ({WORKERS} workers x {THREADS} threads each)")
+    completed = tally["completed"]
+    print(f"completed wizards: {completed} of {args.people}, time {elapsed:.1f} s -> {completed / elapsed:.1f} wizards/s")
     print(
-        f"completed wizards: {completed}, errors: {errors}, time {elapsed:.1f} s -> {completed / elapsed:.1f} wizards/s"
+        f"errors: {tally['error pages']} error pages seen, {tally['Try again']} 'Try again' presses, "
+        f"{tally['exceptions']} walks that broke off"
     )
     if killed_at is not None:
         print(
-            f"instance on port {PORTS[1]} SIGKILLed after {killed_at} people; requests moved to the other: {failovers}"
+            f"instance on port {PORTS[1]} (master and workers) SIGKILLed after {killed_at} people; "
+            f"requests moved to the other: {tally['failovers']}"
         )
     print("per step (ms):            count    p50    p95    p99")
     for step, values in sorted(timings.items()):

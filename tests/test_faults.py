@@ -9,7 +9,10 @@ import pytest
 import redis
 import requests
 from django.conf import settings as django_settings
+from django.contrib.sessions.backends.cache import SessionStore
+from django.core.cache import cache
 
+from accounts.wizard import WizardStore
 from demo.providers import Fault
 from repos.models import Link
 from tests.wizard import connect_github, csrf_token, linkable_id, sign_in_with_discord, walk_to_picker
@@ -133,3 +136,20 @@ def test_two_tabs_submitting_at_once_save_one_row(browser, providers):
 
     assert [r.url.endswith("/dashboard/") for r in results] == [True, True]
     assert Link.objects.count() == 1
+
+
+def test_an_instance_dying_before_it_saves_the_session_leaves_no_token_behind(browser, providers):
+    """An instance killed after storing the GitHub token but before saving the session: the
+    wizard id was saved at the Discord sign-in, so the token sits where the next connect
+    replaces (and revokes) it, and the saved link clears it."""
+    step2 = sign_in_with_discord(browser)
+    session = SessionStore(browser.session.cookies.get("sessionid"))
+    WizardStore(session).save_github_token("gho_from_a_dead_instance", "read:user", "1")  # never session.save()
+
+    picker = connect_github(browser, step2)
+    _, repo_id = linkable_id(picker)
+    browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert Link.objects.count() == 1
+    assert not cache.keys("wizard:*")
+    assert providers.calls_to("github.revoke")[0].form["access_token"] == "gho_from_a_dead_instance"
