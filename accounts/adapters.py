@@ -52,12 +52,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 # Signing in with Discord again starts a fresh wizard for whoever signs in now.
                 logout(request)
             WizardStore(request.session).begin()
+            discord_id = sociallogin.account.uid
         else:
             # GitHub is only ever connected onto a signed-in Discord user, never a way to sign in.
             if process != AuthProcess.CONNECT or not request.user.is_authenticated:
                 raise ImmediateHttpResponse(_start_with_discord(request))
+            discord_id = _discord_id(request)
             if sociallogin.is_existing and sociallogin.user != request.user:
-                log.info("step=refused reason=github_owned_by_other discord_id=%s", _discord_id(request))
+                log.info("step=refused reason=github_owned_by_other discord_id=%s", discord_id)
                 raise ImmediateHttpResponse(
                     render_failure(
                         request,
@@ -73,8 +75,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             if previous and previous["access_token"] != sociallogin.token.token:
                 github_api.revoke_token(previous["access_token"])  # replaced, e.g. by the private step-up
             store.save_github_token(sociallogin.token.token, _granted_scope(sociallogin), sociallogin.account.uid)
-            _store_repositories(store, sociallogin, _discord_id(request))
-        discord_id = sociallogin.account.uid if provider == "discord" else _discord_id(request)
+            _store_repositories(store, sociallogin, discord_id)
         log.info("step=connected provider=%s discord_id=%s", provider, discord_id)
 
     def get_requests_session(self):

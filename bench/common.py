@@ -78,3 +78,41 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int = 2, threads: in
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(int(round(p / 100 * (len(ordered) - 1))), len(ordered) - 1)]
+
+
+def _stat(pid: int | str) -> tuple[str, float]:
+    """A process's name and CPU seconds: its own, and that of its children that have exited."""
+    name, _, rest = Path(f"/proc/{pid}/stat").read_text().partition(" (")[2].rpartition(")")
+    fields = rest.split()
+    return name, sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:  # the instance that was killed
+        return []
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its live children (a gunicorn master and its workers)."""
+    total = 0.0
+    for child in [pid, *children(pid)]:
+        try:
+            total += _stat(child)[1]
+        except FileNotFoundError:  # the instance that was killed
+            continue
+    return total
+
+
+def cpu_by_name(*names: str) -> float:
+    """CPU seconds of every running process with one of these names (Postgres, Redis)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                name, seconds = _stat(entry.name)
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            total += seconds if name in names else 0.0
+    return total

@@ -1,14 +1,21 @@
-"""Issue 5's load benchmark: 200 people walk the whole wizard, 20 at a time, over two gunicorn
-instances sharing one Redis and one Postgres, each person's requests alternating between them.
-Half-way, one instance is killed (SIGKILL); its people must carry on on the other.
+"""Issue 5's load benchmark, on Locust (headless, used as a library): 200 people walk the whole
+wizard, 20 at a time, over two gunicorn instances sharing one Redis and one Postgres, each
+person's requests alternating between them. Half-way, one instance (master and workers) is
+killed with SIGKILL; its people must carry on on the other.
 
 The client plays the load balancer: every request to the public address goes to the next
-instance, with the public Host header, and to the other one when an instance refuses.
+instance, with the public Host header, and to the other one when an instance does not answer.
+A person who gets an error page presses its "Try again", at most 3 times, as a person would.
 
     .venv/bin/python bench/load_bench.py [--people 200] [--concurrency 20] [--no-kill]
 """
 
 from __future__ import annotations
+
+# Locust patches the standard library for gevent when imported, so it comes first.
+from locust import FastHttpUser, constant, task  # isort: skip
+from locust.env import Environment  # isort: skip
+from locust.exception import StopUser  # isort: skip
 
 import argparse
 import html
@@ -16,102 +23,121 @@ import itertools
 import os
 import re
 import signal
-import statistics
 import subprocess
 import sys
-import threading
 import time
-from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
+import gevent.event
 import psycopg
 import redis
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, app_env, fresh_database, migrate, percentile, start_gunicorn  # noqa: E402
+from bench.common import (  # noqa: E402
+    ROOT,
+    app_env,
+    children,
+    cpu_by_name,
+    cpu_seconds,
+    fresh_database,
+    migrate,
+    start_gunicorn,
+)
 from demo.providers import DemoProviders  # noqa: E402
 from tests.browser import Browser, forms  # noqa: E402
 from tests.wizard import linkable_id  # noqa: E402
 
 PUBLIC = "127.0.0.1:8800"
-PORTS = (8801, 8802)
+PORTS = [8801, 8802]
 REDIS_URL = "redis://127.0.0.1:6379/10"
 PROVIDERS_PORT = 8810
 WORKERS, THREADS = 2, 4  # per instance: gunicorn.conf.py's defaults on 2 cores
+STEPS = [
+    ("GET", "/"),
+    ("POST", "/accounts/discord/login/"),
+    ("GET", "/accounts/discord/login/callback/"),
+    ("GET", "/github/"),
+    ("POST", "/accounts/github/login/"),
+    ("GET", "/accounts/github/login/callback/"),
+    ("GET", "/repositories/"),
+    ("POST", "/repositories/"),
+    ("GET", "/dashboard/"),
+]
+
+
+@dataclass
+class Page:
+    """What a browser shows: the answer and the address it is shown under."""
+
+    url: str
+    status_code: int
+    text: str
+    headers: dict
 
 
 class BalancedBrowser(Browser):
-    """A person's browser behind a round-robin load balancer at PUBLIC."""
+    """A person's browser (Locust's FastHttpSession) behind a round-robin load balancer at PUBLIC."""
 
-    ports: list[int] = list(PORTS)  # shared: an instance that died is removed for everyone
-    lock = threading.Lock()
-
-    def __init__(self, timings: dict[str, list[float]]) -> None:
-        super().__init__(f"http://{PUBLIC}/")
-        self.timings = timings
+    def __init__(self, client) -> None:
+        self.base_url = f"http://{PUBLIC}/"
+        self.responses = []
+        self.client = client
+        self.client.cookiejar.clear()  # a new person
         self.turn = itertools.cycle(range(len(PORTS)))
-        self.failovers = 0
-        self.error_pages = 0  # answers of 4xx/5xx: a person saw an error page
-        self.retries = 0  # "Try again" presses
+        self.failovers = self.error_pages = self.retries = 0
         self.completed = False
 
-    def _send(self, method: str, url: str, **kwargs) -> requests.Response:
+    def _send(self, method: str, url: str, data: list | None) -> Page:
         parts = urlsplit(url)
-        if parts.netloc != PUBLIC:
-            return self.session.request(method, url, allow_redirects=False, timeout=30, **kwargs)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        body = urlencode(data) if data is not None else None
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {}
+        if parts.netloc != PUBLIC:  # the demo providers' consent pages
+            answer = self.client.request(
+                method, url, name=f"provider {parts.path}", data=body, headers=headers, allow_redirects=False
+            )
+            return Page(url, answer.status_code, answer.text or "", answer.headers)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
         for _ in range(len(PORTS)):
-            with self.lock:
-                alive = list(self.ports)
+            alive = list(PORTS)
             port = alive[next(self.turn) % len(alive)]
-            started = time.perf_counter()
-            try:
-                response = self.session.request(
-                    method,
-                    f"http://127.0.0.1:{port}{path}",
-                    headers={**kwargs.pop("headers", {}), "Host": PUBLIC},
-                    allow_redirects=False,
-                    timeout=30,
-                    **kwargs,
-                )
-            except requests.ConnectionError:
+            answer = self.client.request(
+                method,
+                f"http://127.0.0.1:{port}{target}",
+                name=parts.path,
+                data=body,
+                headers={**headers, "Host": PUBLIC},
+                allow_redirects=False,
+            )
+            if answer.status_code == 0:  # no answer: the balancer takes the instance out, for everyone
                 self.failovers += 1
-                with self.lock:
-                    if port in self.ports and len(self.ports) > 1:
-                        self.ports.remove(port)
+                if port in PORTS and len(PORTS) > 1:
+                    PORTS.remove(port)
                 continue
-            self.timings[f"{method} {parts.path}"].append((time.perf_counter() - started) * 1000)
-            self.error_pages += response.status_code >= 400
-            response.url = url
-            return response
-        raise requests.ConnectionError("no instance answered")
+            self.error_pages += answer.status_code >= 400
+            return Page(url, answer.status_code, answer.text or "", answer.headers)
+        raise ConnectionError("no instance answered")
 
-    def _follow(self, response: requests.Response) -> requests.Response:
-        history = []
-        while response.is_redirect:
-            history.append(response)
-            response = self._send("GET", urljoin(response.url, response.headers["Location"]))
-        response.history = history
-        return self._record(response)
+    def _follow(self, page: Page) -> Page:
+        while page.status_code in (301, 302, 303, 307, 308):
+            page = self._send("GET", urljoin(page.url, page.headers["Location"]), None)
+        return page
 
-    def get(self, url: str, params=None, **kwargs) -> requests.Response:
+    def get(self, url: str, params=None, **kwargs) -> Page:
         url = urljoin(self.base_url, url)
         if params:
-            url = requests.Request("GET", url, params=params).prepare().url
-        return self._follow(self._send("GET", url, **kwargs))
+            url = f"{url}?{urlencode(params)}"
+        return self._follow(self._send("GET", url, None))
 
-    def post(self, url: str, data, **kwargs) -> requests.Response:
-        return self._follow(self._send("POST", urljoin(self.base_url, url), data=data, **kwargs))
+    def post(self, url: str, data, **kwargs) -> Page:
+        return self._follow(self._send("POST", urljoin(self.base_url, url), list(data)))
 
 
-def walk(person: int, timings) -> BalancedBrowser:
-    """One person walks the wizard to the dashboard, pressing "Try again" when a page offers it
-    (at most 3 times), as a person would; their browser keeps the tallies."""
-    browser = BalancedBrowser(timings)
+def walk(browser: BalancedBrowser, person: int) -> None:
+    """One person walks the wizard to the dashboard; their browser keeps the tallies."""
     discord, github = f"person-{person:03d}", f"gh-person-{person:03d}"
     page = browser.get("/")
     for _ in range(30):
@@ -124,7 +150,7 @@ def walk(person: int, timings) -> BalancedBrowser:
             page = browser.get(urljoin(page.url, html.unescape(again.group(1))))
         elif path == "/dashboard/":
             browser.completed = True
-            return browser
+            return
         elif path.endswith("/authorize"):  # the demo Discord or GitHub consent page
             page = browser.submit(page, "Authorize", {"login": github if path.startswith("/github/") else discord})
         elif path == "/repositories/":
@@ -133,49 +159,63 @@ def walk(person: int, timings) -> BalancedBrowser:
             button = next(b for b in ("Connect with GitHub", "Connect with Discord") if has_button(page, b))
             page = browser.submit(page, button)
     print(f"person {person} stopped at {page.url} (HTTP {page.status_code})", file=sys.stderr)
-    return browser
 
 
-def has_button(page: requests.Response, text: str) -> bool:
+def has_button(page: Page, text: str) -> bool:
     return any(label == text for form in forms(page.text) for _, _, label in form.buttons)
 
 
-def _stat(pid: int | str) -> tuple[str, float]:
-    """A process's name and CPU seconds: its own, and that of its children that have exited."""
-    name, _, rest = Path(f"/proc/{pid}/stat").read_text().partition(" (")[2].rpartition(")")
-    fields = rest.split()
-    return name, sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+class Run:
+    """Hands out the people, counts what happened, and kills an instance half-way."""
+
+    def __init__(self, people: int, kill: subprocess.Popen | None) -> None:
+        self.people = iter(range(people))
+        self.total = people
+        self.kill = kill
+        self.killed_at: int | None = None
+        self.tally: Counter = Counter()
+        self.done = gevent.event.Event()
+
+    def finished(self, browser: BalancedBrowser | None) -> None:
+        if browser is None:
+            self.tally["walks that broke off"] += 1
+        else:
+            self.tally.update(
+                {
+                    "completed": browser.completed,
+                    "error pages": browser.error_pages,
+                    "Try again": browser.retries,
+                    "failovers": browser.failovers,
+                }
+            )
+        self.tally["finished"] += 1
+        if self.kill is not None and self.killed_at is None and self.tally["finished"] >= self.total // 2:
+            for pid in [*children(self.kill.pid), self.kill.pid]:  # workers and master at once
+                os.kill(pid, signal.SIGKILL)
+            self.killed_at = self.tally["finished"]
+        if self.tally["finished"] == self.total:
+            self.done.set()
 
 
-def children(pid: int) -> list[int]:
-    try:
-        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except FileNotFoundError:  # the instance that was killed
-        return []
+class Person(FastHttpUser):
+    host = f"http://{PUBLIC}"
+    wait_time = constant(0)
+    connection_timeout = 5.0
+    network_timeout = 30.0
+    plan: Run
 
-
-def cpu_seconds(pid: int) -> float:
-    """CPU seconds of a process and its live children (a gunicorn master and its workers)."""
-    total = 0.0
-    for child in [pid, *children(pid)]:
+    @task
+    def walk_the_wizard(self) -> None:
+        person = next(self.plan.people, None)
+        if person is None:
+            raise StopUser()
+        browser = BalancedBrowser(self.client)
         try:
-            total += _stat(child)[1]
-        except FileNotFoundError:  # the instance that was killed
-            continue
-    return total
-
-
-def cpu_by_name(*names: str) -> float:
-    """CPU seconds of every running process with one of these names (Postgres, Redis)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                name, seconds = _stat(entry.name)
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-            total += seconds if name in names else 0.0
-    return total
+            walk(browser, person)
+        except Exception as exc:  # counted and reported: the benchmark must finish
+            print(f"person {person}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            browser = None
+        self.plan.finished(browser)
 
 
 def main() -> None:
@@ -185,7 +225,7 @@ def main() -> None:
     parser.add_argument("--no-kill", action="store_true")
     args = parser.parse_args()
 
-    # The demo providers in a process of their own, so they do not share the client's interpreter lock.
+    # The demo providers in a process of their own, so they do not share the client's interpreter.
     providers = DemoProviders(port=PROVIDERS_PORT)  # not started here: only its addresses are used
     provider_process = subprocess.Popen(
         [sys.executable, "-m", "demo.providers", "--port", str(PROVIDERS_PORT), "--repos", "30"],
@@ -204,37 +244,31 @@ def main() -> None:
     migrate(env)
     redis.Redis.from_url(REDIS_URL).flushdb()
     instances = [start_gunicorn(env, port, workers=WORKERS, threads=THREADS) for port in PORTS]
-    services_before = cpu_by_name("postgres", "redis-server")
-    timings: dict[str, list[float]] = defaultdict(list)
-    tally = defaultdict(int)
-    killed_at = None
+    processes = {
+        "demo providers": provider_process,
+        **{f"instance {port}": process for port, process in zip(PORTS, instances, strict=True)},
+    }
+    before = {
+        "client (this process)": time.process_time(),
+        **{name: cpu_seconds(process.pid) for name, process in processes.items()},
+        "Postgres and Redis": cpu_by_name("postgres", "redis-server"),
+    }
+    run = Person.plan = Run(args.people, kill=None if args.no_kill else instances[1])
+    locust = Environment(user_classes=[Person])
+    runner = locust.create_local_runner()
     started = time.perf_counter()
     try:
-        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-            futures = [pool.submit(walk, person, timings) for person in range(args.people)]
-            for future in as_completed(futures):
-                try:
-                    person = future.result()
-                except Exception as exc:  # counted and reported: the benchmark must finish
-                    print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
-                    tally["exceptions"] += 1
-                else:
-                    tally["completed"] += person.completed
-                    tally["error pages"] += person.error_pages
-                    tally["Try again"] += person.retries
-                    tally["failovers"] += person.failovers
-                tally["finished"] += 1
-                if not args.no_kill and killed_at is None and tally["finished"] >= args.people // 2:
-                    for pid in [*children(instances[1].pid), instances[1].pid]:  # workers and master at once
-                        os.kill(pid, signal.SIGKILL)
-                    killed_at = tally["finished"]
+        runner.start(args.concurrency, spawn_rate=100)
+        if not run.done.wait(timeout=600):
+            raise SystemExit(f"the run did not finish: {dict(run.tally)}")
         elapsed = time.perf_counter() - started
-        cpu = {
+        after = {
             "client (this process)": time.process_time(),
-            "demo providers": cpu_seconds(provider_process.pid),
-            **{f"instance {port}": cpu_seconds(p.pid) for port, p in zip(PORTS, instances, strict=True)},
-            "Postgres and Redis": cpu_by_name("postgres", "redis-server") - services_before,
+            **{name: cpu_seconds(p.pid) for name, p in processes.items() if p.poll() is None},  # not the killed one
+            "Postgres and Redis": cpu_by_name("postgres", "redis-server"),
         }
+        cpu = {name: after[name] - before[name] for name in after}
+        runner.quit()
     finally:
         for process in [*instances, provider_process]:
             process.kill()
@@ -245,29 +279,34 @@ def main() -> None:
             "SELECT count(*), count(DISTINCT (discord_id, repo_id)) FROM repos_link"
         ).fetchone()
     leftover = [k for k in redis.Redis.from_url(REDIS_URL).keys("*wizard:*") if b":token:" in k]
-
-    print(f"{args.people} people, {args.concurrency} at a time, 2 gunicorn instances ({WORKERS} workers x {THREADS} threads each)")
+    tally = run.tally
     completed = tally["completed"]
+
+    print(
+        f"{args.people} people, {args.concurrency} at a time (Locust), "
+        f"2 gunicorn instances ({WORKERS} workers x {THREADS} threads each)"
+    )
     print(f"completed wizards: {completed} of {args.people}, time {elapsed:.1f} s -> {completed / elapsed:.1f} wizards/s")
     print(
         f"errors: {tally['error pages']} error pages seen, {tally['Try again']} 'Try again' presses, "
-        f"{tally['exceptions']} walks that broke off"
+        f"{tally['walks that broke off']} walks that broke off"
     )
-    if killed_at is not None:
+    if run.killed_at is not None:
         print(
-            f"instance on port {PORTS[1]} (master and workers) SIGKILLed after {killed_at} people; "
+            f"instance on port 8802 (master and workers) SIGKILLed after {run.killed_at} people; "
             f"requests moved to the other: {tally['failovers']}"
         )
-    print("per step (ms):            count    p50    p95    p99")
-    for step, values in sorted(timings.items()):
+    print("per step (ms, Locust's figures):          count  fails    p50    p95    p99")
+    for method, path in STEPS:
+        entry = locust.stats.get(path, method)
         print(
-            f"  {step:<40} {len(values):5d} {statistics.median(values):6.0f} {percentile(values, 95):6.0f} {percentile(values, 99):6.0f}"
+            f"  {method + ' ' + path:<40} {entry.num_requests:5d} {entry.num_failures:6d} "
+            + " ".join(f"{entry.get_response_time_percentile(p):6.0f}" for p in (0.5, 0.95, 0.99))
         )
-    print(f"CPU seconds (of {2 * elapsed:.1f} on 2 cores): " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in cpu.items()))
+    print(f"CPU seconds (of {2 * elapsed:.1f} on 2 cores): " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
     print(f"database: {links} links, {distinct} distinct (discord_id, repo_id); expected {args.people}")
     print(f"tokens left in Redis: {len(leftover)}")
-    lost = args.people - links
-    print(f"lost: {lost}")
+    print(f"lost: {args.people - links}")
 
 
 if __name__ == "__main__":
