@@ -31,9 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urljoin, urlsplit
 
+import gevent
 import gevent.event
 import psycopg
 import redis
+import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -218,6 +220,13 @@ class Person(FastHttpUser):
         self.plan.finished(browser)
 
 
+def warm_up() -> None:
+    """Let every worker thread open its Postgres and Redis connections and load its templates
+    before the clock starts, as on a server that has been up for a while."""
+    urls = [f"http://127.0.0.1:{port}{path}" for port in PORTS for path in ("/", "/readyz")] * 2 * WORKERS * THREADS
+    gevent.joinall([gevent.spawn(requests.get, url, headers={"Host": PUBLIC}, timeout=30) for url in urls])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=200)
@@ -244,6 +253,7 @@ def main() -> None:
     migrate(env)
     redis.Redis.from_url(REDIS_URL).flushdb()
     instances = [start_gunicorn(env, port, workers=WORKERS, threads=THREADS) for port in PORTS]
+    warm_up()
     processes = {
         "demo providers": provider_process,
         **{f"instance {port}": process for port, process in zip(PORTS, instances, strict=True)},
