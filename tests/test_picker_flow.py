@@ -33,12 +33,17 @@ def repos_calls(providers) -> list[int]:
     return sorted(int(c.query.get("page", 1)) for c in providers.calls_to("github.repos"))
 
 
+def connect_counting_in_flight(browser, providers, delay: float):
+    """Connect GitHub with every provider answer delayed, counting requests in flight from then on."""
+    providers.delay = delay
+    step2 = sign_in_with_discord(browser)
+    providers.reset_stats()
+    return connect_github(browser, step2)
+
+
 def test_pages_after_the_first_are_fetched_concurrently_within_the_bound(browser, many, settings):
     settings.GITHUB_MAX_CONCURRENCY = 3
-    many.delay = 0.05
-    step2 = sign_in_with_discord(browser)
-    many.reset_stats()
-    picker = connect_github(browser, step2)
+    picker = connect_counting_in_flight(browser, many, delay=0.05)
 
     assert picker.status_code == 200
     assert repos_calls(many) == list(range(1, 21))
@@ -60,10 +65,7 @@ def test_without_a_last_link_the_next_links_are_followed(browser, many):
 
 def test_at_concurrency_one_the_walk_is_plain_and_sequential(browser, many, settings):
     settings.GITHUB_MAX_CONCURRENCY = 1
-    many.delay = 0.01
-    step2 = sign_in_with_discord(browser)
-    many.reset_stats()
-    picker = connect_github(browser, step2)
+    picker = connect_counting_in_flight(browser, many, delay=0.01)
 
     calls = [c for c in many.calls if c.endpoint.startswith("github.")]
     names = [c.endpoint for c in calls]
@@ -74,10 +76,7 @@ def test_at_concurrency_one_the_walk_is_plain_and_sequential(browser, many, sett
 
 
 def test_the_list_is_fetched_while_github_is_asked_who_the_person_is(browser, many):
-    many.delay = 0.2
-    step2 = sign_in_with_discord(browser)
-    many.reset_stats()
-    picker = connect_github(browser, step2)
+    picker = connect_counting_in_flight(browser, many, delay=0.2)
 
     assert "2000 of 2000" in picker.text
     # GET /user and the first wave of pages were in flight together: 1 + 7 = the bound of 8.
