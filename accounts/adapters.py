@@ -21,7 +21,7 @@ from django.urls import reverse
 from requests import RequestException
 
 from accounts.identity import social_account
-from accounts.wizard import REPO_LIST, WizardStore
+from accounts.wizard import REPO_LIST, REPO_LIST_FAILURE, WizardStore
 from linkapp.failures import provider_failure, render_failure
 from linkapp.providers import ProviderError, log_response
 from repos import github_api, repo_store
@@ -60,6 +60,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             discord_id = _discord_id(request)
             if sociallogin.is_existing and sociallogin.user != request.user:
                 log.info("step=refused reason=github_owned_by_other discord_id=%s", discord_id)
+                github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
                 raise ImmediateHttpResponse(
                     render_failure(
                         request,
@@ -110,18 +111,19 @@ def _store_repositories(store: WizardStore, sociallogin: SocialLogin, discord_id
     """A new grant means a new list: the one our GitHub adapter fetched beside the user, or why
     that failed, for the picker to show (its "Try again" asks GitHub again)."""
     fetched = getattr(sociallogin.token, "repositories", None)
-    if fetched is None:
-        store.delete(REPO_LIST)
-        return
-    try:
-        if isinstance(fetched, ProviderError):
-            raise fetched
-        repos = repo_store.save_from_github(store, fetched)
-    except ProviderError as exc:
-        log.info("step=failed provider=github reason=%s discord_id=%s", exc.reason, discord_id)
-        repo_store.save_failure(store, exc)
-        return
-    log.info("step=repos_fetched discord_id=%s count=%s", discord_id, len(repos))
+    if isinstance(fetched, list):
+        try:
+            repos = repo_store.save_from_github(store, fetched)
+        except ProviderError as exc:  # a repository object we cannot read
+            fetched = exc
+        else:
+            log.info("step=repos_fetched discord_id=%s count=%s", discord_id, len(repos))
+            return
+    if isinstance(fetched, ProviderError):
+        log.info("step=failed provider=github reason=%s discord_id=%s", fetched.reason, discord_id)
+        repo_store.save_failure(store, fetched)
+    else:
+        store.delete(REPO_LIST, REPO_LIST_FAILURE)
 
 
 def _granted_scope(sociallogin: SocialLogin) -> str:

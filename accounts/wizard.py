@@ -18,6 +18,7 @@ from django.core.cache import cache
 WIZARD_ID_KEY = "wizard_id"
 GITHUB_TOKEN = "token:github"  # noqa: S105 - a cache key name, not a secret
 REPO_LIST = "repos"
+REPO_LIST_FAILURE = "repos:failure"  # why fetching the list failed, until the picker has shown it
 CHOICE = "choice"  # the repository id last submitted, so a failed save can be repeated
 
 
@@ -26,9 +27,9 @@ class WizardStore:
         self.session = session
 
     def begin(self) -> None:
-        """A new wizard id, saved with the sign-in's session. Created here rather than at the first
-        write, an instance that dies before saving the session cannot leave a token under an id
-        that no session names (the next connect revokes and replaces it instead)."""
+        """A new wizard id, saved with the sign-in's session. Had it been made at the first write,
+        an instance dying before it saved the session would leave that write (a token) under an
+        id no session names; now the next connect revokes and replaces it."""
         self.session[WIZARD_ID_KEY] = secrets.token_urlsafe(16)
 
     def _key(self, name: str) -> str:
@@ -61,4 +62,4 @@ class WizardStore:
 
     def clear(self) -> None:
         """Forget everything this wizard kept (the link is saved, or the person signed out)."""
-        self.delete(GITHUB_TOKEN, REPO_LIST, CHOICE)
+        self.delete(GITHUB_TOKEN, REPO_LIST, REPO_LIST_FAILURE, CHOICE)

@@ -18,6 +18,7 @@ from locust.env import Environment  # isort: skip
 from locust.exception import StopUser  # isort: skip
 
 import argparse
+import contextlib
 import html
 import itertools
 import os
@@ -193,7 +194,8 @@ class Run:
         self.tally["finished"] += 1
         if self.kill is not None and self.killed_at is None and self.tally["finished"] >= self.total // 2:
             for pid in [*children(self.kill.pid), self.kill.pid]:  # workers and master at once
-                os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             self.killed_at = self.tally["finished"]
         if self.tally["finished"] == self.total:
             self.done.set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from datetime import UTC, datetime
 
 from django.db import InterfaceError, OperationalError
@@ -48,7 +49,7 @@ def provider_failure(request: HttpRequest, error: ProviderError, *, retry_url: s
     """A failed call to Discord or GitHub as a page a person understands. The session is kept."""
     name = error.provider
     if isinstance(error, ProviderRateLimited):
-        wait = max(math.ceil(error.retry_after), 1)
+        wait = max(math.ceil(error.retry_at - time.time()), 1)  # it may have waited in the cache a while
         at = datetime.fromtimestamp(error.retry_at, tz=UTC).strftime("%H:%M")
         message = f"{name} is limiting requests; try again at {at} UTC (in {wait} s)."
         return render_failure(

@@ -86,9 +86,10 @@ def http_session() -> requests.Session:
     global _session
     if _session is None:
         session = requests.Session()
-        # Room for the concurrent GitHub calls of up to 8 worker threads; beyond that a
-        # connection is opened and then dropped, which costs time, never a request.
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=8 * settings.GITHUB_MAX_CONCURRENCY)
+        # Kept-alive connections per host: the concurrent GitHub calls of 8 worker threads (twice
+        # gunicorn.conf.py's default of 4). Beyond that a connection is opened and then dropped,
+        # which costs time, never a request.
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=8 * max(settings.GITHUB_MAX_CONCURRENCY, 2))
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.hooks["response"].append(log_response)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -77,7 +78,9 @@ class GitHubClient:
             return None
         return check(response)
 
-    def list_repositories(self, concurrency: int | None = None) -> list[dict]:
+    def list_repositories(
+        self, concurrency: int | None = None, stop: threading.Event | None = None
+    ) -> list[dict]:
         """Every repository the person can see, most recently pushed first."""
         return github_pagination.fetch_all(
             self.get,
@@ -85,28 +88,36 @@ class GitHubClient:
             f"{settings.GITHUB_API_URL}/user/repos",
             {"per_page": PER_PAGE, "sort": "pushed"},
             concurrency=concurrency or settings.GITHUB_MAX_CONCURRENCY,
+            stop=stop,
         )
 
     def get_user_and_repositories(self) -> tuple[dict, list[dict] | ProviderError]:
         """The user, and meanwhile their repositories: the list need not wait for `GET /user`.
 
         Together they keep to GITHUB_MAX_CONCURRENCY requests in flight. A failed list is
-        returned, not raised, for the picker to explain; a failed `GET /user` is raised.
+        returned, not raised, for the picker to explain; a failed `GET /user` is raised and
+        stops the list.
         """
         bound = settings.GITHUB_MAX_CONCURRENCY
         if bound <= 1:
             return self.get_user(), self._repositories_or_error(1)
+        stop = threading.Event()
         pool = ThreadPoolExecutor(max_workers=1)
-        listing = pool.submit(contextvars.copy_context().run, self._repositories_or_error, bound - 1)
+        listing = pool.submit(contextvars.copy_context().run, self._repositories_or_error, bound - 1, stop)
         try:
             user = self.get_user()
+        except ProviderError:
+            stop.set()
+            raise
         finally:
             pool.shutdown(wait=False)
         return user, listing.result()
 
-    def _repositories_or_error(self, concurrency: int) -> list[dict] | ProviderError:
+    def _repositories_or_error(
+        self, concurrency: int, stop: threading.Event | None = None
+    ) -> list[dict] | ProviderError:
         try:
-            return self.list_repositories(concurrency)
+            return self.list_repositories(concurrency, stop)
         except ProviderError as exc:
             return exc
 

@@ -16,6 +16,7 @@ than half a list.
 from __future__ import annotations
 
 import contextvars
+import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from urllib.parse import parse_qsl, urlsplit
@@ -32,14 +33,19 @@ Fetch = Callable[[str, dict | None], requests.Response]
 Check = Callable[[requests.Response], dict | list]
 
 
-def fetch_all(fetch: Fetch, check: Check, url: str, params: dict, *, concurrency: int) -> list:
+def fetch_all(
+    fetch: Fetch, check: Check, url: str, params: dict, *, concurrency: int, stop: threading.Event | None = None
+) -> list:
+    """Every item of every page. Setting `stop` (from another thread) ends the walk before its next request."""
+    stop = stop or threading.Event()
     if concurrency <= 1:
-        return _follow_next(fetch, check, fetch(url, params))
+        return _follow_next(fetch, check, fetch(url, params), stop)
     pool = ThreadPoolExecutor(max_workers=concurrency)
 
     def page(number: int) -> Future:
         # Each page in a copy of this context, so its log lines keep the request id.
         def get() -> tuple[requests.Response, list]:
+            _check_stop(stop)
             response = fetch(url, {**params, "page": number})
             return response, _page_items(check(response))
 
@@ -50,26 +56,38 @@ def fetch_all(fetch: Fetch, check: Check, url: str, params: dict, *, concurrency
         first, items = pages[1].result()
         last_page = _last_page(first)
         if last_page is None:
-            return items + _follow_next(fetch, check, first, skip_first=True)
+            return items + _follow_next(fetch, check, first, stop, skip_first=True)
         pages.update({number: page(number) for number in range(concurrency + 1, last_page + 1)})
         needed = [pages[number] for number in range(2, last_page + 1)]
-        wait(needed, return_when=FIRST_EXCEPTION)
+        done, _ = wait(needed, return_when=FIRST_EXCEPTION)
+        failed = next((future for future in needed if future in done and future.exception()), None)
+        if failed is not None:
+            raise failed.exception()
         for future in needed:  # page order, whatever order they finished in
-            items += future.result()[1]  # raises the failure of the first failed page
+            items += future.result()[1]
         return items
     finally:
-        # A failure stops the walk at once: pages not yet started are never requested.
+        # A failure stops the walk at once: pages not yet started are never requested. Pages
+        # of the first wave beyond the last one may still be in flight; their answers are dropped.
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _follow_next(fetch: Fetch, check: Check, response: requests.Response, *, skip_first: bool = False) -> list:
+def _follow_next(
+    fetch: Fetch, check: Check, response: requests.Response, stop: threading.Event, *, skip_first: bool = False
+) -> list:
     items = [] if skip_first else _page_items(check(response))
     url = next_url(response)
     while url:
+        _check_stop(stop)
         response = fetch(url, None)
         items += _page_items(check(response))
         url = next_url(response)
     return items
+
+
+def _check_stop(stop: threading.Event) -> None:
+    if stop.is_set():
+        raise ProviderError("GitHub", "the walk was stopped")
 
 
 def _last_page(response: requests.Response) -> int | None:

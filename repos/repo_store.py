@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from accounts.wizard import REPO_LIST, WizardStore
+from accounts.wizard import REPO_LIST, REPO_LIST_FAILURE, WizardStore
 from linkapp.providers import ProviderError
 
 # GitHub's permission levels, weakest first.
@@ -80,6 +80,7 @@ def decode(blob: bytes) -> tuple[RepoSummary, ...]:
 
 def save(store: WizardStore, repos: Sequence[RepoSummary]) -> None:
     store.set(REPO_LIST, encode(repos))
+    store.delete(REPO_LIST_FAILURE)
 
 
 def save_from_github(store: WizardStore, github_repos: Iterable[dict]) -> list[RepoSummary]:
@@ -91,13 +92,17 @@ def save_from_github(store: WizardStore, github_repos: Iterable[dict]) -> list[R
 
 def save_failure(store: WizardStore, error: ProviderError) -> None:
     """Why fetching the list failed, kept for the picker to explain without asking GitHub again."""
-    store.set(REPO_LIST, error)
+    store.delete(REPO_LIST)
+    store.set(REPO_LIST_FAILURE, error)
 
 
 def load(store: WizardStore) -> tuple[RepoSummary, ...] | None:
-    """The stored list; None when there is none; a stored failure is raised once, then forgotten."""
-    value = store.get(REPO_LIST)
-    if isinstance(value, ProviderError):
-        store.delete(REPO_LIST)
-        raise value
-    return None if value is None else decode(value)
+    """The stored list, or None when there is none. A stored failure is raised once, then forgotten."""
+    blob = store.get(REPO_LIST)
+    if blob is not None:
+        return decode(blob)
+    failure = store.get(REPO_LIST_FAILURE)
+    if failure is not None:
+        store.delete(REPO_LIST_FAILURE)
+        raise failure
+    return None

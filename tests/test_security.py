@@ -219,6 +219,8 @@ def test_github_account_of_another_person_is_refused(live_server, providers):
     assert page.status_code == 409
     assert "already connected to another Discord user" in page.text
     assert SocialAccount.objects.get(provider="github").user_id == owner
+    refused = [info for info in providers.tokens.values() if info.provider == "github"][-1]
+    assert refused.revoked  # the grant just made for the refused connect is given back
 
 
 def test_failed_revocation_is_logged_and_the_link_still_saved(browser, providers, caplog):

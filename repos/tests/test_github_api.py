@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -95,3 +96,59 @@ def test_a_repository_object_we_cannot_read_is_a_provider_error():
         RepoSummary.from_github({"id": 1, "full_name": "a/b", "pushed_at": "yesterday"})
     with pytest.raises(ProviderError):
         RepoSummary.from_github({"id": "x"})
+
+
+class FakeGitHub:
+    """`fetch` for github_pagination: 40 pages of 20 ms, page 2 slow, page 9 a 502; it records what was asked."""
+
+    def __init__(self, settings) -> None:
+        self.base = f"{settings.GITHUB_API_URL}/user/repos"
+        self.asked: list[int] = []
+
+    def __call__(self, url: str, params: dict | None) -> requests.Response:
+        page = int(params["page"])
+        self.asked.append(page)
+        time.sleep(1.5 if page == 2 else 0.02)
+        if page == 9:
+            return response(502, "<html>bad gateway</html>")
+        return response(200, [{"page": page}], {"Link": f'<{self.base}?page=40>; rel="last"'})
+
+
+def test_a_failing_page_stops_the_walk_without_waiting_for_slower_ones(settings):
+    fake = FakeGitHub(settings)
+    started = time.monotonic()
+
+    with pytest.raises(ProviderUnavailable):
+        github_pagination.fetch_all(fake, github_api.check, fake.base, {}, concurrency=4)
+
+    assert time.monotonic() - started < 1.0  # page 2 was still on its way
+    assert max(fake.asked) < 40  # pages not yet started were never asked for
+
+
+def test_stop_ends_the_walk_before_its_next_request(settings):
+    stop = threading.Event()
+    stop.set()
+    fake = FakeGitHub(settings)
+
+    with pytest.raises(ProviderError, match="stopped"):
+        github_pagination.fetch_all(fake, github_api.check, fake.base, {}, concurrency=4, stop=stop)
+    assert fake.asked == []
+
+
+def test_a_failed_user_lookup_stops_the_list_fetched_beside_it(settings, monkeypatch):
+    settings.GITHUB_MAX_CONCURRENCY = 8
+    fake = FakeGitHub(settings)
+
+    def get(self, url: str, params: dict | None = None) -> requests.Response:
+        if url.endswith("/user"):
+            time.sleep(0.05)
+            return response(500, "<html>oops</html>")
+        time.sleep(0.2)  # page 1 answers after GET /user failed
+        return fake(url, params)
+
+    monkeypatch.setattr(github_api.GitHubClient, "get", get)
+
+    with pytest.raises(ProviderUnavailable):
+        github_api.GitHubClient("gho_x").get_user_and_repositories()
+    time.sleep(0.5)  # what the list would have asked for by now, had it gone on
+    assert sorted(fake.asked) == list(range(1, 8))  # the first wave only
