@@ -7,7 +7,7 @@ The client plays the load balancer: every request to the public address goes to 
 instance, with the public Host header, and to the other one when an instance does not answer.
 A person who gets an error page presses its "Try again", at most 3 times, as a person would.
 
-    .venv/bin/python bench/load_bench.py [--people 200] [--concurrency 20] [--no-kill]
+    .venv/bin/python bench/load_bench.py [--people 200] [--concurrency 20] [--no-kill] [--workers 2] [--threads 4]
 """
 
 from __future__ import annotations
@@ -58,7 +58,6 @@ PUBLIC = "127.0.0.1:8800"
 PORTS = [8801, 8802]
 REDIS_URL = "redis://127.0.0.1:6379/10"
 PROVIDERS_PORT = 8810
-WORKERS, THREADS = 2, 4  # per instance: gunicorn.conf.py's defaults on 2 cores
 STEPS = [
     ("GET", "/"),
     ("POST", "/accounts/discord/login/"),
@@ -222,10 +221,10 @@ class Person(FastHttpUser):
         self.plan.finished(browser)
 
 
-def warm_up() -> None:
+def warm_up(threads_per_instance: int) -> None:
     """Let every worker thread open its Postgres and Redis connections and load its templates
     before the clock starts, as on a server that has been up for a while."""
-    urls = [f"http://127.0.0.1:{port}{path}" for port in PORTS for path in ("/", "/readyz")] * 2 * WORKERS * THREADS
+    urls = [f"http://127.0.0.1:{port}{path}" for port in PORTS for path in ("/", "/readyz")] * 2 * threads_per_instance
     gevent.joinall([gevent.spawn(requests.get, url, headers={"Host": PUBLIC}, timeout=30) for url in urls])
 
 
@@ -234,6 +233,9 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--no-kill", action="store_true")
+    # Per instance; the defaults are gunicorn.conf.py's on 2 cores.
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
 
     # The demo providers in a process of their own, so they do not share the client's interpreter.
@@ -254,8 +256,8 @@ def main() -> None:
     )
     migrate(env)
     redis.Redis.from_url(REDIS_URL).flushdb()
-    instances = [start_gunicorn(env, port, workers=WORKERS, threads=THREADS) for port in PORTS]
-    warm_up()
+    instances = [start_gunicorn(env, port, workers=args.workers, threads=args.threads) for port in PORTS]
+    warm_up(args.workers * args.threads)
     processes = {
         "demo providers": provider_process,
         **{f"instance {port}": process for port, process in zip(PORTS, instances, strict=True)},
@@ -296,7 +298,7 @@ def main() -> None:
 
     print(
         f"{args.people} people, {args.concurrency} at a time (Locust), "
-        f"2 gunicorn instances ({WORKERS} workers x {THREADS} threads each)"
+        f"2 gunicorn instances ({args.workers} workers x {args.threads} threads each)"
     )
     print(f"completed wizards: {completed} of {args.people}, time {elapsed:.1f} s -> {completed / elapsed:.1f} wizards/s")
     print(
