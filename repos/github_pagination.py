@@ -4,7 +4,7 @@ GitHub pages lists with the `Link` header; page 1's `rel="last"` tells how many 
 are. Waiting for page 1 before asking for any other costs a whole round trip, so the first
 `concurrency` pages are asked for at once. When page 1 then names its last page, the rest
 follow, never more than `concurrency` in flight over the one pooled session. A long list
-saves a wave of round trips this way; a one-page list costs `concurrency - 1` requests
+saves a wave of round trips this way; a one-page list costs up to `concurrency - 1` requests
 answered with an empty page, out of GitHub's 5,000 an hour.
 
 Without a `last` link, the first-wave answers are dropped and `rel="next"` is followed one
