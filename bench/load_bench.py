@@ -221,6 +221,15 @@ class Person(FastHttpUser):
         self.plan.finished(browser)
 
 
+def cpu_snapshot(processes: dict[str, subprocess.Popen]) -> dict[str, float]:
+    """CPU seconds so far of this process, of each live one of ours (not a killed instance), and of the services."""
+    return {
+        "client (this process)": time.process_time(),
+        **{name: cpu_seconds(p.pid) for name, p in processes.items() if p.poll() is None},
+        "Postgres and Redis": cpu_by_name("postgres", "redis-server"),
+    }
+
+
 def warm_up(threads_per_instance: int) -> None:
     """Let every worker thread open its Postgres and Redis connections and load its templates
     before the clock starts, as on a server that has been up for a while."""
@@ -262,11 +271,7 @@ def main() -> None:
         "demo providers": provider_process,
         **{f"instance {port}": process for port, process in zip(PORTS, instances, strict=True)},
     }
-    before = {
-        "client (this process)": time.process_time(),
-        **{name: cpu_seconds(process.pid) for name, process in processes.items()},
-        "Postgres and Redis": cpu_by_name("postgres", "redis-server"),
-    }
+    before = cpu_snapshot(processes)
     run = Person.plan = Run(args.people, kill=None if args.no_kill else instances[1])
     locust = Environment(user_classes=[Person])
     runner = locust.create_local_runner()
@@ -276,11 +281,7 @@ def main() -> None:
         if not run.done.wait(timeout=600):
             raise SystemExit(f"the run did not finish: {dict(run.tally)}")
         elapsed = time.perf_counter() - started
-        after = {
-            "client (this process)": time.process_time(),
-            **{name: cpu_seconds(p.pid) for name, p in processes.items() if p.poll() is None},  # not the killed one
-            "Postgres and Redis": cpu_by_name("postgres", "redis-server"),
-        }
+        after = cpu_snapshot(processes)
         cpu = {name: after[name] - before[name] for name in after}
         runner.quit()
     finally:
