@@ -7,14 +7,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.models import SocialApp, SocialLogin
 from allauth.socialaccount.providers.base import AuthError, AuthProcess
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
+from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -23,7 +25,7 @@ from requests import RequestException
 from accounts.identity import social_account
 from accounts.wizard import REPO_LIST, REPO_LIST_FAILURE, WizardStore
 from linkapp.failures import provider_failure, render_failure
-from linkapp.providers import ProviderError, log_response
+from linkapp.providers import ProviderError, provider_session
 from repos import github_api, repo_store
 
 log = logging.getLogger("linkapp.wizard")
@@ -41,6 +43,20 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def is_auto_signup_allowed(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         return True
+
+    def list_apps(self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None):
+        """The two OAuth apps come from the environment (settings.SOCIALACCOUNT_PROVIDERS) only.
+
+        allauth would also query its SocialApp table on every sign-in step (six times a wizard);
+        that table is not used here (accounts/admin.py takes it out of Django admin).
+        """
+        return [
+            SocialApp(provider=provider_id, **app)
+            for provider_id, config in settings.SOCIALACCOUNT_PROVIDERS.items()
+            if provider in (None, provider_id)
+            for app in config.get("APPS", [])
+            if client_id in (None, app["client_id"])
+        ]
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         provider = sociallogin.account.provider
@@ -80,9 +96,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         log.info("step=connected provider=%s discord_id=%s", provider, discord_id)
 
     def get_requests_session(self):
-        # allauth's own calls (the token exchanges) get the same log line as ours.
-        session = super().get_requests_session()
-        session.hooks["response"].append(log_response)
+        # allauth's own calls (the token exchanges): our connection pool and log line, and its timeout.
+        session = provider_session()
+        session.request = functools.partial(session.request, timeout=settings.PROVIDER_TIMEOUT)
         return session
 
     def get_connect_redirect_url(self, request: HttpRequest, socialaccount) -> str:

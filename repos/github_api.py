@@ -78,9 +78,7 @@ class GitHubClient:
             return None
         return check(response)
 
-    def list_repositories(
-        self, concurrency: int | None = None, stop: threading.Event | None = None
-    ) -> list[dict]:
+    def list_repositories(self, concurrency: int | None = None, stop: threading.Event | None = None) -> list[dict]:
         """Every repository the person can see, most recently pushed first."""
         return github_pagination.fetch_all(
             self.get,

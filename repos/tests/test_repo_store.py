@@ -54,6 +54,10 @@ def test_a_stored_failure_is_raised_once_exactly_as_it_was():
 
 
 def test_every_provider_error_survives_the_cache():
-    for error in (ProviderError("GitHub", "x"), ProviderUnauthorized("GitHub", "revoked"), ProviderTimeout("GitHub", "t")):
+    for error in (
+        ProviderError("GitHub", "x"),
+        ProviderUnauthorized("GitHub", "revoked"),
+        ProviderTimeout("GitHub", "t"),
+    ):
         copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own object
         assert (type(copy), copy.reason, str(copy)) == (type(error), error.reason, str(error))

@@ -1,0 +1,55 @@
+import pytest
+
+from linkapp import providers
+
+
+@pytest.fixture
+def fresh_proxies():
+    providers.environment_proxies.cache_clear()
+    yield
+    providers.environment_proxies.cache_clear()
+
+
+def test_proxies_from_the_environment_are_read_once_per_provider_host(monkeypatch, settings, fresh_proxies):
+    settings.DISCORD_URL = "https://discord.com"
+    settings.DISCORD_CDN_URL = "https://cdn.discordapp.com"
+    settings.GITHUB_URL = "https://github.example.org"
+    settings.GITHUB_API_URL = "https://github.example.org/api/v3"
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "github.example.org")
+
+    assert providers.environment_proxies() == {
+        "https://discord.com": "http://proxy.internal:3128",
+        "https://cdn.discordapp.com": "http://proxy.internal:3128",
+    }
+    session = providers.provider_session()
+    assert session.trust_env is False  # not read again on every call
+    assert session.proxies == providers.environment_proxies()
+
+
+def test_no_proxy_in_the_environment_means_none(monkeypatch, fresh_proxies):
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+    assert providers.environment_proxies() == {}
+
+
+def test_a_ca_bundle_from_the_environment_is_kept(monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/internal-ca.pem")
+
+    assert providers.provider_session().verify == "/etc/ssl/internal-ca.pem"
+
+
+def test_closing_allauths_session_keeps_the_shared_pool(providers):
+    """allauth closes the session of each token exchange; the kept-alive connections must outlive it."""
+    from linkapp import providers as module
+
+    module.http_session().get(f"{providers.github_api_url}/rate_limit", timeout=5)
+    pools = module.http_session().get_adapter(providers.github_api_url).poolmanager.pools
+    assert len(pools) == 1
+
+    with module.provider_session() as exchange:
+        exchange.get(f"{providers.github_api_url}/rate_limit", timeout=5)
+
+    assert len(pools) == 1
+    assert exchange.get_adapter(providers.github_api_url) is module.http_session().get_adapter(providers.github_api_url)
