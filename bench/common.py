@@ -118,17 +118,8 @@ def cpu_by_name(*names: str) -> float:
     return total
 
 
-def machine_speed() -> float:
-    """Seconds one core takes for a fixed pure-Python loop (best of 3).
-
-    The same 2-core VM has run up to twice as slow on some days, so figures from different days
-    are compared with this printed beside them.
-    """
-    best = float("inf")
-    for _ in range(3):
-        started = time.process_time()
-        total = 0
-        for i in range(5_000_000):
-            total += i
-        best = min(best, time.process_time() - started)
-    return best
+def machine_speed() -> str:
+    """bench/machine.py's figures, measured in a fresh interpreter (Locust patches threads into greenlets)."""
+    return subprocess.run(
+        [sys.executable, "-m", "bench.machine"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()

@@ -301,7 +301,7 @@ def main() -> None:
     print(
         f"{args.people} people, {args.concurrency} at a time (Locust), "
         f"2 gunicorn instances ({args.workers} workers x {args.threads} threads each); "
-        f"machine: {speed:.2f} s for bench.common.machine_speed's loop"
+        f"machine: {speed}"
     )
     print(
         f"completed wizards: {completed} of {args.people}, time {elapsed:.1f} s -> {completed / elapsed:.1f} wizards/s"

@@ -18,7 +18,14 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import app_env, fresh_database, migrate, percentile, start_gunicorn  # noqa: E402
+from bench.common import (  # noqa: E402
+    app_env,
+    fresh_database,
+    machine_speed,
+    migrate,
+    percentile,
+    start_gunicorn,
+)
 from demo.providers import DemoProviders  # noqa: E402
 from tests.browser import Browser  # noqa: E402
 from tests.wizard import sign_in_with_discord  # noqa: E402
@@ -49,6 +56,7 @@ def walks(base_url: str) -> list[tuple[float, float]]:
 
 
 def main() -> None:
+    speed = machine_speed()
     providers = DemoProviders(delay=DELAY).start()
     providers.repo_counts["octocat"] = 2000
     env = app_env(
@@ -97,7 +105,8 @@ def main() -> None:
     ours, walk = (statistics.median(t for t, _ in concurrent), statistics.median(t for t, _ in sequential))
     ours_app, walk_app = (statistics.median(a for _, a in concurrent), statistics.median(a for _, a in sequential))
     print(
-        f"consent -> picker, 2,000 repositories, {DELAY * 1000:.0f} ms per demo-provider request, median of {TRIALS}:"
+        f"consent -> picker, 2,000 repositories, {DELAY * 1000:.0f} ms per demo-provider request, median of {TRIALS} "
+        f"(machine: {speed}):"
     )
     print(f"  GITHUB_MAX_CONCURRENCY=8 (default): {ours:.2f} s, of which after GitHub's answer {ours_app:.2f} s")
     print(f"  GITHUB_MAX_CONCURRENCY=1 (sequential): {walk:.2f} s, of which after GitHub's answer {walk_app:.2f} s")
