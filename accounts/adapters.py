@@ -44,7 +44,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_auto_signup_allowed(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         return True
 
-    def list_apps(self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None):
+    def list_apps(
+        self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None
+    ) -> list[SocialApp]:
         """The two OAuth apps come from the environment (settings.SOCIALACCOUNT_PROVIDERS) only.
 
         allauth would also query its SocialApp table on every sign-in step (six times a wizard);

@@ -1,13 +1,13 @@
 import pytest
 
-from linkapp import providers
+from linkapp import providers as calls
 
 
 @pytest.fixture
 def fresh_proxies():
-    providers.environment_proxies.cache_clear()
+    calls.environment_proxies.cache_clear()
     yield
-    providers.environment_proxies.cache_clear()
+    calls.environment_proxies.cache_clear()
 
 
 def test_proxies_from_the_environment_are_read_once_per_provider_host(monkeypatch, settings, fresh_proxies):
@@ -18,38 +18,36 @@ def test_proxies_from_the_environment_are_read_once_per_provider_host(monkeypatc
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", "github.example.org")
 
-    assert providers.environment_proxies() == {
+    assert calls.environment_proxies() == {
         "https://discord.com": "http://proxy.internal:3128",
         "https://cdn.discordapp.com": "http://proxy.internal:3128",
     }
-    session = providers.provider_session()
+    session = calls.provider_session()
     assert session.trust_env is False  # not read again on every call
-    assert session.proxies == providers.environment_proxies()
+    assert session.proxies == calls.environment_proxies()
 
 
 def test_no_proxy_in_the_environment_means_none(monkeypatch, fresh_proxies):
     for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
 
-    assert providers.environment_proxies() == {}
+    assert calls.environment_proxies() == {}
 
 
 def test_a_ca_bundle_from_the_environment_is_kept(monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/internal-ca.pem")
 
-    assert providers.provider_session().verify == "/etc/ssl/internal-ca.pem"
+    assert calls.provider_session().verify == "/etc/ssl/internal-ca.pem"
 
 
 def test_closing_allauths_session_keeps_the_shared_pool(providers):
     """allauth closes the session of each token exchange; the kept-alive connections must outlive it."""
-    from linkapp import providers as module
-
-    module.http_session().get(f"{providers.github_api_url}/rate_limit", timeout=5)
-    pools = module.http_session().get_adapter(providers.github_api_url).poolmanager.pools
+    calls.http_session().get(f"{providers.github_api_url}/rate_limit", timeout=5)
+    pools = calls.http_session().get_adapter(providers.github_api_url).poolmanager.pools
     assert len(pools) == 1
 
-    with module.provider_session() as exchange:
+    with calls.provider_session() as exchange:
         exchange.get(f"{providers.github_api_url}/rate_limit", timeout=5)
 
     assert len(pools) == 1
-    assert exchange.get_adapter(providers.github_api_url) is module.http_session().get_adapter(providers.github_api_url)
+    assert exchange.get_adapter(providers.github_api_url) is calls.http_session().get_adapter(providers.github_api_url)
