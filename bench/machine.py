@@ -8,14 +8,16 @@ from __future__ import annotations
 import os
 import threading
 import time
+from array import array
 
 
 def machine_speed() -> str:
     """How fast this machine is at what the benchmarks do, to compare figures from different days.
 
-    The same 2-core VM type has run the load benchmark at half the speed on some days while a
-    pure-Python loop ran as fast: what differed was the cost of handing the CPU from one thread
-    to another (nested virtualisation), which every request pays many times.
+    VMs of the same 2-core type have run the load benchmark at a third of the speed on some days
+    while a pure-Python loop ran as fast. The figure that tracked it was the memory read: where a
+    read beyond the core's own caches costs about 200 ns instead of tens, Django's working set
+    (many megabytes of objects and code) is read at that price, on every request.
     """
     loop = float("inf")
     for _ in range(3):
@@ -24,7 +26,10 @@ def machine_speed() -> str:
         for i in range(5_000_000):
             total += i
         loop = min(loop, time.process_time() - started)
-    return f"{loop:.2f} s for a 5M-step Python loop, {handoff_microseconds():.0f} us per thread handoff round trip"
+    return (
+        f"{loop:.2f} s for a 5M-step Python loop, {handoff_microseconds():.0f} us per thread handoff round trip, "
+        f"{memory_read_nanoseconds():.0f} ns per random read in 8 MB"
+    )
 
 
 def handoff_microseconds(rounds: int = 5000) -> float:
@@ -48,6 +53,29 @@ def handoff_microseconds(rounds: int = 5000) -> float:
     for fd in (ping_read, ping_write, pong_read, pong_write):
         os.close(fd)
     return elapsed / rounds * 1e6
+
+
+def memory_read_nanoseconds(steps: int = 1_000_000) -> float:
+    """What one dependent random read in an 8 MB table costs beyond the same read in a 64 KB one.
+
+    8 MB is past a core's own L2 but within an ordinary server's shared L3.
+    """
+
+    def chase(size: int) -> float:
+        entries = size // 8
+        # Each entry names the next: i -> 5i + 1 visits every entry once (full-period LCG), in no
+        # order a prefetcher can follow.
+        table = array("q", [(5 * i + 1) % entries for i in range(entries)])
+        best = float("inf")
+        for _ in range(3):
+            position = 0
+            started = time.perf_counter()
+            for _ in range(steps):
+                position = table[position]
+            best = min(best, time.perf_counter() - started)
+        return best / steps * 1e9
+
+    return chase(8 << 20) - chase(64 << 10)
 
 
 if __name__ == "__main__":
