@@ -212,3 +212,12 @@ def test_already_linked_badge(browser, providers):
     again = connect_github(browser, browser.get("/github/"))
     item = re.search(rf'id="repo-{repo_id}".*?</li>', again.text, re.S).group(0)
     assert "Already linked" in item
+
+
+def test_repository_ids_are_never_written_with_thousand_separators(browser, providers, settings):
+    settings.USE_THOUSAND_SEPARATOR = True
+    picker = walk_to_picker(browser)
+    ids = linkable_ids(picker)
+    assert ids and all(repo_id >= 1000 for repo_id in ids)
+    browser.submit(picker, "Link repository", {"repo_id": str(ids[0])})
+    assert list(Link.objects.values_list("repo_id", flat=True)) == [ids[0]]
