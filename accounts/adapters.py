@@ -130,14 +130,9 @@ def _store_repositories(store: WizardStore, sociallogin: SocialLogin, discord_id
     that failed, for the picker to show (its "Try again" asks GitHub again)."""
     fetched = getattr(sociallogin.token, "repositories", None)
     if isinstance(fetched, list):
-        try:
-            repos = repo_store.save_from_github(store, fetched)
-        except ProviderError as exc:  # a repository object we cannot read
-            fetched = exc
-        else:
-            log.info("step=repos_fetched discord_id=%s count=%s", discord_id, len(repos))
-            return
-    if isinstance(fetched, ProviderError):
+        repo_store.save(store, fetched)
+        log.info("step=repos_fetched discord_id=%s count=%s", discord_id, len(fetched))
+    elif isinstance(fetched, ProviderError):
         log.info("step=failed provider=github reason=%s discord_id=%s", fetched.reason, discord_id)
         repo_store.save_failure(store, fetched)
     else:

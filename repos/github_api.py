@@ -19,6 +19,7 @@ from django.conf import settings
 from linkapp import providers
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, ProviderUnavailable, seconds
 from repos import github_pagination
+from repos.repo_store import RepoSummary
 
 log = logging.getLogger(__name__)
 NAME = "GitHub"
@@ -54,6 +55,18 @@ def check(response: requests.Response) -> dict | list:
     return body
 
 
+def check_repositories(response: requests.Response) -> list[RepoSummary]:
+    """A page of repositories, reduced as it arrives, in the thread that fetched it.
+
+    Only the last page's reduction then waits after GitHub's last answer, and GitHub's 6 KB
+    objects are dropped page by page instead of all being held until the walk ends.
+    """
+    page = check(response)
+    if not isinstance(page, list):
+        raise ProviderError(NAME, "a list page that is not a list")
+    return [RepoSummary.from_github(repo) for repo in page]
+
+
 class GitHubClient:
     """Calls made with one person's OAuth token; the token never leaves this object."""
 
@@ -78,18 +91,20 @@ class GitHubClient:
             return None
         return check(response)
 
-    def list_repositories(self, concurrency: int | None = None, stop: threading.Event | None = None) -> list[dict]:
+    def list_repositories(
+        self, concurrency: int | None = None, stop: threading.Event | None = None
+    ) -> list[RepoSummary]:
         """Every repository the person can see, most recently pushed first."""
         return github_pagination.fetch_all(
             self.get,
-            check,
+            check_repositories,
             f"{settings.GITHUB_API_URL}/user/repos",
             {"per_page": PER_PAGE, "sort": "pushed"},
             concurrency=concurrency or settings.GITHUB_MAX_CONCURRENCY,
             stop=stop,
         )
 
-    def get_user_and_repositories(self) -> tuple[dict, list[dict] | ProviderError]:
+    def get_user_and_repositories(self) -> tuple[dict, list[RepoSummary] | ProviderError]:
         """The user, and meanwhile their repositories: the list need not wait for `GET /user`.
 
         Together they keep to GITHUB_MAX_CONCURRENCY requests in flight. A failed list is
@@ -113,7 +128,7 @@ class GitHubClient:
 
     def _repositories_or_error(
         self, concurrency: int, stop: threading.Event | None = None
-    ) -> list[dict] | ProviderError:
+    ) -> list[RepoSummary] | ProviderError:
         try:
             return self.list_repositories(concurrency, stop)
         except ProviderError as exc:

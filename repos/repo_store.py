@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
@@ -81,13 +81,6 @@ def decode(blob: bytes) -> tuple[RepoSummary, ...]:
 def save(store: WizardStore, repos: Sequence[RepoSummary]) -> None:
     store.set(REPO_LIST, encode(repos))
     store.delete(REPO_LIST_FAILURE)
-
-
-def save_from_github(store: WizardStore, github_repos: Iterable[dict]) -> list[RepoSummary]:
-    """Reduce GitHub's repository objects and store them; nothing is stored if one cannot be read."""
-    repos = [RepoSummary.from_github(repo) for repo in github_repos]
-    save(store, repos)
-    return repos
 
 
 def save_failure(store: WizardStore, error: ProviderError) -> None:

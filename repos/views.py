@@ -127,7 +127,8 @@ def picker(request: HttpRequest) -> HttpResponse:
 
 
 def _fetch_repositories(store: WizardStore, access_token: str, discord_id: str) -> list[RepoSummary]:
-    repos = repo_store.save_from_github(store, GitHubClient(access_token).list_repositories())
+    repos = GitHubClient(access_token).list_repositories()
+    repo_store.save(store, repos)
     log.info("step=repos_fetched discord_id=%s count=%s", discord_id, len(repos))
     return repos
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
 
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, ProviderUnavailable
 from repos import github_api, github_pagination
+from repos.repo_store import RepoSummary
+
+REPOSITORIES = json.loads((Path(__file__).resolve().parents[2] / "demo/payloads/github_user_repos.json").read_text())
 
 
 def response(status: int, body, headers: dict | None = None) -> requests.Response:
@@ -90,8 +94,6 @@ def test_odd_rate_limit_values_still_give_a_wait_within_a_day():
 
 
 def test_a_repository_object_we_cannot_read_is_a_provider_error():
-    from repos.repo_store import RepoSummary
-
     with pytest.raises(ProviderError):
         RepoSummary.from_github({"id": 1, "full_name": "a/b", "pushed_at": "yesterday"})
     with pytest.raises(ProviderError):
@@ -152,3 +154,38 @@ def test_a_failed_user_lookup_stops_the_list_fetched_beside_it(settings, monkeyp
         github_api.GitHubClient("gho_x").get_user_and_repositories()
     time.sleep(0.5)  # what the list would have asked for by now, had it gone on
     assert sorted(fake.asked) == list(range(1, 8))  # the first wave only
+
+
+def test_a_page_of_repositories_is_reduced_to_what_the_picker_keeps():
+    page = github_api.check_repositories(response(200, REPOSITORIES))
+    assert page == [RepoSummary.from_github(repo) for repo in REPOSITORIES]
+    assert page[0].full_name == REPOSITORIES[0]["full_name"]
+    with pytest.raises(ProviderError, match="not a list"):
+        github_api.check_repositories(response(200, {"id": 1}))
+
+
+def test_each_page_is_reduced_as_it_arrives_not_after_the_last(settings, monkeypatch):
+    """Page 3 answers once pages 1 and 2 were reduced, or after 2 s, and then the test fails."""
+    base = f"{settings.GITHUB_API_URL}/user/repos"
+    earlier_pages_reduced = threading.Event()
+    reduced: list[int] = []
+    page_3_waited_for_nothing: list[bool] = []
+
+    def from_github(repo: dict) -> RepoSummary:
+        reduced.append(repo["id"])
+        if {1, 2} <= set(reduced):
+            earlier_pages_reduced.set()
+        return RepoSummary._from_github(repo)
+
+    def fetch(url: str, params: dict | None) -> requests.Response:
+        page = int(params["page"])
+        if page == 3:
+            page_3_waited_for_nothing.append(earlier_pages_reduced.wait(timeout=2))
+        repo = {**REPOSITORIES[0], "id": page, "full_name": f"octocat/r{page}"}
+        return response(200, [repo], {"Link": f'<{base}?page=3>; rel="last"'})
+
+    monkeypatch.setattr(RepoSummary, "from_github", from_github)
+    repos = github_pagination.fetch_all(fetch, github_api.check_repositories, base, {}, concurrency=2)
+
+    assert [repo.id for repo in repos] == [1, 2, 3]
+    assert page_3_waited_for_nothing == [True]  # pages 1 and 2 were reduced while page 3 was on its way
