@@ -105,6 +105,15 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def peak_rss_mb(pid: int) -> float:
+    """The largest peak resident memory (VmHWM) among a gunicorn master's workers, in MB."""
+    peaks = [0.0]
+    for child in children(pid):
+        status = Path(f"/proc/{child}/status").read_text()
+        peaks.append(int(status.split("VmHWM:")[1].split()[0]) / 1024)
+    return max(peaks)
+
+
 def cpu_by_name(*names: str) -> float:
     """CPU seconds of every running process with one of these names (Postgres, Redis)."""
     total = 0.0

@@ -23,6 +23,7 @@ from bench.common import (  # noqa: E402
     fresh_database,
     machine_speed,
     migrate,
+    peak_rss_mb,
     percentile,
     start_gunicorn,
 )
@@ -90,6 +91,7 @@ def main() -> None:
         providers.repo_counts["octocat"] = 10_000
         providers.delay = 0.0
         browser = consent_to_picker(base)[2]
+        worker_peak = peak_rss_mb(server.pid)
         queries = ["project", "acme-org/", "number 12", "widgets", "0042", "demo", "zzz-no-match", "ROCKET"]
         times = []
         for i in range(200):
@@ -115,6 +117,7 @@ def main() -> None:
         f"from GitHub's redirect back to us: {ours_app / walk_app:.3f} (target <= 0.25)"
     )
     print(f"Redis bytes per stored repository (MEMORY USAGE / 2000): {per_repo:.1f} (target <= 150)")
+    print(f"gunicorn worker peak memory (VmHWM) after connecting 10,000 repositories: {worker_peak:.0f} MB")
     print(
         f"search over 10,000 stored repositories, 200 requests: median {statistics.median(times):.1f} ms, "
         f"p95 {percentile(times, 95):.1f} ms (target median <= 50 ms; client round trip on loopback)"
