@@ -469,7 +469,7 @@ def test_delay_fault_times_out_then_answers_normally(providers: DemoProviders) -
     assert slow.status_code == 200 and time.monotonic() - started >= 0.45
     started = time.monotonic()
     assert requests.get(url, headers=headers, timeout=5).status_code == 200
-    assert time.monotonic() - started < 0.3
+    assert time.monotonic() - started < 0.45  # not delayed: the fault was used up
 
 
 def test_max_in_flight_counts_concurrent_requests(providers: DemoProviders) -> None:
