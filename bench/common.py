@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import psycopg
@@ -46,9 +47,19 @@ def migrate(env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
 
 
-def start_gunicorn(env: dict[str, str], port: int, workers: int = 2, threads: int = 4) -> subprocess.Popen:
+def start_gunicorn(
+    env: dict[str, str],
+    port: int,
+    workers: int = 2,
+    threads: int = 4,
+    *,
+    under: Sequence[str] = (),
+    ready_within: float = 30,
+) -> subprocess.Popen:
+    """gunicorn with gunicorn.conf.py, `under` a wrapper command (valgrind) if given, once /healthz answers."""
     process = subprocess.Popen(
         [
+            *under,
             sys.executable,
             "-m",
             "gunicorn",
@@ -63,7 +74,7 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int = 2, threads: in
         cwd=ROOT,
         env=env,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + ready_within
     while time.monotonic() < deadline:
         try:
             if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:

@@ -20,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,7 +28,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, app_env, children, fresh_database, migrate  # noqa: E402
+from bench.common import app_env, children, fresh_database, migrate, start_gunicorn  # noqa: E402
 from demo.providers import DemoProviders  # noqa: E402
 from tests.browser import Browser  # noqa: E402
 from tests.wizard import linkable_id, walk_to_picker  # noqa: E402
@@ -37,6 +36,7 @@ from tests.wizard import linkable_id, walk_to_picker  # noqa: E402
 PORT = 8766
 REDIS_URL = "redis://127.0.0.1:6379/11"
 REPOS = 30  # per person, as in the load benchmark: one page
+VALGRIND = shutil.which("valgrind") or "/usr/bin/valgrind"
 CALLGRIND_CONTROL = shutil.which("callgrind_control") or "/usr/bin/callgrind_control"
 
 
@@ -50,35 +50,13 @@ def instructions(pid: int) -> int:
 
 
 def start_under_callgrind(env: dict[str, str], out_dir: str) -> tuple[subprocess.Popen, int]:
-    command = [
-        shutil.which("valgrind") or "/usr/bin/valgrind",
-        "--tool=callgrind",
-        "--trace-children=yes",
-        f"--callgrind-out-file={out_dir}/callgrind.%p",
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "linkapp.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{PORT}",
-        "--workers",
-        "1",
-        "--threads",
-        "1",
-        "--timeout",
-        "600",
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{PORT}/healthz", timeout=60).status_code == 200:
-                (worker,) = children(process.pid)
-                return process, worker
-        except requests.RequestException:
-            time.sleep(1)
-    process.kill()
-    raise RuntimeError("gunicorn under valgrind did not become healthy")
+    """One worker with one thread, so that its count is the app's whole work; valgrind is ~50x slower."""
+    callgrind = [VALGRIND, "--tool=callgrind", "--trace-children=yes", f"--callgrind-out-file={out_dir}/callgrind.%p"]
+    server = start_gunicorn(
+        {**env, "GUNICORN_TIMEOUT": "600"}, PORT, workers=1, threads=1, under=callgrind, ready_within=600
+    )
+    (worker,) = children(server.pid)
+    return server, worker
 
 
 class CountingBrowser(Browser):
