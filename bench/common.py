@@ -118,11 +118,8 @@ def cpu_seconds(pid: int) -> float:
 
 def peak_rss_mb(pid: int) -> float:
     """The largest peak resident memory (VmHWM) among a gunicorn master's workers, in MB."""
-    peaks = [0.0]
-    for child in children(pid):
-        status = Path(f"/proc/{child}/status").read_text()
-        peaks.append(int(status.split("VmHWM:")[1].split()[0]) / 1024)
-    return max(peaks)
+    statuses = (Path(f"/proc/{child}/status").read_text() for child in children(pid))
+    return max((int(status.split("VmHWM:")[1].split()[0]) / 1024 for status in statuses), default=0.0)
 
 
 def cpu_by_name(*names: str) -> float:

@@ -47,7 +47,7 @@ def fetch_all(
         def get() -> tuple[requests.Response, list]:
             _check_stop(stop)
             response = fetch(url, {**params, "page": number})
-            return response, _page_items(check(response))
+            return response, page_items(check(response))
 
         return pool.submit(contextvars.copy_context().run, get)
 
@@ -75,12 +75,12 @@ def fetch_all(
 def _follow_next(
     fetch: Fetch, check: Check, response: requests.Response, stop: threading.Event, *, skip_first: bool = False
 ) -> list:
-    items = [] if skip_first else _page_items(check(response))
+    items = [] if skip_first else page_items(check(response))
     url = next_url(response)
     while url:
         _check_stop(stop)
         response = fetch(url, None)
-        items += _page_items(check(response))
+        items += page_items(check(response))
         url = next_url(response)
     return items
 
@@ -105,7 +105,8 @@ def _last_page(response: requests.Response) -> int | None:
     return number
 
 
-def _page_items(page: dict | list) -> list:
+def page_items(page: dict | list) -> list:
+    """A page's items; a page that is not a JSON array is GitHub's error, not a crash."""
     if not isinstance(page, list):
         raise ProviderError("GitHub", "a list page that is not a list")
     return page
