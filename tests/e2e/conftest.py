@@ -58,5 +58,10 @@ def page(chromium, live_server, providers):
 
 
 def screenshot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    """Taken on every run; written over README's pictures only with UPDATE_SCREENSHOTS=1, so that a
+    test run leaves the work tree as it found it (the dashboard's would change with every run)."""
+    image = page.screenshot(full_page=True)
+    assert image.startswith(b"\x89PNG"), name
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / f"{name}.png").write_bytes(image)
