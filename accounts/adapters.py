@@ -38,6 +38,18 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    error_messages = {
+        **DefaultSocialAccountAdapter.error_messages,
+        "disconnect_discord": "Discord is how you sign in here, so it cannot be disconnected. "
+        "You can disconnect a GitHub account.",
+    }
+
+    def validate_disconnect(self, account, accounts) -> None:
+        # GitHub never signs anyone in: without Discord the person would be locked out for good,
+        # and a GitHub account still connected to them could never be connected again.
+        if account.provider == "discord":
+            raise self.validation_error("disconnect_discord")
+
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         return sociallogin.account.provider == "discord"
 
@@ -74,6 +86,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         else:
             # GitHub is only ever connected onto a signed-in Discord user, never a way to sign in.
             if process != AuthProcess.CONNECT or not request.user.is_authenticated:
+                github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
                 raise ImmediateHttpResponse(_start_with_discord(request))
             discord_id = _discord_id(request)
             if sociallogin.is_existing and sociallogin.user != request.user:
@@ -101,6 +114,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         # allauth's own calls (the token exchanges): our connection pool and log line, and its timeout.
         session = provider_session()
         session.request = functools.partial(session.request, timeout=settings.PROVIDER_TIMEOUT)
+        session.hooks["response"].append(_content_type_for_allauth)
         return session
 
     def get_connect_redirect_url(self, request: HttpRequest, socialaccount) -> str:
@@ -119,6 +133,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             "step=failed provider=%s status=%s discord_id=%s", provider.id, response.status_code, _discord_id(request)
         )
         raise ImmediateHttpResponse(response)
+
+
+def _content_type_for_allauth(response, **kwargs) -> None:
+    # allauth reads a token answer's Content-Type unconditionally: without one it would raise
+    # KeyError (a 500) instead of judging the body and failing the sign-in with a clear page.
+    response.headers.setdefault("Content-Type", "")
 
 
 def _start_with_discord(request: HttpRequest) -> HttpResponse:

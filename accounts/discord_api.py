@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import requests
 from django.conf import settings
 
 from linkapp import providers
@@ -22,11 +23,7 @@ def fetch_profile(access_token: str) -> dict:
         headers={"Authorization": f"Bearer {access_token}"},
     )
     if response.status_code == 429:
-        body = providers.json_body(NAME, response)
-        retry_after = seconds(body.get("retry_after") if isinstance(body, dict) else None)
-        if retry_after is None:
-            retry_after = seconds(response.headers.get("Retry-After")) or 60
-        raise ProviderRateLimited(NAME, retry_after)
+        raise ProviderRateLimited(NAME, retry_after(response))
     if response.status_code == 401:
         raise ProviderUnauthorized(NAME, "token not accepted")
     if response.status_code >= 500:
@@ -37,6 +34,19 @@ def fetch_profile(access_token: str) -> dict:
     if not isinstance(profile, dict) or not profile.get("id"):
         raise ProviderError(NAME, "profile without an id")
     return profile
+
+
+def retry_after(response: requests.Response) -> float:
+    """Seconds to wait: the body's `retry_after` is the precise one, but Discord's edge may answer
+    429 with an HTML page and only the `Retry-After` header."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    wait = seconds(body.get("retry_after")) if isinstance(body, dict) else None
+    if wait is None:
+        wait = seconds(response.headers.get("Retry-After"))
+    return 60.0 if wait is None else wait
 
 
 def revoke_token(access_token: str) -> bool:

@@ -6,10 +6,21 @@ from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth.models import AbstractBaseUser
 
 
-def social_account(user: AbstractBaseUser, provider: str) -> SocialAccount | None:
+def social_accounts(user: AbstractBaseUser) -> list[SocialAccount]:
+    """All of the person's accounts (Discord, and GitHub once connected) in one query, so that a
+    wizard step needing both asks the database once."""
     if not user.is_authenticated:
-        return None
-    return SocialAccount.objects.filter(user=user, provider=provider).first()
+        return []
+    return list(SocialAccount.objects.filter(user=user).order_by("pk"))
+
+
+def find_account(accounts: list[SocialAccount], provider: str, uid: str | None = None) -> SocialAccount | None:
+    """The first account of this provider (and this uid, when given) among `accounts`."""
+    return next((a for a in accounts if a.provider == provider and uid in (None, a.uid)), None)
+
+
+def social_account(user: AbstractBaseUser, provider: str) -> SocialAccount | None:
+    return find_account(social_accounts(user), provider)
 
 
 def discord_name(account: SocialAccount) -> str:

@@ -134,7 +134,7 @@ class Fault:
 
     status: int | None = None
     body: str | bytes | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str | None] = field(default_factory=dict)  # None leaves the header out
     delay: float = 0.0
     pages: set[int] | None = None
     times: int | None = None
@@ -214,7 +214,7 @@ class _Request:
 class _Response:
     status: int
     body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str | None] = field(default_factory=dict)
 
 
 # --- Small helpers ----------------------------------------------------------------------
@@ -1038,7 +1038,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _write(self, response: _Response) -> None:
         self.send_response(response.status)
         for name, value in response.headers.items():
-            self.send_header(name, value)
+            if value is not None:
+                self.send_header(name, value)
         if response.status != 204:
             self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()

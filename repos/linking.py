@@ -10,6 +10,7 @@ from django.db import transaction
 
 from accounts.identity import discord_name
 from accounts.wizard import WizardStore
+from linkapp.failures import CACHE_UNAVAILABLE
 from repos import github_api
 from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent
@@ -53,17 +54,26 @@ def link_repository(
             link, LinkEvent.Action.CREATED if created else LinkEvent.Action.RELINKED, f"discord:{discord.uid}"
         )
         # Only once the row is committed may the tokens go: a failed save keeps the wizard alive.
-        transaction.on_commit(lambda: finish_wizard(store))
+        transaction.on_commit(lambda: finish_wizard(store, github_token))
     log.info("step=linked discord_id=%s repo_id=%s created=%s", discord.uid, current.id, created)
     return link
 
 
-def finish_wizard(store: WizardStore) -> None:
-    """Forget every temporary item and revoke the GitHub token (Discord's was revoked at sign-in)."""
-    token = store.github_token()
-    store.clear()
-    if token:
-        github_api.revoke_token(token["access_token"])
+def finish_wizard(store: WizardStore, access_token: str | None = None) -> None:
+    """Forget every temporary item and revoke the GitHub token (Discord's was revoked at sign-in).
+
+    After a saved link this runs past the commit, so Redis failing here must not turn the saved
+    link into an error page: the token in hand (`access_token`) is revoked all the same, which
+    makes any copy left in Redis useless, and the keys expire within WIZARD_TTL.
+    """
+    try:
+        stored = store.github_token()
+        store.clear()
+    except CACHE_UNAVAILABLE as exc:
+        log.warning("wizard store not cleared: %s; its keys expire within WIZARD_TTL", type(exc).__name__)
+        stored = None
+    for token in {access_token, stored and stored["access_token"]} - {None}:
+        github_api.revoke_token(token)
 
 
 def finish_wizard_at_sign_out(sender, request, user, **kwargs) -> None:

@@ -4,7 +4,6 @@ import logging
 import re
 from functools import wraps
 
-from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY
@@ -15,10 +14,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import discord_required
-from accounts.identity import identity_context
+from accounts.identity import find_account, identity_context
 from accounts.wizard import CHOICE, WizardStore
 from linkapp.failures import provider_failure, render_failure
-from linkapp.providers import ProviderError
+from linkapp.providers import ProviderError, ProviderUnauthorized
 from repos import linking, repo_store
 from repos import picker as picker_query
 from repos.forms import LinkForm
@@ -68,7 +67,7 @@ def picker(request: HttpRequest) -> HttpResponse:
     store = WizardStore(request.session)
     token = store.github_token()
     # The GitHub account the token belongs to, not just any the person ever connected.
-    github = token and SocialAccount.objects.filter(user=request.user, provider="github", uid=token["uid"]).first()
+    github = token and find_account(request.social_accounts, "github", token["uid"])
     if not github:
         return _github_expired(request)
     query = PickerQueryForm(request.GET)
@@ -93,6 +92,8 @@ def picker(request: HttpRequest) -> HttpResponse:
             request, str(exc), status=403, title="Repository not allowed", retry_url=reverse("picker")
         )
     except ProviderError as exc:
+        if isinstance(exc, ProviderUnauthorized) and _already_linked(request):
+            return redirect("dashboard")
         return github_failure(request, exc)
 
     login = github.extra_data.get("login", "")
@@ -133,10 +134,15 @@ def _fetch_repositories(store: WizardStore, access_token: str, discord_id: str) 
     return repos
 
 
-def _github_expired(request: HttpRequest) -> HttpResponse:
-    # A second press of "Link repository" after the link was saved: the wizard is over, show the result.
+def _already_linked(request: HttpRequest) -> bool:
+    """A second press of "Link repository" (a double click, a second tab) after the first saved the
+    link: the wizard is over, and the first press has cleared or revoked the token meanwhile."""
     repo_id = posted_repo_id(request)
-    if repo_id and Link.objects.filter(discord_id=request.discord_account.uid, repo_id=repo_id).exists():
+    return bool(repo_id) and Link.objects.filter(discord_id=request.discord_account.uid, repo_id=repo_id).exists()
+
+
+def _github_expired(request: HttpRequest) -> HttpResponse:
+    if _already_linked(request):
         return redirect("dashboard")
     return render_failure(
         request,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from allauth.socialaccount.models import SocialAccount
 
 from repos.models import Link, LinkEvent
 from tests.browser import Browser
@@ -67,3 +68,20 @@ def test_people_see_and_change_only_their_own_links(live_server, providers):
     assert bob.post(f"/links/{alice_link.pk}/unlink/", {"csrfmiddlewaretoken": csrf_token(page)}).status_code == 404
     assert Link.objects.filter(pk=alice_link.pk).exists()
     assert [link["repo_full_name"] for link in bob.get("/api/v1/me/links").json()["links"]] == [bobs]
+
+
+def test_discord_cannot_be_disconnected_but_github_can(browser, providers):
+    link_one(browser, "nelly", "octocat")
+    connections = browser.get("/accounts/3rdparty/")
+    assert "Nelly (Discord): how you sign in" in connections.text
+    discord = SocialAccount.objects.get(provider="discord")
+    github = SocialAccount.objects.get(provider="github")
+    token = csrf_token(connections)
+
+    refused = browser.post("/accounts/3rdparty/", data={"csrfmiddlewaretoken": token, "account": discord.pk})
+    assert "Discord is how you sign in here" in refused.text
+    assert SocialAccount.objects.filter(pk=discord.pk).exists()
+
+    browser.post("/accounts/3rdparty/", data={"csrfmiddlewaretoken": token, "account": github.pk})
+    assert not SocialAccount.objects.filter(pk=github.pk).exists()
+    assert browser.get("/github/").status_code == 200  # still signed in with Discord

@@ -14,7 +14,7 @@ from django.core.cache import cache
 
 from accounts.wizard import WizardStore
 from demo.providers import Fault
-from repos.models import Link
+from repos.models import Link, LinkEvent
 from tests.wizard import connect_github, csrf_token, linkable_id, sign_in_with_discord, walk_to_picker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -89,6 +89,31 @@ def test_postgres_down_at_the_final_save(browser, providers, redis_proxy, privat
     assert Link.objects.count() == 1
 
 
+def test_redis_failing_right_after_the_final_save_still_ends_the_wizard(browser, providers, redis_proxy, monkeypatch):
+    """Redis goes down between the commit and the clean-up: the saved link is not reported as a
+    failure, and the token is revoked at GitHub although Redis cannot be cleared."""
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    token = [t for t, info in providers.tokens.items() if info.provider == "github"][-1]
+    record = LinkEvent.record
+
+    def record_then_lose_redis(*args, **kwargs):
+        event = record(*args, **kwargs)
+        redis_proxy.set_mode("refuse")  # inside the transaction: the commit comes next, Redis is gone
+        return event
+
+    monkeypatch.setattr(LinkEvent, "record", record_then_lose_redis)
+    saved = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert saved.history and saved.history[0].status_code == 302
+    assert saved.history[0].headers["Location"] == "/dashboard/"
+    assert Link.objects.count() == 1
+    assert providers.tokens[token].revoked
+    redis_proxy.set_mode("pass")
+    dashboard = browser.get("/dashboard/")
+    assert dashboard.status_code == 200 and 'class="links"' in dashboard.text
+
+
 def test_github_token_revoked_meanwhile(browser, providers):
     picker = walk_to_picker(browser)
     token = [t for t, info in providers.tokens.items() if info.provider == "github"][-1]
@@ -135,6 +160,24 @@ def test_two_tabs_submitting_at_once_save_one_row(browser, providers):
         tab.join()
 
     assert [r.url.endswith("/dashboard/") for r in results] == [True, True]
+    assert Link.objects.count() == 1
+
+
+def test_a_second_press_that_finds_the_token_revoked_by_the_first_shows_the_link(browser, providers):
+    """The second press read the token just before the first cleared it, and reaches GitHub just
+    after the first revoked it: GitHub's 401 is the first press's doing, not a broken connection."""
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    session = SessionStore(browser.session.cookies.get("sessionid"))
+    token = WizardStore(session).github_token()
+    first = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+    assert first.url.endswith("/dashboard/") and providers.tokens[token["access_token"]].revoked
+    WizardStore(session).save_github_token(token["access_token"], token["scope"], token["uid"])  # read before clearing
+
+    second = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert second.url.endswith("/dashboard/"), (second.status_code, second.text[:300])
+    assert providers.calls_to("github.repository")[-1].headers["Authorization"].endswith(token["access_token"])
     assert Link.objects.count() == 1
 
 

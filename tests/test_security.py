@@ -343,6 +343,8 @@ def test_github_cannot_be_connected_without_discord(browser, providers):
     assert "Please connect with Discord first" in landed.text
     assert not SocialAccount.objects.exists()
     assert not cache.keys("wizard:*")
+    (revoke,) = providers.calls_to("github.revoke")  # the grant is not left alive at GitHub
+    assert providers.tokens[revoke.form["access_token"]].revoked
 
 
 @pytest.mark.parametrize("repo_id", ["²", "9" * 5000, "-1", "1e3", " 12"])

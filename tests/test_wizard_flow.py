@@ -170,6 +170,7 @@ FAULTS = {
     "500": (Fault(status=500), {503, 502}),
     "timeout": (Fault(delay=3), {504, 502}),
     "html": (Fault(status=200, body="<html>maintenance</html>", headers={"Content-Type": "text/html"}), {502}),
+    "no-content-type": (Fault(status=200, body="<html>maintenance</html>", headers={"Content-Type": None}), {502}),
 }
 
 
@@ -194,6 +195,26 @@ def test_provider_faults_give_a_clear_page(browser, providers, endpoint, fault):
     assert not Link.objects.exists()
 
 
+def test_discord_not_answering_after_the_token_exchange_is_not_asked_to_revoke(browser, providers, settings):
+    """The token is revoked whenever Discord answered; when it hangs, a revocation would hang too."""
+    providers.faults["discord.profile"] = Fault(delay=settings.PROVIDER_TIMEOUT + 1)
+    providers.faults["discord.revoke"] = Fault(delay=settings.PROVIDER_TIMEOUT + 1)
+    started = time.monotonic()
+    page = browser.submit(browser.submit(browser.get("/"), "Connect with Discord"), "Authorize")
+
+    assert page.status_code == 504 and "Try again" in page.text
+    assert time.monotonic() - started < settings.PROVIDER_TIMEOUT + 2  # a revocation would add another timeout
+    assert not providers.calls_to("discord.revoke")
+
+
+def test_discord_token_is_revoked_when_the_profile_is_refused(browser, providers):
+    providers.faults["discord.profile"] = Fault(status=401, body='{"message": "401: Unauthorized", "code": 0}')
+    page = browser.submit(browser.submit(browser.get("/"), "Connect with Discord"), "Authorize")
+
+    assert page.status_code == 401
+    assert len(providers.calls_to("discord.revoke")) == 1
+
+
 def test_discord_rate_limit_says_when_to_retry(browser, providers):
     providers.faults["discord.profile"] = Fault(status=429)
     page = browser.submit(browser.submit(browser.get("/"), "Connect with Discord"), "Authorize")
@@ -201,6 +222,19 @@ def test_discord_rate_limit_says_when_to_retry(browser, providers):
     assert page.status_code == 503
     assert "(in 65 s)" in page.text
     assert page.headers["Retry-After"] == "65"
+
+
+def test_discord_rate_limit_as_an_html_page_still_says_when_to_retry(browser, providers):
+    providers.faults["discord.profile"] = Fault(
+        status=429,
+        body="<html>You are being rate limited.</html>",
+        headers={"Content-Type": "text/html", "Retry-After": "30"},
+    )
+    page = browser.submit(browser.submit(browser.get("/"), "Connect with Discord"), "Authorize")
+
+    assert page.status_code == 503
+    assert "(in 30 s)" in page.text
+    assert page.headers["Retry-After"] == "30"
 
 
 def test_repos_page_failing_midway_keeps_the_session(browser, providers, settings):

@@ -1,0 +1,41 @@
+import pytest
+from allauth.socialaccount.models import SocialAccount
+from django.contrib.auth.models import AnonymousUser, User
+from django.http import HttpResponse
+
+from accounts.decorators import discord_required
+from accounts.identity import find_account, social_account
+
+
+@pytest.fixture
+def person(db):
+    user = User.objects.create(username="nelly")
+    SocialAccount.objects.create(user=user, provider="discord", uid="80351110224678912")
+    SocialAccount.objects.create(user=user, provider="github", uid="1")
+    SocialAccount.objects.create(user=user, provider="github", uid="2")
+    return user
+
+
+def test_a_wizard_step_reads_all_of_the_persons_accounts_in_one_query(person, rf, django_assert_num_queries):
+    seen = {}
+
+    @discord_required
+    def step(request):
+        seen["discord"] = request.discord_account.uid
+        seen["github"] = find_account(request.social_accounts, "github", "2").uid
+        return HttpResponse()
+
+    request = rf.get("/")
+    request.user = person
+    with django_assert_num_queries(1):
+        assert step(request).status_code == 200
+    assert seen == {"discord": "80351110224678912", "github": "2"}
+
+
+def test_an_account_is_found_by_provider_and_uid(person):
+    accounts = list(SocialAccount.objects.filter(user=person))
+    assert find_account(accounts, "github").uid == "1"
+    assert find_account(accounts, "github", "3") is None
+    assert find_account(accounts, "discord", "80351110224678912").provider == "discord"
+    assert social_account(person, "discord").uid == "80351110224678912"
+    assert social_account(AnonymousUser(), "discord") is None
