@@ -20,12 +20,12 @@ demo: install
 
 test: install-dev
 	$(BIN)/ruff check .
-	$(BIN)/bandit -q -r accounts repos linkapp demo -x '*/tests/*' --severity-level medium
+	$(BIN)/bandit -q -r accounts api repos linkapp demo -x '*/tests/*' --severity-level medium
 	$(BIN)/python -m pytest
 
 lint: install-dev
 	$(BIN)/ruff check .
-	$(BIN)/bandit -q -r accounts repos linkapp demo -x '*/tests/*' --severity-level medium
+	$(BIN)/bandit -q -r accounts api repos linkapp demo -x '*/tests/*' --severity-level medium
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

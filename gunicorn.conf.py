@@ -20,3 +20,25 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(M)sms %({x-request-id}o)s'
 # Addresses of the reverse proxies whose X-Forwarded-* headers are trusted.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+if os.environ.get("LOG_FORMAT") == "json":
+    # gunicorn's own lines (start-up, worker timeouts, the access log when on) as JSON like the app's.
+    # A logging config turns gunicorn's access log on, so it stays quiet unless GUNICORN_ACCESS_LOG asks.
+    _json_stream = {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}
+    logconfig_dict = {
+        "filters": {"request_id": {"()": "linkapp.logs.RequestIdFilter"}},
+        "formatters": {"json": {"()": "linkapp.logs.JsonFormatter"}},
+        "handlers": {
+            "console": {**_json_stream, "stream": "ext://sys.stdout"},
+            "error_console": {**_json_stream, "stream": "ext://sys.stderr"},
+        },
+        "root": {"level": "INFO", "handlers": ["error_console"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {
+                "level": "INFO" if accesslog else "WARNING",
+                "handlers": ["console"],
+                "propagate": False,
+            },
+        },
+    }

@@ -1,6 +1,23 @@
-from allauth.socialaccount.models import SocialApp
+from allauth.socialaccount.admin import SocialAccountAdmin
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin
+from django.http import HttpRequest
 
 # The OAuth apps are configured from the environment (README.md, "Configuration"); rows added
-# here would be ignored (accounts/adapters.py, SocialAccountAdapter.list_apps).
+# here would be ignored (accounts/adapters.py, SocialAccountAdapter.list_apps). Tokens are never
+# stored (SOCIALACCOUNT_STORE_TOKENS is off), so their table stays empty.
 admin.site.unregister(SocialApp)
+admin.site.unregister(SocialToken)
+admin.site.unregister(SocialAccount)
+
+
+@admin.register(SocialAccount)
+class ReadOnlySocialAccountAdmin(SocialAccountAdmin):
+    """Identities come from Discord and GitHub: staff may look and delete, never edit or add. A changed
+    uid would hand a person's links and wizard to someone else."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

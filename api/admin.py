@@ -19,7 +19,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Revoke selected tokens")
+    @admin.action(description="Revoke selected tokens", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {count} token(s).")
+        """Only for staff who may change tokens; each revocation goes into admin's history."""
+        now = timezone.now()
+        tokens = list(queryset.filter(revoked_at__isnull=True))
+        for token in tokens:
+            token.revoked_at = now
+            token.save(update_fields=["revoked_at"])
+            self.log_change(request, token, "Revoked.")
+        self.message_user(request, f"Revoked {len(tokens)} token(s).")

@@ -14,14 +14,20 @@ def digest(token: str) -> str:
 class ApiToken(models.Model):
     """A service's bearer token. Only its SHA-256 is stored: the token itself is shown once."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name", "-created_at"]
+        # A revoked token stays as a record; its service gets a new one under the same name.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"], condition=models.Q(revoked_at__isnull=True), name="unique_live_token_name"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

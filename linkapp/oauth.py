@@ -16,10 +16,9 @@ from allauth.socialaccount.helpers import render_authentication_error
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from django.conf import settings
 from django.http import HttpRequest
-from django_ratelimit import ALL
-from django_ratelimit.decorators import ratelimit
 
 from linkapp.providers import StateRefused
+from linkapp.ratelimits import limit_per_address
 
 log = logging.getLogger("linkapp.wizard")
 
@@ -57,10 +56,6 @@ class CallbackView(OAuth2CallbackView):
                 request, provider, exception=StateRefused(provider.name, "sign-in attempt expired")
             )
         return state, response
-
-
-def limit_per_address(view):
-    return ratelimit(key="ip", rate=lambda group, request: settings.LOGIN_RATE_LIMIT, method=ALL)(view)
 
 
 def login_view(adapter):

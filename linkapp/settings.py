@@ -58,7 +58,7 @@ if LINK_MIN_PERMISSION not in {"pull", "triage", "push", "maintain", "admin"}:
     raise ImproperlyConfigured("LINK_MIN_PERMISSION must be pull, triage, push, maintain or admin.")
 WIZARD_TTL = int(os.environ.get("WIZARD_TTL", "900"))
 PROVIDER_TIMEOUT = float(os.environ.get("PROVIDER_TIMEOUT", "10"))
-# Starting a sign-in and provider callbacks, per client address (django-ratelimit syntax).
+# Starting a sign-in, provider callbacks and admin password attempts, per client address (django-ratelimit syntax).
 LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "30/m")
 # API requests per token.
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/m")

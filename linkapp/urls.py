@@ -4,6 +4,7 @@ from django.urls import include, path
 from accounts import views as account_views
 from api.api import api
 from linkapp.health import health
+from linkapp.ratelimits import limit_per_address
 from repos import views as repo_views
 
 urlpatterns = [
@@ -15,6 +16,8 @@ urlpatterns = [
     path("links/<int:pk>/unlink/", repo_views.unlink, name="unlink"),
     path("healthz", health, name="healthz"),
     path("readyz", health, name="readyz"),
+    # Password guesses at the admin's sign-in, limited like the OAuth sign-in steps.
+    path("admin/login/", limit_per_address(admin.site.login, method="POST")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("accounts/", include("allauth.urls")),

@@ -54,6 +54,10 @@ class LinkAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Every field is read-only: a Save would only touch updated_at, unaudited.
+        return False
+
     @admin.action(description="Export selected links as CSV")
     def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         out = io.StringIO()

@@ -39,5 +39,5 @@ def write_csv(links: Iterable[Link], out: TextIO) -> None:
 
 
 def write_json(links: Iterable[Link], out: TextIO) -> None:
-    json.dump({"links": list(rows(links))}, out, indent=2)
-    out.write("\n")
+    # One write: a management command's stdout ends every write with a newline of its own.
+    out.write(json.dumps({"links": list(rows(links))}, indent=2) + "\n")

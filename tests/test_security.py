@@ -380,3 +380,14 @@ def test_a_new_github_grant_revokes_the_one_it_replaces(browser, providers):
     assert providers.tokens[first].revoked
     second = [t for t, info in providers.tokens.items() if info.provider == "github"][-1]
     assert second != first and not providers.tokens[second].revoked
+
+
+def test_admin_password_guesses_are_rate_limited(client, settings, django_user_model):
+    settings.LOGIN_RATE_LIMIT = "3/m"
+    django_user_model.objects.create_superuser("root", password="right horse battery")
+    assert client.get("/admin/login/").status_code == 200
+    guesses = [client.post("/admin/login/", {"username": "root", "password": f"guess{i}"}).status_code for i in range(4)]
+
+    assert guesses == [200, 200, 200, 429]  # the login form again with its error, then refused
+    refused = client.post("/admin/login/", {"username": "root", "password": "right horse battery"})
+    assert refused.status_code == 429 and "Too many sign-in attempts" in refused.content.decode()

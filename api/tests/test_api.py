@@ -4,8 +4,10 @@ import io
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
-from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission, User
+from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from api.models import ApiToken, digest
 from repos.models import Link
@@ -82,6 +84,34 @@ def test_revoked_token_is_401(client, token, admin_client):
     stored.refresh_from_db()
     assert stored.revoked_at is not None
     assert get(client, token, discord_id="1").status_code == 401
+
+
+def test_a_revocation_is_in_admin_history_and_needs_the_change_permission(client, token, admin_client):
+    viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_apitoken"))
+    client.force_login(viewer)
+    stored = ApiToken.objects.get()
+
+    assert 'value="revoke"' not in client.get("/admin/api/apitoken/").content.decode()
+    client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [stored.pk]})
+    stored.refresh_from_db()
+    assert stored.revoked_at is None
+
+    admin_client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [stored.pk]})
+    stored.refresh_from_db()
+    assert stored.revoked_at is not None
+    entry = LogEntry.objects.get(object_id=str(stored.pk))
+    assert entry.user.username == "admin" and entry.get_change_message() == "Revoked."
+
+
+def test_a_revoked_tokens_name_can_be_issued_again_but_not_a_live_ones(token):
+    with pytest.raises(CommandError, match="exists already"):
+        call_command("create_api_token", "discord-bot", stdout=io.StringIO())
+    ApiToken.objects.update(revoked_at=timezone.now())
+    out = io.StringIO()
+    call_command("create_api_token", "discord-bot", stdout=out)
+    assert out.getvalue().strip() != token
+    assert ApiToken.objects.filter(name="discord-bot").count() == 2
 
 
 def test_last_use_is_recorded(client, token):

@@ -1,9 +1,17 @@
 import json
 import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
+import requests
 
 from linkapp.logs import JsonFormatter, QueryStringFilter, RequestIdFilter, request_id
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.django_db
@@ -41,3 +49,35 @@ def test_request_lines_lose_their_query_string():
     )
     QueryStringFilter().filter(record)
     assert record.getMessage() == '"GET /accounts/discord/login/callback/ HTTP/1.1" 302 0'
+
+
+def test_gunicorn_lines_are_json_too_with_log_format_json(free_tcp_port):
+    env = {**os.environ, "LOG_FORMAT": "json", "GUNICORN_ACCESS_LOG": "-", "DEBUG": "0", "HTTPS": "0"}
+    env.setdefault("SECRET_KEY", "test-only-secret-key")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "linkapp.wsgi:application", "--bind", f"127.0.0.1:{free_tcp_port}"],
+        cwd=ROOT,
+        env={**env, "WEB_CONCURRENCY": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{free_tcp_port}/healthz", headers={"X-Request-ID": "log-1"}, timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=30)
+
+    lines = (out + err).splitlines()
+    assert not [line for line in lines if "[INFO]" in line]  # gunicorn's plain format
+    entries = [json.loads(line) for line in lines if line.startswith("{")]
+    assert any(e["logger"] == "gunicorn.error" and "Booting worker" in e["message"] for e in entries)
+    assert any(
+        e["logger"] == "gunicorn.access" and "/healthz" in e["message"] and "log-1" in e["message"] for e in entries
+    )

@@ -92,5 +92,17 @@ def test_export_links_command(links, fmt):
     if fmt == "csv":
         names = [row["repo_full_name"] for row in csv.DictReader(io.StringIO(out.getvalue()))]
     else:
+        assert out.getvalue().startswith('{\n  "links": [\n    {\n      "discord_id": "111",\n')
         names = [row["repo_full_name"] for row in json.loads(out.getvalue())["links"]]
     assert names == ["acme-org/rocket", "widgets-inc/gizmo", "evil/=HYPERLINK"]
+
+
+def test_a_link_can_be_viewed_in_admin_but_not_saved(admin_client, links):
+    link = links[0]
+    before = link.updated_at
+    page = admin_client.get(f"/admin/repos/link/{link.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+
+    assert admin_client.post(f"/admin/repos/link/{link.pk}/change/", {}).status_code == 403
+    link.refresh_from_db()
+    assert link.updated_at == before

@@ -1,0 +1,14 @@
+"""Sign-in attempts per client address: the OAuth steps and the admin's password form share LOGIN_RATE_LIMIT.
+
+A refused attempt raises django-ratelimit's Ratelimited, which RATELIMIT_VIEW turns into a 429 page.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django_ratelimit import ALL
+from django_ratelimit.decorators import ratelimit
+
+
+def limit_per_address(view, method=ALL):
+    return ratelimit(key="ip", rate=lambda group, request: settings.LOGIN_RATE_LIMIT, method=method)(view)
