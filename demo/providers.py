@@ -599,6 +599,16 @@ class DemoProviders:
             response = _json(status, self._fault_payload(endpoint, status))
             if endpoint.startswith("discord."):
                 response.headers["Content-Type"] = _DISCORD_JSON
+            elif status in (403, 429):
+                # GitHub's primary rate limit always comes with these (github_errors.json).
+                response.headers.update(
+                    {
+                        "x-ratelimit-limit": "5000",
+                        "x-ratelimit-remaining": "0",
+                        "x-ratelimit-used": "5000",
+                        "x-ratelimit-reset": str(int(time.time()) + 60),
+                    }
+                )
             body, headers = response.body, response.headers
         overridden = {name.lower() for name in fault.headers}
         kept = {name: value for name, value in headers.items() if name.lower() not in overridden}

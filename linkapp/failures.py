@@ -84,10 +84,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """
     error = sys.exc_info()[1]
     if isinstance(error, DATABASE_UNAVAILABLE):
-        # The session (tokens, list, choice) is intact: "Try again" reloads this very page
-        # (as a local path: "//host/..." would leave the site).
+        # The session (tokens, list, choice) is intact: "Try again" reloads this very page, the
+        # picker's page and search included (as a local path: "//host/..." would leave the site).
         context = {
-            "retry_url": "/" + request.path.lstrip("/"),
+            "retry_url": "/" + request.get_full_path().lstrip("/"),
             "message": "Our database is not answering just now. Nothing you did was lost.",
         }
     elif isinstance(error, CACHE_UNAVAILABLE):

@@ -27,9 +27,13 @@ PER_PAGE = 100
 
 
 def is_rate_limited(response: requests.Response) -> bool:
+    """A 429, or a 403 that says so: by its headers (primary limit), or only by its message, as a
+    secondary rate limit may come without `retry-after` (GitHub then asks for a minute's wait)."""
+    if response.status_code == 429:
+        return True
     headers = response.headers
-    return response.status_code in (403, 429) and (
-        headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers
+    return response.status_code == 403 and (
+        headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers or "rate limit" in response.text.lower()
     )
 
 

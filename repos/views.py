@@ -156,7 +156,9 @@ def _github_expired(request: HttpRequest) -> HttpResponse:
 def github_failure(request: HttpRequest, error: ProviderError) -> HttpResponse:
     """A failed GitHub call during the picker step; the session and its token are kept."""
     log.info("step=failed provider=github reason=%s discord_id=%s", error.reason, request.discord_account.uid)
-    return provider_failure(request, error, retry_url=reverse("picker"), reconnect_url=reverse("github_step"))
+    # "Try again" returns to the same picker page and search, where the remembered choice is.
+    retry_url = reverse("picker") + (f"?{request.GET.urlencode()}" if request.GET else "")
+    return provider_failure(request, error, retry_url=retry_url, reconnect_url=reverse("github_step"))
 
 
 @never_cache

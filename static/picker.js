@@ -15,8 +15,8 @@
         if (html === null || ticket !== latest) return;
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("results");
         if (fresh) {
-          results.replaceWith(fresh);
-          results = fresh;
+          // The contents only: screen readers announce changes inside the live region already on the page.
+          results.replaceChildren.apply(results, Array.from(fresh.childNodes));
           history.replaceState(null, "", url);
         }
       })

@@ -82,6 +82,9 @@ def test_discord_cannot_be_disconnected_but_github_can(browser, providers):
     assert "Discord is how you sign in here" in refused.text
     assert SocialAccount.objects.filter(pk=discord.pk).exists()
 
+    nothing = browser.post("/accounts/3rdparty/", data={"csrfmiddlewaretoken": token})
+    assert "This field is required" in nothing.text
+
     browser.post("/accounts/3rdparty/", data={"csrfmiddlewaretoken": token, "account": github.pk})
     assert not SocialAccount.objects.filter(pk=github.pk).exists()
     assert browser.get("/github/").status_code == 200  # still signed in with Discord

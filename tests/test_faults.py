@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -112,6 +113,20 @@ def test_redis_failing_right_after_the_final_save_still_ends_the_wizard(browser,
     redis_proxy.set_mode("pass")
     dashboard = browser.get("/dashboard/")
     assert dashboard.status_code == 200 and 'class="links"' in dashboard.text
+
+
+def test_try_again_after_postgres_failed_returns_to_the_same_picker_page(browser, providers, postgres_proxy):
+    page2 = browser.get(walk_to_picker(browser).url + "?page=2")
+    _, repo_id = linkable_id(page2)
+    postgres_proxy.set_mode("refuse")
+    down = browser.submit(page2, "Link repository", {"repo_id": str(repo_id)})
+    postgres_proxy.set_mode("pass")
+
+    assert down.status_code == 503
+    retry = re.search(r'href="([^"]+)">Try again', down.text).group(1)
+    assert retry == "/repositories/?page=2"
+    again = browser.get(retry)
+    assert f'value="{repo_id}" id="repo-{repo_id}" required checked' in again.text
 
 
 def test_github_token_revoked_meanwhile(browser, providers):

@@ -386,7 +386,9 @@ def test_admin_password_guesses_are_rate_limited(client, settings, django_user_m
     settings.LOGIN_RATE_LIMIT = "3/m"
     django_user_model.objects.create_superuser("root", password="right horse battery")
     assert client.get("/admin/login/").status_code == 200
-    guesses = [client.post("/admin/login/", {"username": "root", "password": f"guess{i}"}).status_code for i in range(4)]
+    guesses = [
+        client.post("/admin/login/", {"username": "root", "password": f"guess{i}"}).status_code for i in range(4)
+    ]
 
     assert guesses == [200, 200, 200, 429]  # the login form again with its error, then refused
     refused = client.post("/admin/login/", {"username": "root", "password": "right horse battery"})

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
+from pathlib import Path
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
@@ -111,6 +114,7 @@ def test_repository_not_in_the_list_is_refused(browser, providers):
 
     assert page.status_code == 400
     assert "not in your list" in page.text
+    assert re.search(r'role="alert">.*<a href="\?">Try again</a>', page.text, re.S)
     assert not providers.calls_to("github.repository")
     assert not Link.objects.exists()
 
@@ -122,6 +126,7 @@ def test_repository_below_min_permission_is_refused(browser, providers):
     page = browser.submit(picker, "Link repository", {"repo_id": str(disabled[0])})
 
     assert page.status_code == 400
+    assert "permission" in page.text and ">Try again</a>" in page.text
     assert not Link.objects.exists()
 
 
@@ -250,10 +255,47 @@ def test_repos_page_failing_midway_keeps_the_session(browser, providers, setting
     assert len(all_repo_ids(browser, retry)) == 250
 
 
+SSO_REFUSAL = json.dumps(
+    {
+        "message": "Resource protected by organization SAML enforcement. You must grant your OAuth token access to this organization.",
+        "documentation_url": "https://docs.github.com/rest",
+    }
+)
+GITHUB_ERRORS = json.loads((Path(__file__).resolve().parents[1] / "demo/payloads/github_errors.json").read_text())
+SECONDARY_RATE_LIMIT = json.dumps(GITHUB_ERRORS["403_secondary_rate_limit"]["body"])
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(status=403, body=SECONDARY_RATE_LIMIT, headers={"Content-Type": "application/json; charset=utf-8"}),
+        Fault(status=403),  # the primary rate limit, with its x-ratelimit headers
+        Fault(status=429, body=SECONDARY_RATE_LIMIT, headers={"Content-Type": "application/json; charset=utf-8"}),
+    ],
+    ids=["secondary-403-without-headers", "primary-403", "secondary-429"],
+)
+def test_rate_limit_at_the_recheck_asks_to_wait_and_keeps_the_choice(browser, providers, fault):
+    picker = walk_to_picker(browser)
+    name, repo_id = linkable_id(picker)
+    providers.faults["github.repository"] = fault
+
+    page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert page.status_code == 503, page.text[:300]
+    assert "GitHub is busy" in page.text and 0 < int(page.headers["Retry-After"]) <= 60
+    assert not Link.objects.exists()
+    providers.faults.clear()
+    again = browser.get("/repositories/")
+    assert f'value="{repo_id}" id="repo-{repo_id}" required checked' in again.text
+
+
 def test_repository_hidden_by_github_at_the_recheck_is_refused(browser, providers):
     picker = walk_to_picker(browser)
     name, repo_id = linkable_id(picker)
-    providers.faults["github.repository"] = Fault(status=403)  # e.g. an organisation's SSO not authorised
+    # e.g. an organisation's SAML single sign-on not authorised for this token
+    providers.faults["github.repository"] = Fault(
+        status=403, body=SSO_REFUSAL, headers={"Content-Type": "application/json"}
+    )
 
     page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 

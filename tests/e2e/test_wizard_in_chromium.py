@@ -144,10 +144,13 @@ def test_search_filters_as_you_type(page, live_server, providers):
     connect(page)
     names = page.locator(".repo-list label").all_inner_texts()
     target = names[3]
+    page.evaluate("() => { window.liveRegion = document.getElementById('results'); }")
     page.get_by_label("Search").press_sequentially(target.split("/")[1], delay=20)
     expect(page.locator(".repo-list label")).to_have_count(1)  # no button pressed: JavaScript did it
     expect(page.locator(".repo-list label")).to_have_text(target)
     assert re.search(r"[?&]q=", page.url)
+    # The same aria-live element, its contents changed: a replaced region would never be announced.
+    assert page.evaluate("() => window.liveRegion === document.getElementById('results')")
 
 
 def test_empty_and_no_match_pickers_are_accessible(page, live_server, providers):
