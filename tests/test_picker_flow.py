@@ -221,3 +221,11 @@ def test_repository_ids_are_never_written_with_thousand_separators(browser, prov
     assert ids and all(repo_id >= 1000 for repo_id in ids)
     browser.submit(picker, "Link repository", {"repo_id": str(ids[0])})
     assert list(Link.objects.values_list("repo_id", flat=True)) == [ids[0]]
+
+
+def test_an_owner_without_repositories_is_shown_as_the_filter_in_use(browser, providers):
+    picker = walk_to_picker(browser)
+    filtered = browser.get(picker.url + "?owner=nobody-org")
+
+    assert "No repository matches your search" in filtered.text
+    assert '<option value="nobody-org" selected>nobody-org</option>' in filtered.text
