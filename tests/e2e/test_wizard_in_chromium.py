@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from allauth.socialaccount.models import SocialAccount
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
@@ -92,6 +93,15 @@ def test_whole_wizard_by_mouse(chromium, live_server, providers, javascript):
     page.get_by_role("button", name="Unlink").click()
     expect(page.get_by_text(f"{name} is no longer linked")).to_be_visible()
     assert not Link.objects.exists()
+
+    page.get_by_role("link", name="Connected accounts").click()
+    expect(page.get_by_label("Nelly (Discord): how you sign in, so it stays connected")).to_be_disabled()
+    if javascript:
+        assert_accessible(page)
+    page.get_by_label("octocat (GitHub)").check()
+    page.get_by_role("button", name="Disconnect").click()
+    expect(page.get_by_label("octocat (GitHub)")).to_have_count(0)
+    assert not SocialAccount.objects.filter(provider="github").exists()
     page.context.close()
 
 
