@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from allauth.socialaccount.models import SocialAccount
 
@@ -22,7 +24,8 @@ def link_one(browser: Browser, discord: str, github: str):
 def test_link_another_then_unlink_with_confirmation(browser, providers):
     dashboard, first = link_one(browser, "nelly", "octocat")
     assert first in dashboard.text
-    assert "Public" in dashboard.text or "Private" in dashboard.text
+    visibility = "Private" if Link.objects.get().repo_private else "Public"
+    assert re.search(rf">{re.escape(first)}</a></td>\s*<td>{visibility}</td>", dashboard.text)
     authorizes = len(providers.calls_to("discord.authorize"))
 
     picker = connect_github(browser, browser.get("/github/"))  # "Link another repository"

@@ -97,7 +97,9 @@ def test_a_one_page_list_ignores_the_rest_of_the_first_wave(browser, many, setti
 
     assert picker.status_code == 200
     assert "42 of 42" in picker.text
-    assert repos_calls(many) == list(range(1, 8))  # 7 beside GET /user; pages 2..7 come back empty
+    # Up to 7 beside GET /user; pages 2..7 come back empty, or are never sent if not yet started.
+    pages = repos_calls(many)
+    assert 1 in pages and set(pages) <= set(range(1, 8))
 
 
 def rate_limit(reset: int, page: int) -> Fault:

@@ -1,16 +1,19 @@
 from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
 
-from accounts.wizard import REPO_LIST, WizardStore
+from accounts.wizard import CHOICE, REPO_LIST, WizardStore
 
 
 def test_items_expire_after_wizard_ttl(settings):
-    settings.WIZARD_TTL = 120
+    settings.WIZARD_TTL = 77
     store = WizardStore(SessionStore())
     store.save_github_token("gho_secret", "read:user", "1")
+    store.set(REPO_LIST, b"list")
+    store.set(CHOICE, 42)
 
-    key = next(iter(cache.keys("wizard:*")))
-    assert 0 < cache.ttl(key) <= 120
+    keys = cache.keys("wizard:*")
+    assert len(keys) == 3
+    assert all(70 < cache.ttl(key) <= 77 for key in keys)
     assert store.github_token() == {"access_token": "gho_secret", "scope": "read:user", "uid": "1"}
 
 
@@ -18,6 +21,7 @@ def test_keys_do_not_name_the_session():
     session = SessionStore()
     session.create()
     WizardStore(session).set(REPO_LIST, b"x")
+    assert cache.keys("wizard:*")
     assert all(session.session_key not in key for key in cache.keys("wizard:*"))
 
 
@@ -25,6 +29,8 @@ def test_clear_forgets_token_list_and_choice():
     store = WizardStore(SessionStore())
     store.save_github_token("g", "", "1")
     store.set(REPO_LIST, b"list")
+    store.set(CHOICE, 42)
+    assert len(cache.keys("wizard:*")) == 3
 
     store.clear()
 

@@ -43,7 +43,15 @@ def test_changelist_columns_search_and_filters(admin_client, links):
 
 def test_identities_cannot_be_edited(admin_client, links):
     link = links[0]
-    admin_client.post(f"/admin/repos/link/{link.pk}/change/", {"discord_id": "999", "repo_id": "5"})
+    forged = {
+        "discord_id": "999",
+        "discord_username": "mallory",
+        "github_id": "9",
+        "github_login": "mallory",
+        "repo_id": "5",
+        "repo_full_name": "mallory/repo",
+    }
+    assert admin_client.post(f"/admin/repos/link/{link.pk}/change/", forged).status_code == 403
     link.refresh_from_db()
     assert (link.discord_id, link.repo_id) == ("111", 1)
     assert admin_client.get("/admin/repos/link/add/").status_code == 403

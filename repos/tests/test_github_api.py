@@ -140,12 +140,16 @@ def test_stop_ends_the_walk_before_its_next_request(settings):
 def test_a_failed_user_lookup_stops_the_list_fetched_beside_it(settings, monkeypatch):
     settings.GITHUB_MAX_CONCURRENCY = 8
     fake = FakeGitHub(settings)
+    first_wave = threading.Barrier(8, timeout=5)  # GET /user and pages 1..7, all on their way
+    user_failed = threading.Event()
 
     def get(self, url: str, params: dict | None = None) -> requests.Response:
+        first_wave.wait()
         if url.endswith("/user"):
-            time.sleep(0.05)
+            user_failed.set()
             return response(500, "<html>oops</html>")
-        time.sleep(0.2)  # page 1 answers after GET /user failed
+        user_failed.wait(5)
+        time.sleep(0.2)  # page 1 answers after GET /user's failure has stopped the walk
         return fake(url, params)
 
     monkeypatch.setattr(github_api.GitHubClient, "get", get)
