@@ -10,9 +10,9 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage
 from ninja import Field, NinjaAPI, Query, Schema
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.security import HttpBearer, django_auth
 
@@ -24,14 +24,37 @@ from repos.models import Link
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         api_token = ApiToken.authenticate(token)
-        if api_token is not None and is_ratelimited(
-            request, group="api", key=lambda group, req: str(api_token.pk), rate=settings.API_RATE_LIMIT, increment=True
-        ):
-            raise HttpError(429, "Too many requests for this token; slow down.")
+        if api_token is not None:
+            usage = get_usage(
+                request,
+                group="api",
+                key=lambda group, req: str(api_token.pk),
+                rate=settings.API_RATE_LIMIT,
+                increment=True,
+            )
+            if usage["should_limit"]:
+                raise Throttled(wait=usage["time_left"])
         return api_token
 
 
 api = NinjaAPI(title="linkapp", version="1", urls_namespace="api", openapi_url="/openapi.json", docs_url=None)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthorized(request: HttpRequest, exc: AuthenticationError):
+    """401 names the scheme to use (RFC 6750), except on the session-only /me/links."""
+    response = api.create_response(request, {"detail": str(exc)}, status=401)
+    if request.resolver_match is None or request.resolver_match.url_name != "my_links":
+        response["WWW-Authenticate"] = 'Bearer realm="linkapp"'
+    return response
+
+
+@api.exception_handler(Throttled)
+def throttled(request: HttpRequest, exc: Throttled):
+    """429 says when this token's window ends."""
+    response = api.create_response(request, {"detail": "Too many requests for this token; slow down."}, status=429)
+    response["Retry-After"] = str(max(exc.wait or 1, 1))
+    return response
 
 
 @api.exception_handler(ValidationError)

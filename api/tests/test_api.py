@@ -76,6 +76,7 @@ def test_missing_or_wrong_token_is_401_json(client, header):
     response = client.get("/api/v1/links", {"discord_id": "1"}, **extra)
     assert response.status_code == 401
     assert response.json()["detail"]
+    assert response["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_revoked_token_is_401(client, token, admin_client):
@@ -141,6 +142,8 @@ def test_rate_limited_per_token(client, token, settings):
     statuses = [get(client, token, discord_id="1").status_code for _ in range(4)]
     _, other = ApiToken.issue("ci")
     assert statuses == [200, 200, 200, 429]
+    refused = get(client, token, discord_id="1")
+    assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 3600
     assert get(client, other, discord_id="1").status_code == 200
 
 
@@ -151,7 +154,8 @@ def test_schema_is_published(client):
 
 
 def test_me_links_needs_a_session_and_shows_only_mine(client):
-    assert client.get("/api/v1/me/links").status_code == 401
+    anonymous = client.get("/api/v1/me/links")
+    assert anonymous.status_code == 401 and "WWW-Authenticate" not in anonymous
     user = User.objects.create(username="nelly")
     SocialAccount.objects.create(user=user, provider="discord", uid="111", extra_data={})
     make_link("111", 1, "acme/mine")
