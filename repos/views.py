@@ -157,8 +157,7 @@ def github_failure(request: HttpRequest, error: ProviderError) -> HttpResponse:
     """A failed GitHub call during the picker step; the session and its token are kept."""
     log.info("step=failed provider=github reason=%s discord_id=%s", error.reason, request.discord_account.uid)
     # "Try again" returns to the same picker page and search, where the remembered choice is.
-    retry_url = reverse("picker") + (f"?{request.GET.urlencode()}" if request.GET else "")
-    return provider_failure(request, error, retry_url=retry_url, reconnect_url=reverse("github_step"))
+    return provider_failure(request, error, retry_url=request.get_full_path(), reconnect_url=reverse("github_step"))
 
 
 @never_cache
