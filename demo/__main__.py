@@ -3,27 +3,43 @@
 The providers run on a thread at http://127.0.0.1:8001; the app runs with Django's
 development server at http://127.0.0.1:8000, pointed at them with demo credentials.
 Nothing here is mounted in the app itself: without this launcher there are no demo providers.
+
+The app runs with DEBUG=0, as in production, so that every failure shows the app's own page
+with "Try again" (DEBUG=1 would show Django's technical pages, stack traces included). Its
+SECRET_KEY is made afresh at each start: the demo's sessions live in memory and die with it.
+
+    python -m demo [--port 8000] [--providers-port 8001]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import secrets
 import sys
 
-APP_ADDRESS = "127.0.0.1:8000"
+APP_PORT = 8000
 PROVIDERS_PORT = 8001
 DEMO_CLIENT_ID = "demo-client-id"
 DEMO_CLIENT_SECRET = "demo-client-secret"  # noqa: S105 - a demo value, known to the demo providers only
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=APP_PORT)
+    parser.add_argument("--providers-port", type=int, default=PROVIDERS_PORT)
+    args = parser.parse_args(argv)
     from demo.providers import DemoProviders
 
-    providers = DemoProviders(port=PROVIDERS_PORT, client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET).start()
+    providers = DemoProviders(
+        port=args.providers_port, client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET
+    ).start()
+    app_address = f"127.0.0.1:{args.port}"
     os.environ.update(
         {
-            "DEBUG": "1",
+            "DEBUG": "0",
             "HTTPS": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
             "DEMO_MODE": "1",
             "DISCORD_URL": providers.discord_url,
             "DISCORD_CDN_URL": providers.discord_cdn_url,
@@ -42,8 +58,8 @@ def main() -> None:
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)
     print(f"Demo providers (Discord and GitHub) at {providers.base_url}", flush=True)
-    print(f"linkapp demo at http://{APP_ADDRESS}/  (Ctrl+C to stop)", flush=True)
-    call_command("runserver", APP_ADDRESS, use_reloader=False)
+    print(f"linkapp demo at http://{app_address}/  (Ctrl+C to stop)", flush=True)
+    call_command("runserver", app_address, use_reloader=False)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """linkapp settings, all from environment variables (see README.md, "Configuration").
 
-Defaults are safe for production; development and the demo set DEBUG=1.
+Defaults are safe for production; development sets DEBUG=1 (the demo runs with DEBUG=0, on plain HTTP).
 Without DATABASE_URL / REDIS_URL the app runs on SQLite and an in-process cache,
 which is only right for a single process (the demo).
 """

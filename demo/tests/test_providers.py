@@ -20,19 +20,6 @@ CLIENT = {"client_id": "demo-client-id", "client_secret": "demo-client-secret"}
 REDIRECT = "http://app.test/accounts/callback/"
 
 
-# The project's conftest.py points Django at its own session providers and clears the
-# Redis cache around every test. These tests start their own server and need neither
-# Django nor Redis, so those autouse fixtures are replaced here by same-named no-ops.
-@pytest.fixture(autouse=True)
-def _provider_settings() -> None:
-    """No Django settings to point anywhere."""
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    """No cache to empty."""
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[DemoProviders]:
     with DemoProviders() as providers:

@@ -1,0 +1,66 @@
+"""`make demo`'s launcher, started as a person starts it: its own process, on real ports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.browser import Browser
+from tests.services import free_port
+from tests.wizard import linkable_id, walk_to_picker
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m demo` with no Redis and a SQLite file of its own, as on a fresh machine."""
+    env = {name: value for name, value in os.environ.items() if name != "REDIS_URL"}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'db.sqlite3'}"
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "demo", "--port", str(port), "--providers-port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail(f"the demo did not start (exit code {process.poll()})")
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_the_demo_walks_the_whole_wizard(demo: str) -> None:
+    browser = Browser(demo)
+    picker = walk_to_picker(browser)
+    full_name, repo_id = linkable_id(picker)
+    dashboard = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+    assert dashboard.status_code == 200 and dashboard.url.endswith("/dashboard/")
+    assert full_name in dashboard.text
+    assert "demo" in dashboard.text.lower()  # the banner: no one mistakes it for the real thing
+    assert browser.get("/static/picker.js").status_code == 200  # static files without DEBUG
+
+
+def test_a_failure_in_the_demo_is_the_apps_own_page_not_djangos_debug_page(demo: str) -> None:
+    missing = requests.get(f"{demo}/no-such-page/", timeout=10)
+    assert missing.status_code == 404
+    assert "Try again" in missing.text
+    assert "URLconf" not in missing.text and "DEBUG = True" not in missing.text
