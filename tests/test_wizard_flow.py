@@ -16,6 +16,7 @@ from repos.models import Link
 from tests.wizard import (
     all_repo_ids,
     connect_github,
+    csrf_token,
     disabled_ids,
     linkable_id,
     repo_ids,
@@ -116,6 +117,19 @@ def test_repository_not_in_the_list_is_refused(browser, providers):
     assert "not in your list" in page.text
     assert re.search(r'role="alert">.*<a href="\?">Try again</a>', page.text, re.S)
     assert not providers.calls_to("github.repository")
+    assert not Link.objects.exists()
+
+
+def test_a_refused_choice_is_explained_even_when_the_search_matches_nothing(browser, providers):
+    picker = walk_to_picker(browser)
+    page = browser.post(
+        "/repositories/?q=no-such-repository", {"repo_id": "999999999", "csrfmiddlewaretoken": csrf_token(picker)}
+    )
+
+    assert page.status_code == 400
+    assert "No repository matches your search" in page.text
+    assert "not in your list" in page.text
+    assert re.search(r'role="alert">.*<a href="\?q=no-such-repository">Try again</a>', page.text, re.S)
     assert not Link.objects.exists()
 
 
