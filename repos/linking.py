@@ -8,7 +8,6 @@ from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.db import transaction
 
-from accounts.identity import discord_name
 from accounts.wizard import WizardStore
 from linkapp.failures import CACHE_UNAVAILABLE
 from repos import github_api
@@ -43,7 +42,7 @@ def link_repository(
             discord_id=discord.uid,
             repo_id=current.id,
             defaults={
-                "discord_username": discord_name(discord),
+                "discord_username": discord.extra_data.get("username", ""),  # the handle, not the display name
                 "github_id": int(github.uid),
                 "github_login": github.extra_data.get("login", ""),
                 "repo_full_name": current.full_name,

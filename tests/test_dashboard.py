@@ -63,7 +63,7 @@ def test_people_see_and_change_only_their_own_links(live_server, providers):
     alice, bob = Browser(live_server.url), Browser(live_server.url)
     _, alices = link_one(alice, "alice", "alice-gh")
     bobs_dashboard, bobs = link_one(bob, "bob", "bob-gh")
-    alice_link = Link.objects.get(discord_username="Alice")
+    alice_link = Link.objects.get(discord_username="alice")
 
     assert bobs in bobs_dashboard.text and alices not in bobs_dashboard.text
     assert bob.get(f"/links/{alice_link.pk}/unlink/").status_code == 404

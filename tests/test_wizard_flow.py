@@ -48,7 +48,7 @@ def test_whole_wizard_with_250_repositories(browser, providers, settings):
     assert name in dashboard.text
     link = Link.objects.get()
     assert (link.repo_id, link.repo_full_name, link.github_login) == (repo_id, name, "octocat")
-    assert link.discord_username == "Nelly"
+    assert link.discord_username == "nelly"  # the Discord username; "Nelly" is only the display name
     # Every temporary item is gone from Redis, and both tokens were revoked at their providers.
     assert not [k for k in cache.keys("wizard:*")]
     issued = {token: info for token, info in providers.tokens.items() if token not in issued_before}
