@@ -88,6 +88,13 @@ _DISCORD_JSON = "application/json"
 _GITHUB_JSON = "application/json; charset=utf-8"
 _HTML = "text/html; charset=utf-8"
 
+
+def _discord_rate_limit_headers() -> dict[str, str]:
+    """The example's headers, with its reset moved to now plus its reset-after."""
+    example = _DISCORD_ERRORS["429_user_rate_limit"]["headers"]
+    return {**example, "X-RateLimit-Reset": f"{time.time() + float(example['X-RateLimit-Reset-After']):.3f}"}
+
+
 # --- Demo data rules --------------------------------------------------------------------
 
 _CODE_LIFETIME = 600.0  # seconds an authorization code stays valid
@@ -440,10 +447,10 @@ _ROUTES: list[_Route] = [
         ("GET", r"/github/login/oauth/authorize", "github.authorize"),
         ("POST", r"/github/login/oauth/authorize", "github.decide"),
         ("POST", r"/github/login/oauth/access_token", "github.token"),
-        ("GET", r"/github/api/user", "github.user"),
-        ("GET", r"/github/api/user/repos", "github.repos"),
-        ("GET", r"/github/api/repositories/(?P<id>\d+)", "github.repository"),
-        ("DELETE", r"/github/api/applications/(?P<client_id>[^/]+)/token", "github.revoke"),
+        ("GET", r"/github/api/v3/user", "github.user"),
+        ("GET", r"/github/api/v3/user/repos", "github.repos"),
+        ("GET", r"/github/api/v3/repositories/(?P<id>\d+)", "github.repository"),
+        ("DELETE", r"/github/api/v3/applications/(?P<client_id>[^/]+)/token", "github.revoke"),
     ]
 ]
 
@@ -506,7 +513,8 @@ class DemoProviders:
 
     @property
     def github_api_url(self) -> str:
-        return f"{self.base_url}/github/api"
+        """Where the app looks without GITHUB_API_URL when GITHUB_URL is not github.com (GitHub Enterprise's path)."""
+        return f"{self.base_url}/github/api/v3"
 
     def start(self) -> DemoProviders:
         """Serve on a daemon thread so tests and benchmarks keep control of the process."""
@@ -599,6 +607,9 @@ class DemoProviders:
             response = _json(status, self._fault_payload(endpoint, status))
             if endpoint.startswith("discord."):
                 response.headers["Content-Type"] = _DISCORD_JSON
+                if status == 429:
+                    # Discord's rate limit always comes with these (discord_errors.json).
+                    response.headers.update(_discord_rate_limit_headers())
             elif status in (403, 429):
                 # GitHub's primary rate limit always comes with these (github_errors.json).
                 response.headers.update(

@@ -444,6 +444,24 @@ def test_rate_limit_fault_uses_provider_body_and_given_headers(providers: DemoPr
     assert response.json()["message"] == "You are being rate limited."
 
 
+def test_discord_rate_limit_fault_carries_discords_rate_limit_headers(providers: DemoProviders) -> None:
+    providers.faults["discord.profile"] = Fault(status=429)
+    response = requests.get(f"{providers.discord_url}/api/users/@me", timeout=5)
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "65" and response.json()["retry_after"] == 64.57
+    assert response.headers["X-RateLimit-Remaining"] == "0" and response.headers["X-RateLimit-Scope"] == "user"
+    assert float(response.headers["X-RateLimit-Reset"]) > time.time()
+
+
+def test_the_github_api_is_where_the_app_looks_without_github_api_url(providers: DemoProviders) -> None:
+    """CONTRACT.md: GITHUB_API_URL defaults to {GITHUB_URL}/api/v3 when GITHUB_URL is not github.com."""
+    token = github_token(providers, "octocat")
+    response = requests.get(
+        f"{providers.github_url}/api/v3/user", headers={"Authorization": f"Bearer {token}"}, timeout=5
+    )
+    assert response.status_code == 200 and response.json()["login"] == "octocat"
+
+
 def test_delay_fault_times_out_then_answers_normally(providers: DemoProviders) -> None:
     token = discord_token(providers)
     url = f"{providers.discord_url}/api/users/@me"
