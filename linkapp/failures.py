@@ -7,11 +7,13 @@ import sys
 import time
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django_ratelimit.core import get_usage
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
@@ -67,13 +69,22 @@ def provider_failure(request: HttpRequest, error: ProviderError, *, retry_url: s
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
     """django-ratelimit's RATELIMIT_VIEW: too many sign-in attempts from one address."""
+    wait = _sign_in_wait(request)
     return render_failure(
         request,
-        "Too many sign-in attempts from your address. Please wait a minute and try again.",
+        f"Too many sign-in attempts from your address. Please try again in {wait} s.",
         status=429,
         title="Slow down",
-        retry_after=60,
+        retry_after=wait,
     )
+
+
+def _sign_in_wait(request: HttpRequest) -> int:
+    """Seconds left in the window of the view that refused (its counter is the one django-ratelimit
+    keeps for the resolved view), whatever LOGIN_RATE_LIMIT's period is."""
+    view = request.resolver_match.func if request.resolver_match else None
+    usage = view and get_usage(request, fn=view, key="ip", rate=settings.LOGIN_RATE_LIMIT)
+    return max(usage["time_left"], 1) if usage else 60
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

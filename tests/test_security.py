@@ -19,6 +19,8 @@ from allauth.socialaccount.models import SocialAccount
 from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
 from django.db import connection
+from django.test import RequestFactory
+from django_ratelimit.core import get_usage
 
 from demo.providers import Fault
 from repos.models import Link
@@ -317,8 +319,13 @@ def test_wrong_host_header_is_400(live_server):
     assert response.status_code == 400
 
 
+def seconds_left_in_window(rate: str) -> int:
+    """What django-ratelimit says is left of the current window for 127.0.0.1 (the test client)."""
+    return get_usage(RequestFactory().get("/"), group="any", key="ip", rate=rate)["time_left"]
+
+
 def test_sign_in_start_and_callback_are_rate_limited(browser, providers, settings):
-    settings.LOGIN_RATE_LIMIT = "3/h"  # an hour's window: a run never straddles its edge
+    settings.LOGIN_RATE_LIMIT = "3/d"  # a day's window: a run hardly ever straddles its edge
     page = browser.get("/")
     statuses = [
         browser.post(
@@ -331,6 +338,10 @@ def test_sign_in_start_and_callback_are_rate_limited(browser, providers, setting
     assert statuses == [302, 302, 302, 429]
     assert callback.status_code == 429
     assert "Try again" in callback.text
+    # Retry-After is what is left of the day's window, not a fixed minute.
+    wait = int(callback.headers["Retry-After"])
+    assert abs(wait - seconds_left_in_window("3/d")) <= 1
+    assert f"try again in {wait} s" in callback.text
 
 
 def test_github_cannot_be_connected_without_discord(browser, providers):
@@ -382,7 +393,7 @@ def test_a_new_github_grant_revokes_the_one_it_replaces(browser, providers):
 
 
 def test_admin_password_guesses_are_rate_limited(client, settings, django_user_model):
-    settings.LOGIN_RATE_LIMIT = "3/h"  # an hour's window: a run never straddles its edge
+    settings.LOGIN_RATE_LIMIT = "3/d"  # a day's window: a run hardly ever straddles its edge
     django_user_model.objects.create_superuser("root", password="right horse battery")
     assert client.get("/admin/login/").status_code == 200
     guesses = [
@@ -392,3 +403,4 @@ def test_admin_password_guesses_are_rate_limited(client, settings, django_user_m
     assert guesses == [200, 200, 200, 429]  # the login form again with its error, then refused
     refused = client.post("/admin/login/", {"username": "root", "password": "right horse battery"})
     assert refused.status_code == 429 and "Too many sign-in attempts" in refused.content.decode()
+    assert abs(int(refused["Retry-After"]) - seconds_left_in_window("3/d")) <= 1
