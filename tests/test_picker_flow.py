@@ -205,6 +205,16 @@ def test_scope_on_the_login_url_is_ignored(browser, providers):
     assert "delete_repo" not in scope
 
 
+def test_auth_params_on_the_login_url_are_ignored(browser, providers):
+    step2 = sign_in_with_discord(browser)
+    browser.post(
+        "/accounts/github/login/?auth_params=login%3Dmallory%26allow_signup%3Dtrue",
+        {"csrfmiddlewaretoken": csrf_token(step2), "process": "connect"},
+    )
+    query = providers.calls_to("github.authorize")[-1].query
+    assert "login" not in query and "allow_signup" not in query
+
+
 def test_already_linked_badge(browser, providers):
     picker = walk_to_picker(browser)
     repo_id = linkable_ids(picker)[0]
