@@ -18,9 +18,7 @@ install-dev: $(BIN)/python
 demo: install
 	$(BIN)/python -m demo
 
-test: install-dev
-	$(BIN)/ruff check .
-	$(BIN)/bandit -q -r accounts api repos linkapp demo -x '*/tests/*' --severity-level medium
+test: lint
 	$(BIN)/python -m pytest
 
 lint: install-dev

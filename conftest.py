@@ -26,7 +26,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not _reachable(os.environ[name])]
     if not missing:
         return
-    message = f"not reachable: {', '.join(missing)} (see CONTRACT.md, 'Local services')"
+    message = f"not reachable: {', '.join(missing)} (see README.md: `make test` needs Postgres and Redis)"
     if os.environ.get("CI") == "true":
         pytest.exit(message, returncode=1)
     for item in items:

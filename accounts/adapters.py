@@ -23,7 +23,7 @@ from django.urls import reverse
 from requests import RequestException
 
 from accounts.identity import social_account
-from accounts.wizard import REPO_LIST, REPO_LIST_FAILURE, WizardStore
+from accounts.wizard_store import REPO_LIST, REPO_LIST_FAILURE, WizardStore
 from linkapp.failures import provider_failure, render_failure
 from linkapp.providers import ProviderError, provider_session
 from repos import github_api, repo_store

@@ -50,7 +50,7 @@ def retry_after(response: requests.Response) -> float:
 
 
 def revoke_token(access_token: str) -> bool:
-    """Revoke at Discord (RFC 7009); a failure is logged, never raised: the link is already saved."""
+    """Revoke at Discord (RFC 7009); a failure is logged, never raised: sign-in goes on, and the token is kept nowhere."""
     try:
         response = providers.request(
             NAME,

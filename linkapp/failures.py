@@ -1,4 +1,4 @@
-"""The one failure page: a plain explanation, a "Try again" control and a 4xx/5xx status."""
+"""Failure pages: `error.html` (a plain explanation, a "Try again" control and a 4xx/5xx status) and the 500/503 handler."""
 
 from __future__ import annotations
 

@@ -95,7 +95,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "linkapp.middleware.CSPMiddleware",
+    "linkapp.csp.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
 ]
@@ -207,7 +207,7 @@ if env_bool("BEHIND_PROXY", False):
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 # Nothing from other origins: every call to Discord and GitHub is made by the server.
-# linkapp.middleware.CSPMiddleware adds the providers to form-action (sign-in ends in a redirect to them).
+# linkapp.csp.CSPMiddleware adds the providers to form-action (sign-in ends in a redirect to them).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

@@ -8,7 +8,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.db import transaction
 
-from accounts.wizard import WizardStore
+from accounts.wizard_store import WizardStore
 from linkapp.failures import CACHE_UNAVAILABLE
 from repos import github_api
 from repos.github_api import GitHubClient

@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from accounts.wizard import REPO_LIST, REPO_LIST_FAILURE, WizardStore
+from accounts.wizard_store import REPO_LIST, REPO_LIST_FAILURE, WizardStore
 from linkapp.providers import ProviderError
 
 # GitHub's permission levels, weakest first.

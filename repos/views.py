@@ -15,16 +15,15 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import discord_required
 from accounts.identity import find_account, identity_context
-from accounts.wizard import CHOICE, WizardStore
+from accounts.wizard_store import CHOICE, WizardStore
 from linkapp.failures import provider_failure, render_failure
 from linkapp.providers import ProviderError, ProviderUnauthorized
-from repos import linking, repo_store
-from repos import picker as picker_query
+from repos import linking, picker_query, repo_store
 from repos.forms import LinkForm
 from repos.github_api import GitHubClient
 from repos.linking import RepositoryRefused, link_repository
 from repos.models import Link
-from repos.picker import PickerQueryForm
+from repos.picker_query import PickerQueryForm
 from repos.repo_store import PERMISSIONS, RepoSummary
 
 log = logging.getLogger("linkapp.wizard")

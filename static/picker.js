@@ -9,7 +9,7 @@
   function update() {
     var url = "?" + new URLSearchParams(new FormData(form)).toString();
     var ticket = ++latest;
-    fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+    fetch(url, { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         if (html === null || ticket !== latest) return;

@@ -13,7 +13,7 @@ from django.conf import settings as django_settings
 from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
 
-from accounts.wizard import WizardStore
+from accounts.wizard_store import WizardStore
 from demo.providers import Fault
 from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent

@@ -1,7 +1,7 @@
 from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
 
-from accounts.wizard import CHOICE, REPO_LIST, WizardStore
+from accounts.wizard_store import CHOICE, REPO_LIST, WizardStore
 
 
 def test_items_expire_after_wizard_ttl(settings):

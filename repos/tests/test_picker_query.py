@@ -1,4 +1,4 @@
-from repos.picker import PAGE_SIZE, owners, page_of, select
+from repos.picker_query import PAGE_SIZE, owners, page_of, select
 from repos.repo_store import RepoSummary
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.contrib.sessions.backends.cache import SessionStore
 
-from accounts.wizard import WizardStore
+from accounts.wizard_store import WizardStore
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderTimeout, ProviderUnauthorized
 from repos.repo_store import RepoSummary, decode, encode, load, save_failure
 
