@@ -7,13 +7,11 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django_ratelimit.core import get_usage
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
@@ -68,23 +66,31 @@ def provider_failure(request: HttpRequest, error: ProviderError, *, retry_url: s
 
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """django-ratelimit's RATELIMIT_VIEW: too many sign-in attempts from one address."""
-    wait = _sign_in_wait(request)
+    """django-ratelimit's RATELIMIT_VIEW: too many sign-in attempts from one address.
+
+    The wait is what is left of the refusing view's window (linkapp.ratelimits), whatever
+    LOGIN_RATE_LIMIT's period."""
+    view = request.resolver_match.func if request.resolver_match else None
+    seconds_left = getattr(view, "seconds_left", None)
+    left = seconds_left(request) if seconds_left else None
+    wait = 60 if left is None else max(left, 1)
     return render_failure(
         request,
-        f"Too many sign-in attempts from your address. Please try again in {wait} s.",
+        f"Too many sign-in attempts from your address. Please try again in {in_words(wait)}.",
         status=429,
         title="Slow down",
         retry_after=wait,
     )
 
 
-def _sign_in_wait(request: HttpRequest) -> int:
-    """Seconds left in the window of the view that refused (its counter is the one django-ratelimit
-    keeps for the resolved view), whatever LOGIN_RATE_LIMIT's period is."""
-    view = request.resolver_match.func if request.resolver_match else None
-    usage = view and get_usage(request, fn=view, key="ip", rate=settings.LOGIN_RATE_LIMIT)
-    return max(usage["time_left"], 1) if usage else 60
+def in_words(seconds: int) -> str:
+    """A wait as a person reads it: 45 s, 12 min, 8 h 31 min."""
+    if seconds < 90:
+        return f"{seconds} s"
+    minutes = math.ceil(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -8,12 +8,22 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django_ratelimit import ALL
+from django_ratelimit.core import get_usage
 from django_ratelimit.decorators import ratelimit
 
 View = Callable[..., HttpResponse]
 
 
 def limit_per_address(view: View, method: str | Sequence[str | None] = ALL) -> View:
-    return ratelimit(key="ip", rate=lambda group, request: settings.LOGIN_RATE_LIMIT, method=method)(view)
+    limited = ratelimit(key="ip", rate=lambda group, request: settings.LOGIN_RATE_LIMIT, method=method)(view)
+
+    def seconds_left(request: HttpRequest) -> int | None:
+        # The very counter the decorator keeps: same view, key, rate and method.
+        usage = get_usage(request, fn=view, key="ip", rate=settings.LOGIN_RATE_LIMIT, method=method)
+        return usage["time_left"] if usage else None
+
+    # For the 429 page (linkapp.failures.rate_limited), which finds it on the resolved view.
+    limited.seconds_left = seconds_left
+    return limited

@@ -23,6 +23,7 @@ from django.test import RequestFactory
 from django_ratelimit.core import get_usage
 
 from demo.providers import Fault
+from linkapp.failures import in_words
 from repos.models import Link
 from tests.browser import Browser
 from tests.wizard import connect_github, csrf_token, linkable_id, repo_ids, sign_in_with_discord, walk_to_picker
@@ -341,7 +342,7 @@ def test_sign_in_start_and_callback_are_rate_limited(browser, providers, setting
     # Retry-After is what is left of the day's window, not a fixed minute.
     wait = int(callback.headers["Retry-After"])
     assert abs(wait - seconds_left_in_window("3/d")) <= 1
-    assert f"try again in {wait} s" in callback.text
+    assert f"try again in {in_words(wait)}." in callback.text
 
 
 def test_github_cannot_be_connected_without_discord(browser, providers):
@@ -403,4 +404,5 @@ def test_admin_password_guesses_are_rate_limited(client, settings, django_user_m
     assert guesses == [200, 200, 200, 429]  # the login form again with its error, then refused
     refused = client.post("/admin/login/", {"username": "root", "password": "right horse battery"})
     assert refused.status_code == 429 and "Too many sign-in attempts" in refused.content.decode()
+    assert len(cache.keys("rl:*")) == 1  # the wait was read from the admin's own counter, no other made
     assert abs(int(refused["Retry-After"]) - seconds_left_in_window("3/d")) <= 1
