@@ -25,7 +25,7 @@ DEMO_CLIENT_SECRET = "demo-client-secret"  # noqa: S105 - a demo value, known to
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m demo", description="The demo providers plus the app.")
     parser.add_argument("--port", type=int, default=APP_PORT)
     parser.add_argument("--providers-port", type=int, default=PROVIDERS_PORT)
     args = parser.parse_args(argv)

@@ -42,7 +42,8 @@ def link_repository(
             discord_id=discord.uid,
             repo_id=current.id,
             defaults={
-                "discord_username": discord.extra_data.get("username", ""),  # the handle, not the display name
+                # The handle ("nelly"), not the display name ("Nelly") the pages show.
+                "discord_username": discord.extra_data.get("username") or discord.uid,
                 "github_id": int(github.uid),
                 "github_login": github.extra_data.get("login", ""),
                 "repo_full_name": current.full_name,

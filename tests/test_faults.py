@@ -1,4 +1,5 @@
-"""Issue 5's fault table, row by row, against real Redis and Postgres with injected faults."""
+"""Every fault a person can meet mid-wizard (Redis, Postgres, Discord, GitHub), one test per kind, against
+real Redis and Postgres with injected faults: a clear page, the right status, no stack trace, a way to go on."""
 
 from __future__ import annotations
 

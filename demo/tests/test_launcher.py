@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -21,31 +22,40 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python -m demo` with no Redis and a SQLite file of its own, as on a fresh machine."""
-    env = {name: value for name, value in os.environ.items() if name != "REDIS_URL"}
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'db.sqlite3'}"
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "demo", "--port", str(port), "--providers-port", str(free_port())],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while process.poll() is None and time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
-                break
-        except requests.ConnectionError:
+    """`python -m demo` on a fresh machine: no Redis, no settings of ours, a SQLite file of its own."""
+    folder = tmp_path_factory.mktemp("demo")
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", str(folder))}
+    env["DATABASE_URL"] = f"sqlite:///{folder / 'db.sqlite3'}"
+    port, providers_port = free_port(), free_port()
+    while providers_port == port:
+        providers_port = free_port()
+    log = folder / "demo.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "demo", "--port", str(port), "--providers-port", str(providers_port)],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline:
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
+                    break
             time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail(f"the demo did not start (exit code {process.poll()})")
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+        else:
+            pytest.fail(f"the demo did not start (exit code {process.poll()}):\n{log.read_text()[-2000:]}")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def test_the_demo_walks_the_whole_wizard(demo: str) -> None:

@@ -23,6 +23,13 @@ def test_links_saved_with_the_display_name_get_the_username() -> None:
     common = {"github_id": 1, "github_login": "octocat", "repo_full_name": "octocat/hello"}
     saved = Link.objects.create(discord_id="80351110224678912", discord_username="Nelly", repo_id=1, **common)
     stranger = Link.objects.create(discord_id="1", discord_username="Someone", repo_id=2, **common)
+    old.get_model("socialaccount", "SocialAccount").objects.create(
+        user=old.get_model("auth", "User").objects.create(username="nameless"),
+        provider="discord",
+        uid="2",
+        extra_data={},
+    )
+    nameless = Link.objects.create(discord_id="2", discord_username="Nameless", repo_id=3, **common)
 
     executor = MigrationExecutor(connection)
     executor.migrate(AFTER)
@@ -31,3 +38,4 @@ def test_links_saved_with_the_display_name_get_the_username() -> None:
     assert new.objects.get(pk=saved.pk).discord_username == "nelly"
     assert new.objects.get(pk=saved.pk).updated_at == saved.updated_at
     assert new.objects.get(pk=stranger.pk).discord_username == "Someone"  # no account: left as it was
+    assert new.objects.get(pk=nameless.pk).discord_username == "Nameless"  # no username known: left as it was
