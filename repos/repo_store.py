@@ -64,8 +64,15 @@ class RepoSummary(NamedTuple):
             archived=bool(repo.get("archived")),
             pushed_at=int(datetime.fromisoformat(pushed).timestamp()) if pushed else 0,
             permission=permission,
-            description=(repo.get("description") or "")[:DESCRIPTION_LIMIT],
+            description=shorten(repo.get("description") or ""),
         )
+
+
+def shorten(text: str) -> str:
+    """At most DESCRIPTION_LIMIT characters; a cut one ends in "…", so no one reads it as whole."""
+    if len(text) <= DESCRIPTION_LIMIT:
+        return text
+    return text[: DESCRIPTION_LIMIT - 1].rstrip() + "…"
 
 
 def encode(repos: Sequence[RepoSummary]) -> bytes:

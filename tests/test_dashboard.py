@@ -88,6 +88,7 @@ def test_discord_cannot_be_disconnected_but_github_can(browser, providers):
     nothing = browser.post("/accounts/3rdparty/", data={"csrfmiddlewaretoken": token})
     assert "This field is required" in nothing.text
 
-    browser.post("/accounts/3rdparty/", data={"csrfmiddlewaretoken": token, "account": github.pk})
+    disconnected = browser.post("/accounts/3rdparty/", data={"csrfmiddlewaretoken": token, "account": github.pk})
     assert not SocialAccount.objects.filter(pk=github.pk).exists()
+    assert "GitHub account disconnected." in disconnected.text
     assert browser.get("/github/").status_code == 200  # still signed in with Discord

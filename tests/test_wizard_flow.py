@@ -99,6 +99,15 @@ def test_missing_state_is_refused(browser, providers):
     assert not providers.calls_to("discord.token")
 
 
+def test_messages_say_what_happened_in_plain_words(browser, providers):
+    step2 = sign_in_with_discord(browser)
+    picker = connect_github(browser, step2)
+
+    assert "Signed in with Discord." in step2.text
+    assert "GitHub account octocat connected." in picker.text
+    assert "third-party" not in picker.text
+
+
 def test_replayed_callback_is_refused(browser, providers):
     step2 = sign_in_with_discord(browser)
     callback = next(r for r in browser.responses if "/login/callback/" in r.url)

@@ -22,9 +22,11 @@ def test_from_github_keeps_what_the_picker_needs():
     assert repo.pushed_at > 0
 
 
-def test_description_is_cut():
-    repo = RepoSummary.from_github({**EXAMPLE, "description": "x" * 500})
-    assert len(repo.description) == 140
+def test_description_is_cut_visibly():
+    repo = RepoSummary.from_github({**EXAMPLE, "description": "word " * 100})
+    assert len(repo.description) <= 140 and repo.description.endswith("word…")
+    whole = "x" * 140
+    assert RepoSummary.from_github({**EXAMPLE, "description": whole}).description == whole
 
 
 def test_round_trip():
