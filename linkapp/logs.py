@@ -64,3 +64,13 @@ class QueryStringFilter(logging.Filter):
         if record.args and isinstance(record.args, tuple) and isinstance(record.args[0], str):
             record.args = (re.sub(r"\?\S*", "", record.args[0], count=1), *record.args[1:])
         return True
+
+
+class OneLineWarning(logging.Filter):
+    """For bad input Django logs as an ERROR with a traceback (a wrong Host header, which scanners send
+    all day): one WARNING line, which still tells an operator which host to add to ALLOWED_HOSTS."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = record.exc_text = None
+        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+        return True

@@ -247,6 +247,7 @@ LOGGING = {
     "filters": {
         "request_id": {"()": "linkapp.logs.RequestIdFilter"},
         "no_query_string": {"()": "linkapp.logs.QueryStringFilter"},
+        "one_line_warning": {"()": "linkapp.logs.OneLineWarning"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -266,5 +267,7 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
         # runserver's request lines (the demo): paths only.
         "django.server": {"handlers": ["dev_server"], "level": "INFO", "propagate": False},
+        # A wrong Host header is answered 400; Django would log it as an ERROR with a whole traceback.
+        "django.security.DisallowedHost": {"filters": ["one_line_warning"]},
     },
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import logging
 import os
@@ -318,6 +319,21 @@ print(json.dumps(out))
 def test_wrong_host_header_is_400(live_server):
     response = Browser(live_server.url).get("/", headers={"Host": "evil.test"})
     assert response.status_code == 400
+
+
+def test_a_wrong_host_header_is_logged_in_one_line_without_a_traceback(client):
+    console = next(h for h in logging.getLogger().handlers if h.get_name() == "console")  # settings.LOGGING's
+    written = io.StringIO()
+    original = console.setStream(written)
+    try:
+        assert client.get("/", HTTP_HOST="evil.test").status_code == 400
+    finally:
+        console.setStream(original)
+    logged = written.getvalue().strip().splitlines()
+    assert len(logged) == 1
+    assert (
+        "WARNING django.security.DisallowedHost" in logged[0] and "Invalid HTTP_HOST header: 'evil.test'" in logged[0]
+    )
 
 
 def seconds_left_in_window(rate: str) -> int:
