@@ -6,6 +6,8 @@ which is only right for a single process (the demo).
 """
 
 import os
+import re
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -232,6 +234,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # WhiteNoise serves static/ straight from the finders, so `gunicorn` works
 # without a collectstatic step (CONTRACT.md); collectstatic is still honoured.
 WHITENOISE_USE_FINDERS = True
+# Without that step STATIC_ROOT does not exist, and WhiteNoise would warn about it at every start.
+warnings.filterwarnings("ignore", message=f"No directory at: {re.escape(str(STATIC_ROOT))}", category=UserWarning)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

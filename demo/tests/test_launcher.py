@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import requests
@@ -20,8 +21,13 @@ from tests.wizard import linkable_id, walk_to_picker
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
+class Demo(NamedTuple):
+    url: str
+    log: Path  # what the launcher printed
+
+
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """`python -m demo` on a fresh machine: no Redis, no settings of ours, a SQLite file of its own."""
     folder = tmp_path_factory.mktemp("demo")
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", str(folder))}
@@ -48,7 +54,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.2)
         else:
             pytest.fail(f"the demo did not start (exit code {process.poll()}):\n{log.read_text()[-2000:]}")
-        yield base
+        yield Demo(base, log)
     finally:
         process.terminate()
         try:
@@ -58,8 +64,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.wait()
 
 
-def test_the_demo_walks_the_whole_wizard(demo: str) -> None:
-    browser = Browser(demo)
+def test_the_demo_walks_the_whole_wizard(demo: Demo) -> None:
+    browser = Browser(demo.url)
     picker = walk_to_picker(browser)
     full_name, repo_id = linkable_id(picker)
     dashboard = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
@@ -69,8 +75,14 @@ def test_the_demo_walks_the_whole_wizard(demo: str) -> None:
     assert browser.get("/static/picker.js").status_code == 200  # static files without DEBUG
 
 
-def test_a_failure_in_the_demo_is_the_apps_own_page_not_djangos_debug_page(demo: str) -> None:
-    missing = requests.get(f"{demo}/no-such-page/", timeout=10)
+def test_a_failure_in_the_demo_is_the_apps_own_page_not_djangos_debug_page(demo: Demo) -> None:
+    missing = requests.get(f"{demo.url}/no-such-page/", timeout=10)
     assert missing.status_code == 404
     assert "Try again" in missing.text
     assert "URLconf" not in missing.text and "DEBUG = True" not in missing.text
+
+
+def test_the_demo_starts_without_a_warning_to_puzzle_over(demo: Demo) -> None:
+    requests.get(demo.url, timeout=10)
+    printed = demo.log.read_text()
+    assert "linkapp demo at" in printed and "Warning" not in printed
