@@ -21,13 +21,9 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        # A name may hold two live tokens: a service switches to its new token before the old one is
+        # revoked (rotation without downtime). A revoked token stays as a record.
         ordering = ["name", "-created_at"]
-        # A revoked token stays as a record; its service gets a new one under the same name.
-        constraints = [
-            models.UniqueConstraint(
-                fields=["name"], condition=models.Q(revoked_at__isnull=True), name="unique_live_token_name"
-            ),
-        ]
 
     def __str__(self) -> str:
         return self.name

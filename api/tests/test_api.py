@@ -6,7 +6,7 @@ import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission, User
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.utils import timezone
 
 from api.models import ApiToken, digest
@@ -105,14 +105,17 @@ def test_a_revocation_is_in_admin_history_and_needs_the_change_permission(client
     assert entry.user.username == "admin" and entry.get_change_message() == "Revoked."
 
 
-def test_a_revoked_tokens_name_can_be_issued_again_but_not_a_live_ones(token):
-    with pytest.raises(CommandError, match="exists already"):
-        call_command("create_api_token", "discord-bot", stdout=io.StringIO())
-    ApiToken.objects.update(revoked_at=timezone.now())
-    out = io.StringIO()
-    call_command("create_api_token", "discord-bot", stdout=out)
-    assert out.getvalue().strip() != token
-    assert ApiToken.objects.filter(name="discord-bot").count() == 2
+def test_a_second_token_for_a_name_rotates_without_downtime(client, token):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("create_api_token", "discord-bot", stdout=out, stderr=err)
+    new = out.getvalue().strip()
+
+    assert new != token and "2 live tokens" in err.getvalue()
+    assert get(client, token, discord_id="1").status_code == 200  # the old one works until revoked
+    assert get(client, new, discord_id="1").status_code == 200
+    ApiToken.objects.filter(key_hash=digest(token)).update(revoked_at=timezone.now())
+    assert get(client, token, discord_id="1").status_code == 401
+    assert get(client, new, discord_id="1").status_code == 200
 
 
 def test_last_use_is_recorded(client, token):

@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from api.models import ApiToken
 
@@ -10,7 +10,11 @@ class Command(BaseCommand):
         parser.add_argument("name", help="who will use the token, e.g. discord-bot")
 
     def handle(self, *args, name: str, **options) -> None:
-        if ApiToken.objects.filter(name=name, revoked_at__isnull=True).exists():
-            raise CommandError(f"A token named {name!r} exists already; revoke it in admin or choose another name.")
+        others = ApiToken.objects.filter(name=name, revoked_at__isnull=True).count()
         _, secret = ApiToken.issue(name)
-        self.stdout.write(secret)
+        self.stdout.write(secret)  # alone on stdout, for scripts
+        if others:
+            # Rotation: the old token keeps working until an admin revokes it.
+            self.stderr.write(
+                f"{name!r} now has {others + 1} live tokens; once it uses this one, revoke the older in admin."
+            )
