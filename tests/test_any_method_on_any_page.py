@@ -1,0 +1,60 @@
+"""Every page, asked with every HTTP method, by a stranger and by a signed-in person, with and without
+junk parameters: a 2xx, 3xx or 4xx answer, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+from allauth.socialaccount.models import SocialAccount
+from django.test import Client
+
+PATHS = [
+    "/",
+    "/github/",
+    "/repositories/",
+    "/repositories/?page=-1&sort=evil&owner=%00&q=" + "x" * 500,
+    "/dashboard/",
+    "/avatar/",
+    "/links/1/unlink/",
+    "/links/99999999999999999999999/unlink/",
+    "/healthz",
+    "/readyz",
+    "/accounts/discord/login/?process=evil&next=//evil.test",
+    "/accounts/discord/login/callback/?code=x&state=y",
+    "/accounts/discord/login/callback/?error=access_denied",
+    "/accounts/github/login/?process=connect",
+    "/accounts/github/login/callback/?code=x&state=y&iss=https://evil.test",
+    "/accounts/3rdparty/",
+    "/accounts/logout/",
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/api/v1/links?discord_id=1",
+    "/api/v1/links?repo_id=notanumber",
+    "/api/v1/me/links",
+    "/api/v1/openapi.json",
+    "/admin/",
+    "/admin/login/",
+    "/static/picker.js",
+    "/no-such-page/",
+]
+METHODS = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+
+@pytest.fixture(params=["stranger", "signed in"])
+def client(request, django_user_model) -> Client:
+    client = Client(enforce_csrf_checks=True, HTTP_HOST="127.0.0.1")
+    if request.param == "signed in":
+        user = django_user_model.objects.create(username="nelly")
+        SocialAccount.objects.create(user=user, provider="discord", uid="80351110224678912", extra_data={})
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", METHODS)
+def test_no_page_answers_any_method_with_a_500(client: Client, method: str) -> None:
+    body = {"data": "junk=1&repo_id=1", "content_type": "application/x-www-form-urlencoded"}
+    ask = getattr(client, method)
+    statuses = {
+        path: (ask(path, **body) if method in {"post", "put", "patch"} else ask(path)).status_code for path in PATHS
+    }
+    assert {path: status for path, status in statuses.items() if status >= 500} == {}
