@@ -89,6 +89,16 @@ _GITHUB_JSON = "application/json; charset=utf-8"
 _HTML = "text/html; charset=utf-8"
 
 
+def _github_rate_headers(*, used: int, reset: int) -> dict[str, str]:
+    """GitHub's rate-limit headers (github_errors.json) for a limit of 5,000 requests an hour."""
+    return {
+        "x-ratelimit-limit": "5000",
+        "x-ratelimit-remaining": str(max(0, 5000 - used)),
+        "x-ratelimit-used": str(used),
+        "x-ratelimit-reset": str(reset),
+    }
+
+
 def _discord_rate_limit_headers() -> dict[str, str]:
     """The example's headers, with its reset moved to now plus its reset-after."""
     example = _DISCORD_ERRORS["429_user_rate_limit"]["headers"]
@@ -612,14 +622,7 @@ class DemoProviders:
                     response.headers.update(_discord_rate_limit_headers())
             elif status in (403, 429):
                 # GitHub's primary rate limit always comes with these (github_errors.json).
-                response.headers.update(
-                    {
-                        "x-ratelimit-limit": "5000",
-                        "x-ratelimit-remaining": "0",
-                        "x-ratelimit-used": "5000",
-                        "x-ratelimit-reset": str(int(time.time()) + 60),
-                    }
-                )
+                response.headers.update(_github_rate_headers(used=5000, reset=int(time.time()) + 60))
             body, headers = response.body, response.headers
         overridden = {name.lower() for name in fault.headers}
         kept = {name: value for name, value in headers.items() if name.lower() not in overridden}
@@ -891,12 +894,7 @@ credentials. Nothing entered here leaves this computer.</p>
         """Shaped like github_errors.json's authenticated 200 example (never enforced)."""
         with self._lock:
             used = self._rate_used[login] = self._rate_used.get(login, 0) + 1
-        return {
-            "x-ratelimit-limit": "5000",
-            "x-ratelimit-remaining": str(max(0, 5000 - used)),
-            "x-ratelimit-used": str(used),
-            "x-ratelimit-reset": str(self._rate_reset),
-        }
+        return _github_rate_headers(used=used, reset=self._rate_reset)
 
     def _github_user(self, request: _Request) -> _Response:
         info = self._bearer(request, "github")
