@@ -51,7 +51,7 @@ def provider_failure(request: HttpRequest, error: ProviderError, *, retry_url: s
     if isinstance(error, ProviderRateLimited):
         wait = max(math.ceil(error.retry_at - time.time()), 1)  # it may have waited in the cache a while
         at = datetime.fromtimestamp(error.retry_at, tz=UTC).strftime("%H:%M")
-        message = f"{name} is limiting requests; try again at {at} UTC (in {wait} s)."
+        message = f"{name} is limiting requests; try again at {at} UTC (in {in_words(wait)})."
         return render_failure(
             request, message, status=503, title=f"{name} is busy", retry_url=retry_url, retry_after=wait
         )
