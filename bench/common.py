@@ -70,6 +70,8 @@ def start_gunicorn(
             str(workers),
             "--threads",
             str(threads),
+            # gunicorn's control socket is one path per user: side-by-side instances would take it from each other.
+            "--no-control-socket",
         ],
         cwd=ROOT,
         env=env,
