@@ -14,9 +14,17 @@ SORTS = {"pushed": "Recently pushed", "name": "Name"}
 
 
 class PickerQueryForm(forms.Form):
-    q = forms.CharField(required=False, max_length=100, label="Search")
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        widget=forms.SearchInput(attrs={"placeholder": "owner/name or description"}),
+    )
     owner = forms.CharField(required=False, max_length=100, label="Owner")
     sort = forms.ChoiceField(required=False, choices=list(SORTS.items()), label="Order")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, label_suffix="", **kwargs)
 
 
 def owners(repos: Sequence[RepoSummary], github_login: str) -> list[str]:

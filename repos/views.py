@@ -100,8 +100,6 @@ def picker(request: HttpRequest) -> HttpResponse:
 
     login = github.extra_data.get("login", "")
     selected = picker_query.select(repos, **{k: v or "" for k, v in query.cleaned_data.items()})
-    params = request.GET.copy()
-    params.pop("page", None)
     granted = set(re.split(r"[,\s]+", token.get("scope") or ""))
     return render(
         request,
@@ -113,7 +111,6 @@ def picker(request: HttpRequest) -> HttpResponse:
             "matches": len(selected),
             "page": picker_query.page_of(selected, request.GET.get("page")),
             "owners": picker_query.owners(repos, login),
-            "querystring": params.urlencode(),
             "linked": set(
                 Link.objects.filter(discord_id=request.discord_account.uid).values_list("repo_id", flat=True)
             ),

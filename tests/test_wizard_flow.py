@@ -125,7 +125,7 @@ def test_repository_not_in_the_list_is_refused(browser, providers):
 
     assert page.status_code == 400
     assert "not in your list" in page.text
-    assert re.search(r'role="alert">.*<a href="\?">Try again</a>', page.text, re.S)
+    assert re.search(r'role="alert">.*<a href="/repositories/">Try again</a>', page.text, re.S)
     assert not providers.calls_to("github.repository")
     assert not Link.objects.exists()
 
@@ -139,7 +139,7 @@ def test_a_refused_choice_is_explained_even_when_the_search_matches_nothing(brow
     assert page.status_code == 400
     assert "No repository matches your search" in page.text
     assert "not in your list" in page.text
-    assert re.search(r'role="alert">.*<a href="\?q=no-such-repository">Try again</a>', page.text, re.S)
+    assert re.search(r'role="alert">.*<a href="/repositories/\?q=no-such-repository">Try again</a>', page.text, re.S)
     assert not Link.objects.exists()
 
 
