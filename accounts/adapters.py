@@ -23,7 +23,7 @@ from django.urls import reverse
 from requests import RequestException
 
 from accounts.identity import social_account
-from accounts.wizard_store import REPO_LIST, REPO_LIST_FAILURE, WizardStore
+from accounts.wizard_store import WizardStore
 from linkapp.failures import provider_failure, render_failure
 from linkapp.providers import ProviderError, provider_session
 from repos import github_api, repo_store
@@ -73,45 +73,15 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         ]
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
-        provider = sociallogin.account.provider
-        process = sociallogin.state.get("process")
-        if provider == "discord":
-            if process != AuthProcess.LOGIN:
-                raise ImmediateHttpResponse(_start_with_discord(request))
-            if request.user.is_authenticated:
-                # Signing in with Discord again starts a fresh wizard for whoever signs in now.
-                logout(request)
-            WizardStore(request.session).begin()
-            discord_id = sociallogin.account.uid
+        if sociallogin.account.provider == "discord":
+            discord_id = _begin_wizard(request, sociallogin)
         else:
-            # GitHub is only ever connected onto a signed-in Discord user, never a way to sign in.
-            if process != AuthProcess.CONNECT or not request.user.is_authenticated:
-                github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
-                raise ImmediateHttpResponse(_start_with_discord(request))
-            discord_id = _discord_id(request)
-            if sociallogin.is_existing and sociallogin.user != request.user:
-                log.info("step=refused reason=github_owned_by_other discord_id=%s", discord_id)
-                github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
-                raise ImmediateHttpResponse(
-                    render_failure(
-                        request,
-                        "This GitHub account is already connected to another Discord user. Sign in to GitHub "
-                        "with a different account, or ask that person to disconnect it (Dashboard, Connected accounts).",
-                        status=409,
-                        title="GitHub account already in use",
-                        retry_url=reverse("github_step"),
-                    )
-                )
-            store = WizardStore(request.session)
-            previous = store.github_token()
-            if previous and previous["access_token"] != sociallogin.token.token:
-                github_api.revoke_token(previous["access_token"])  # replaced, e.g. by the private step-up
-            store.save_github_token(sociallogin.token.token, _granted_scope(sociallogin), sociallogin.account.uid)
-            _store_repositories(store, sociallogin, discord_id)
-        log.info("step=connected provider=%s discord_id=%s", provider, discord_id)
+            discord_id = _connect_github(request, sociallogin)
+        log.info("step=connected provider=%s discord_id=%s", sociallogin.account.provider, discord_id)
 
     def get_requests_session(self):
-        # allauth's own calls (the token exchanges): our connection pool and log line, and its timeout.
+        # allauth's own calls (the token exchanges): our connection pool, log line and PROVIDER_TIMEOUT
+        # (this replaces the session that SOCIALACCOUNT_REQUESTS_TIMEOUT would configure).
         session = provider_session()
         session.request = functools.partial(session.request, timeout=settings.PROVIDER_TIMEOUT)
         session.hooks["response"].append(_content_type_for_allauth)
@@ -145,6 +115,47 @@ def _start_with_discord(request: HttpRequest) -> HttpResponse:
     return render_failure(request, "Please connect with Discord first.", status=400, title="Start with Discord")
 
 
+def _begin_wizard(request: HttpRequest, sociallogin: SocialLogin) -> str:
+    """Discord signs the person in, and only through allauth's login process."""
+    if sociallogin.state.get("process") != AuthProcess.LOGIN:
+        raise ImmediateHttpResponse(_start_with_discord(request))
+    if request.user.is_authenticated:
+        # Signing in with Discord again starts a fresh wizard for whoever signs in now.
+        logout(request)
+    WizardStore(request.session).begin()
+    return sociallogin.account.uid
+
+
+def _connect_github(request: HttpRequest, sociallogin: SocialLogin) -> str | None:
+    """GitHub is only ever connected onto a signed-in Discord user, never a way to sign in.
+
+    Its token and the repository list fetched with it go to the wizard store, never to the database."""
+    if sociallogin.state.get("process") != AuthProcess.CONNECT or not request.user.is_authenticated:
+        github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
+        raise ImmediateHttpResponse(_start_with_discord(request))
+    discord_id = _discord_id(request)
+    if sociallogin.is_existing and sociallogin.user != request.user:
+        log.info("step=refused reason=github_owned_by_other discord_id=%s", discord_id)
+        github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
+        raise ImmediateHttpResponse(
+            render_failure(
+                request,
+                "This GitHub account is already connected to another Discord user. Sign in to GitHub "
+                "with a different account, or ask that person to disconnect it (Dashboard, Connected accounts).",
+                status=409,
+                title="GitHub account already in use",
+                retry_url=reverse("github_step"),
+            )
+        )
+    store = WizardStore(request.session)
+    previous = store.github_token()
+    if previous and previous["access_token"] != sociallogin.token.token:
+        github_api.revoke_token(previous["access_token"])  # replaced, e.g. by the private step-up
+    store.save_github_token(sociallogin.token.token, _granted_scope(sociallogin), sociallogin.account.uid)
+    _store_repositories(store, sociallogin, discord_id)
+    return discord_id
+
+
 def _store_repositories(store: WizardStore, sociallogin: SocialLogin, discord_id: str | None) -> None:
     """A new grant means a new list: the one our GitHub adapter fetched beside the user, or why
     that failed, for the picker to show (its "Try again" asks GitHub again)."""
@@ -156,7 +167,7 @@ def _store_repositories(store: WizardStore, sociallogin: SocialLogin, discord_id
         log.info("step=failed provider=github reason=%s discord_id=%s", fetched.reason, discord_id)
         repo_store.save_failure(store, fetched)
     else:
-        store.delete(REPO_LIST, REPO_LIST_FAILURE)
+        repo_store.forget(store)
 
 
 def _granted_scope(sociallogin: SocialLogin) -> str:

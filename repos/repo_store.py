@@ -96,6 +96,11 @@ def save_failure(store: WizardStore, error: ProviderError) -> None:
     store.set(REPO_LIST_FAILURE, error)
 
 
+def forget(store: WizardStore) -> None:
+    """No list and no failure: the picker fetches the list afresh."""
+    store.delete(REPO_LIST, REPO_LIST_FAILURE)
+
+
 def load(store: WizardStore) -> tuple[RepoSummary, ...] | None:
     """The stored list, or None when there is none. A stored failure is raised once, then forgotten."""
     blob = store.get(REPO_LIST)
