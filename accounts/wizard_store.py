@@ -32,25 +32,27 @@ class WizardStore:
         id no session names; now the next connect revokes and replaces it."""
         self.session[WIZARD_ID_KEY] = secrets.token_urlsafe(16)
 
-    def _key(self, name: str) -> str:
+    def _key(self, name: str) -> str | None:
+        """None before any wizard began: there is nothing to read or delete, and reading writes nothing."""
         wizard_id = self.session.get(WIZARD_ID_KEY)
-        if wizard_id is None:
-            wizard_id = self.session[WIZARD_ID_KEY] = secrets.token_urlsafe(16)
-        return f"wizard:{wizard_id}:{name}"
+        return f"wizard:{wizard_id}:{name}" if wizard_id else None
 
     def set(self, name: str, value: Any) -> None:
+        if WIZARD_ID_KEY not in self.session:
+            self.begin()  # a session signed in without Discord (an admin's) may still post a choice
         cache.set(self._key(name), value, settings.WIZARD_TTL)
 
     def get(self, name: str) -> Any:
         """The value, or None once expired; reading it restarts its TTL ("unused" time)."""
         key = self._key(name)
-        value = cache.get(key)
+        value = cache.get(key) if key else None
         if value is not None:
             cache.touch(key, settings.WIZARD_TTL)
         return value
 
     def delete(self, *names: str) -> None:
-        cache.delete_many([self._key(name) for name in names])
+        if WIZARD_ID_KEY in self.session:
+            cache.delete_many([self._key(name) for name in names])
 
     def save_github_token(self, access_token: str, scope: str, uid: str) -> None:
         """The token with the scope GitHub granted and the GitHub account (uid) it belongs to."""

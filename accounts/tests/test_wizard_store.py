@@ -42,3 +42,15 @@ def test_two_people_do_not_share():
     alice, bob = WizardStore(SessionStore()), WizardStore(SessionStore())
     alice.save_github_token("alice-token", "", "1")
     assert bob.github_token() is None
+
+
+def test_a_session_without_a_wizard_is_read_without_being_written():
+    # An admin signing out of a password session: clearing a wizard that never began touches nothing.
+    session = SessionStore()
+    store = WizardStore(session)
+
+    assert store.github_token() is None
+    store.clear()
+
+    assert not session.modified
+    assert cache.keys("wizard:*") == []
