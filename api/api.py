@@ -111,7 +111,7 @@ BIGINT_MAX = 2**63 - 1
 @paginate(LinkPagination, page_size=50, max_page_size=MAX_PAGE_SIZE)
 def links(
     request: HttpRequest,
-    discord_id: str | None = Query(None, min_length=1, max_length=32),
+    discord_id: str | None = Query(None, min_length=1, max_length=32, pattern=r"^[0-9]+$"),  # a snowflake
     repo_id: int | None = Query(None, ge=1, le=BIGINT_MAX),
     **kwargs,
 ):

@@ -132,6 +132,8 @@ def test_last_use_is_recorded(client, token):
         {"discord_id": "1", "repo_id": "2"},
         {"repo_id": "abc"},
         {"discord_id": "1", "page": "0"},
+        {"discord_id": "\x00"},  # Postgres text cannot hold NUL: refused here, not a 500 there
+        {"discord_id": "nelly"},  # a Discord id is a snowflake, digits only
     ],
 )
 def test_bad_parameters_are_400(client, token, params):
