@@ -243,6 +243,41 @@ def test_discord_token_is_revoked_when_the_profile_is_refused(browser, providers
     assert len(providers.calls_to("discord.revoke")) == 1
 
 
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(status=200, body="<html>maintenance</html>", headers={"Content-Type": "text/html"}),
+        Fault(status=401),
+        Fault(status=429, headers={"Retry-After": "60"}),
+    ],
+    ids=["html", "unauthorized", "rate-limited"],
+)
+def test_a_github_grant_whose_user_cannot_be_read_is_revoked(browser, providers, fault):
+    """The token is kept nowhere, and GitHub's do not expire: it is not left alive at GitHub."""
+    providers.faults["github.user"] = fault
+    earlier = set(providers.tokens)
+    page = connect_github(browser, sign_in_with_discord(browser))
+
+    assert page.status_code >= 400 and "Try again" in page.text
+    (granted,) = [
+        info for token, info in providers.tokens.items() if token not in earlier and info.provider == "github"
+    ]
+    assert granted.revoked
+    assert not cache.keys("wizard:*:token:github")
+
+
+def test_github_not_answering_after_the_token_exchange_is_not_asked_to_revoke(browser, providers, settings):
+    providers.faults["github.user"] = Fault(delay=settings.PROVIDER_TIMEOUT + 1)
+    providers.faults["github.revoke"] = Fault(delay=settings.PROVIDER_TIMEOUT + 1)
+    step2 = sign_in_with_discord(browser)
+    started = time.monotonic()
+    page = connect_github(browser, step2)
+
+    assert page.status_code == 504 and "Try again" in page.text
+    assert time.monotonic() - started < settings.PROVIDER_TIMEOUT + 2  # a revocation would add another timeout
+    assert not providers.calls_to("github.revoke")
+
+
 def test_discord_rate_limit_says_when_to_retry(browser, providers):
     providers.faults["discord.profile"] = Fault(status=429)
     page = browser.submit(browser.submit(browser.get("/"), "Connect with Discord"), "Authorize")
