@@ -6,12 +6,14 @@ them into an authentication error page instead of a 500.
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import functools
 import logging
 import math
 import os
 import time
+from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import requests
@@ -69,6 +71,21 @@ class ProviderRateLimited(ProviderError):
         self.retry_after = min(max(retry_after, 0.0), self.LONGEST_WAIT)
         self.retry_at = time.time() + self.retry_after
         super().__init__(provider, f"rate limited for {self.retry_after:.0f}s")
+
+
+@contextlib.contextmanager
+def revoked_if_unused(revoke: Callable[[str], object], access_token: str) -> Iterator[None]:
+    """Revoke a grant just made when the provider's answers about it cannot be used: the token
+    is kept nowhere, so it would stay alive at the provider. Not when the provider failed or did
+    not answer (ProviderUnavailable): asking it to revoke would keep the person waiting another
+    PROVIDER_TIMEOUT."""
+    try:
+        yield
+    except ProviderUnavailable:
+        raise
+    except ProviderError:
+        revoke(access_token)
+        raise
 
 
 def seconds(value: object) -> float | None:

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 
 from accounts import discord_api
 from linkapp import oauth
-from linkapp.providers import ProviderError, ProviderUnavailable
+from linkapp.providers import revoked_if_unused
 
 
 class DiscordOAuth2Adapter(AllauthDiscordOAuth2Adapter):
@@ -30,15 +30,8 @@ class DiscordOAuth2Adapter(AllauthDiscordOAuth2Adapter):
 
     def complete_login(self, request: HttpRequest, app, token, **kwargs):
         # Discord is needed only to learn who the person is: its token is revoked at once, never stored.
-        try:
+        with revoked_if_unused(discord_api.revoke_token, token.token):
             profile = discord_api.fetch_profile(token.token)
-        except ProviderUnavailable:
-            # Discord is failing or not answering: asking it to revoke would keep the person waiting
-            # another PROVIDER_TIMEOUT. The token is kept nowhere; it expires at Discord on its own.
-            raise
-        except ProviderError:
-            discord_api.revoke_token(token.token)
-            raise
         discord_api.revoke_token(token.token)
         return self.get_provider().sociallogin_from_response(request, profile)
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from linkapp import oauth
-from linkapp.providers import ProviderError, ProviderUnavailable
+from linkapp.providers import revoked_if_unused
 from repos import github_api
 from repos.github_api import GitHubClient
 
@@ -39,21 +39,13 @@ class GitHubOAuth2Adapter(AllauthGitHubOAuth2Adapter):
 
     def complete_login(self, request: HttpRequest, app, token, **kwargs):
         client = GitHubClient(token.token)
-        try:
+        with revoked_if_unused(github_api.revoke_token, token.token):
             if request.user.is_authenticated:
                 # A connect: the repository list is fetched while we ask GitHub who this is, and
                 # SocialAccountAdapter.pre_social_login stores it for the picker.
                 user, token.repositories = client.get_user_and_repositories()
             else:
                 user = client.get_user()  # refused in pre_social_login: GitHub is never a way to sign in
-        except ProviderUnavailable:
-            # GitHub is failing or not answering: asking it to revoke would keep the person waiting
-            # another PROVIDER_TIMEOUT. The token is kept nowhere on our side.
-            raise
-        except ProviderError:
-            # The grant just made is not used, and GitHub's tokens do not expire.
-            github_api.revoke_token(token.token)
-            raise
         return self.get_provider().sociallogin_from_response(request, user)
 
 
