@@ -6,8 +6,12 @@ class ReposConfig(AppConfig):
     verbose_name = "Repository links"
 
     def ready(self) -> None:
+        from allauth.socialaccount.signals import social_account_removed
         from django.contrib.auth.signals import user_logged_out
 
-        from repos.linking import finish_wizard_at_sign_out
+        from repos.linking import finish_wizard_at_github_disconnect, finish_wizard_at_sign_out
 
         user_logged_out.connect(finish_wizard_at_sign_out, dispatch_uid="repos.finish_wizard_at_sign_out")
+        social_account_removed.connect(
+            finish_wizard_at_github_disconnect, dispatch_uid="repos.finish_wizard_at_github_disconnect"
+        )

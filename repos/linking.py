@@ -82,6 +82,15 @@ def finish_wizard_at_sign_out(sender, request, user, **kwargs) -> None:
         finish_wizard(WizardStore(request.session))
 
 
+def finish_wizard_at_github_disconnect(sender, request, socialaccount, **kwargs) -> None:
+    """social_account_removed receiver: the wizard's token for that GitHub account goes with it,
+    revoked at GitHub, instead of staying alive there with no account to use it."""
+    store = WizardStore(request.session)
+    token = store.github_token() if socialaccount.provider == "github" else None
+    if token and token["uid"] == socialaccount.uid:
+        finish_wizard(store)
+
+
 def unlink(link: Link, actor: str) -> None:
     with transaction.atomic():
         LinkEvent.record(link, LinkEvent.Action.REMOVED, actor)

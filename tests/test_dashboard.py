@@ -6,6 +6,7 @@ import re
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
+from django.core.cache import cache
 
 from repos.models import Link, LinkEvent
 from tests.browser import Browser
@@ -92,3 +93,18 @@ def test_discord_cannot_be_disconnected_but_github_can(browser, providers):
     assert not SocialAccount.objects.filter(pk=github.pk).exists()
     assert "GitHub account disconnected." in disconnected.text
     assert browser.get("/github/").status_code == 200  # still signed in with Discord
+
+
+def test_disconnecting_github_mid_wizard_revokes_and_forgets_its_token(browser, providers):
+    earlier = set(providers.tokens)
+    walk_to_picker(browser)
+    (token,) = [token for token, info in providers.tokens.items() if token not in earlier and info.provider == "github"]
+    github = SocialAccount.objects.get(provider="github")
+    assert cache.keys("wizard:*")
+
+    connections = browser.get("/accounts/3rdparty/")
+    browser.post("/accounts/3rdparty/", data={"csrfmiddlewaretoken": csrf_token(connections), "account": github.pk})
+
+    assert providers.tokens[token].revoked
+    assert not cache.keys("wizard:*")  # the token, the list and any choice
+    assert "Connect with GitHub" in browser.get("/repositories/").text
