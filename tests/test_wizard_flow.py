@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
+from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
 
+from accounts.wizard_store import WizardStore
 from demo.providers import Fault
+from repos.github_api import GitHubClient
 from repos.models import Link
 from tests.wizard import (
     all_repo_ids,
@@ -147,10 +150,31 @@ def test_repository_below_min_permission_is_refused(browser, providers):
     picker = walk_to_picker(browser)
     disabled = disabled_ids(picker)
     assert disabled, "the demo user has some pull-only repositories"
+    name = next(name for name, repo_id in repo_ids(picker).items() if repo_id == disabled[0])
     page = browser.submit(picker, "Link repository", {"repo_id": str(disabled[0])})
 
     assert page.status_code == 400
-    assert "permission" in page.text and ">Try again</a>" in page.text
+    refusal = f"You need at least push permission on {name} to link it."
+    assert re.search(rf'role="alert">.*{re.escape(refusal)}.*>Try again</a>', page.text, re.S)
+    assert not Link.objects.exists()
+
+
+def test_a_repository_whose_permission_github_lowered_meanwhile_is_refused(browser, providers):
+    """The picker's list may be minutes old: the re-check at the save asks GitHub again."""
+    picker = walk_to_picker(browser)
+    name, repo_id = linkable_id(picker)
+    token = WizardStore(SessionStore(browser.session.cookies.get("sessionid"))).github_token()
+    now = GitHubClient(token["access_token"]).get_repository(repo_id)
+    now["permissions"] = {"admin": False, "maintain": False, "push": False, "triage": True, "pull": True}
+    providers.faults["github.repository"] = Fault(
+        status=200, body=json.dumps(now), headers={"Content-Type": "application/json"}
+    )
+
+    page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert page.status_code == 403
+    assert f"You need at least push permission on {name} to link it." in page.text
+    assert "Try again" in page.text
     assert not Link.objects.exists()
 
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 class Demo(NamedTuple):
     url: str
-    log: Path  # what the launcher printed
+    startup: str  # what the launcher had printed by the time it answered
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +31,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """`python -m demo` on a fresh machine: no Redis, no settings of ours, a SQLite file of its own."""
     folder = tmp_path_factory.mktemp("demo")
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", str(folder))}
+    env["PYTHONUNBUFFERED"] = "1"  # every line in the log as it is printed, as on a terminal
     env["DATABASE_URL"] = f"sqlite:///{folder / 'db.sqlite3'}"
     port, providers_port = free_port(), free_port()
     while providers_port == port:
@@ -54,7 +55,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             time.sleep(0.2)
         else:
             pytest.fail(f"the demo did not start (exit code {process.poll()}):\n{log.read_text()[-2000:]}")
-        yield Demo(base, log)
+        yield Demo(base, log.read_text())
     finally:
         process.terminate()
         try:
@@ -83,6 +84,9 @@ def test_a_failure_in_the_demo_is_the_apps_own_page_not_djangos_debug_page(demo:
 
 
 def test_the_demo_starts_without_a_warning_to_puzzle_over(demo: Demo) -> None:
-    requests.get(demo.url, timeout=10)
-    printed = demo.log.read_text()
-    assert "linkapp demo at" in printed and "Warning" not in printed
+    printed = demo.startup
+    assert "linkapp demo at" in printed and "Quit the server" in printed
+    # Python's warnings, logged WARNINGs and system-check WARNINGS alike; runserver's own notice
+    # that it is a development server is true of a demo, and stays.
+    puzzling = [line for line in printed.splitlines() if "warning" in line.lower() and "development server" not in line]
+    assert not puzzling
