@@ -126,14 +126,15 @@ def _begin_wizard(request: HttpRequest, sociallogin: SocialLogin) -> str:
     return sociallogin.account.uid
 
 
-def _connect_github(request: HttpRequest, sociallogin: SocialLogin) -> str | None:
+def _connect_github(request: HttpRequest, sociallogin: SocialLogin) -> str:
     """GitHub is only ever connected onto a signed-in Discord user, never a way to sign in.
 
     Its token and the repository list fetched with it go to the wizard store, never to the database."""
-    if sociallogin.state.get("process") != AuthProcess.CONNECT or not request.user.is_authenticated:
+    # A session signed in some other way (an admin's password) has no Discord user and no wizard.
+    discord_id = _discord_id(request) if request.user.is_authenticated else None
+    if sociallogin.state.get("process") != AuthProcess.CONNECT or discord_id is None:
         github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
         raise ImmediateHttpResponse(_start_with_discord(request))
-    discord_id = _discord_id(request)
     if sociallogin.is_existing and sociallogin.user != request.user:
         log.info("step=refused reason=github_owned_by_other discord_id=%s", discord_id)
         github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used

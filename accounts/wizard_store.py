@@ -27,31 +27,36 @@ class WizardStore:
         self.session = session
 
     def begin(self) -> None:
-        """A new wizard id, saved with the sign-in's session. Had it been made at the first write,
-        an instance dying before it saved the session would leave that write (a token) under an
-        id no session names; now the next connect revokes and replaces it."""
+        """A new wizard id, made at the Discord sign-in and saved with its session. Had it been made
+        at the first write, an instance dying before it saved the session would leave that write
+        (a token) under an id no session names; now the next connect revokes and replaces it."""
         self.session[WIZARD_ID_KEY] = secrets.token_urlsafe(16)
 
-    def _key(self, name: str) -> str | None:
-        """None before any wizard began: there is nothing to read or delete, and reading writes nothing."""
-        wizard_id = self.session.get(WIZARD_ID_KEY)
-        return f"wizard:{wizard_id}:{name}" if wizard_id else None
+    @property
+    def began(self) -> bool:
+        """Whether this session signed in with Discord: no other session has a wizard to read or write."""
+        return WIZARD_ID_KEY in self.session
+
+    def _key(self, name: str) -> str:
+        return f"wizard:{self.session[WIZARD_ID_KEY]}:{name}"
 
     def set(self, name: str, value: Any) -> None:
-        if WIZARD_ID_KEY not in self.session:
-            self.begin()  # a session signed in without Discord (an admin's) may still post a choice
+        if not self.began:
+            raise RuntimeError("no wizard began in this session: begin() comes with the Discord sign-in")
         cache.set(self._key(name), value, settings.WIZARD_TTL)
 
     def get(self, name: str) -> Any:
         """The value, or None once expired; reading it restarts its TTL ("unused" time)."""
+        if not self.began:
+            return None
         key = self._key(name)
-        value = cache.get(key) if key else None
+        value = cache.get(key)
         if value is not None:
             cache.touch(key, settings.WIZARD_TTL)
         return value
 
     def delete(self, *names: str) -> None:
-        if WIZARD_ID_KEY in self.session:
+        if self.began:
             cache.delete_many([self._key(name) for name in names])
 
     def save_github_token(self, access_token: str, scope: str, uid: str) -> None:

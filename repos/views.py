@@ -6,7 +6,6 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -45,13 +44,14 @@ def posted_repo_id(request: HttpRequest) -> int | None:
 def remember_choice(view):
     """Keep the submitted repository id in the wizard store before anything else can fail (the
     database, GitHub), so that "Try again" shows the same choice ready to be linked again.
-    Only for a signed-in session, which the session itself tells without asking the database."""
+    Only in a wizard (a Discord sign-in), which the session itself tells without asking the database."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         repo_id = posted_repo_id(request)
-        if repo_id is not None and SESSION_KEY in request.session:
-            WizardStore(request.session).set(CHOICE, repo_id)
+        store = WizardStore(request.session)
+        if repo_id is not None and store.began:
+            store.set(CHOICE, repo_id)
         return view(request, *args, **kwargs)
 
     return wrapper

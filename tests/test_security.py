@@ -374,6 +374,33 @@ def test_github_cannot_be_connected_without_discord(browser, providers):
     assert providers.tokens[revoke.form["access_token"]].revoked
 
 
+def test_github_cannot_be_connected_onto_an_admin_signed_in_with_a_password(browser, providers, django_user_model):
+    """Only a Discord sign-in starts a wizard: an admin's session gets no GitHub account and keeps no token."""
+    django_user_model.objects.create_superuser("root", password="right horse battery")
+    login = browser.get("/admin/login/")
+    signed_in = browser.post(
+        "/admin/login/",
+        {
+            "csrfmiddlewaretoken": csrf_token(login),
+            "username": "root",
+            "password": "right horse battery",
+            "next": "/admin/",
+        },
+    )
+    assert signed_in.url.endswith("/admin/")
+    authorize = browser.post(
+        "/accounts/github/login/", {"csrfmiddlewaretoken": csrf_token(browser.get("/")), "process": "connect"}
+    )
+    landed = browser.submit(authorize, "Authorize")
+
+    assert landed.status_code == 400
+    assert "Please connect with Discord first" in landed.text
+    assert not SocialAccount.objects.exists()
+    assert not cache.keys("wizard:*")
+    (revoke,) = providers.calls_to("github.revoke")
+    assert providers.tokens[revoke.form["access_token"]].revoked
+
+
 @pytest.mark.parametrize("repo_id", ["²", "9" * 5000, "-1", "1e3", " 12"])
 def test_odd_repository_ids_are_refused_not_crashed(browser, providers, repo_id):
     anonymous = browser.post(

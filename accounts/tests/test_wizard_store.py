@@ -1,12 +1,20 @@
+import pytest
 from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
 
 from accounts.wizard_store import CHOICE, REPO_LIST, WizardStore
 
 
+def begun(session: SessionStore | None = None) -> WizardStore:
+    """A wizard as the Discord sign-in begins it."""
+    store = WizardStore(session if session is not None else SessionStore())
+    store.begin()
+    return store
+
+
 def test_items_expire_after_wizard_ttl(settings):
     settings.WIZARD_TTL = 77
-    store = WizardStore(SessionStore())
+    store = begun()
     store.save_github_token("gho_secret", "read:user", "1")
     store.set(REPO_LIST, b"list")
     store.set(CHOICE, 42)
@@ -20,13 +28,13 @@ def test_items_expire_after_wizard_ttl(settings):
 def test_keys_do_not_name_the_session():
     session = SessionStore()
     session.create()
-    WizardStore(session).set(REPO_LIST, b"x")
+    begun(session).set(REPO_LIST, b"x")
     assert cache.keys("wizard:*")
     assert all(session.session_key not in key for key in cache.keys("wizard:*"))
 
 
 def test_clear_forgets_token_list_and_choice():
-    store = WizardStore(SessionStore())
+    store = begun()
     store.save_github_token("g", "", "1")
     store.set(REPO_LIST, b"list")
     store.set(CHOICE, 42)
@@ -39,7 +47,7 @@ def test_clear_forgets_token_list_and_choice():
 
 
 def test_two_people_do_not_share():
-    alice, bob = WizardStore(SessionStore()), WizardStore(SessionStore())
+    alice, bob = begun(), begun()
     alice.save_github_token("alice-token", "", "1")
     assert bob.github_token() is None
 
@@ -53,4 +61,11 @@ def test_a_session_without_a_wizard_is_read_without_being_written():
     store.clear()
 
     assert not session.modified
+    assert cache.keys("wizard:*") == []
+
+
+def test_nothing_is_kept_for_a_session_that_did_not_sign_in_with_discord():
+    store = WizardStore(SessionStore())
+    with pytest.raises(RuntimeError):
+        store.save_github_token("gho_secret", "read:user", "1")
     assert cache.keys("wizard:*") == []

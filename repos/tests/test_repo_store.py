@@ -42,6 +42,7 @@ def test_round_trip():
 
 def test_a_stored_failure_is_raised_once_exactly_as_it_was():
     store = WizardStore(SessionStore())
+    store.begin()
     limited = ProviderRateLimited("GitHub", 120)
     save_failure(store, limited)
 
