@@ -107,4 +107,3 @@ def test_disconnecting_github_mid_wizard_revokes_and_forgets_its_token(browser, 
 
     assert providers.tokens[token].revoked
     assert not cache.keys("wizard:*")  # the token, the list and any choice
-    assert "Connect with GitHub" in browser.get("/repositories/").text

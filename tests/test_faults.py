@@ -36,8 +36,7 @@ def test_redis_down_when_a_person_starts(browser, providers, redis_proxy, mode):
     assert page.status_code == 503
     assert page.headers["Retry-After"]
     assert "Try again" in page.text
-    assert elapsed < 2 * CONNECT_TIMEOUT + 1
-    assert "Location" not in page.headers  # no redirect to Discord
+    assert elapsed < 2 * CONNECT_TIMEOUT + 1  # the 503 itself says there was no redirect to Discord
 
 
 def test_redis_wiped_mid_wizard_sends_the_person_back(browser, providers, redis_proxy, private_redis):

@@ -43,7 +43,7 @@ def connect_counting_in_flight(browser, providers, delay: float):
 
 def test_pages_after_the_first_are_fetched_concurrently_within_the_bound(browser, many, settings):
     settings.GITHUB_MAX_CONCURRENCY = 3
-    picker = connect_counting_in_flight(browser, many, delay=0.05)
+    picker = connect_counting_in_flight(browser, many, delay=0.2)
 
     assert picker.status_code == 200
     assert repos_calls(many) == list(range(1, 21))
@@ -94,7 +94,7 @@ def test_a_one_page_list_ignores_the_rest_of_the_first_wave(browser, many, setti
     settings.GITHUB_MAX_CONCURRENCY = 8
     many.repo_counts["octocat"] = 42
     many.faults["github.repos"] = Fault(status=502, pages={5})  # a page that is not needed fails
-    many.delay = 0.1  # every page of the first wave is on its way before page 1 answers
+    many.delay = 0.2  # every page of the first wave is on its way before page 1 answers
     picker = walk_to_picker(browser)
 
     assert picker.status_code == 200
@@ -143,9 +143,14 @@ def test_search_filter_sort_and_pages(browser, many):
     names = list(repo_ids(by_owner))
     assert names and all(name.startswith("acme-org/") for name in names)
     assert names == sorted(names, key=str.lower)
+    # The form shows what was asked: the order and the owner chosen, the search typed.
+    assert '<option value="name" selected>Name</option>' in by_owner.text
+    assert '<option value="name" selected>' not in picker.text
+    assert '<option value="acme-org" selected>acme-org</option>' in by_owner.text
 
     one = browser.get("/repositories/", params={"q": names[0].upper()})
     assert list(repo_ids(one)) == [names[0]]
+    assert re.search(rf'<input type="search" name="q" value="{re.escape(names[0].upper())}"', one.text)
 
     none = browser.get("/repositories/", params={"q": "no-such-repository-anywhere"})
     assert none.status_code == 200

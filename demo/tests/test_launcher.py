@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 class Demo(NamedTuple):
     url: str
-    startup: str  # what the launcher had printed by the time it answered
+    startup: str  # what the launcher had printed by the time it answered its first page
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +55,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             time.sleep(0.2)
         else:
             pytest.fail(f"the demo did not start (exit code {process.poll()}):\n{log.read_text()[-2000:]}")
+        requests.get(base, timeout=10)  # the first page too: anything its rendering warns of
         yield Demo(base, log.read_text())
     finally:
         process.terminate()
