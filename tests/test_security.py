@@ -396,7 +396,7 @@ def test_github_cannot_be_connected_onto_an_admin_signed_in_with_a_password(brow
     assert landed.status_code == 400
     assert "Please connect with Discord first" in landed.text
     assert not SocialAccount.objects.exists()
-    assert not cache.keys("wizard:*")
+    assert not cache.keys("wizard:*") and not providers.calls_to("github.repos")
     (revoke,) = providers.calls_to("github.revoke")
     assert providers.tokens[revoke.form["access_token"]].revoked
 

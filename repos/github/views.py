@@ -4,6 +4,7 @@ from allauth.socialaccount.providers.github.views import GitHubOAuth2Adapter as 
 from django.conf import settings
 from django.http import HttpRequest
 
+from accounts.wizard_store import WizardStore
 from linkapp import oauth
 from linkapp.providers import revoked_if_unused
 from repos import github_api
@@ -40,12 +41,12 @@ class GitHubOAuth2Adapter(AllauthGitHubOAuth2Adapter):
     def complete_login(self, request: HttpRequest, app, token, **kwargs):
         client = GitHubClient(token.token)
         with revoked_if_unused(github_api.revoke_token, token.token):
-            if request.user.is_authenticated:
-                # A connect: the repository list is fetched while we ask GitHub who this is, and
-                # SocialAccountAdapter.pre_social_login stores it for the picker.
+            if WizardStore(request.session).began:
+                # A connect onto a Discord sign-in: the repository list is fetched while we ask GitHub
+                # who this is, and SocialAccountAdapter.pre_social_login stores it for the picker.
                 user, token.repositories = client.get_user_and_repositories()
             else:
-                user = client.get_user()  # refused in pre_social_login: GitHub is never a way to sign in
+                user = client.get_user()  # refused in pre_social_login: only a Discord sign-in has a wizard
         return self.get_provider().sociallogin_from_response(request, user)
 
 
