@@ -18,8 +18,7 @@ keepalive = 5
 # Off by default. When on, only the path (%(U)s), never the query string: callbacks carry `code` and `state`.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(M)sms %({x-request-id}o)s'
-# Addresses of the reverse proxies whose X-Forwarded-* headers are trusted.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The reverse proxies whose X-Forwarded-* headers gunicorn trusts: gunicorn reads FORWARDED_ALLOW_IPS itself.
 
 if os.environ.get("LOG_FORMAT") == "json":
     # gunicorn's own lines (start-up, worker timeouts, the access log when on) as JSON like the app's.
