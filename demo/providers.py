@@ -77,6 +77,7 @@ _DISCORD_UNAUTHORIZED = _DISCORD_ERRORS["unofficial_observed"]["401_body"]["body
 _DISCORD_RATE_LIMITED = _DISCORD_ERRORS["429_user_rate_limit"]["body"]
 _GITHUB_BAD_CREDENTIALS = _GITHUB_ERRORS["401_bad_credentials"]["body"]
 _GITHUB_RATE_LIMITED = _GITHUB_ERRORS["403_primary_rate_limit_exceeded"]["body"]
+_GITHUB_CLIENT_ERRORS = _GITHUB_ERRORS["400_and_422_client_errors"]
 # The docs have no literal 404 body; this is the observed shape with the generic docs URL.
 _GITHUB_NOT_FOUND = {
     **_GITHUB_ERRORS["unofficial_observed"]["404_body_quoted_in_a_third_party_test_file"],
@@ -99,10 +100,10 @@ def _github_rate_headers(*, used: int, reset: int) -> dict[str, str]:
     }
 
 
-def _discord_rate_limit_headers() -> dict[str, str]:
-    """The example's headers, with its reset moved to now plus its reset-after."""
-    example = _DISCORD_ERRORS["429_user_rate_limit"]["headers"]
-    return {**example, "X-RateLimit-Reset": f"{time.time() + float(example['X-RateLimit-Reset-After']):.3f}"}
+def _discord_rate_limit_headers(example: str) -> dict[str, str]:
+    """An example's headers from discord_errors.json, with its reset moved to now plus its reset-after."""
+    headers = _DISCORD_ERRORS[example]["headers"]
+    return {**headers, "X-RateLimit-Reset": f"{time.time() + float(headers['X-RateLimit-Reset-After']):.3f}"}
 
 
 # --- Demo data rules --------------------------------------------------------------------
@@ -321,12 +322,12 @@ def _parse_body(content_type: str, raw: bytes) -> dict[str, str]:
     return dict(parse_qsl(text, keep_blank_values=True))
 
 
-def _guess_content_type(body: bytes) -> str:
+def _guess_content_type(body: bytes, *, discord: bool) -> str:
     try:
         json.loads(body)
     except ValueError:
         return _HTML if body.lstrip().startswith(b"<") else "text/plain; charset=utf-8"
-    return _GITHUB_JSON
+    return _DISCORD_JSON if discord else _GITHUB_JSON
 
 
 # --- GitHub payload builders ------------------------------------------------------------
@@ -612,14 +613,14 @@ class DemoProviders:
         status = fault.status or 500
         if fault.body is not None:
             body = fault.body.encode() if isinstance(fault.body, str) else fault.body
-            headers = {"Content-Type": _guess_content_type(body)}
+            headers = {"Content-Type": _guess_content_type(body, discord=endpoint.startswith("discord."))}
         else:
             response = _json(status, self._fault_payload(endpoint, status))
             if endpoint.startswith("discord."):
                 response.headers["Content-Type"] = _DISCORD_JSON
                 if status == 429:
                     # Discord's rate limit always comes with these (discord_errors.json).
-                    response.headers.update(_discord_rate_limit_headers())
+                    response.headers.update(_discord_rate_limit_headers("429_user_rate_limit"))
             elif status in (403, 429):
                 # GitHub's primary rate limit always comes with these (github_errors.json).
                 response.headers.update(_github_rate_headers(used=5000, reset=int(time.time()) + 60))
@@ -651,6 +652,10 @@ class DemoProviders:
             return _GITHUB_BAD_CREDENTIALS
         if status == 404:
             return _GITHUB_NOT_FOUND
+        if status == 400:
+            return _GITHUB_CLIENT_ERRORS["invalid_json"]["body"]
+        if status == 422:
+            return _GITHUB_CLIENT_ERRORS["invalid_fields"]["body"]
         return {"message": phrase, "documentation_url": "https://docs.github.com/rest"}
 
     def _answer(self, endpoint: str, request: _Request) -> _Response:
@@ -779,7 +784,18 @@ credentials. Nothing entered here leaves this computer.</p>
     def _discord_decide(self, request: _Request) -> _Response:
         return self._decide("discord", request)
 
+    @staticmethod
+    def _discord_form_refused(request: _Request) -> _Response | None:
+        """Discord's token and revocation URLs accept only form bodies: "JSON content is not
+        permitted and will return an error" (discord_authorize_params.md). No example of that
+        error exists; this is Discord's general error shape."""
+        if "json" in (request.headers.get("Content-Type") or ""):
+            return _discord_json(400, {"message": "400: Bad Request", "code": 0})
+        return None
+
     def _discord_token(self, request: _Request) -> _Response:
+        if refused := self._discord_form_refused(request):
+            return refused
         if not self._client_ok(request)[0]:
             return _discord_json(401, {"error": "invalid_client"})
         grant_type = request.form.get("grant_type")
@@ -813,6 +829,12 @@ credentials. Nothing entered here leaves this computer.</p>
         return _discord_json(400, payload)
 
     def _discord_profile(self, request: _Request) -> _Response:
+        response = self._discord_profile_answer(request)
+        # Discord sends its per-route rate-limit headers "on most responses" (discord_errors.json).
+        response.headers.update(_discord_rate_limit_headers("rate_limit_headers_example"))
+        return response
+
+    def _discord_profile_answer(self, request: _Request) -> _Response:
         info = self._bearer(request, "discord")
         if info is None:
             return _discord_json(401, _DISCORD_UNAUTHORIZED)
@@ -830,6 +852,8 @@ credentials. Nothing entered here leaves this computer.</p>
         return _discord_json(200, user)
 
     def _discord_revoke(self, request: _Request) -> _Response:
+        if refused := self._discord_form_refused(request):
+            return refused
         if not self._client_ok(request)[0]:
             return _discord_json(401, {"error": "invalid_client"})
         token = request.form.get("token", "")

@@ -199,6 +199,19 @@ def test_discord_pkce_flow_profile_and_single_use_code(providers: DemoProviders)
     assert len(profile["avatar"]) == 32
 
 
+@pytest.mark.parametrize("path", ["/api/oauth2/token", "/api/oauth2/token/revoke"])
+def test_discord_token_urls_refuse_json_bodies(providers: DemoProviders, path: str) -> None:
+    response = requests.post(
+        f"{providers.discord_url}{path}",
+        json={"grant_type": "authorization_code", "code": "x", "token": "x"},
+        auth=(CLIENT["client_id"], CLIENT["client_secret"]),
+        timeout=5,
+    )
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/json"
+    assert set(response.json()) == {"message", "code"}
+
+
 def test_discord_rejects_wrong_client_secret(providers: DemoProviders) -> None:
     code = code_from(decide(providers, "discord", scope="identify"))
     response = requests.post(
@@ -425,6 +438,25 @@ def test_fault_on_page_two_only(providers: DemoProviders) -> None:
     assert [call.query.get("page") for call in providers.calls_to("github.repos")] == ["1", "2", "3"]
 
 
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (400, {"message": "Problems parsing JSON"}),
+        (
+            422,
+            {
+                "message": "Validation Failed",
+                "errors": [{"resource": "Issue", "field": "title", "code": "missing_field"}],
+            },
+        ),
+    ],
+)
+def test_github_client_error_faults_have_githubs_bodies(providers: DemoProviders, status: int, body: dict) -> None:
+    providers.faults["github.repos"] = Fault(status=status)
+    response = get_repos(providers, github_token(providers, "octocat"), page=1)
+    assert (response.status_code, response.json()) == (status, body)
+
+
 def test_fault_with_times_clears_itself(providers: DemoProviders) -> None:
     token = github_token(providers, "octocat")
     providers.faults["github.user"] = Fault(status=502, body="<html>oops</html>", times=1)
@@ -451,6 +483,22 @@ def test_discord_rate_limit_fault_carries_discords_rate_limit_headers(providers:
     assert response.headers["Retry-After"] == "65" and response.json()["retry_after"] == 64.57
     assert response.headers["X-RateLimit-Remaining"] == "0" and response.headers["X-RateLimit-Scope"] == "user"
     assert float(response.headers["X-RateLimit-Reset"]) > time.time()
+
+
+def test_discord_profile_answers_carry_discords_per_route_rate_limit_headers(providers: DemoProviders) -> None:
+    url = f"{providers.discord_url}/api/users/@me"
+    answered = requests.get(url, headers={"Authorization": f"Bearer {discord_token(providers)}"}, timeout=5)
+    refused = requests.get(url, timeout=5)
+    for response in (answered, refused):
+        assert response.headers["X-RateLimit-Bucket"] == "abcd1234" and response.headers["X-RateLimit-Limit"] == "5"
+        assert float(response.headers["X-RateLimit-Reset"]) > time.time() - 1
+    assert (answered.status_code, refused.status_code) == (200, 401)
+
+
+def test_a_json_fault_body_on_discord_has_discords_content_type(providers: DemoProviders) -> None:
+    providers.faults["discord.profile"] = Fault(status=429, body='{"message": "You are being rate limited."}')
+    response = requests.get(f"{providers.discord_url}/api/users/@me", timeout=5)
+    assert response.headers["Content-Type"] == "application/json"
 
 
 def test_the_github_api_is_where_the_app_looks_without_github_api_url(providers: DemoProviders) -> None:
