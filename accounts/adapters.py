@@ -18,6 +18,7 @@ from allauth.socialaccount.providers.base import AuthError, AuthProcess
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.conf import settings
 from django.contrib.auth import logout
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from requests import RequestException
@@ -55,6 +56,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def is_auto_signup_allowed(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         return True
+
+    def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form=None):
+        # The user and their Discord account together or not at all: when another tab signs the same
+        # Discord account up first, no user is left behind without an account (linkapp.oauth answers 409).
+        with transaction.atomic():
+            return super().save_user(request, sociallogin, form)
 
     def list_apps(
         self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None

@@ -10,9 +10,11 @@ import time
 import pytest
 import redis
 import requests
+from allauth.socialaccount.models import SocialAccount, SocialLogin
 from django.conf import settings as django_settings
 from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
+from django.db import connection
 
 from accounts.wizard_store import REPO_LIST, WizardStore
 from demo.providers import Fault
@@ -187,6 +189,50 @@ def test_two_tabs_submitting_at_once_save_one_row(browser, providers, monkeypatc
 
     assert [r.url.endswith("/dashboard/") for r in results] == [True, True]
     assert Link.objects.count() == 1
+
+
+def test_two_tabs_connecting_the_same_github_account_at_once(browser, providers, monkeypatch):
+    """The other tab saved the GitHub account after this one checked for it and before it saved it."""
+    connect = SocialLogin.connect
+
+    def the_other_tab_first(sociallogin, request, user):
+        SocialAccount.objects.create(
+            user=user, provider="github", uid=sociallogin.account.uid, extra_data=sociallogin.account.extra_data
+        )
+        connect(sociallogin, request, user)
+
+    monkeypatch.setattr(SocialLogin, "connect", the_other_tab_first)
+    page = connect_github(browser, sign_in_with_discord(browser))
+
+    assert page.status_code == 409
+    assert "just connected in another tab" in page.text and "Try again" in page.text
+    assert SocialAccount.objects.filter(provider="github").count() == 1
+    picker = browser.get("/repositories/")  # "Try again": the connection stands, with this tab's token
+    assert picker.status_code == 200 and "120 of 120" in picker.text
+
+
+def test_two_tabs_signing_up_the_same_discord_account_at_once(browser, providers, monkeypatch, django_user_model):
+    """The other tab signed the same new Discord account up while this one was saving it."""
+    save = SocialLogin.save
+
+    def the_other_tab_first(sociallogin, request, connect=False):
+        def other_tab():  # on a connection of its own, committed at once
+            other = django_user_model.objects.create(username="other-tab")
+            SocialAccount.objects.create(user=other, provider="discord", uid=sociallogin.account.uid, extra_data={})
+            connection.close()
+
+        tab = threading.Thread(target=other_tab)
+        tab.start()
+        tab.join()
+        save(sociallogin, request, connect)
+
+    monkeypatch.setattr(SocialLogin, "save", the_other_tab_first)
+    page = sign_in_with_discord(browser)
+
+    assert page.status_code == 409 and "Try again" in page.text
+    assert list(django_user_model.objects.values_list("username", flat=True)) == ["other-tab"]  # none half-made
+    monkeypatch.undo()
+    assert "Connect with GitHub" in sign_in_with_discord(browser).text  # "Try again" signs in to that account
 
 
 def test_a_second_press_that_finds_the_token_revoked_by_the_first_shows_the_link(browser, providers):
