@@ -13,18 +13,18 @@ import logging
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from allauth.socialaccount.models import SocialApp, SocialLogin
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialLogin
 from allauth.socialaccount.providers.base import AuthError, AuthProcess
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.conf import settings
 from django.contrib.auth import logout
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from requests import RequestException
 
 from accounts.identity import social_account
-from accounts.wizard_store import WizardStore
+from accounts.wizard_store import GITHUB_TOKEN, WizardStore
 from linkapp.failures import provider_failure, render_failure
 from linkapp.providers import ProviderError, provider_session
 from repos import github_api, repo_store
@@ -58,10 +58,18 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return True
 
     def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form=None):
-        # The user and their Discord account together or not at all: when another tab signs the same
-        # Discord account up first, no user is left behind without an account (linkapp.oauth answers 409).
-        with transaction.atomic():
-            return super().save_user(request, sociallogin, form)
+        """The user and their Discord account together or not at all.
+
+        Two tabs may finish signing up one Discord account at the same instant: both find no account,
+        and the later one cannot save it. It leaves no user behind and gets a page that says so."""
+        try:
+            with transaction.atomic():
+                return super().save_user(request, sociallogin, form)
+        except IntegrityError:
+            account = sociallogin.account
+            if not SocialAccount.objects.filter(provider=account.provider, uid=account.uid).exists():
+                raise  # a bug, not the race: a 500
+            raise ImmediateHttpResponse(_saved_by_another_tab(request, "Discord", retry_url=reverse("home"))) from None
 
     def list_apps(
         self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None
@@ -145,16 +153,7 @@ def _connect_github(request: HttpRequest, sociallogin: SocialLogin) -> str:
     if sociallogin.is_existing and sociallogin.user != request.user:
         log.info("step=refused reason=github_owned_by_other discord_id=%s", discord_id)
         github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
-        raise ImmediateHttpResponse(
-            render_failure(
-                request,
-                "This GitHub account is already connected to another Discord user. Sign in to GitHub "
-                "with a different account, or ask that person to disconnect it (Dashboard, Connected accounts).",
-                status=409,
-                title="GitHub account already in use",
-                retry_url=reverse("github_step"),
-            )
-        )
+        raise ImmediateHttpResponse(_github_in_use(request))
     store = WizardStore(request.session)
     previous = store.github_token()
     if previous and previous["access_token"] != sociallogin.token.token:
@@ -162,6 +161,48 @@ def _connect_github(request: HttpRequest, sociallogin: SocialLogin) -> str:
     store.save_github_token(sociallogin.token.token, _granted_scope(sociallogin), sociallogin.account.uid)
     _store_repositories(store, sociallogin, discord_id)
     return discord_id
+
+
+def github_connected_meanwhile(request: HttpRequest) -> HttpResponse | None:
+    """After allauth found no account for this GitHub user and then could not save one: another
+    request (a second tab) connected it in between. None when that is not what happened.
+
+    This request's token is in the wizard store already (pre_social_login comes first)."""
+    store = WizardStore(request.session)
+    token = store.github_token()
+    owner = token and SocialAccount.objects.filter(provider="github", uid=token["uid"]).first()
+    if not owner:
+        return None
+    if owner.user_id == request.user.pk:
+        # The other tab's connection stands; this tab's token is for the same GitHub account.
+        return _saved_by_another_tab(request, "GitHub", retry_url=reverse("picker"))
+    log.info("step=refused reason=github_owned_by_other discord_id=%s", _discord_id(request))
+    github_api.revoke_token(token["access_token"])
+    store.delete(GITHUB_TOKEN)
+    repo_store.forget(store)
+    return _github_in_use(request)
+
+
+def _saved_by_another_tab(request: HttpRequest, provider: str, *, retry_url: str) -> HttpResponse:
+    log.info("step=refused reason=saved_by_another_tab provider=%s", provider.lower())
+    return render_failure(
+        request,
+        f"This {provider} account was just connected in another tab or window.",
+        status=409,
+        title=f"{provider} account already connected",
+        retry_url=retry_url,
+    )
+
+
+def _github_in_use(request: HttpRequest) -> HttpResponse:
+    return render_failure(
+        request,
+        "This GitHub account is already connected to another Discord user. Sign in to GitHub "
+        "with a different account, or ask that person to disconnect it (Dashboard, Connected accounts).",
+        status=409,
+        title="GitHub account already in use",
+        retry_url=reverse("github_step"),
+    )
 
 
 def _store_repositories(store: WizardStore, sociallogin: SocialLogin, discord_id: str | None) -> None:

@@ -5,7 +5,6 @@
   (allauth drops it after a fixed 10 minutes anyway: the limit is the shorter of the two).
 - A callback's `iss` parameter (RFC 9207) must name the provider we sent the person to.
 - Starting a login and the callback are rate limited per client address.
-- Two tabs saving the same account at once: the second gets a 409 page, not a 500.
 """
 
 from __future__ import annotations
@@ -16,11 +15,8 @@ import time
 from allauth.socialaccount.helpers import render_authentication_error
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from django.conf import settings
-from django.db import IntegrityError
 from django.http import HttpRequest
-from django.urls import reverse
 
-from linkapp.failures import render_failure
 from linkapp.providers import StateRefused
 from linkapp.ratelimits import limit_per_address
 
@@ -45,24 +41,12 @@ class HardenedProviderMixin:
 class CallbackView(OAuth2CallbackView):
     def dispatch(self, request: HttpRequest, *args, **kwargs):
         issuer = request.GET.get("iss")
-        provider = self.adapter.get_provider()
         if issuer is not None and issuer.rstrip("/") != self.adapter.issuer:
+            provider = self.adapter.get_provider()
             return render_authentication_error(
                 request, provider, exception=StateRefused(provider.name, "issuer mismatch")
             )
-        try:
-            return super().dispatch(request, *args, **kwargs)
-        except IntegrityError:
-            # Two tabs finished signing in or connecting the same account at the same instant, and the
-            # other one saved it first (allauth's SocialAccount is unique per provider and uid).
-            log.info("step=refused reason=saved_by_another_tab provider=%s", provider.id)
-            return render_failure(
-                request,
-                f"This {provider.name} account was just connected in another tab or window.",
-                status=409,
-                title=f"{provider.name} account already connected",
-                retry_url=reverse("picker" if provider.id == "github" else "home"),
-            )
+        return super().dispatch(request, *args, **kwargs)
 
     def _get_state(self, request: HttpRequest, provider):
         state, response = super()._get_state(request, provider)
@@ -78,5 +62,5 @@ def login_view(adapter):
     return limit_per_address(OAuth2LoginView.adapter_view(adapter))
 
 
-def callback_view(adapter):
-    return limit_per_address(CallbackView.adapter_view(adapter))
+def callback_view(adapter, view: type[CallbackView] = CallbackView):
+    return limit_per_address(view.adapter_view(adapter))

@@ -14,7 +14,7 @@ from allauth.socialaccount.models import SocialAccount, SocialLogin
 from django.conf import settings as django_settings
 from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
-from django.db import connection
+from django.db import IntegrityError, connection
 
 from accounts.wizard_store import REPO_LIST, WizardStore
 from demo.providers import Fault
@@ -191,24 +191,61 @@ def test_two_tabs_submitting_at_once_save_one_row(browser, providers, monkeypatc
     assert Link.objects.count() == 1
 
 
-def test_two_tabs_connecting_the_same_github_account_at_once(browser, providers, monkeypatch):
-    """The other tab saved the GitHub account after this one checked for it and before it saved it."""
+def saved_first_by(owner):
+    """SocialLogin.connect, with another tab (of `owner(user)`) saving the same account just before."""
     connect = SocialLogin.connect
 
     def the_other_tab_first(sociallogin, request, user):
         SocialAccount.objects.create(
-            user=user, provider="github", uid=sociallogin.account.uid, extra_data=sociallogin.account.extra_data
+            user=owner(user), provider="github", uid=sociallogin.account.uid, extra_data=sociallogin.account.extra_data
         )
         connect(sociallogin, request, user)
 
-    monkeypatch.setattr(SocialLogin, "connect", the_other_tab_first)
+    return the_other_tab_first
+
+
+def test_two_tabs_connecting_the_same_github_account_at_once(browser, providers, monkeypatch):
+    """The other tab saved the GitHub account after this one checked for it and before it saved it."""
+    monkeypatch.setattr(SocialLogin, "connect", saved_first_by(lambda user: user))
     page = connect_github(browser, sign_in_with_discord(browser))
 
     assert page.status_code == 409
-    assert "just connected in another tab" in page.text and "Try again" in page.text
+    assert "just connected in another tab" in page.text
+    assert 'href="/repositories/">Try again</a>' in page.text
     assert SocialAccount.objects.filter(provider="github").count() == 1
-    picker = browser.get("/repositories/")  # "Try again": the connection stands, with this tab's token
+    picker = browser.get("/repositories/")  # the connection stands, with this tab's token
     assert picker.status_code == 200 and "120 of 120" in picker.text
+
+
+def test_another_discord_user_connecting_the_same_github_account_at_once(
+    browser, providers, monkeypatch, django_user_model
+):
+    """As when the GitHub account was theirs already: refused, and this grant revoked and forgotten."""
+    monkeypatch.setattr(
+        SocialLogin, "connect", saved_first_by(lambda user: django_user_model.objects.create(username="b"))
+    )
+    earlier = set(providers.tokens)
+    page = connect_github(browser, sign_in_with_discord(browser))
+
+    assert page.status_code == 409 and "already connected to another Discord user" in page.text
+    (granted,) = [
+        info for token, info in providers.tokens.items() if token not in earlier and info.provider == "github"
+    ]
+    assert granted.revoked
+    assert not cache.keys("wizard:*:token:github") and not cache.keys("wizard:*:repos")
+
+
+def test_any_other_failure_to_save_an_account_stays_a_500(browser, providers, monkeypatch):
+    """Only the race is a 409: a constraint failing for any other reason is a bug, shown as one."""
+
+    def broken(*args, **kwargs):
+        raise IntegrityError("some other constraint")
+
+    step2 = sign_in_with_discord(browser)
+    monkeypatch.setattr(SocialLogin, "connect", broken)
+    assert connect_github(browser, step2).status_code == 500
+    monkeypatch.setattr(SocialLogin, "save", broken)
+    assert sign_in_with_discord(browser, "ada").status_code == 500  # a new Discord user's sign-up
 
 
 def test_two_tabs_signing_up_the_same_discord_account_at_once(browser, providers, monkeypatch, django_user_model):

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from allauth.socialaccount.providers.github.views import GitHubOAuth2Adapter as AllauthGitHubOAuth2Adapter
 from django.conf import settings
+from django.db import IntegrityError
 from django.http import HttpRequest
 
+from accounts.adapters import github_connected_meanwhile
 from accounts.wizard_store import WizardStore
 from linkapp import oauth
 from linkapp.providers import revoked_if_unused
@@ -50,5 +52,17 @@ class GitHubOAuth2Adapter(AllauthGitHubOAuth2Adapter):
         return self.get_provider().sociallogin_from_response(request, user)
 
 
+class GitHubCallbackView(oauth.CallbackView):
+    def dispatch(self, request: HttpRequest, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except IntegrityError:
+            # allauth's SocialAccount is unique per provider and uid: two tabs connected it at once.
+            response = github_connected_meanwhile(request)
+            if response is None:
+                raise  # a bug, not the race: a 500
+            return response
+
+
 oauth2_login = oauth.login_view(GitHubOAuth2Adapter)
-oauth2_callback = oauth.callback_view(GitHubOAuth2Adapter)
+oauth2_callback = oauth.callback_view(GitHubOAuth2Adapter, GitHubCallbackView)
