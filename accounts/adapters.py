@@ -24,10 +24,10 @@ from django.urls import reverse
 from requests import RequestException
 
 from accounts.identity import social_account
-from accounts.wizard_store import GITHUB_TOKEN, WizardStore
+from accounts.wizard_store import WizardStore
 from linkapp.failures import provider_failure, render_failure
 from linkapp.providers import ProviderError, provider_session
-from repos import github_api, repo_store
+from repos import github_api, linking, repo_store
 
 log = logging.getLogger("linkapp.wizard")
 
@@ -177,9 +177,7 @@ def github_connected_meanwhile(request: HttpRequest) -> HttpResponse | None:
         # The other tab's connection stands; this tab's token is for the same GitHub account.
         return _saved_by_another_tab(request, "GitHub", retry_url=reverse("picker"))
     log.info("step=refused reason=github_owned_by_other discord_id=%s", _discord_id(request))
-    github_api.revoke_token(token["access_token"])
-    store.delete(GITHUB_TOKEN)
-    repo_store.forget(store)
+    linking.finish_wizard(store)  # this grant revoked, the token and list forgotten
     return _github_in_use(request)
 
 
