@@ -26,6 +26,7 @@ from requests import RequestException
 from accounts.identity import social_account
 from accounts.wizard_store import WizardStore
 from linkapp.failures import provider_failure, render_failure
+from linkapp.oauth import HardenedProviderMixin
 from linkapp.providers import ProviderError, provider_session
 from repos import github_api, linking, repo_store
 
@@ -113,7 +114,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         exception=None,
         extra_context=None,
     ) -> None:
-        response = authentication_failure(request, provider.name, error, exception, extra_context or {})
+        response = authentication_failure(request, provider, error, exception, extra_context or {})
         log.info(
             "step=failed provider=%s status=%s discord_id=%s", provider.id, response.status_code, _discord_id(request)
         )
@@ -227,15 +228,17 @@ def _discord_id(request: HttpRequest) -> str | None:
     return account.uid if account else None
 
 
-def authentication_failure(request: HttpRequest, provider: str, error, exception, context: dict) -> HttpResponse:
+def authentication_failure(
+    request: HttpRequest, provider: HardenedProviderMixin, error, exception, context: dict
+) -> HttpResponse:
     """Map allauth's error (and what caused it) to a page a person understands."""
-    retry = reverse("github_step") if provider == "GitHub" else reverse("home")
+    name, retry = provider.name, provider.start_url()
     if error == AuthError.CANCELLED:
         return render_failure(
             request,
-            f"You chose not to allow access at {provider}, so nothing was linked.",
+            f"You chose not to allow access at {name}, so nothing was linked.",
             status=403,
-            title=f"{provider} access was not granted",
+            title=f"{name} access was not granted",
             retry_url=retry,
         )
     if isinstance(exception, ProviderError):
@@ -243,7 +246,7 @@ def authentication_failure(request: HttpRequest, provider: str, error, exception
     if isinstance(exception, (OAuth2Error, RequestException)):
         return render_failure(
             request,
-            f"{provider} refused to complete the sign-in.",
+            f"{name} refused to complete the sign-in.",
             status=502,
             title="Sign-in failed",
             retry_url=retry,
@@ -252,7 +255,7 @@ def authentication_failure(request: HttpRequest, provider: str, error, exception
         # The provider redirected back with an error of its own.
         return render_failure(
             request,
-            f"{provider} reported an error during sign-in.",
+            f"{name} reported an error during sign-in.",
             status=502,
             title="Sign-in failed",
             retry_url=retry,

@@ -103,21 +103,23 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if isinstance(error, DATABASE_UNAVAILABLE):
         # The session (tokens, list, choice) is intact: "Try again" reloads this very page, the
         # picker's page and search included (as a local path: "//host/..." would leave the site).
-        context = {
-            "retry_url": "/" + request.get_full_path().lstrip("/"),
-            "message": "Our database is not answering just now. Nothing you did was lost.",
-        }
-    elif isinstance(error, CACHE_UNAVAILABLE):
+        return database_unavailable("/" + request.get_full_path().lstrip("/"))
+    if isinstance(error, CACHE_UNAVAILABLE):
         # The session cannot be read: start again from the first step once it is back.
-        context = {
-            "retry_url": "/",
-            "message": "Your session cannot be read just now. Nothing was saved half-way; please start again in a moment.",
-        }
-    else:
-        response = HttpResponse(render_to_string("500.html"), status=500)
-        response["Cache-Control"] = "no-store"
-        return response
-    response = HttpResponse(render_to_string("503.html", context), status=503)
+        return _unavailable(
+            "Your session cannot be read just now. Nothing was saved half-way; please start again in a moment.", "/"
+        )
+    response = HttpResponse(render_to_string("500.html"), status=500)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def database_unavailable(retry_url: str) -> HttpResponse:
+    return _unavailable("Our database is not answering just now. Nothing you did was lost.", retry_url)
+
+
+def _unavailable(message: str, retry_url: str) -> HttpResponse:
+    response = HttpResponse(render_to_string("503.html", {"message": message, "retry_url": retry_url}), status=503)
     response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
     response["Cache-Control"] = "no-store"
     return response

@@ -5,6 +5,7 @@
   (allauth drops it after a fixed 10 minutes anyway: the limit is the shorter of the two).
 - A callback's `iss` parameter (RFC 9207) must name the provider we sent the person to.
 - Starting a login and the callback are rate limited per client address.
+- A callback that cannot reach the database offers to start its step again: its state is used up.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from allauth.socialaccount.helpers import render_authentication_error
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
 
+from linkapp.failures import DATABASE_UNAVAILABLE, database_unavailable
 from linkapp.providers import StateRefused
 from linkapp.ratelimits import limit_per_address
 
@@ -25,6 +28,11 @@ log = logging.getLogger("linkapp.wizard")
 
 class HardenedProviderMixin:
     """Mixed into our DiscordProvider and GitHubProvider (allauth OAuth2Provider subclasses)."""
+
+    start_url_name: str  # the wizard step whose button starts this provider's sign-in
+
+    def start_url(self) -> str:
+        return reverse(self.start_url_name)
 
     def get_scope_from_request(self, request: HttpRequest) -> list[str]:
         # allauth would add any ?scope= from the login URL; we only ever ask for the configured scope.
@@ -46,7 +54,13 @@ class CallbackView(OAuth2CallbackView):
             return render_authentication_error(
                 request, provider, exception=StateRefused(provider.name, "issuer mismatch")
             )
-        return super().dispatch(request, *args, **kwargs)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except DATABASE_UNAVAILABLE as exc:
+            # handler500's "Try again" would repeat this callback, whose state is already used up.
+            provider = self.adapter.get_provider()
+            log.warning("step=failed provider=%s reason=database_unavailable (%s)", provider.id, type(exc).__name__)
+            return database_unavailable(provider.start_url())
 
     def _get_state(self, request: HttpRequest, provider):
         state, response = super()._get_state(request, provider)

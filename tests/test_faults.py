@@ -16,7 +16,7 @@ from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
 from django.db import IntegrityError, connection
 
-from accounts.wizard_store import REPO_LIST, WizardStore
+from accounts.wizard_store import CHOICE, REPO_LIST, WizardStore
 from demo.providers import Fault
 from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent
@@ -310,3 +310,52 @@ def test_an_instance_dying_before_it_saves_the_session_leaves_no_token_behind(br
     assert Link.objects.count() == 1
     assert not cache.keys("wizard:*")
     assert providers.calls_to("github.revoke")[0].form["access_token"] == "gho_from_a_dead_instance"
+
+
+def test_postgres_failing_at_the_commit_keeps_the_tokens(browser, providers, postgres_proxy, monkeypatch):
+    """The row is written but its commit fails: nothing is saved, the token is neither revoked nor
+    forgotten (it is cleared only after the commit), and "Link repository" again saves one row."""
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    store = WizardStore(SessionStore(browser.session.cookies.get("sessionid")))
+    token = store.github_token()["access_token"]
+    record = LinkEvent.record
+
+    def record_then_lose_postgres(*args, **kwargs):
+        event = record(*args, **kwargs)
+        postgres_proxy.set_mode("refuse")  # inside the transaction: the commit comes next, Postgres is gone
+        return event
+
+    monkeypatch.setattr(LinkEvent, "record", record_then_lose_postgres)
+    down = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+    monkeypatch.undo()
+    postgres_proxy.set_mode("pass")
+
+    assert down.status_code == 503 and "Location" not in down.headers
+    assert not Link.objects.exists()
+    assert not providers.tokens[token].revoked
+    assert store.github_token()["access_token"] == token and store.get(CHOICE) is not None
+    retry = browser.get(re.search(r'href="([^"]+)">Try again', down.text).group(1))
+    saved = browser.submit(retry, "Link repository")
+    assert saved.url.endswith("/dashboard/")
+    assert list(Link.objects.values_list("repo_id", flat=True)) == [repo_id]
+    assert providers.tokens[token].revoked
+
+
+@pytest.mark.parametrize(("step", "name", "login"), [("discord", "Discord", "nelly"), ("github", "GitHub", "octocat")])
+def test_postgres_down_at_a_callback_is_a_503_not_a_redirect(browser, providers, postgres_proxy, step, name, login):
+    """A callback that cannot reach the database answers with an error page, never with the
+    redirect onwards that a success gives, and its "Try again" starts that step again."""
+    page = browser.get("/")
+    if step == "github":
+        page = sign_in_with_discord(browser)
+    authorize = browser.submit(page, f"Connect with {name}")
+    postgres_proxy.set_mode("refuse")
+    down = browser.submit(authorize, "Authorize", {"login": login})
+    postgres_proxy.set_mode("pass")
+
+    assert down.url.split("?")[0].endswith(f"/accounts/{step}/login/callback/")
+    assert down.status_code == 503 and "Location" not in down.headers
+    assert down.headers["Retry-After"] and "Nothing you did was lost" in down.text
+    retry = browser.get(re.search(r'href="([^"]+)">Try again', down.text).group(1))
+    assert retry.status_code == 200 and f"Connect with {name}" in retry.text

@@ -8,6 +8,7 @@ from linkapp.oauth import HardenedProviderMixin
 
 class DiscordProvider(HardenedProviderMixin, AllauthDiscordProvider):
     oauth2_adapter_class = DiscordOAuth2Adapter
+    start_url_name = "home"
 
     def extract_common_fields(self, data: dict) -> dict:
         # Only the `identify` scope: no e-mail.

@@ -13,6 +13,7 @@ PRIVATE_PARAM = "include_private"
 
 class GitHubProvider(HardenedProviderMixin, AllauthGitHubProvider):
     oauth2_adapter_class = GitHubOAuth2Adapter
+    start_url_name = "github_step"
 
     def get_scope(self) -> list[str]:
         return list(settings.GITHUB_SCOPES)
