@@ -27,7 +27,7 @@ from accounts.identity import social_account
 from accounts.wizard_store import WizardStore
 from linkapp.failures import provider_failure, render_failure
 from linkapp.oauth import HardenedProviderMixin
-from linkapp.providers import ProviderError, provider_session
+from linkapp.providers import ProviderError, provider_session, transport_error
 from repos import github_api, linking, repo_store
 
 log = logging.getLogger("linkapp.wizard")
@@ -100,7 +100,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         # (this replaces the session that SOCIALACCOUNT_REQUESTS_TIMEOUT would configure).
         session = provider_session()
         session.request = functools.partial(session.request, timeout=settings.PROVIDER_TIMEOUT)
-        session.hooks["response"].append(_content_type_for_allauth)
+        session.hooks["response"].extend([_server_error_for_allauth, _content_type_for_allauth])
         return session
 
     def get_connect_redirect_url(self, request: HttpRequest, socialaccount) -> str:
@@ -119,6 +119,13 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             "step=failed provider=%s status=%s discord_id=%s", provider.id, response.status_code, _discord_id(request)
         )
         raise ImmediateHttpResponse(response)
+
+
+def _server_error_for_allauth(response, **kwargs) -> None:
+    # allauth reports any failed token exchange as a refusal (OAuth2Error); a provider that is
+    # down is told apart here, to be shown as "not answering" (authentication_failure).
+    if response.status_code >= 500:
+        response.raise_for_status()
 
 
 def _content_type_for_allauth(response, **kwargs) -> None:
@@ -233,6 +240,8 @@ def authentication_failure(
 ) -> HttpResponse:
     """Map allauth's error (and what caused it) to a page a person understands."""
     name, retry = provider.name, provider.start_url()
+    if isinstance(exception, RequestException):  # allauth's token exchange got no usable answer
+        exception = transport_error(name, exception)
     if error == AuthError.CANCELLED:
         return render_failure(
             request,
@@ -243,7 +252,7 @@ def authentication_failure(
         )
     if isinstance(exception, ProviderError):
         return provider_failure(request, exception, retry_url=retry, reconnect_url=retry)
-    if isinstance(exception, (OAuth2Error, RequestException)):
+    if isinstance(exception, OAuth2Error):
         return render_failure(
             request,
             f"{name} refused to complete the sign-in.",

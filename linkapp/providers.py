@@ -156,12 +156,18 @@ def request(provider: str, method: str, url: str, **kwargs) -> requests.Response
     kwargs.setdefault("timeout", settings.PROVIDER_TIMEOUT)
     try:
         return http_session().request(method, url, **kwargs)
-    except requests.Timeout as exc:
-        log.warning("provider call %s %s timed out", method, urlsplit(url).path)
-        raise ProviderTimeout(provider, "timed out") from exc
     except requests.RequestException as exc:
         log.warning("provider call %s %s failed: %s", method, urlsplit(url).path, type(exc).__name__)
-        raise ProviderUnavailable(provider, type(exc).__name__) from exc
+        raise transport_error(provider, exc) from exc
+
+
+def transport_error(provider: str, exc: requests.RequestException) -> ProviderUnavailable:
+    """No usable answer at all: none within PROVIDER_TIMEOUT, no connection, or a 5xx raised for it."""
+    if isinstance(exc, requests.Timeout):
+        return ProviderTimeout(provider, "timed out")
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return ProviderUnavailable(provider, f"HTTP {exc.response.status_code}")
+    return ProviderUnavailable(provider, type(exc).__name__)
 
 
 def log_response(response: requests.Response, *args, **kwargs) -> None:

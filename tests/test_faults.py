@@ -41,17 +41,37 @@ def test_redis_down_when_a_person_starts(browser, providers, redis_proxy, mode):
     assert elapsed < 2 * CONNECT_TIMEOUT + 1  # the 503 itself says there was no redirect to Discord
 
 
-def test_redis_wiped_mid_wizard_sends_the_person_back(browser, providers, redis_proxy, private_redis):
-    picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+@pytest.mark.parametrize("step", ["github step", "picker", "link"])
+def test_redis_wiped_mid_wizard_sends_the_person_back(browser, providers, redis_proxy, private_redis, step):
+    if step == "github step":
+        sign_in_with_discord(browser)
+    else:
+        picker = walk_to_picker(browser)
+        _, repo_id = linkable_id(picker)
     redis.Redis(port=private_redis.port).flushall()
 
-    page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+    if step == "github step":
+        page = browser.get("/github/")
+    elif step == "picker":
+        page = browser.get("/repositories/")
+    else:
+        page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
     assert page.status_code == 403
-    assert "Please connect with Discord first" in page.text and "Try again" in page.text
+    assert "Please connect with Discord first" in page.text and 'href="/">Try again' in page.text
     assert browser.get("/dashboard/").status_code == 403  # not signed in on an empty session
     assert not Link.objects.exists()
+
+
+def test_redis_wiped_before_github_calls_back_exchanges_no_code(browser, providers, redis_proxy, private_redis):
+    """The sign-in state went with Redis: the callback is refused before it asks GitHub for a token."""
+    authorize = browser.submit(sign_in_with_discord(browser), "Connect with GitHub")
+    redis.Redis(port=private_redis.port).flushall()
+    page = browser.submit(authorize, "Authorize", {"login": "octocat"})
+
+    assert page.status_code == 400 and "Sign-in expired" in page.text and "Try again" in page.text
+    assert not providers.calls_to("github.token")
+    assert not SocialAccount.objects.filter(provider="github").exists()
 
 
 def test_redis_down_mid_wizard_sends_the_person_back(browser, providers, redis_proxy):
@@ -132,20 +152,29 @@ def test_try_again_after_postgres_failed_returns_to_the_same_picker_page(browser
     assert f'value="{repo_id}" id="repo-{repo_id}" required checked' in again.text
 
 
-def test_github_token_revoked_meanwhile(browser, providers):
-    picker = walk_to_picker(browser)
-    token = [t for t, info in providers.tokens.items() if info.provider == "github"][-1]
+def revoke_at_github(providers, token: str) -> None:
+    """What the person does on GitHub's settings page: the app is not told."""
     requests.delete(
         f"{providers.github_api_url}/applications/{providers.client_id}/token",
         json={"access_token": token},
         auth=(providers.client_id, providers.client_secret),
         timeout=5,
     )
-    page = browser.submit(picker, "Refresh list")
+
+
+@pytest.mark.parametrize("button", ["Refresh list", "Link repository"])
+def test_github_token_revoked_meanwhile(browser, providers, button):
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    revoke_at_github(
+        providers, WizardStore(SessionStore(browser.session.cookies.get("sessionid"))).github_token()["access_token"]
+    )
+    page = browser.submit(picker, button, {"repo_id": str(repo_id)})
 
     assert page.status_code == 401
-    assert "connect with GitHub again" in page.text
+    assert "connect with GitHub again" in page.text and 'href="/github/">Try again' in page.text
     assert page.url.endswith("/repositories/")
+    assert not Link.objects.exists()
 
 
 def test_repository_page_timeout(browser, providers, settings):
@@ -160,7 +189,8 @@ def test_repository_page_timeout(browser, providers, settings):
     assert page.status_code == 504
     assert "Try again" in page.text
     assert elapsed < settings.PROVIDER_TIMEOUT + 2
-    assert browser.get("/repositories/").status_code == 200  # the session was kept
+    retry = browser.get("/repositories/")  # the session was kept: "Try again" lists them all
+    assert retry.status_code == 200 and "250 of 250" in retry.text
 
 
 def test_two_tabs_submitting_at_once_save_one_row(browser, providers, monkeypatch):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
+from django.conf import settings as django_settings
 from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
 
@@ -219,11 +221,16 @@ def test_github_step_before_discord(browser):
     assert "Try again" in page.text
 
 
+PAYLOADS = Path(__file__).resolve().parents[1] / "demo/payloads"
+DISCORD_ERRORS = json.loads((PAYLOADS / "discord_errors.json").read_text())
+GITHUB_ERRORS = json.loads((PAYLOADS / "github_errors.json").read_text())
+SECONDARY_RATE_LIMIT = json.dumps(GITHUB_ERRORS["403_secondary_rate_limit"]["body"])
+
 FAULTS = {
-    "500": (Fault(status=500), {503, 502}),
-    "timeout": (Fault(delay=3), {504, 502}),
-    "html": (Fault(status=200, body="<html>maintenance</html>", headers={"Content-Type": "text/html"}), {502}),
-    "no-content-type": (Fault(status=200, body="<html>maintenance</html>", headers={"Content-Type": None}), {502}),
+    "500": (Fault(status=500), 503),
+    "timeout": (Fault(delay=django_settings.PROVIDER_TIMEOUT + 1), 504),
+    "html": (Fault(status=200, body="<html>maintenance</html>", headers={"Content-Type": "text/html"}), 502),
+    "no-content-type": (Fault(status=200, body="<html>maintenance</html>", headers={"Content-Type": None}), 502),
 }
 
 
@@ -232,19 +239,31 @@ FAULTS = {
     "endpoint", ["discord.token", "discord.profile", "github.token", "github.user", "github.repos"]
 )
 def test_provider_faults_give_a_clear_page(browser, providers, endpoint, fault):
-    spec, statuses = FAULTS[fault]
+    spec, status = FAULTS[fault]
     providers.faults[endpoint] = spec
+    step = browser.get("/") if endpoint.startswith("discord") else sign_in_with_discord(browser)
+    authorize = browser.submit(step, f"Connect with {'Discord' if endpoint.startswith('discord') else 'GitHub'}")
     started = time.monotonic()
-    if endpoint.startswith("discord"):
-        page = browser.submit(browser.submit(browser.get("/"), "Connect with Discord"), "Authorize")
-    else:
-        page = connect_github(browser, sign_in_with_discord(browser))
+    page = browser.submit(authorize, "Authorize")  # the redirect back: the callback meets the fault
     elapsed = time.monotonic() - started
 
-    assert page.status_code in statuses, (page.status_code, page.text[:500])
+    assert page.status_code == status, page.text[:500]
     assert "Try again" in page.text
-    assert elapsed < 2 + 1 + 1  # PROVIDER_TIMEOUT=2 in tests, plus a second
+    assert elapsed < django_settings.PROVIDER_TIMEOUT + 1
     assert not Link.objects.exists()
+    # No worker left hanging: once the provider's stall is over, no thread of ours still waits on it.
+    time.sleep(max(spec.delay - elapsed, 0))
+    assert _waiting_threads() == []
+
+
+def _waiting_threads() -> list[str]:
+    """The app's own threads (the GitHub list's pool) still alive, given a moment to finish."""
+    deadline = time.monotonic() + 1
+    while True:
+        names = [t.name for t in threading.enumerate() if t.name.startswith("ThreadPoolExecutor")]
+        if not names or time.monotonic() > deadline:
+            return names
+        time.sleep(0.05)
 
 
 def test_discord_not_answering_after_the_token_exchange_is_not_asked_to_revoke(browser, providers, settings):
@@ -311,6 +330,17 @@ def test_discord_rate_limit_says_when_to_retry(browser, providers):
     assert page.headers["Retry-After"] == "65"
 
 
+def test_discord_rate_limit_waits_as_long_as_its_body_says(browser, providers):
+    """The body's `retry_after` is Discord's precise wait; the header is only what an edge may add."""
+    body = {**DISCORD_ERRORS["429_user_rate_limit"]["body"], "retry_after": 12.3}
+    providers.faults["discord.profile"] = Fault(status=429, body=json.dumps(body), headers={"Retry-After": "65"})
+    page = browser.submit(browser.submit(browser.get("/"), "Connect with Discord"), "Authorize")
+
+    assert page.status_code == 503
+    assert "(in 13 s)" in page.text
+    assert page.headers["Retry-After"] == "13"
+
+
 def test_discord_rate_limit_as_an_html_page_still_says_when_to_retry(browser, providers):
     providers.faults["discord.profile"] = Fault(
         status=429,
@@ -322,6 +352,23 @@ def test_discord_rate_limit_as_an_html_page_still_says_when_to_retry(browser, pr
     assert page.status_code == 503
     assert "(in 30 s)" in page.text
     assert page.headers["Retry-After"] == "30"
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_secondary_rate_limit_on_a_later_page_asks_to_wait_and_keeps_the_session(browser, providers, settings, status):
+    settings.GITHUB_SCOPES = ["read:user", "repo"]
+    providers.repo_counts["octocat"] = 250
+    providers.faults["github.repos"] = Fault(
+        status=status, body=SECONDARY_RATE_LIMIT, headers={"Content-Type": "application/json"}, pages={2}, times=1
+    )
+    page = connect_github(browser, sign_in_with_discord(browser))
+
+    assert page.status_code == 503
+    assert "GitHub is busy" in page.text and 0 < int(page.headers["Retry-After"]) <= 60
+    assert "Try again" in page.text
+    retry = browser.get("/repositories/")
+    assert retry.status_code == 200
+    assert len(all_repo_ids(browser, retry)) == 250
 
 
 def test_repos_page_failing_midway_keeps_the_session(browser, providers, settings):
@@ -343,8 +390,6 @@ SSO_REFUSAL = json.dumps(
         "documentation_url": "https://docs.github.com/rest",
     }
 )
-GITHUB_ERRORS = json.loads((Path(__file__).resolve().parents[1] / "demo/payloads/github_errors.json").read_text())
-SECONDARY_RATE_LIMIT = json.dumps(GITHUB_ERRORS["403_secondary_rate_limit"]["body"])
 
 
 @pytest.mark.parametrize(
