@@ -1,4 +1,5 @@
-"""Failure pages: `error.html` (a plain explanation, a "Try again" control and a 4xx/5xx status) and the 500/503 handler."""
+"""Failure pages: `error.html` (a plain explanation, a "Try again" control and a 4xx/5xx status),
+the 500/503 handler, the sign-in limit's 429 and the 405 page."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 from datetime import UTC, datetime
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -81,6 +82,28 @@ def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
         title="Slow down",
         retry_after=wait,
     )
+
+
+class MethodNotAllowedPage:
+    """Middleware: Django answers a method a view does not take (`require_http_methods`) with
+    an empty 405; a person who gets there is shown our failure page, its Allow header kept."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not isinstance(response, HttpResponseNotAllowed) or response.content:
+            return response
+        page = render_failure(
+            request,
+            "This page cannot be used that way. Open it again from the site.",
+            status=405,
+            title="Not allowed",
+            retry_url=request.path if "GET" in response["Allow"] else None,
+        )
+        page["Allow"] = response["Allow"]
+        return page
 
 
 def in_words(seconds: int) -> str:

@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "linkapp.csp.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
+    "linkapp.failures.MethodNotAllowedPage",
 ]
 
 ROOT_URLCONF = "linkapp.urls"

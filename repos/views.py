@@ -58,7 +58,7 @@ def remember_choice(view):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @remember_choice
 @discord_required
 def picker(request: HttpRequest) -> HttpResponse:
@@ -172,7 +172,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @discord_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unlink(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm (GET), then remove (POST) one of the person's own links; anyone else's is a 404."""
     link = get_object_or_404(Link, pk=pk, discord_id=request.discord_account.uid)

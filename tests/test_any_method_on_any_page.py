@@ -1,5 +1,6 @@
 """Every page, asked with every HTTP method, by a stranger and by a signed-in person, with and without
-junk parameters: a 2xx, 3xx or 4xx answer, never a 500."""
+junk parameters: a 2xx, 3xx or 4xx answer, never a 500; and a refusal is a page that says why
+and offers "Try again"."""
 
 from __future__ import annotations
 
@@ -54,7 +55,26 @@ def client(request, django_user_model) -> Client:
 def test_no_page_answers_any_method_with_a_500(client: Client, method: str) -> None:
     body = {"data": "junk=1&repo_id=1", "content_type": "application/x-www-form-urlencoded"}
     ask = getattr(client, method)
-    statuses = {
-        path: (ask(path, **body) if method in {"post", "put", "patch"} else ask(path)).status_code for path in PATHS
+    answers = {path: ask(path, **body) if method in {"post", "put", "patch"} else ask(path) for path in PATHS}
+    assert {path: answer.status_code for path, answer in answers.items() if answer.status_code >= 500} == {}
+    pages = {
+        path: answer
+        for path, answer in answers.items()
+        if not path.startswith(("/api/", "/static/")) and method != "head"
     }
-    assert {path: status for path, status in statuses.items() if status >= 500} == {}
+    refusals_without_a_way_on = {
+        path: answer.status_code
+        for path, answer in pages.items()
+        if answer.status_code >= 400 and b"Try again" not in answer.content
+    }
+    assert refusals_without_a_way_on == {}
+
+
+@pytest.mark.django_db
+def test_a_method_a_page_does_not_take_gets_the_405_page(client: Client) -> None:
+    page = client.options("/repositories/")
+
+    assert page.status_code == 405
+    assert page["Allow"] == "GET, HEAD, POST"
+    assert "cannot be used that way" in page.text and 'href="/repositories/">Try again' in page.text
+    assert client.head("/repositories/").status_code != 405
