@@ -1,3 +1,4 @@
+from allauth.socialaccount.views import ConnectionsView as AllauthConnectionsView
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -39,3 +40,12 @@ def avatar(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+class ConnectionsView(AllauthConnectionsView):
+    """allauth's "Connected accounts", except that a refused form is a 400, as bad input is on every page."""
+
+    def form_invalid(self, form) -> HttpResponse:
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response

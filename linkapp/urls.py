@@ -20,6 +20,7 @@ urlpatterns = [
     path("admin/login/", limit_per_address(admin.site.login, method="POST")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("accounts/3rdparty/", account_views.ConnectionsView.as_view()),  # before allauth's own
     path("accounts/", include("allauth.urls")),
 ]
 

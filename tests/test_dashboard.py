@@ -83,11 +83,12 @@ def test_discord_cannot_be_disconnected_but_github_can(browser, providers):
     token = csrf_token(connections)
 
     refused = browser.post("/accounts/3rdparty/", data={"csrfmiddlewaretoken": token, "account": discord.pk})
-    assert "Discord is how you sign in here" in refused.text
+    assert refused.status_code == 400 and "Discord is how you sign in here" in refused.text
     assert SocialAccount.objects.filter(pk=discord.pk).exists()
 
     nothing = browser.post("/accounts/3rdparty/", data={"csrfmiddlewaretoken": token})
-    assert "This field is required" in nothing.text
+    assert nothing.status_code == 400 and "This field is required" in nothing.text
+    assert 'href="/accounts/3rdparty/">Try again' in nothing.text
 
     disconnected = browser.post("/accounts/3rdparty/", data={"csrfmiddlewaretoken": token, "account": github.pk})
     assert not SocialAccount.objects.filter(pk=github.pk).exists()
