@@ -7,12 +7,12 @@ The wizard waits on Discord and GitHub, so threads (gthread) keep a worker busy 
 import multiprocessing
 import os
 
-bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+bind = os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count())
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 worker_class = "gthread"
 # Longer than the slowest wizard step: a full repository walk of PROVIDER_TIMEOUT-bounded calls.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 60)
 graceful_timeout = 10
 keepalive = 5
 # Off by default. When on, only the path (%(U)s), never the query string: callbacks carry `code` and `state`.

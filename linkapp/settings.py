@@ -17,21 +17,31 @@ from django.core.management.utils import get_random_secret_key
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+def env(name: str, default: str = "") -> str:
+    """A variable set but empty (`NAME=` in a compose or systemd file) counts as unset: its default applies."""
+    return os.environ.get(name) or default
+
+
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    value = env(name)
+    return value.strip().lower() in {"1", "true", "yes", "on"} if value else default
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def env_number(name: str, default: str, kind: type[int] | type[float] = int) -> int | float:
+    try:
+        return kind(env(name, default))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {env(name)!r}.") from None
 
 
 DEBUG = env_bool("DEBUG", False)
 HTTPS = env_bool("HTTPS", not DEBUG)
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG=0.")
@@ -41,30 +51,30 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # --- Providers -------------------------------------------------------------
-DISCORD_URL = os.environ.get("DISCORD_URL", "https://discord.com").rstrip("/")
-GITHUB_URL = os.environ.get("GITHUB_URL", "https://github.com").rstrip("/")
-GITHUB_API_URL = os.environ.get(
+DISCORD_URL = env("DISCORD_URL", "https://discord.com").rstrip("/")
+GITHUB_URL = env("GITHUB_URL", "https://github.com").rstrip("/")
+GITHUB_API_URL = env(
     "GITHUB_API_URL",
     "https://api.github.com" if GITHUB_URL == "https://github.com" else f"{GITHUB_URL}/api/v3",
 ).rstrip("/")
 # Avatars are fetched by the server and served from our origin (the CSP allows no other).
-DISCORD_CDN_URL = os.environ.get("DISCORD_CDN_URL", "https://cdn.discordapp.com").rstrip("/")
-DISCORD_CLIENT_ID = os.environ.get("DISCORD_CLIENT_ID", "")
-DISCORD_CLIENT_SECRET = os.environ.get("DISCORD_CLIENT_SECRET", "")
-GITHUB_CLIENT_ID = os.environ.get("GITHUB_CLIENT_ID", "")
-GITHUB_CLIENT_SECRET = os.environ.get("GITHUB_CLIENT_SECRET", "")
+DISCORD_CDN_URL = env("DISCORD_CDN_URL", "https://cdn.discordapp.com").rstrip("/")
+DISCORD_CLIENT_ID = env("DISCORD_CLIENT_ID")
+DISCORD_CLIENT_SECRET = env("DISCORD_CLIENT_SECRET")
+GITHUB_CLIENT_ID = env("GITHUB_CLIENT_ID")
+GITHUB_CLIENT_SECRET = env("GITHUB_CLIENT_SECRET")
 GITHUB_SCOPES = env_list("GITHUB_SCOPES", "read:user")
 GITHUB_PRIVATE_SCOPES = env_list("GITHUB_PRIVATE_SCOPES", "repo")
-LINK_MIN_PERMISSION = os.environ.get("LINK_MIN_PERMISSION", "push")
+LINK_MIN_PERMISSION = env("LINK_MIN_PERMISSION", "push")
 if LINK_MIN_PERMISSION not in {"pull", "triage", "push", "maintain", "admin"}:
     raise ImproperlyConfigured("LINK_MIN_PERMISSION must be pull, triage, push, maintain or admin.")
-WIZARD_TTL = int(os.environ.get("WIZARD_TTL", "900"))
-PROVIDER_TIMEOUT = float(os.environ.get("PROVIDER_TIMEOUT", "10"))
+WIZARD_TTL = env_number("WIZARD_TTL", "900")
+PROVIDER_TIMEOUT = env_number("PROVIDER_TIMEOUT", "10", float)
 # Starting a sign-in, provider callbacks and admin password attempts, per client address (django-ratelimit syntax).
-LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "30/m")
+LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "30/m")
 # API requests per token.
-API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/m")
-GITHUB_MAX_CONCURRENCY = max(int(os.environ.get("GITHUB_MAX_CONCURRENCY", "8")), 1)
+API_RATE_LIMIT = env("API_RATE_LIMIT", "600/m")
+GITHUB_MAX_CONCURRENCY = max(env_number("GITHUB_MAX_CONCURRENCY", "8"), 1)
 # Shows a banner on every page: set by `make demo`, never in production.
 DEMO_MODE = env_bool("DEMO_MODE", False)
 
@@ -124,15 +134,15 @@ TEMPLATES = [
 
 # --- Data ------------------------------------------------------------------
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_number("CONN_MAX_AGE", "60"),
         conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -206,7 +216,7 @@ if HTTPS:
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # How many reverse proxies append to X-Forwarded-For, for allauth's view of the client address.
-ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = env_number("TRUSTED_PROXY_COUNT", "0")
 
 # Nothing from other origins: every call to Discord and GitHub is made by the server.
 # linkapp.csp.CSPMiddleware adds the providers to form-action (sign-in ends in a redirect to them).
@@ -222,7 +232,7 @@ CONTENT_SECURITY_POLICY = {
 }
 RATELIMIT_VIEW = "linkapp.failures.rate_limited"
 # Behind a reverse proxy, the request header that carries the client address (e.g. HTTP_X_REAL_IP).
-RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
+RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
 if not REDIS_URL:
     # One process with an in-process cache (the demo): the counters are not shared, which is fine there.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"]
@@ -244,7 +254,7 @@ USE_TZ = True
 
 # --- Logging -----------------------------------------------------------------
 # LOG_FORMAT=json: one JSON object per line. Every line carries the request id.
-LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
+LOG_FORMAT = env("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -265,7 +275,7 @@ LOGGING = {
         },
         "dev_server": {"class": "logging.StreamHandler", "filters": ["no_query_string"]},
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         # urllib3 logs full request URLs at DEBUG; keep it quiet so no query string leaks.
         "urllib3": {"level": "WARNING"},

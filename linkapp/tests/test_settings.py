@@ -1,5 +1,6 @@
 """Production settings, checked the way an operator would run them."""
 
+import json
 import os
 import subprocess
 import sys
@@ -39,3 +40,26 @@ def test_secret_key_is_required_in_production():
     result = manage("check", **env)
     assert result.returncode != 0
     assert "SECRET_KEY is required" in result.stderr
+
+
+def test_a_variable_set_but_empty_takes_its_default():
+    """`NAME=` in a compose file or a systemd unit means "not set", not "empty"."""
+    empty = dict.fromkeys(
+        ["ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "GITHUB_URL", "GITHUB_API_URL", "GITHUB_SCOPES"]
+        + ["LINK_MIN_PERMISSION", "WIZARD_TTL", "PROVIDER_TIMEOUT"],
+        "",
+    )
+    shown = ["ALLOWED_HOSTS", "DATABASES", "GITHUB_API_URL", "GITHUB_SCOPES", "LINK_MIN_PERMISSION", "WIZARD_TTL"]
+    code = f"import json; from django.conf import settings as s; print(json.dumps([getattr(s, n) for n in {shown}]))"
+    result = manage("shell", "-c", code, **{**PRODUCTION, **empty})
+    assert result.returncode == 0, result.stderr
+    hosts, databases, api, scopes, permission, ttl = json.loads(result.stdout.splitlines()[-1])
+    assert hosts == ["127.0.0.1", "localhost"]
+    assert databases["default"]["NAME"].endswith("db.sqlite3")
+    assert (api, scopes, permission, ttl) == ("https://api.github.com", ["read:user"], "push", 900)
+
+
+def test_a_number_that_is_not_one_is_a_clear_error():
+    result = manage("check", **PRODUCTION, WIZARD_TTL="15m")
+    assert result.returncode != 0
+    assert "WIZARD_TTL must be a number, not '15m'." in result.stderr
