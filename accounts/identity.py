@@ -30,9 +30,10 @@ def discord_name(account: SocialAccount) -> str:
 
 
 def identity_context(discord: SocialAccount, github: SocialAccount | None = None) -> dict:
-    """What the wizard pages show of the person once known: Discord name and avatar, GitHub login."""
+    """What the wizard pages show of the person once known: Discord name, handle and avatar, GitHub login."""
     return {
         "discord_name": discord_name(discord),
+        "discord_username": discord.extra_data.get("username", ""),
         "has_avatar": bool(discord.extra_data.get("avatar")),
         "github_login": github.extra_data.get("login", "") if github else "",
     }
