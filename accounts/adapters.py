@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import logging
 
-from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialLogin
@@ -33,12 +32,6 @@ from repos import github_api, linking, repo_store
 log = logging.getLogger("linkapp.wizard")
 
 
-class AccountAdapter(DefaultAccountAdapter):
-    def is_open_for_signup(self, request: HttpRequest) -> bool:
-        # No local sign-up form: people arrive only through Discord.
-        return False
-
-
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     error_messages = {
         **DefaultSocialAccountAdapter.error_messages,
@@ -54,9 +47,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         return sociallogin.account.provider == "discord"
-
-    def is_auto_signup_allowed(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
-        return True
 
     def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form=None):
         """The user and their Discord account together or not at all.
@@ -211,7 +201,7 @@ def _github_in_use(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _store_repositories(store: WizardStore, sociallogin: SocialLogin, discord_id: str | None) -> None:
+def _store_repositories(store: WizardStore, sociallogin: SocialLogin, discord_id: str) -> None:
     """A new grant means a new list: the one our GitHub adapter fetched beside the user, or why
     that failed, for the picker to show (its "Try again" asks GitHub again)."""
     fetched = getattr(sociallogin.token, "repositories", None)

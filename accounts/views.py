@@ -2,7 +2,7 @@ from allauth.socialaccount.views import ConnectionsView as AllauthConnectionsVie
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 
 from accounts import discord_api
 from accounts.decorators import discord_required
@@ -23,6 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @discord_required
+@cache_control(private=True, max_age=3600)
 def avatar(request: HttpRequest) -> HttpResponse:
     """The person's Discord avatar, fetched by the server so the page loads nothing from other origins."""
     account = request.discord_account
@@ -37,9 +38,7 @@ def avatar(request: HttpRequest) -> HttpResponse:
             raise Http404
         cache.set(key, image, AVATAR_CACHE_SECONDS)
     content, content_type = image
-    response = HttpResponse(content, content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return HttpResponse(content, content_type=content_type)
 
 
 class ConnectionsView(AllauthConnectionsView):

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
@@ -42,7 +43,7 @@ def render_failure(
     )
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
-    response["Cache-Control"] = "no-store"
+    patch_cache_control(response, no_store=True)
     return response
 
 
@@ -133,7 +134,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
             "Your session cannot be read just now. Nothing was saved half-way; please start again in a moment.", "/"
         )
     response = HttpResponse(render_to_string("500.html"), status=500)
-    response["Cache-Control"] = "no-store"
+    patch_cache_control(response, no_store=True)
     return response
 
 
@@ -144,5 +145,5 @@ def database_unavailable(retry_url: str) -> HttpResponse:
 def _unavailable(message: str, retry_url: str) -> HttpResponse:
     response = HttpResponse(render_to_string("503.html", {"message": message, "retry_url": retry_url}), status=503)
     response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
-    response["Cache-Control"] = "no-store"
+    patch_cache_control(response, no_store=True)
     return response

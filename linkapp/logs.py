@@ -1,5 +1,5 @@
 """Logging: a request id on every line of a request (its calls to Discord and GitHub included),
-JSON lines on request, and no query strings in request lines.
+JSON lines when `LOG_FORMAT=json`, and no query strings in request lines.
 
 The id comes from the proxy's X-Request-ID header when it looks like one, else a new one;
 it is echoed in the response so an operator can find a person's request in the logs.

@@ -172,7 +172,6 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "home"
 LOGIN_REDIRECT_URL = "github_step"
-ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"

@@ -42,8 +42,6 @@ class LinkAdmin(admin.ModelAdmin):
     list_filter = ["repo_private", "created_at", OwnerFilter]
     search_fields = ["discord_id", "discord_username", "github_login", "repo_full_name"]
     date_hierarchy = "created_at"
-    # Identities come from the providers; an admin must not be able to forge them.
-    readonly_fields = [field.name for field in Link._meta.fields if field.name != "id"]
     # Django's "Delete selected links" action stays: it confirms, then calls delete_queryset (audited).
     actions = ["export_csv"]
 

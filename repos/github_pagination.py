@@ -91,13 +91,16 @@ def _check_stop(stop: threading.Event) -> None:
 
 
 def _last_page(response: requests.Response) -> int | None:
-    """The number of the last page, when GitHub's `Link` header names it."""
+    """The number of the last page, when GitHub's `Link` header names one."""
     last = response.links.get("last", {}).get("url")
     if not last:
         return None
     _same_origin(last)
+    page = dict(parse_qsl(urlsplit(last).query)).get("page")
+    if page is None:
+        return None  # a cursor, not a page number: the walk follows the "next" links instead
     try:
-        number = int(dict(parse_qsl(urlsplit(last).query)).get("page", "1"))
+        number = int(page)
     except ValueError as exc:
         raise ProviderError("GitHub", "unreadable last page link") from exc
     if number > MAX_PAGES:

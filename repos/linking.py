@@ -1,4 +1,5 @@
-"""The last step: re-check the chosen repository with GitHub, save the link, end the wizard."""
+"""Saving a link (the last step: re-check with GitHub, save, end the wizard), removing one, and
+ending the wizard when the person signs out or disconnects GitHub."""
 
 from __future__ import annotations
 

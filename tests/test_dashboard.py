@@ -8,9 +8,18 @@ import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.core.cache import cache
 
+from demo.providers import Fault
 from repos.models import Link, LinkEvent
 from tests.browser import Browser
-from tests.wizard import connect_github, csrf_token, linkable_id, linkable_ids, repo_ids, walk_to_picker
+from tests.wizard import (
+    connect_github,
+    csrf_token,
+    linkable_id,
+    linkable_ids,
+    repo_ids,
+    sign_in_with_discord,
+    walk_to_picker,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -108,3 +117,21 @@ def test_disconnecting_github_mid_wizard_revokes_and_forgets_its_token(browser, 
 
     assert providers.tokens[token].revoked
     assert not cache.keys("wizard:*")  # the token, the list and any choice
+
+
+def test_the_avatar_comes_from_our_origin_fetched_once(browser, providers):
+    step2 = sign_in_with_discord(browser)
+    assert '<img src="/avatar/"' in step2.text
+
+    first, second = browser.get("/avatar/"), browser.get("/avatar/")
+
+    assert first.status_code == 200 and first.headers["Content-Type"] == "image/png"
+    assert first.content.startswith(b"\x89PNG") and second.content == first.content
+    assert first.headers["Cache-Control"] == "private, max-age=3600"
+    assert len(providers.calls_to("discord.avatar")) == 1  # the second came from our cache
+    providers.faults["discord.avatar"] = Fault(
+        status=200, body="<svg onload=alert(1)>", headers={"Content-Type": "image/svg+xml"}
+    )
+    cache.delete_pattern("avatar:*")
+    refused = browser.get("/avatar/")  # only raster images are served as ours
+    assert refused.status_code == 404 and "max-age" not in refused.headers.get("Cache-Control", "")

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
@@ -193,3 +194,21 @@ def test_each_page_is_reduced_as_it_arrives_not_after_the_last(settings, monkeyp
 
     assert [repo.id for repo in repos] == [1, 2, 3]
     assert page_3_waited_for_nothing == [True]  # pages 1 and 2 were reduced while page 3 was on its way
+
+
+def test_a_last_link_without_a_page_number_is_walked_by_its_next_links(settings):
+    """Some endpoints page by cursor (github_link_header.txt): nothing is assumed from the `last` link then."""
+    base = f"{settings.GITHUB_API_URL}/user/repos"
+
+    def fetch(url: str, params: dict | None) -> requests.Response:
+        cursor = dict(parse_qsl(urlsplit(url).query)).get("after", "0") if params is None else "0"
+        here = int(cursor)
+        links = [f'<{base}?after=Y3Vyc29y>; rel="last"']
+        if here < 2:
+            links.append(f'<{base}?after={here + 1}>; rel="next"')
+        repo = {**REPOSITORIES[0], "id": here + 1, "full_name": f"octocat/r{here + 1}"}
+        return response(200, [repo], {"Link": ", ".join(links)})
+
+    repos = github_pagination.fetch_all(fetch, github_api.check_repositories, base, {}, concurrency=4)
+
+    assert [repo.id for repo in repos] == [1, 2, 3]
