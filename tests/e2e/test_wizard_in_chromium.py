@@ -192,7 +192,7 @@ def test_error_pages_are_friendly_and_accessible(page, live_server, providers):
     page.goto(base)
     page.get_by_role("button", name="Connect with Discord").click()
     page.get_by_role("button", name="Authorize").click()
-    expect(page.get_by_role("heading", name="Sign-in failed")).to_be_visible()
+    expect(page.get_by_role("heading", name="Discord is not answering")).to_be_visible()
     assert_accessible(page)
 
     for path in ("/accounts/discord/login/callback/?code=x&state=forged", "/github/", "/no-such-page/"):
