@@ -20,7 +20,7 @@ from django.contrib.auth import logout
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from requests import RequestException
+from requests import ConnectionError, HTTPError, RequestException, Timeout
 
 from accounts.identity import social_account
 from accounts.wizard_store import WizardStore
@@ -115,6 +115,7 @@ def _server_error_for_allauth(response, **kwargs) -> None:
     # allauth reports any failed token exchange as a refusal (OAuth2Error); a provider that is
     # down is told apart here, to be shown as "not answering" (authentication_failure).
     if response.status_code >= 500:
+        response.content  # noqa: B018 - read, so that the connection goes back to the pool
         response.raise_for_status()
 
 
@@ -230,7 +231,7 @@ def authentication_failure(
 ) -> HttpResponse:
     """Map allauth's error (and what caused it) to a page a person understands."""
     name, retry = provider.name, provider.start_url()
-    if isinstance(exception, RequestException):  # allauth's token exchange got no usable answer
+    if isinstance(exception, (ConnectionError, Timeout, HTTPError)):  # the token exchange got no answer
         exception = transport_error(name, exception)
     if error == AuthError.CANCELLED:
         return render_failure(
@@ -242,7 +243,7 @@ def authentication_failure(
         )
     if isinstance(exception, ProviderError):
         return provider_failure(request, exception, retry_url=retry, reconnect_url=retry)
-    if isinstance(exception, OAuth2Error):
+    if isinstance(exception, (OAuth2Error, RequestException)):  # e.g. a token answer that is not JSON
         return render_failure(
             request,
             f"{name} refused to complete the sign-in.",

@@ -5,7 +5,7 @@
   (allauth drops it after a fixed 10 minutes anyway: the limit is the shorter of the two).
 - A callback's `iss` parameter (RFC 9207) must name the provider we sent the person to.
 - Starting a login and the callback are rate limited per client address.
-- A callback that cannot reach the database offers to start its step again: its state is used up.
+- A callback that cannot reach the database offers to start its step again: its code was already exchanged.
 """
 
 from __future__ import annotations
@@ -56,11 +56,16 @@ class CallbackView(OAuth2CallbackView):
             )
         try:
             return super().dispatch(request, *args, **kwargs)
-        except DATABASE_UNAVAILABLE as exc:
-            # handler500's "Try again" would repeat this callback, whose state is already used up.
+        except DATABASE_UNAVAILABLE:
             provider = self.adapter.get_provider()
-            log.warning("step=failed provider=%s reason=database_unavailable (%s)", provider.id, type(exc).__name__)
+            log.warning("step=failed provider=%s reason=database_unavailable", provider.id, exc_info=True)
+            self.release_grant(request)
+            # handler500's "Try again" would repeat this callback, whose code (single use) is spent.
             return database_unavailable(provider.start_url())
+
+    def release_grant(self, request: HttpRequest) -> None:
+        """The database failed after the code was exchanged: revoke a token that is now kept nowhere.
+        Nothing to do for Discord, whose token is revoked as soon as the profile is read."""
 
     def _get_state(self, request: HttpRequest, provider):
         state, response = super()._get_state(request, provider)

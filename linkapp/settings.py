@@ -64,7 +64,10 @@ DISCORD_CLIENT_SECRET = env("DISCORD_CLIENT_SECRET")
 GITHUB_CLIENT_ID = env("GITHUB_CLIENT_ID")
 GITHUB_CLIENT_SECRET = env("GITHUB_CLIENT_SECRET")
 GITHUB_SCOPES = env_list("GITHUB_SCOPES", "read:user")
-GITHUB_PRIVATE_SCOPES = env_list("GITHUB_PRIVATE_SCOPES", "repo")
+# Set but empty is "no private step-up" (the one variable where empty does not mean unset).
+GITHUB_PRIVATE_SCOPES = (
+    [] if os.environ.get("GITHUB_PRIVATE_SCOPES") == "" else env_list("GITHUB_PRIVATE_SCOPES", "repo")
+)
 LINK_MIN_PERMISSION = env("LINK_MIN_PERMISSION", "push")
 if LINK_MIN_PERMISSION not in {"pull", "triage", "push", "maintain", "admin"}:
     raise ImproperlyConfigured("LINK_MIN_PERMISSION must be pull, triage, push, maintain or admin.")

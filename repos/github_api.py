@@ -116,7 +116,7 @@ class GitHubClient:
         if bound <= 1:
             return self.get_user(), self._repositories_or_error(1)
         stop = threading.Event()
-        pool = ThreadPoolExecutor(max_workers=1)
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="github-list")
         listing = pool.submit(contextvars.copy_context().run, self._repositories_or_error, bound - 1, stop)
         try:
             user = self.get_user()

@@ -40,7 +40,7 @@ def fetch_all(
     stop = stop or threading.Event()
     if concurrency <= 1:
         return _follow_next(fetch, check, fetch(url, params), stop)
-    pool = ThreadPoolExecutor(max_workers=concurrency)
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="github-pages")
 
     def page(number: int) -> Future:
         # Each page in a copy of this context, so its log lines keep the request id.

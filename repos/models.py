@@ -41,7 +41,7 @@ class LinkEvent(models.Model):
 
     link = models.ForeignKey(Link, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
     action = models.CharField(max_length=16, choices=Action.choices)
-    discord_id = models.CharField(max_length=32, db_index=True)
+    discord_id = models.TextField(db_index=True)
     repo_id = models.BigIntegerField()
     repo_full_name = models.CharField(max_length=200)
     actor = models.CharField(max_length=150, help_text='"discord:<id>" for the person, "admin:<username>" for staff')

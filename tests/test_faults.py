@@ -375,11 +375,13 @@ def test_postgres_failing_at_the_commit_keeps_the_tokens(browser, providers, pos
 @pytest.mark.parametrize(("step", "name", "login"), [("discord", "Discord", "nelly"), ("github", "GitHub", "octocat")])
 def test_postgres_down_at_a_callback_is_a_503_not_a_redirect(browser, providers, postgres_proxy, step, name, login):
     """A callback that cannot reach the database answers with an error page, never with the
-    redirect onwards that a success gives, and its "Try again" starts that step again."""
+    redirect onwards that a success gives, and its "Try again" starts that step again. The token
+    just granted is kept nowhere, so it is revoked."""
     page = browser.get("/")
     if step == "github":
         page = sign_in_with_discord(browser)
     authorize = browser.submit(page, f"Connect with {name}")
+    earlier = set(providers.tokens)
     postgres_proxy.set_mode("refuse")
     down = browser.submit(authorize, "Authorize", {"login": login})
     postgres_proxy.set_mode("pass")
@@ -387,5 +389,7 @@ def test_postgres_down_at_a_callback_is_a_503_not_a_redirect(browser, providers,
     assert down.url.split("?")[0].endswith(f"/accounts/{step}/login/callback/")
     assert down.status_code == 503 and "Location" not in down.headers
     assert down.headers["Retry-After"] and "Nothing you did was lost" in down.text
+    (granted,) = [info for token, info in providers.tokens.items() if token not in earlier]
+    assert granted.provider == step and granted.revoked
     retry = browser.get(re.search(r'href="([^"]+)">Try again', down.text).group(1))
     assert retry.status_code == 200 and f"Connect with {name}" in retry.text

@@ -232,6 +232,7 @@ FAULTS = {
     "timeout": (Fault(delay=django_settings.PROVIDER_TIMEOUT + 1), 504),
     "html": (Fault(status=200, body="<html>maintenance</html>", headers={"Content-Type": "text/html"}), 502),
     "no-content-type": (Fault(status=200, body="<html>maintenance</html>", headers={"Content-Type": None}), 502),
+    "broken-json": (Fault(status=200, body='{"access_token": ', headers={"Content-Type": "application/json"}), 502),
 }
 
 
@@ -261,7 +262,7 @@ def _waiting_threads() -> list[str]:
     """The app's own threads (the GitHub list's pool) still alive, given a moment to finish."""
     deadline = time.monotonic() + 1
     while True:
-        names = [t.name for t in threading.enumerate() if t.name.startswith("ThreadPoolExecutor")]
+        names = [t.name for t in threading.enumerate() if t.name.startswith(("github-list", "github-pages"))]
         if not names or time.monotonic() > deadline:
             return names
         time.sleep(0.05)

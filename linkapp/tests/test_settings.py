@@ -59,6 +59,12 @@ def test_a_variable_set_but_empty_takes_its_default():
     assert (api, scopes, permission, ttl) == ("https://api.github.com", ["read:user"], "push", 900)
 
 
+def test_an_empty_private_scope_list_turns_the_private_step_up_off():
+    code = "from django.conf import settings as s; print(s.GITHUB_PRIVATE_SCOPES)"
+    assert manage("shell", "-c", code, **PRODUCTION, GITHUB_PRIVATE_SCOPES="").stdout.splitlines()[-1] == "[]"
+    assert manage("shell", "-c", code, **PRODUCTION).stdout.splitlines()[-1] == "['repo']"
+
+
 def test_a_number_that_is_not_one_is_a_clear_error():
     result = manage("check", **PRODUCTION, WIZARD_TTL="15m")
     assert result.returncode != 0

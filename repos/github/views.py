@@ -41,6 +41,7 @@ class GitHubOAuth2Adapter(AllauthGitHubOAuth2Adapter):
         return token
 
     def complete_login(self, request: HttpRequest, app, token, **kwargs):
+        self.access_token = token.token  # for GitHubCallbackView, should the database fail after this
         client = GitHubClient(token.token)
         with revoked_if_unused(github_api.revoke_token, token.token):
             if WizardStore(request.session).began:
@@ -53,6 +54,13 @@ class GitHubOAuth2Adapter(AllauthGitHubOAuth2Adapter):
 
 
 class GitHubCallbackView(oauth.CallbackView):
+    def release_grant(self, request: HttpRequest) -> None:
+        # A grant the wizard store does not hold is held nowhere, and GitHub's tokens do not expire.
+        granted = getattr(self.adapter, "access_token", None)
+        stored = WizardStore(request.session).github_token() or {}
+        if granted and stored.get("access_token") != granted:
+            github_api.revoke_token(granted)
+
     def dispatch(self, request: HttpRequest, *args, **kwargs):
         try:
             return super().dispatch(request, *args, **kwargs)

@@ -11,6 +11,11 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AlterField(
+            model_name="linkevent",
+            name="discord_id",
+            field=models.TextField(db_index=True),
+        ),
+        migrations.AlterField(
             model_name='link',
             name='discord_id',
             field=models.TextField(db_index=True, help_text='Discord snowflake'),
