@@ -34,3 +34,25 @@ class PrivateRedis:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
+
+
+class UnansweredPort:
+    """A port where connecting itself hangs, as to a host that is down or behind a dropping firewall:
+    its listen backlog is kept full and nothing is ever accepted, so new SYNs go unanswered."""
+
+    def __init__(self) -> None:
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(0)
+        self.port = self._listener.getsockname()[1]
+        self._queued = []
+        for _ in range(4):
+            sock = socket.socket()
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", self.port))
+            self._queued.append(sock)
+        time.sleep(0.1)  # the handshakes that fill the backlog complete
+
+    def close(self) -> None:
+        for sock in [*self._queued, self._listener]:
+            sock.close()

@@ -20,25 +20,37 @@ from accounts.wizard_store import CHOICE, REPO_LIST, WizardStore
 from demo.providers import Fault
 from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent
+from tests.services import UnansweredPort
 from tests.wizard import connect_github, csrf_token, linkable_id, sign_in_with_discord, walk_to_picker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CONNECT_TIMEOUT = django_settings.CACHES["default"]["OPTIONS"]["SOCKET_CONNECT_TIMEOUT"]
 
 
-@pytest.mark.parametrize("mode", ["refuse", "hang"])
-def test_redis_down_when_a_person_starts(browser, providers, redis_proxy, mode):
+@pytest.mark.parametrize("mode", ["refuse", "hang", "unreachable"])
+def test_redis_down_when_a_person_starts(browser, providers, redis_proxy, settings, mode):
+    """Refused at once; accepted and never answered (SOCKET_TIMEOUT); or never even connected
+    (SOCKET_CONNECT_TIMEOUT): each is a 503 within about twice the connect timeout."""
     home = browser.get("/")
-    redis_proxy.set_mode(mode)
+    unanswered = UnansweredPort()
+    if mode == "unreachable":
+        settings.CACHES = {
+            "default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{unanswered.port}/0"}
+        }
+    else:
+        redis_proxy.set_mode(mode)
 
     started = time.monotonic()
     page = browser.post("/accounts/discord/login/", {"csrfmiddlewaretoken": csrf_token(home)}, allow_redirects=False)
     elapsed = time.monotonic() - started
+    unanswered.close()
 
     assert page.status_code == 503
     assert page.headers["Retry-After"]
     assert "Try again" in page.text
-    assert elapsed < 2 * CONNECT_TIMEOUT + 1  # the 503 itself says there was no redirect to Discord
+    assert elapsed < 2 * CONNECT_TIMEOUT + 0.5  # the 503 itself says there was no redirect to Discord
+    if mode == "unreachable":
+        assert elapsed >= CONNECT_TIMEOUT  # it was the connect timeout that ended the wait
 
 
 @pytest.mark.parametrize("step", ["github step", "picker", "link"])
@@ -74,10 +86,11 @@ def test_redis_wiped_before_github_calls_back_exchanges_no_code(browser, provide
     assert not SocialAccount.objects.filter(provider="github").exists()
 
 
-def test_redis_down_mid_wizard_sends_the_person_back(browser, providers, redis_proxy):
+@pytest.mark.parametrize("mode", ["refuse", "hang"])
+def test_redis_down_mid_wizard_sends_the_person_back(browser, providers, redis_proxy, mode):
     picker = walk_to_picker(browser)
     _, repo_id = linkable_id(picker)
-    redis_proxy.set_mode("refuse")
+    redis_proxy.set_mode(mode)
 
     page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
