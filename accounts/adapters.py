@@ -1,7 +1,9 @@
 """allauth's extension seam: where sign-in meets the wizard.
 
-- The GitHub token is captured here into the WizardStore (SOCIALACCOUNT_STORE_TOKENS is off);
-  Discord's is revoked as soon as the profile is read (accounts/discord/views.py).
+- A Discord sign-in begins the wizard; its token is revoked as soon as the profile is read
+  (accounts/discord/views.py).
+- A GitHub connect goes to repos/github/connect.py, which captures the token into the
+  WizardStore (SOCIALACCOUNT_STORE_TOKENS is off).
 - Every authentication error becomes our failure page with a fitting status.
 """
 
@@ -22,12 +24,12 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from requests import ConnectionError, HTTPError, RequestException, Timeout
 
-from accounts.identity import social_account
+from accounts.identity import discord_id_of
 from accounts.wizard_store import WizardStore
-from linkapp.failures import provider_failure, render_failure
+from linkapp.failures import provider_failure, render_failure, saved_by_another_tab, start_with_discord
 from linkapp.oauth import HardenedProviderMixin
 from linkapp.providers import ProviderError, provider_session, transport_error
-from repos import github_api, linking, repo_store
+from repos.github import connect
 
 log = logging.getLogger("linkapp.wizard")
 
@@ -60,7 +62,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             account = sociallogin.account
             if not SocialAccount.objects.filter(provider=account.provider, uid=account.uid).exists():
                 raise  # a bug, not the race: a 500
-            raise ImmediateHttpResponse(_saved_by_another_tab(request, "Discord", retry_url=reverse("home"))) from None
+            raise ImmediateHttpResponse(saved_by_another_tab(request, "Discord", retry_url=reverse("home"))) from None
 
     def list_apps(
         self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None
@@ -82,7 +84,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if sociallogin.account.provider == "discord":
             discord_id = _begin_wizard(request, sociallogin)
         else:
-            discord_id = _connect_github(request, sociallogin)
+            discord_id = connect.connect_github(request, sociallogin)
         log.info("step=connected provider=%s discord_id=%s", sociallogin.account.provider, discord_id)
 
     def get_requests_session(self):
@@ -106,7 +108,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     ) -> None:
         response = authentication_failure(request, provider, error, exception, extra_context or {})
         log.info(
-            "step=failed provider=%s status=%s discord_id=%s", provider.id, response.status_code, _discord_id(request)
+            "step=failed provider=%s status=%s discord_id=%s",
+            provider.id,
+            response.status_code,
+            discord_id_of(request.user),
         )
         raise ImmediateHttpResponse(response)
 
@@ -125,105 +130,15 @@ def _content_type_for_allauth(response, **kwargs) -> None:
     response.headers.setdefault("Content-Type", "")
 
 
-def _start_with_discord(request: HttpRequest) -> HttpResponse:
-    return render_failure(request, "Please connect with Discord first.", status=400, title="Start with Discord")
-
-
 def _begin_wizard(request: HttpRequest, sociallogin: SocialLogin) -> str:
     """Discord signs the person in, and only through allauth's login process."""
     if sociallogin.state.get("process") != AuthProcess.LOGIN:
-        raise ImmediateHttpResponse(_start_with_discord(request))
+        raise ImmediateHttpResponse(start_with_discord(request))
     if request.user.is_authenticated:
         # Signing in with Discord again starts a fresh wizard for whoever signs in now.
         logout(request)
     WizardStore(request.session).begin()
     return sociallogin.account.uid
-
-
-def _connect_github(request: HttpRequest, sociallogin: SocialLogin) -> str:
-    """GitHub is only ever connected onto a signed-in Discord user, never a way to sign in.
-
-    Its token and the repository list fetched with it go to the wizard store, never to the database."""
-    # A session signed in some other way (an admin's password) has no Discord user and no wizard.
-    discord_id = _discord_id(request) if request.user.is_authenticated else None
-    if sociallogin.state.get("process") != AuthProcess.CONNECT or discord_id is None:
-        github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
-        raise ImmediateHttpResponse(_start_with_discord(request))
-    if sociallogin.is_existing and sociallogin.user != request.user:
-        log.info("step=refused reason=github_owned_by_other discord_id=%s", discord_id)
-        github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
-        raise ImmediateHttpResponse(_github_in_use(request))
-    store = WizardStore(request.session)
-    previous = store.github_token()
-    if previous and previous["access_token"] != sociallogin.token.token:
-        github_api.revoke_token(previous["access_token"])  # replaced, e.g. by the private step-up
-    store.save_github_token(sociallogin.token.token, _granted_scope(sociallogin), sociallogin.account.uid)
-    _store_repositories(store, sociallogin, discord_id)
-    return discord_id
-
-
-def github_connected_meanwhile(request: HttpRequest) -> HttpResponse | None:
-    """After allauth found no account for this GitHub user and then could not save one: another
-    request (a second tab) connected it in between. None when that is not what happened.
-
-    This request's token is in the wizard store already (pre_social_login comes first)."""
-    store = WizardStore(request.session)
-    token = store.github_token()
-    owner = token and SocialAccount.objects.filter(provider="github", uid=token["uid"]).first()
-    if not owner:
-        return None
-    if owner.user_id == request.user.pk:
-        # The other tab's connection stands; this tab's token is for the same GitHub account.
-        return _saved_by_another_tab(request, "GitHub", retry_url=reverse("picker"))
-    log.info("step=refused reason=github_owned_by_other discord_id=%s", _discord_id(request))
-    linking.finish_wizard(store)  # this grant revoked, the token and list forgotten
-    return _github_in_use(request)
-
-
-def _saved_by_another_tab(request: HttpRequest, provider: str, *, retry_url: str) -> HttpResponse:
-    log.info("step=refused reason=saved_by_another_tab provider=%s", provider.lower())
-    return render_failure(
-        request,
-        f"This {provider} account was just connected in another tab or window.",
-        status=409,
-        title=f"{provider} account already connected",
-        retry_url=retry_url,
-    )
-
-
-def _github_in_use(request: HttpRequest) -> HttpResponse:
-    return render_failure(
-        request,
-        "This GitHub account is already connected to another Discord user. Sign in to GitHub "
-        "with a different account, or ask that person to disconnect it (Dashboard, Connected accounts).",
-        status=409,
-        title="GitHub account already in use",
-        retry_url=reverse("github_step"),
-    )
-
-
-def _store_repositories(store: WizardStore, sociallogin: SocialLogin, discord_id: str) -> None:
-    """A new grant means a new list: the one our GitHub adapter fetched beside the user, or why
-    that failed, for the picker to show (its "Try again" asks GitHub again)."""
-    fetched = getattr(sociallogin.token, "repositories", None)
-    if isinstance(fetched, list):
-        repo_store.save(store, fetched)
-        log.info("step=repos_fetched discord_id=%s count=%s", discord_id, len(fetched))
-    elif isinstance(fetched, ProviderError):
-        log.info("step=failed provider=github reason=%s discord_id=%s", fetched.reason, discord_id)
-        repo_store.save_failure(store, fetched)
-    else:
-        repo_store.forget(store)
-
-
-def _granted_scope(sociallogin: SocialLogin) -> str:
-    # Set by our GitHub adapter's parse_token from the token answer (GitHub may grant less than asked).
-    return getattr(sociallogin.token, "granted_scope", "")
-
-
-def _discord_id(request: HttpRequest) -> str | None:
-    account = social_account(request.user, "discord")
-    return account.uid if account else None
 
 
 def authentication_failure(

@@ -23,6 +23,12 @@ def social_account(user: AbstractBaseUser, provider: str) -> SocialAccount | Non
     return find_account(social_accounts(user), provider)
 
 
+def discord_id_of(user: AbstractBaseUser) -> str | None:
+    """The person's Discord id (for log lines), or None when not signed in with Discord."""
+    account = social_account(user, "discord")
+    return account.uid if account else None
+
+
 def discord_name(account: SocialAccount) -> str:
     """Discord's display name: global_name when set, else the username."""
     data = account.extra_data

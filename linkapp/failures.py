@@ -3,6 +3,7 @@ the 500/503 handler, the sign-in limit's 429 and the 405 page."""
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
 import time
@@ -25,6 +26,8 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 CACHE_UNAVAILABLE = (ConnectionInterrupted, RedisError)
 UNAVAILABLE_RETRY_AFTER = 30
 
+log = logging.getLogger("linkapp.wizard")
+
 
 def render_failure(
     request: HttpRequest,
@@ -45,6 +48,23 @@ def render_failure(
         response["Retry-After"] = str(retry_after)
     patch_cache_control(response, no_store=True)
     return response
+
+
+def start_with_discord(request: HttpRequest) -> HttpResponse:
+    """A provider callback reached without the Discord sign-in that every wizard begins with."""
+    return render_failure(request, "Please connect with Discord first.", status=400, title="Start with Discord")
+
+
+def saved_by_another_tab(request: HttpRequest, provider: str, *, retry_url: str) -> HttpResponse:
+    """Two tabs saved the same Discord or GitHub account at once; this one came second."""
+    log.info("step=refused reason=saved_by_another_tab provider=%s", provider.lower())
+    return render_failure(
+        request,
+        f"This {provider} account was just connected in another tab or window.",
+        status=409,
+        title=f"{provider} account already connected",
+        retry_url=retry_url,
+    )
 
 
 def provider_failure(request: HttpRequest, error: ProviderError, *, retry_url: str, reconnect_url: str) -> HttpResponse:

@@ -5,11 +5,11 @@ from django.conf import settings
 from django.db import IntegrityError
 from django.http import HttpRequest
 
-from accounts.adapters import github_connected_meanwhile
 from accounts.wizard_store import WizardStore
 from linkapp import oauth
 from linkapp.providers import revoked_if_unused
 from repos import github_api
+from repos.github import connect
 from repos.github_api import GitHubClient
 
 
@@ -46,10 +46,10 @@ class GitHubOAuth2Adapter(AllauthGitHubOAuth2Adapter):
         with revoked_if_unused(github_api.revoke_token, token.token):
             if WizardStore(request.session).began:
                 # A connect onto a Discord sign-in: the repository list is fetched while we ask GitHub
-                # who this is, and SocialAccountAdapter.pre_social_login stores it for the picker.
+                # who this is, and connect.connect_github (from pre_social_login) stores it for the picker.
                 user, token.repositories = client.get_user_and_repositories()
             else:
-                user = client.get_user()  # refused in pre_social_login: only a Discord sign-in has a wizard
+                user = client.get_user()  # refused in connect_github: only a Discord sign-in has a wizard
         return self.get_provider().sociallogin_from_response(request, user)
 
 
@@ -66,7 +66,7 @@ class GitHubCallbackView(oauth.CallbackView):
             return super().dispatch(request, *args, **kwargs)
         except IntegrityError:
             # allauth's SocialAccount is unique per provider and uid: two tabs connected it at once.
-            response = github_connected_meanwhile(request)
+            response = connect.connected_meanwhile(request)
             if response is None:
                 raise  # a bug, not the race: a 500
             return response

@@ -1,0 +1,93 @@
+"""Connecting GitHub onto a Discord sign-in: allauth's pre_social_login for GitHub
+(SocialAccountAdapter), and the race of two tabs saving one GitHub account (GitHubCallbackView).
+
+GitHub never signs anyone in. Its token and the repository list fetched with it go to the
+wizard store, never to the database; a grant that is not used is revoked at once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.models import SocialAccount, SocialLogin
+from allauth.socialaccount.providers.base import AuthProcess
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+from accounts.identity import discord_id_of
+from accounts.wizard_store import WizardStore
+from linkapp.failures import render_failure, saved_by_another_tab, start_with_discord
+from linkapp.providers import ProviderError
+from repos import github_api, linking, repo_store
+
+log = logging.getLogger("linkapp.wizard")
+
+
+def connect_github(request: HttpRequest, sociallogin: SocialLogin) -> str:
+    """Store the grant and its repository list for the wizard; refuse (and revoke) a connect
+    that is not onto this person's Discord sign-in."""
+    # A session signed in some other way (an admin's password) has no Discord user and no wizard.
+    discord_id = discord_id_of(request.user)
+    if sociallogin.state.get("process") != AuthProcess.CONNECT or discord_id is None:
+        github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
+        raise ImmediateHttpResponse(start_with_discord(request))
+    if sociallogin.is_existing and sociallogin.user != request.user:
+        log.info("step=refused reason=github_owned_by_other discord_id=%s", discord_id)
+        github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
+        raise ImmediateHttpResponse(_github_in_use(request))
+    store = WizardStore(request.session)
+    previous = store.github_token()
+    if previous and previous["access_token"] != sociallogin.token.token:
+        github_api.revoke_token(previous["access_token"])  # replaced, e.g. by the private step-up
+    store.save_github_token(sociallogin.token.token, _granted_scope(sociallogin), sociallogin.account.uid)
+    _store_repositories(store, sociallogin, discord_id)
+    return discord_id
+
+
+def connected_meanwhile(request: HttpRequest) -> HttpResponse | None:
+    """After allauth found no account for this GitHub user and then could not save one: another
+    request (a second tab) connected it in between. None when that is not what happened.
+
+    This request's token is in the wizard store already (pre_social_login comes first)."""
+    store = WizardStore(request.session)
+    token = store.github_token()
+    owner = token and SocialAccount.objects.filter(provider="github", uid=token["uid"]).first()
+    if not owner:
+        return None
+    if owner.user_id == request.user.pk:
+        # The other tab's connection stands; this tab's token is for the same GitHub account.
+        return saved_by_another_tab(request, "GitHub", retry_url=reverse("picker"))
+    log.info("step=refused reason=github_owned_by_other discord_id=%s", discord_id_of(request.user))
+    linking.finish_wizard(store)  # this grant revoked, the token and list forgotten
+    return _github_in_use(request)
+
+
+def _github_in_use(request: HttpRequest) -> HttpResponse:
+    return render_failure(
+        request,
+        "This GitHub account is already connected to another Discord user. Sign in to GitHub "
+        "with a different account, or ask that person to disconnect it (Dashboard, Connected accounts).",
+        status=409,
+        title="GitHub account already in use",
+        retry_url=reverse("github_step"),
+    )
+
+
+def _store_repositories(store: WizardStore, sociallogin: SocialLogin, discord_id: str) -> None:
+    """A new grant means a new list: the one our GitHub adapter fetched beside the user, or why
+    that failed, for the picker to show (its "Try again" asks GitHub again)."""
+    fetched = getattr(sociallogin.token, "repositories", None)
+    if isinstance(fetched, list):
+        repo_store.save(store, fetched)
+        log.info("step=repos_fetched discord_id=%s count=%s", discord_id, len(fetched))
+    elif isinstance(fetched, ProviderError):
+        log.info("step=failed provider=github reason=%s discord_id=%s", fetched.reason, discord_id)
+        repo_store.save_failure(store, fetched)
+    else:
+        repo_store.forget(store)
+
+
+def _granted_scope(sociallogin: SocialLogin) -> str:
+    # Set by our GitHub adapter's parse_token from the token answer (GitHub may grant less than asked).
+    return getattr(sociallogin.token, "granted_scope", "")
