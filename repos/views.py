@@ -4,6 +4,7 @@ import logging
 import re
 from functools import wraps
 
+from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -98,7 +99,19 @@ def picker(request: HttpRequest) -> HttpResponse:
             return redirect("dashboard")
         return github_failure(request, exc)
 
-    login = github.extra_data.get("login", "")
+    return _picker_page(request, store, token, github, repos, form, query)
+
+
+def _picker_page(
+    request: HttpRequest,
+    store: WizardStore,
+    token: dict,
+    github: SocialAccount,
+    repos: list[RepoSummary],
+    form: LinkForm,
+    query: PickerQueryForm,
+) -> HttpResponse:
+    """The picker: one page of the person's repositories as searched, with their badges."""
     selected = picker_query.select(repos, **{k: v or "" for k, v in query.cleaned_data.items()})
     granted = set(re.split(r"[,\s]+", token.get("scope") or ""))
     return render(
@@ -110,7 +123,7 @@ def picker(request: HttpRequest) -> HttpResponse:
             "total": len(repos),
             "matches": len(selected),
             "page": picker_query.page_of(selected, request.GET.get("page")),
-            "owners": picker_query.owners(repos, login),
+            "owners": picker_query.owners(repos, github.extra_data.get("login", "")),
             "linked": set(
                 Link.objects.filter(discord_id=request.discord_account.uid).values_list("repo_id", flat=True)
             ),
