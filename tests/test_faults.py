@@ -126,20 +126,26 @@ def test_postgres_down_at_the_final_save(browser, providers, redis_proxy, privat
     assert Link.objects.count() == 1
 
 
+def cut_just_before_the_commit(proxy, monkeypatch) -> None:
+    """The final save's last write (its audit row) goes through, then the proxy cuts the service:
+    the commit comes next, inside the same transaction."""
+    record = LinkEvent.record
+
+    def record_then_cut(*args, **kwargs):
+        event = record(*args, **kwargs)
+        proxy.set_mode("refuse")
+        return event
+
+    monkeypatch.setattr(LinkEvent, "record", record_then_cut)
+
+
 def test_redis_failing_right_after_the_final_save_still_ends_the_wizard(browser, providers, redis_proxy, monkeypatch):
     """Redis goes down between the commit and the clean-up: the saved link is not reported as a
     failure, and the token is revoked at GitHub although Redis cannot be cleared."""
     picker = walk_to_picker(browser)
     _, repo_id = linkable_id(picker)
     token = [t for t, info in providers.tokens.items() if info.provider == "github"][-1]
-    record = LinkEvent.record
-
-    def record_then_lose_redis(*args, **kwargs):
-        event = record(*args, **kwargs)
-        redis_proxy.set_mode("refuse")  # inside the transaction: the commit comes next, Redis is gone
-        return event
-
-    monkeypatch.setattr(LinkEvent, "record", record_then_lose_redis)
+    cut_just_before_the_commit(redis_proxy, monkeypatch)
     saved = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
     assert saved.history and saved.history[0].status_code == 302
@@ -362,14 +368,7 @@ def test_postgres_failing_at_the_commit_keeps_the_tokens(browser, providers, pos
     _, repo_id = linkable_id(picker)
     store = WizardStore(SessionStore(browser.session.cookies.get("sessionid")))
     token = store.github_token()["access_token"]
-    record = LinkEvent.record
-
-    def record_then_lose_postgres(*args, **kwargs):
-        event = record(*args, **kwargs)
-        postgres_proxy.set_mode("refuse")  # inside the transaction: the commit comes next, Postgres is gone
-        return event
-
-    monkeypatch.setattr(LinkEvent, "record", record_then_lose_postgres)
+    cut_just_before_the_commit(postgres_proxy, monkeypatch)
     down = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
     monkeypatch.undo()
     postgres_proxy.set_mode("pass")
