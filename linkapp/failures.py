@@ -1,5 +1,5 @@
 """Failure pages: `error.html` (a plain explanation, a "Try again" control and a 4xx/5xx status),
-the 500/503 handler, the sign-in limit's 429 and the 405 page."""
+the wizard's refusals, the 500/503 handler, the sign-in limit's 429 and the 405 page."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@
 - A callback's `iss` parameter (RFC 9207) must name the provider we sent the person to.
 - Starting a login and the callback are rate limited per client address.
 - A callback that cannot reach the database offers to start its step again: its code was already exchanged.
+  A grant made before the database or Redis failed, and kept nowhere, is revoked.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
-from linkapp.failures import DATABASE_UNAVAILABLE, database_unavailable
+from linkapp.failures import CACHE_UNAVAILABLE, DATABASE_UNAVAILABLE, database_unavailable
 from linkapp.providers import StateRefused
 from linkapp.ratelimits import limit_per_address
 
@@ -62,9 +63,12 @@ class CallbackView(OAuth2CallbackView):
             self.release_grant(request)
             # handler500's "Try again" would repeat this callback, whose code (single use) is spent.
             return database_unavailable(provider.start_url())
+        except CACHE_UNAVAILABLE:
+            self.release_grant(request)
+            raise  # handler500: the session cannot be read, so the person starts again
 
     def release_grant(self, request: HttpRequest) -> None:
-        """The database failed after the code was exchanged: revoke a token that is now kept nowhere.
+        """The database or Redis failed after the code was exchanged: revoke a token now kept nowhere.
         Nothing to do for Discord, whose token is revoked as soon as the profile is read."""
 
     def _get_state(self, request: HttpRequest, provider):

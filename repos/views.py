@@ -33,7 +33,8 @@ log = logging.getLogger("linkapp.wizard")
 @discord_required
 def github_step(request: HttpRequest) -> HttpResponse:
     """Step 2: "Connect with GitHub" (allauth's connect process onto the Discord user)."""
-    return render(request, "repos/github_step.html", {"step": 2, **identity_context(request.discord_account)})
+    context = {"step": 2, "offers_private": bool(settings.GITHUB_PRIVATE_SCOPES)}
+    return render(request, "repos/github_step.html", {**context, **identity_context(request.discord_account)})
 
 
 def posted_repo_id(request: HttpRequest) -> int | None:

@@ -38,7 +38,7 @@ class PrivateRedis:
 
 class UnansweredPort:
     """A port where connecting itself hangs, as to a host that is down or behind a dropping firewall:
-    its listen backlog is kept full and nothing is ever accepted, so new SYNs go unanswered."""
+    its accept queue (backlog 0) is kept full and nothing is ever accepted, so Linux drops new SYNs."""
 
     def __init__(self) -> None:
         self._listener = socket.socket()
@@ -51,7 +51,7 @@ class UnansweredPort:
             sock.setblocking(False)
             sock.connect_ex(("127.0.0.1", self.port))
             self._queued.append(sock)
-        time.sleep(0.1)  # the handshakes that fill the backlog complete
+        time.sleep(0.1)  # the handshake that fills the accept queue completes
 
     def close(self) -> None:
         for sock in [*self._queued, self._listener]:

@@ -41,9 +41,13 @@ def test_redis_down_when_a_person_starts(browser, providers, redis_proxy, settin
         redis_proxy.set_mode(mode)
 
     started = time.monotonic()
-    page = browser.post("/accounts/discord/login/", {"csrfmiddlewaretoken": csrf_token(home)}, allow_redirects=False)
+    try:
+        page = browser.post(
+            "/accounts/discord/login/", {"csrfmiddlewaretoken": csrf_token(home)}, allow_redirects=False
+        )
+    finally:
+        unanswered.close()
     elapsed = time.monotonic() - started
-    unanswered.close()
 
     assert page.status_code == 503
     assert page.headers["Retry-After"]
@@ -73,6 +77,27 @@ def test_redis_wiped_mid_wizard_sends_the_person_back(browser, providers, redis_
     assert "Please connect with Discord first" in page.text and 'href="/">Try again' in page.text
     assert browser.get("/dashboard/").status_code == 403  # not signed in on an empty session
     assert not Link.objects.exists()
+
+
+def test_redis_failing_after_github_granted_revokes_the_grant(browser, providers, redis_proxy, monkeypatch):
+    """Redis goes between the token exchange and storing the token: the grant is kept nowhere, so it is revoked."""
+    step2 = sign_in_with_discord(browser)
+    fetch = GitHubClient.get_user_and_repositories
+
+    def fetch_then_lose_redis(self):
+        answer = fetch(self)
+        redis_proxy.set_mode("refuse")
+        return answer
+
+    monkeypatch.setattr(GitHubClient, "get_user_and_repositories", fetch_then_lose_redis)
+    earlier = set(providers.tokens)
+    page = connect_github(browser, step2)
+
+    assert page.status_code == 503 and "please start again" in page.text
+    (granted,) = [
+        info for token, info in providers.tokens.items() if token not in earlier and info.provider == "github"
+    ]
+    assert granted.revoked
 
 
 def test_redis_wiped_before_github_calls_back_exchanges_no_code(browser, providers, redis_proxy, private_redis):

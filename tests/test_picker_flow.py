@@ -201,6 +201,15 @@ def test_private_repositories_need_a_step_up(browser, providers, settings):
     assert ">Include private repositories</button>" not in widened.text
 
 
+def test_no_private_step_up_when_no_private_scopes_are_configured(browser, providers, settings):
+    settings.GITHUB_PRIVATE_SCOPES = []
+    step2 = sign_in_with_discord(browser)
+    picker = connect_github(browser, step2)
+
+    assert "Connect with GitHub" in step2.text and "include private ones" not in step2.text
+    assert picker.status_code == 200 and "Include private repositories" not in picker.text
+
+
 def test_scope_on_the_login_url_is_ignored(browser, providers):
     step2 = sign_in_with_discord(browser)
     token = csrf_token(step2)

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 
 from accounts.wizard_store import WizardStore
 from linkapp import oauth
+from linkapp.failures import CACHE_UNAVAILABLE
 from linkapp.providers import revoked_if_unused
 from repos import github_api
 from repos.github import connect
@@ -41,7 +42,6 @@ class GitHubOAuth2Adapter(AllauthGitHubOAuth2Adapter):
         return token
 
     def complete_login(self, request: HttpRequest, app, token, **kwargs):
-        self.access_token = token.token  # for GitHubCallbackView, should the database fail after this
         client = GitHubClient(token.token)
         with revoked_if_unused(github_api.revoke_token, token.token):
             if WizardStore(request.session).began:
@@ -50,6 +50,7 @@ class GitHubOAuth2Adapter(AllauthGitHubOAuth2Adapter):
                 user, token.repositories = client.get_user_and_repositories()
             else:
                 user = client.get_user()  # refused in connect_github: only a Discord sign-in has a wizard
+        self.access_token = token.token  # for GitHubCallbackView, should the database fail after this
         return self.get_provider().sociallogin_from_response(request, user)
 
 
@@ -57,7 +58,10 @@ class GitHubCallbackView(oauth.CallbackView):
     def release_grant(self, request: HttpRequest) -> None:
         # A grant the wizard store does not hold is held nowhere, and GitHub's tokens do not expire.
         granted = getattr(self.adapter, "access_token", None)
-        stored = WizardStore(request.session).github_token() or {}
+        try:
+            stored = WizardStore(request.session).github_token() or {}
+        except CACHE_UNAVAILABLE:
+            stored = {}  # Redis is down too: revoke rather than leave the grant alive
         if granted and stored.get("access_token") != granted:
             github_api.revoke_token(granted)
 
