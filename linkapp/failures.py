@@ -159,6 +159,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def database_unavailable(retry_url: str) -> HttpResponse:
+    """The database is down: a 503 saying nothing was lost, its "Try again" where the person goes on."""
     return _unavailable("Our database is not answering just now. Nothing you did was lost.", retry_url)
 
 
