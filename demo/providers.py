@@ -494,6 +494,7 @@ class DemoProviders:
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)  # notified as each request is answered
         self._codes: dict[str, _Grant] = {}
         self._refresh_tokens: dict[str, str] = {}  # refresh token -> access token
         self._repo_lists: dict[tuple[str, int], list[_Repo]] = {}
@@ -554,9 +555,12 @@ class DemoProviders:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def reset(self) -> None:
-        """Forget per-test state; issued tokens stay valid so fixtures can share them."""
-        with self._lock:
+    def reset(self, settle: float = 10.0) -> None:
+        """Forget per-test state once the requests still being answered (a delayed fault outlasts
+        its test) are done, so none of them lands in the next test's calls or tokens. Issued tokens
+        stay valid so fixtures can share them."""
+        with self._idle:
+            self._idle.wait_for(lambda: self.in_flight == 0, timeout=settle)
             self.faults.clear()
             self.calls.clear()
             self.repo_counts.clear()
@@ -588,8 +592,9 @@ class DemoProviders:
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
 
     def _finished(self) -> None:
-        with self._lock:
+        with self._idle:
             self.in_flight -= 1
+            self._idle.notify_all()
 
     def _take_fault(self, endpoint: str, query: dict[str, str]) -> Fault | None:
         """The fault that applies to this request, consuming one of its ``times``."""

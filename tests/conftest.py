@@ -18,7 +18,9 @@ def private_redis():
 
 @pytest.fixture
 def redis_proxy(private_redis, settings):
-    """The app's cache and sessions on the private Redis, through a proxy the test controls."""
+    """The app's cache and sessions on the private Redis, through a proxy the test controls;
+    emptied first, so that nothing an earlier test left there can pass for this test's data."""
+    private_redis.client().flushall()
     proxy = TcpProxy(private_redis.port)
     cache = dict(settings.CACHES["default"])
     cache["LOCATION"] = f"redis://127.0.0.1:{proxy.port}/0"

@@ -7,6 +7,8 @@ import socket
 import subprocess
 import time
 
+import redis
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -30,6 +32,9 @@ class PrivateRedis:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("private redis-server did not start")
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(port=self.port)
 
     def stop(self) -> None:
         self.process.terminate()

@@ -8,7 +8,6 @@ import threading
 import time
 
 import pytest
-import redis
 import requests
 from allauth.socialaccount.models import SocialAccount, SocialLogin
 from django.conf import settings as django_settings
@@ -21,7 +20,15 @@ from demo.providers import Fault
 from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent
 from tests.services import UnansweredPort
-from tests.wizard import connect_github, csrf_token, linkable_id, sign_in_with_discord, walk_to_picker
+from tests.wizard import (
+    connect_github,
+    csrf_token,
+    github_token_of,
+    linkable_id,
+    sign_in_with_discord,
+    walk_to_picker,
+    wizard_of,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CONNECT_TIMEOUT = django_settings.CACHES["default"]["OPTIONS"]["SOCKET_CONNECT_TIMEOUT"]
@@ -64,7 +71,7 @@ def test_redis_wiped_mid_wizard_sends_the_person_back(browser, providers, redis_
     else:
         picker = walk_to_picker(browser)
         _, repo_id = linkable_id(picker)
-    redis.Redis(port=private_redis.port).flushall()
+    private_redis.client().flushall()
 
     if step == "github step":
         page = browser.get("/github/")
@@ -103,7 +110,7 @@ def test_redis_failing_after_github_granted_revokes_the_grant(browser, providers
 def test_redis_wiped_before_github_calls_back_exchanges_no_code(browser, providers, redis_proxy, private_redis):
     """The sign-in state went with Redis: the callback is refused before it asks GitHub for a token."""
     authorize = browser.submit(sign_in_with_discord(browser), "Connect with GitHub")
-    redis.Redis(port=private_redis.port).flushall()
+    private_redis.client().flushall()
     page = browser.submit(authorize, "Authorize", {"login": "octocat"})
 
     assert page.status_code == 400 and "Sign-in expired" in page.text and "Try again" in page.text
@@ -130,7 +137,7 @@ def test_redis_down_mid_wizard_sends_the_person_back(browser, providers, redis_p
     assert browser.get("/repositories/").status_code == 200  # Redis back: the session was never lost
 
 
-def test_postgres_down_at_the_final_save(browser, providers, redis_proxy, private_redis, postgres_proxy):
+def test_postgres_down_at_the_final_save(browser, providers, redis_proxy, postgres_proxy):
     picker = walk_to_picker(browser)
     _, repo_id = linkable_id(picker)
     postgres_proxy.set_mode("refuse")
@@ -140,8 +147,8 @@ def test_postgres_down_at_the_final_save(browser, providers, redis_proxy, privat
     assert down.status_code == 503
     assert down.headers["Retry-After"]
     assert "Try again" in down.text
-    keys = redis.Redis(port=private_redis.port).keys("*wizard:*")
-    assert any(k.endswith(b":token:github") for k in keys) and any(k.endswith(b":choice") for k in keys)
+    store = wizard_of(browser)
+    assert store.github_token() and store.get(CHOICE) == repo_id
 
     postgres_proxy.set_mode("pass")
     retry = browser.get(down.url)  # "Try again": the picker, with the choice kept
@@ -169,7 +176,7 @@ def test_redis_failing_right_after_the_final_save_still_ends_the_wizard(browser,
     failure, and the token is revoked at GitHub although Redis cannot be cleared."""
     picker = walk_to_picker(browser)
     _, repo_id = linkable_id(picker)
-    token = [t for t, info in providers.tokens.items() if info.provider == "github"][-1]
+    token = github_token_of(browser)
     cut_just_before_the_commit(redis_proxy, monkeypatch)
     saved = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
@@ -210,9 +217,7 @@ def revoke_at_github(providers, token: str) -> None:
 def test_github_token_revoked_meanwhile(browser, providers, button):
     picker = walk_to_picker(browser)
     _, repo_id = linkable_id(picker)
-    revoke_at_github(
-        providers, WizardStore(SessionStore(browser.session.cookies.get("sessionid"))).github_token()["access_token"]
-    )
+    revoke_at_github(providers, github_token_of(browser))
     page = browser.submit(picker, button, {"repo_id": str(repo_id)})
 
     assert page.status_code == 401
@@ -351,7 +356,7 @@ def test_a_second_press_that_finds_the_token_revoked_by_the_first_shows_the_link
     after the first revoked it: GitHub's 401 is the first press's doing, not a broken connection."""
     picker = walk_to_picker(browser)
     _, repo_id = linkable_id(picker)
-    store = WizardStore(SessionStore(browser.session.cookies.get("sessionid")))
+    store = wizard_of(browser)
     token, repositories = store.github_token(), store.get(REPO_LIST)
     first = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
     assert first.url.endswith("/dashboard/") and providers.tokens[token["access_token"]].revoked
@@ -391,7 +396,7 @@ def test_postgres_failing_at_the_commit_keeps_the_tokens(browser, providers, pos
     forgotten (it is cleared only after the commit), and "Link repository" again saves one row."""
     picker = walk_to_picker(browser)
     _, repo_id = linkable_id(picker)
-    store = WizardStore(SessionStore(browser.session.cookies.get("sessionid")))
+    store = wizard_of(browser)
     token = store.github_token()["access_token"]
     cut_just_before_the_commit(postgres_proxy, monkeypatch)
     down = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})

@@ -27,7 +27,15 @@ from demo.providers import Fault
 from linkapp.failures import in_words
 from repos.models import Link
 from tests.browser import Browser
-from tests.wizard import connect_github, csrf_token, linkable_id, repo_ids, sign_in_with_discord, walk_to_picker
+from tests.wizard import (
+    connect_github,
+    csrf_token,
+    github_token_of,
+    linkable_id,
+    repo_ids,
+    sign_in_with_discord,
+    walk_to_picker,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[1]
@@ -218,12 +226,14 @@ def test_github_account_of_another_person_is_refused(live_server, providers):
     owner = SocialAccount.objects.get(provider="github").user_id
 
     second = Browser(live_server.url)
-    page = connect_github(second, sign_in_with_discord(second, "bob"), "octocat")
+    step2 = sign_in_with_discord(second, "bob")
+    earlier = set(providers.tokens)
+    page = connect_github(second, step2, "octocat")
 
     assert page.status_code == 409
     assert "already connected to another Discord user" in page.text
     assert SocialAccount.objects.get(provider="github").user_id == owner
-    refused = [info for info in providers.tokens.values() if info.provider == "github"][-1]
+    (refused,) = [info for token, info in providers.tokens.items() if token not in earlier]
     assert refused.revoked  # the grant just made for the refused connect is given back
 
 
@@ -416,7 +426,7 @@ def test_odd_repository_ids_are_refused_not_crashed(browser, providers, repo_id)
 def test_sign_out_revokes_and_forgets_the_github_token(browser, providers):
     step2 = sign_in_with_discord(browser)
     picker = connect_github(browser, step2)
-    github = [t for t, info in providers.tokens.items() if info.provider == "github"][-1]
+    github = github_token_of(browser)
     assert cache.keys("wizard:*")
 
     browser.submit(picker, "Sign out")
@@ -427,12 +437,12 @@ def test_sign_out_revokes_and_forgets_the_github_token(browser, providers):
 
 def test_a_new_github_grant_revokes_the_one_it_replaces(browser, providers):
     picker = walk_to_picker(browser)
-    first = [t for t, info in providers.tokens.items() if info.provider == "github"][-1]
+    first = github_token_of(browser)
     widened = browser.submit(browser.submit(picker, "Include private repositories"), "Authorize")
 
     assert widened.status_code == 200
     assert providers.tokens[first].revoked
-    second = [t for t, info in providers.tokens.items() if info.provider == "github"][-1]
+    second = github_token_of(browser)
     assert second != first and not providers.tokens[second].revoked
 
 

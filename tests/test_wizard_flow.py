@@ -11,10 +11,8 @@ from pathlib import Path
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings as django_settings
-from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
 
-from accounts.wizard_store import WizardStore
 from demo.providers import Fault
 from repos.github_api import GitHubClient
 from repos.models import Link
@@ -27,6 +25,7 @@ from tests.wizard import (
     repo_ids,
     sign_in_with_discord,
     walk_to_picker,
+    wizard_of,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -166,7 +165,7 @@ def test_a_repository_whose_permission_github_lowered_meanwhile_is_refused(brows
     """The picker's list may be minutes old: the re-check at the save asks GitHub again."""
     picker = walk_to_picker(browser)
     name, repo_id = linkable_id(picker)
-    token = WizardStore(SessionStore(browser.session.cookies.get("sessionid"))).github_token()
+    token = wizard_of(browser).github_token()
     now = GitHubClient(token["access_token"]).get_repository(repo_id)
     now["permissions"] = {"admin": False, "maintain": False, "push": False, "triage": True, "pull": True}
     providers.faults["github.repository"] = Fault(

@@ -7,7 +7,9 @@ import re
 from urllib.parse import urljoin
 
 import requests
+from django.contrib.sessions.backends.cache import SessionStore
 
+from accounts.wizard_store import WizardStore
 from tests.browser import Browser
 
 
@@ -27,6 +29,15 @@ def walk_to_picker(browser: Browser, discord: str = "nelly", github: str = "octo
     picker = connect_github(browser, step2, github)
     assert picker.status_code == 200, picker.text
     return picker
+
+
+def wizard_of(browser: Browser) -> WizardStore:
+    """The server-side wizard data of this browser's session, as the app reads it."""
+    return WizardStore(SessionStore(browser.session.cookies.get("sessionid")))
+
+
+def github_token_of(browser: Browser) -> str:
+    return wizard_of(browser).github_token()["access_token"]
 
 
 def csrf_token(page: requests.Response) -> str:

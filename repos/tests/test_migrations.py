@@ -10,7 +10,16 @@ BEFORE = [("repos", "0002_linkevent"), ("socialaccount", "0006_alter_socialaccou
 AFTER = [("repos", "0003_discord_username_is_the_username")]
 
 
+@pytest.fixture
+def latest_schema_afterwards():
+    """Later tests need the schema every migration makes, not the one this test stops at."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("latest_schema_afterwards")
 def test_links_saved_with_the_display_name_get_the_username() -> None:
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
