@@ -8,7 +8,11 @@ import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"
-workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count())
+if os.environ.get("REDIS_URL"):
+    workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count())
+else:
+    # The in-process cache holds the sessions and tokens: a second worker would not know the first one's people.
+    workers = 1
 threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 worker_class = "gthread"
 # Longer than the slowest wizard step: a full repository walk of PROVIDER_TIMEOUT-bounded calls.
@@ -18,7 +22,7 @@ keepalive = 5
 # Off by default. When on, only the path (%(U)s), never the query string: callbacks carry `code` and `state`.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(M)sms %({x-request-id}o)s'
-# The reverse proxies whose X-Forwarded-* headers gunicorn trusts: gunicorn reads FORWARDED_ALLOW_IPS itself.
+# No forwarded_allow_ips here: gunicorn reads FORWARDED_ALLOW_IPS from the environment itself.
 
 if os.environ.get("LOG_FORMAT") == "json":
     # gunicorn's own lines (start-up, worker timeouts, the access log when on) as JSON like the app's.

@@ -77,8 +77,12 @@ def _follow_next(
 ) -> list:
     items = [] if skip_first else page_items(check(response))
     url = next_url(response)
+    pages = 1
     while url:
         _check_stop(stop)
+        pages += 1
+        if pages > MAX_PAGES:  # a `next` link that never ends (a loop of cursors) must not walk forever
+            raise ProviderError("GitHub", f"more than {MAX_PAGES} pages of repositories")
         response = fetch(url, None)
         items += page_items(check(response))
         url = next_url(response)

@@ -5,6 +5,8 @@ It keeps every response (redirects included) so tests can scan all that reached 
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin
@@ -76,6 +78,13 @@ class Browser:
 
     def post(self, url: str, data: dict | list, **kwargs) -> requests.Response:
         return self._record(self.session.post(urljoin(self.base_url, url), data=data, timeout=30, **kwargs))
+
+    def follow(self, page: requests.Response, text: str) -> requests.Response:
+        """Click the link whose text is `text`, like a person would."""
+        for match in re.finditer(r'<a\b[^>]*\bhref="([^"]*)"[^>]*>([^<]*)</a>', page.text):
+            if match.group(2).strip() == text:
+                return self.get(urljoin(page.url, html.unescape(match.group(1))))
+        raise AssertionError(f"no link {text!r} on {page.url}")
 
     def submit(self, page: requests.Response, button: str, values: dict | None = None) -> requests.Response:
         """Press the button whose text is `button` in the page's form, like a person would."""

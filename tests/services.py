@@ -18,6 +18,12 @@ def free_port() -> int:
 
 class PrivateRedis:
     def __init__(self) -> None:
+        for _ in range(3):  # another process may take the free port before redis-server binds it
+            if self._start():
+                return
+        raise RuntimeError("private redis-server did not start")
+
+    def _start(self) -> bool:
         self.port = free_port()
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.process = subprocess.Popen(
@@ -25,13 +31,15 @@ class PrivateRedis:
             stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
+                self.client().ping()  # our redis-server, not whatever else listens there
+                return True
+            except redis.ConnectionError:
                 time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
+        self.process.kill()
+        self.process.wait()
+        return False
 
     def client(self) -> redis.Redis:
         return redis.Redis(port=self.port)

@@ -38,7 +38,7 @@ def test_link_another_then_unlink_with_confirmation(browser, providers):
     assert re.search(rf">{re.escape(first)}</a></td>\s*<td>{visibility}</td>", dashboard.text)
     authorizes = len(providers.calls_to("discord.authorize"))
 
-    picker = connect_github(browser, browser.get("/github/"))  # "Link another repository"
+    picker = connect_github(browser, browser.follow(dashboard, "Link another repository"))
     ids = linkable_ids(picker)
     second_id = next(i for i in ids if not Link.objects.filter(repo_id=i).exists())
     dashboard = browser.submit(picker, "Link repository", {"repo_id": str(second_id)})

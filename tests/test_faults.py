@@ -435,3 +435,19 @@ def test_postgres_down_at_a_callback_is_a_503_not_a_redirect(browser, providers,
     assert granted.provider == step and granted.revoked
     retry = browser.get(re.search(r'href="([^"]+)">Try again', down.text).group(1))
     assert retry.status_code == 200 and f"Connect with {name}" in retry.text
+
+
+@pytest.mark.parametrize("mode", ["refuse", "hang"])
+def test_health_reports_postgres_down(client, postgres_proxy, mode):
+    """What a load balancer reads to take an instance out of rotation, and back in; a Postgres that
+    accepts and never answers costs the check its connect timeout, not a hung worker."""
+    postgres_proxy.set_mode(mode)
+    connect_timeout = django_settings.DATABASES["default"]["OPTIONS"]["connect_timeout"]
+    for path in ("/healthz", "/readyz"):
+        started = time.monotonic()
+        response = client.get(path)
+        assert time.monotonic() - started < connect_timeout + 1
+        assert response.status_code == 503
+        assert response.json() == {"status": "unavailable", "failed": ["database"]}
+    postgres_proxy.set_mode("pass")
+    assert client.get("/readyz").json() == {"status": "ok"}

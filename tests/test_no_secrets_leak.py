@@ -10,7 +10,8 @@ from django.conf import settings
 from django.core import serializers
 from django_redis import get_redis_connection
 
-from tests.wizard import linkable_id, walk_to_picker
+from demo.providers import Fault
+from tests.wizard import connect_github, linkable_id, sign_in_with_discord, walk_to_picker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,6 +63,29 @@ def test_secrets_never_leak(browser, providers, caplog):
         assert secret not in client_side
         assert secret.encode() not in stored
         assert secret not in rows
+        assert secret not in logs
+
+
+def test_failures_log_no_code_token_or_secret(browser, providers, postgres_proxy, caplog):
+    """Failures log the most, tracebacks included: a GitHub grant whose user cannot be read, a forged
+    callback carrying a code, and Postgres down in a callback."""
+    caplog.set_level(logging.DEBUG)
+    issued_before = set(providers.tokens)
+    providers.faults["github.user"] = Fault(status=500)
+    assert connect_github(browser, sign_in_with_discord(browser)).status_code == 503
+    forged = browser.get("/accounts/github/login/callback/?code=forged-code-7f3a&state=forged-state")
+    assert forged.status_code == 400
+    authorize = browser.submit(browser.get("/"), "Connect with Discord")
+    postgres_proxy.set_mode("refuse")
+    assert browser.submit(authorize, "Authorize").status_code == 503
+    postgres_proxy.set_mode("pass")
+
+    tokens = [token for token in providers.tokens if token not in issued_before]
+    codes = [call.form["code"] for call in providers.calls if call.endpoint.endswith(".token")]
+    assert len(tokens) == 3 and len(codes) == 3
+    logs = "\n".join(logging.Formatter().format(record) for record in caplog.records)
+    assert "Traceback" in logs and "step=failed" in logs  # the scan looks at real failure material
+    for secret in [*tokens, *codes, "forged-code-7f3a", settings.DISCORD_CLIENT_SECRET, settings.GITHUB_CLIENT_SECRET]:
         assert secret not in logs
 
 

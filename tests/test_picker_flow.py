@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+import requests
 
 from demo.providers import Fault
 from repos.models import Link
@@ -13,6 +14,7 @@ from tests.wizard import (
     all_repo_ids,
     connect_github,
     csrf_token,
+    github_token_of,
     linkable_ids,
     repo_ids,
     sign_in_with_discord,
@@ -169,12 +171,16 @@ def test_bad_search_parameters_get_a_400(browser, providers):
 
 def test_refresh_fetches_the_list_again(browser, providers):
     picker = walk_to_picker(browser)
+    assert "Your repositories: 120 of 120" in picker.text
     before = repos_calls(providers).count(1)
+    providers.repo_counts["octocat"] = 200  # the person created repositories meanwhile
     refreshed = browser.submit(picker, "Refresh list")
 
     assert refreshed.status_code == 200
     assert repos_calls(providers).count(1) == before + 1
-    assert "120 of 120" in refreshed.text
+    shown = int(re.search(r"Your repositories: (\d+) of \1", refreshed.text).group(1))
+    assert shown > 120
+    assert len(all_repo_ids(browser, refreshed)) == shown  # later pages are read from the new list
 
 
 def test_missing_repository_help_links_to_the_app_settings(browser, providers, settings):
@@ -229,6 +235,31 @@ def test_auth_params_on_the_login_url_are_ignored(browser, providers):
     )
     query = providers.calls_to("github.authorize")[-1].query
     assert "login" not in query and "allow_signup" not in query
+
+
+def test_the_badges_say_what_github_says(browser, providers, settings):
+    settings.GITHUB_SCOPES = ["read:user", "repo"]  # private repositories too
+    picker = walk_to_picker(browser)
+    (first_page,) = [call for call in providers.calls_to("github.repos") if call.query.get("page", "1") == "1"]
+    assert first_page.query["sort"] == "pushed"  # GitHub is asked for the default order
+    github = requests.get(
+        f"{providers.github_api_url}/user/repos",
+        params={"per_page": 100, "sort": "pushed"},
+        headers={"Authorization": f"Bearer {github_token_of(browser)}"},
+        timeout=10,
+    ).json()
+
+    shown = repo_ids(picker)
+    assert list(shown) == [repo["full_name"] for repo in github[: len(shown)]]  # most recently pushed first
+    for repo in github[: len(shown)]:
+        item = re.search(rf'id="repo-{repo["id"]}".*?</li>', picker.text, re.S).group(0)
+        badges = re.findall(r'<span class="badge[^"]*">([^<]+)</span>', item)
+        best = next(level for level in ("admin", "maintain", "push", "triage", "pull") if repo["permissions"][level])
+        expected = [name for name in ("Private", "Fork", "Archived") if repo[name.lower()]] + [best]
+        assert badges == expected, repo["full_name"]
+    assert {"Private", "Fork", "Archived", "admin", "pull"} <= set(
+        re.findall(r'class="badge[^"]*">([^<]+)<', picker.text)
+    )
 
 
 def test_already_linked_badge(browser, providers):

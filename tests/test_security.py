@@ -114,19 +114,21 @@ def test_callback_issuer_must_be_the_provider(browser, providers, issuer, status
 # --- PKCE and scope ------------------------------------------------------------------------
 
 
-def test_pkce_s256_with_a_verifier_per_transaction(browser, providers):
-    picker = walk_to_picker(browser)
-    assert picker.status_code == 200
+def test_pkce_s256_with_a_verifier_per_transaction(live_server, providers):
+    for person in ("nelly", "bob"):
+        walk_to_picker(Browser(live_server.url), discord=person, github=person)
     verifiers = []
     for provider in ("discord", "github"):
-        (authorize,) = providers.calls_to(f"{provider}.authorize")
-        (token,) = providers.calls_to(f"{provider}.token")
-        verifier = token.form["code_verifier"]
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-        assert authorize.query["code_challenge_method"] == "S256"
-        assert authorize.query["code_challenge"] == challenge
-        verifiers.append(verifier)
-    assert verifiers[0] != verifiers[1]
+        authorizes = providers.calls_to(f"{provider}.authorize")
+        tokens = providers.calls_to(f"{provider}.token")
+        assert len(authorizes) == len(tokens) == 2
+        for authorize, token in zip(authorizes, tokens, strict=True):
+            verifier = token.form["code_verifier"]
+            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+            assert authorize.query["code_challenge_method"] == "S256"
+            assert authorize.query["code_challenge"] == challenge
+            verifiers.append(verifier)
+    assert len(set(verifiers)) == 4  # a new verifier for every sign-in, never one per provider
 
 
 def test_scope_on_discord_login_url_is_ignored(browser, providers):
@@ -182,6 +184,7 @@ def post_targets(browser: Browser) -> list[tuple[str, dict]]:
         ("/accounts/github/login/", {"process": "connect"}),
         ("/repositories/", {"repo_id": "1"}),
         ("/repositories/", {"refresh": "1"}),
+        ("/accounts/3rdparty/", {"account": str(SocialAccount.objects.get(provider="github").pk)}),
         ("/accounts/logout/", {}),
     ]
 
@@ -280,7 +283,13 @@ def test_security_headers_and_cookie_flags(browser, providers):
     assert "no-store" in page.headers["Cache-Control"]
 
     step2 = sign_in_with_discord(browser)
-    assert "no-store" in step2.headers["Cache-Control"]
+    picker = connect_github(browser, step2)
+    refused = browser.get("/repositories/", params={"sort": "nonsense"})
+    assert refused.status_code == 400
+    _, repo_id = linkable_id(picker)
+    dashboard = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+    for page in (step2, picker, dashboard, refused):  # pages with a person's data or their own failure
+        assert "no-store" in page.headers["Cache-Control"], page.url
     cookie = next(c for c in browser.session.cookies if c.name == "sessionid")
     assert cookie.has_nonstandard_attr("HttpOnly")
     assert cookie.get_nonstandard_attr("SameSite") == "Lax"

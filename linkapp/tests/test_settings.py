@@ -69,3 +69,11 @@ def test_a_number_that_is_not_one_is_a_clear_error():
     result = manage("check", **PRODUCTION, WIZARD_TTL="15m")
     assert result.returncode != 0
     assert "WIZARD_TTL must be a number, not '15m'." in result.stderr
+
+
+def test_postgres_connect_timeout_defaults_to_5_s_and_the_url_may_set_it():
+    code = "from django.conf import settings as s; print(s.DATABASES['default']['OPTIONS']['connect_timeout'])"
+    url = "postgres://linkapp@db.example.org:5432/linkapp"
+    assert manage("shell", "-c", code, **PRODUCTION, DATABASE_URL=url).stdout.splitlines()[-1] == "5"
+    set_in_url = manage("shell", "-c", code, **PRODUCTION, DATABASE_URL=url + "?connect_timeout=2")
+    assert set_in_url.stdout.splitlines()[-1] == "2"

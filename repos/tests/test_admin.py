@@ -33,8 +33,9 @@ def test_changelist_columns_search_and_filters(admin_client, links):
     text = page.content.decode()
     assert "acme-org/rocket" in text and 'href="https://github.com/acme-org/rocket"' in text
 
-    assert "widgets-inc/gizmo" not in admin_client.get("/admin/repos/link/", {"q": "nelly"}).content.decode()
-    assert "acme-org/rocket" in admin_client.get("/admin/repos/link/", {"q": "111"}).content.decode()
+    for query in ("nelly", "111", "octocat", "rocket"):  # Discord name and id, GitHub login, repository
+        found = admin_client.get("/admin/repos/link/", {"q": query}).content.decode()
+        assert "acme-org/rocket" in found and "widgets-inc/gizmo" not in found, query
     private = admin_client.get("/admin/repos/link/", {"repo_private__exact": "1"}).content.decode()
     assert "acme-org/rocket" in private and "widgets-inc/gizmo" not in private
     owner = admin_client.get("/admin/repos/link/", {"owner": "widgets-inc"}).content.decode()

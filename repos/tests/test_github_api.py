@@ -102,30 +102,59 @@ def test_a_repository_object_we_cannot_read_is_a_provider_error():
 
 
 class FakeGitHub:
-    """`fetch` for github_pagination: 40 pages of 20 ms, page 2 slow, page 9 a 502; it records what was asked."""
+    """`fetch` for github_pagination: 40 pages of 20 ms, page 9 a 502, and page 2 answered only once
+    `release` is set; it records what was asked."""
 
     def __init__(self, settings) -> None:
         self.base = f"{settings.GITHUB_API_URL}/user/repos"
         self.asked: list[int] = []
+        self.release = threading.Event()
+        self.page_2_answered = False
 
     def __call__(self, url: str, params: dict | None) -> requests.Response:
         page = int(params["page"])
         self.asked.append(page)
-        time.sleep(1.5 if page == 2 else 0.02)
+        if page == 2:
+            self.release.wait(timeout=10)
+            self.page_2_answered = True
+        time.sleep(0.02)
         if page == 9:
             return response(502, "<html>bad gateway</html>")
         return response(200, [{"page": page}], {"Link": f'<{self.base}?page=40>; rel="last"'})
 
 
+def wait_for_the_walk_to_end() -> None:
+    """Until the list's threads (named by github_api and github_pagination) are all gone."""
+    deadline = time.monotonic() + 10
+    while any(t.name.startswith(("github-pages", "github-list")) for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the walk's threads are still running"
+        time.sleep(0.02)
+
+
 def test_a_failing_page_stops_the_walk_without_waiting_for_slower_ones(settings):
     fake = FakeGitHub(settings)
-    started = time.monotonic()
 
     with pytest.raises(ProviderUnavailable):
         github_pagination.fetch_all(fake, github_api.check, fake.base, {}, concurrency=4)
 
-    assert time.monotonic() - started < 1.0  # page 2 was still on its way
+    assert not fake.page_2_answered  # the failure was raised while page 2 was still on its way
+    fake.release.set()
+    wait_for_the_walk_to_end()
     assert max(fake.asked) < 40  # pages not yet started were never asked for
+
+
+def test_a_next_link_that_never_ends_is_cut_at_max_pages(settings, monkeypatch):
+    monkeypatch.setattr(github_pagination, "MAX_PAGES", 5)
+    base = f"{settings.GITHUB_API_URL}/user/repos"
+    asked = []
+
+    def fetch(url: str, params: dict | None) -> requests.Response:
+        asked.append(url)
+        return response(200, [{"id": 1}], {"Link": f'<{base}?cursor=same>; rel="next"'})
+
+    with pytest.raises(ProviderError, match="more than 5 pages"):
+        github_pagination.fetch_all(fetch, github_api.check, base, {}, concurrency=1)
+    assert len(asked) == 5
 
 
 def test_stop_ends_the_walk_before_its_next_request(settings):
@@ -141,6 +170,7 @@ def test_stop_ends_the_walk_before_its_next_request(settings):
 def test_a_failed_user_lookup_stops_the_list_fetched_beside_it(settings, monkeypatch):
     settings.GITHUB_MAX_CONCURRENCY = 8
     fake = FakeGitHub(settings)
+    fake.release.set()
     first_wave = threading.Barrier(8, timeout=5)  # GET /user and pages 1..7, all on their way
     user_failed = threading.Event()
 
@@ -157,7 +187,7 @@ def test_a_failed_user_lookup_stops_the_list_fetched_beside_it(settings, monkeyp
 
     with pytest.raises(ProviderUnavailable):
         github_api.GitHubClient("gho_x").get_user_and_repositories()
-    time.sleep(0.5)  # what the list would have asked for by now, had it gone on
+    wait_for_the_walk_to_end()
     assert sorted(fake.asked) == list(range(1, 8))  # the first wave only
 
 

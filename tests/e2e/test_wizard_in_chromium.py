@@ -207,6 +207,8 @@ def test_narrow_screen_and_both_themes(chromium, live_server, providers, dark):
     page = new_page(chromium, width=375, dark=dark)
     base = live_server.url
     page.goto(base)
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert (background == "rgb(13, 17, 23)") == dark  # the theme the screen asked for
     assert_no_horizontal_scroll(page)
     assert_accessible(page)
     sign_in(page, base)
