@@ -9,6 +9,7 @@ from accounts.decorators import discord_required
 from accounts.identity import discord_name, social_account
 
 AVATAR_CACHE_SECONDS = 86400
+AVATAR_MISS_SECONDS = 300  # a missing or refused avatar is not asked of Discord's CDN on every page
 
 
 @never_cache
@@ -33,10 +34,10 @@ def avatar(request: HttpRequest) -> HttpResponse:
     key = f"avatar:{account.uid}:{avatar_hash}"
     image = cache.get(key)
     if image is None:
-        image = discord_api.fetch_avatar(account.uid, avatar_hash)
-        if image is None:
-            raise Http404
-        cache.set(key, image, AVATAR_CACHE_SECONDS)
+        image = discord_api.fetch_avatar(account.uid, avatar_hash) or ()  # (): none to serve
+        cache.set(key, image, AVATAR_CACHE_SECONDS if image else AVATAR_MISS_SECONDS)
+    if not image:
+        raise Http404
     content, content_type = image
     return HttpResponse(content, content_type=content_type)
 

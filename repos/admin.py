@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import io
-
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -58,10 +56,10 @@ class LinkAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export selected links as CSV")
     def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
-        out = io.StringIO()
-        export.write_csv(queryset.order_by("id"), out)
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="links.csv"'
+        response = HttpResponse(
+            content_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="links.csv"'}
+        )
+        export.write_csv(queryset.order_by("id"), response)
         return response
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:

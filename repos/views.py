@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from functools import wraps
 
 from allauth.socialaccount.models import SocialAccount
@@ -12,11 +13,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
+from django_ratelimit.core import get_usage
 
 from accounts.decorators import discord_required
 from accounts.identity import find_account, identity_context
 from accounts.wizard_store import CHOICE, WizardStore
-from linkapp.failures import provider_failure, render_failure
+from linkapp.failures import in_words, provider_failure, render_failure
 from linkapp.providers import ProviderError, ProviderUnauthorized
 from repos import linking, picker_query, repo_store
 from repos.forms import LinkForm
@@ -27,6 +29,7 @@ from repos.picker_query import PickerQueryForm
 from repos.repo_store import PERMISSIONS, RepoSummary
 
 log = logging.getLogger("linkapp.wizard")
+REFRESH_RATE_LIMIT = "10/m"  # per person
 
 
 @never_cache
@@ -74,6 +77,15 @@ def picker(request: HttpRequest) -> HttpResponse:
     query = PickerQueryForm(request.GET)
     if not query.is_valid():
         return render_failure(request, "That search is not valid.", status=400, retry_url=reverse("picker"))
+    if request.POST.get("refresh") == "1" and (wait := _refresh_wait(request)):
+        return render_failure(
+            request,
+            f"You refreshed the list many times in a row. Please try again in {in_words(wait)}.",
+            status=429,
+            title="Slow down",
+            retry_url=reverse("picker"),
+            retry_after=wait,
+        )
     try:
         repos = repo_store.load(store)
         if repos is None or request.POST.get("refresh") == "1":
@@ -108,12 +120,12 @@ def _picker_page(
     store: WizardStore,
     token: dict,
     github: SocialAccount,
-    repos: list[RepoSummary],
+    repos: Sequence[RepoSummary],
     form: LinkForm,
     query: PickerQueryForm,
 ) -> HttpResponse:
     """The picker: one page of the person's repositories as searched, with their badges."""
-    selected = picker_query.select(repos, **{k: v or "" for k, v in query.cleaned_data.items()})
+    selected = picker_query.select(repos, **query.cleaned_data)
     granted = set(re.split(r"[,\s]+", token.get("scope") or ""))
     return render(
         request,
@@ -138,6 +150,13 @@ def _picker_page(
         },
         status=400 if form.is_bound else 200,
     )
+
+
+def _refresh_wait(request: HttpRequest) -> int | None:
+    """Seconds until this person may refresh again: each refresh walks their whole list at GitHub,
+    holding our threads and spending their rate limit there."""
+    usage = get_usage(request, group="repos.refresh", key="user", rate=REFRESH_RATE_LIMIT, increment=True)
+    return max(usage["time_left"], 1) if usage["should_limit"] else None
 
 
 def _fetch_repositories(store: WizardStore, access_token: str, discord_id: str) -> list[RepoSummary]:

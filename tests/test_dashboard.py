@@ -135,3 +135,5 @@ def test_the_avatar_comes_from_our_origin_fetched_once(browser, providers):
     cache.delete_pattern("avatar:*")
     refused = browser.get("/avatar/")  # only raster images are served as ours
     assert refused.status_code == 404 and "max-age" not in refused.headers.get("Cache-Control", "")
+    assert browser.get("/avatar/").status_code == 404
+    assert len(providers.calls_to("discord.avatar")) == 2  # a refused avatar is not asked for on every page

@@ -8,6 +8,7 @@ import time
 import pytest
 import requests
 
+import repos.views
 from demo.providers import Fault
 from repos.models import Link
 from tests.wizard import (
@@ -181,6 +182,22 @@ def test_refresh_fetches_the_list_again(browser, providers):
     shown = int(re.search(r"Your repositories: (\d+) of \1", refreshed.text).group(1))
     assert shown > 120
     assert len(all_repo_ids(browser, refreshed)) == shown  # later pages are read from the new list
+
+
+def test_refreshing_again_and_again_is_slowed_down(browser, providers, monkeypatch):
+    monkeypatch.setattr(repos.views, "REFRESH_RATE_LIMIT", "3/d")  # a day's window: a run hardly straddles its edge
+    picker = walk_to_picker(browser)
+    for _ in range(3):
+        picker = browser.submit(picker, "Refresh list")
+        assert picker.status_code == 200
+    asked = len(providers.calls_to("github.repos"))
+
+    slowed = browser.submit(picker, "Refresh list")
+
+    assert slowed.status_code == 429 and int(slowed.headers["Retry-After"]) > 3600
+    assert "Please try again in" in slowed.text and 'href="/repositories/">Try again' in slowed.text
+    assert len(providers.calls_to("github.repos")) == asked  # GitHub was not asked again
+    assert "Your repositories: 120 of 120" in browser.get("/repositories/").text  # the list is kept
 
 
 def test_missing_repository_help_links_to_the_app_settings(browser, providers, settings):
