@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 import requests
 from django.conf import settings
 
 from linkapp import providers
-from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, ProviderUnavailable, seconds
+from linkapp.providers import ProviderError, ProviderRateLimited, seconds
 
-log = logging.getLogger(__name__)
 NAME = "Discord"
 
 
@@ -24,12 +21,7 @@ def fetch_profile(access_token: str) -> dict:
     )
     if response.status_code == 429:
         raise ProviderRateLimited(NAME, retry_after(response))
-    if response.status_code == 401:
-        raise ProviderUnauthorized(NAME, "token not accepted")
-    if response.status_code >= 500:
-        raise ProviderUnavailable(NAME, f"HTTP {response.status_code}")
-    if response.status_code != 200:
-        raise ProviderError(NAME, f"HTTP {response.status_code}")
+    providers.raise_for_status(NAME, response)
     profile = providers.json_body(NAME, response)
     if not isinstance(profile, dict) or not profile.get("id"):
         raise ProviderError(NAME, "profile without an id")
@@ -50,22 +42,15 @@ def retry_after(response: requests.Response) -> float:
 
 
 def revoke_token(access_token: str) -> bool:
-    """Revoke at Discord (RFC 7009); a failure is logged, never raised: sign-in goes on, and the token is kept nowhere."""
-    try:
-        response = providers.request(
-            NAME,
-            "POST",
-            f"{settings.DISCORD_URL}/api/oauth2/token/revoke",
-            data={"token": access_token, "token_type_hint": "access_token"},
-            auth=(settings.DISCORD_CLIENT_ID, settings.DISCORD_CLIENT_SECRET),
-        )
-    except ProviderError as exc:
-        log.warning("discord token revocation failed: %s", exc.reason)
-        return False
-    if response.status_code != 200:
-        log.warning("discord token revocation failed: HTTP %s", response.status_code)
-        return False
-    return True
+    """Revoke at Discord (RFC 7009), as soon as the profile is read: sign-in needs nothing more."""
+    return providers.revoke(
+        NAME,
+        "POST",
+        f"{settings.DISCORD_URL}/api/oauth2/token/revoke",
+        success=200,
+        data={"token": access_token, "token_type_hint": "access_token"},
+        auth=(settings.DISCORD_CLIENT_ID, settings.DISCORD_CLIENT_SECRET),
+    )
 
 
 AVATAR_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}

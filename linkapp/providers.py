@@ -186,6 +186,31 @@ def log_response(response: requests.Response, *args, **kwargs) -> None:
     )
 
 
+def raise_for_status(provider: str, response: requests.Response) -> None:
+    """What both providers' other statuses mean (their rate limits differ, and are read first)."""
+    status = response.status_code
+    if status == 401:
+        raise ProviderUnauthorized(provider, "token not accepted")
+    if status >= 500:
+        raise ProviderUnavailable(provider, f"HTTP {status}")
+    if status != 200:
+        raise ProviderError(provider, f"HTTP {status}")
+
+
+def revoke(provider: str, method: str, url: str, *, success: int, **kwargs) -> bool:
+    """Give a token back; a failure is logged, never raised: what the person did goes on, and the
+    token is kept nowhere anyway."""
+    try:
+        response = request(provider, method, url, **kwargs)
+    except ProviderError as exc:
+        log.warning("%s token revocation failed: %s", provider.lower(), exc.reason)
+        return False
+    if response.status_code != success:
+        log.warning("%s token revocation failed: HTTP %s", provider.lower(), response.status_code)
+        return False
+    return True
+
+
 def json_body(provider: str, response: requests.Response) -> dict | list:
     """The decoded body; an HTML error page from a proxy becomes a ProviderError."""
     try:

@@ -8,7 +8,6 @@ by the `Link` header (see github_pagination).
 from __future__ import annotations
 
 import contextvars
-import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,11 +16,10 @@ import requests
 from django.conf import settings
 
 from linkapp import providers
-from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, ProviderUnavailable, seconds
+from linkapp.providers import ProviderError, ProviderRateLimited, seconds
 from repos import github_pagination
 from repos.repo_store import RepoSummary
 
-log = logging.getLogger(__name__)
 NAME = "GitHub"
 PER_PAGE = 100
 
@@ -39,7 +37,6 @@ def is_rate_limited(response: requests.Response) -> bool:
 
 def check(response: requests.Response) -> dict | list:
     """The JSON body of a successful answer; every other answer becomes a ProviderError."""
-    status = response.status_code
     headers = response.headers
     if is_rate_limited(response):
         retry_after = seconds(headers.get("retry-after"))
@@ -47,12 +44,7 @@ def check(response: requests.Response) -> dict | list:
             reset = seconds(headers.get("x-ratelimit-reset"))
             retry_after = reset - time.time() if reset is not None else 60
         raise ProviderRateLimited(NAME, retry_after)
-    if status == 401:
-        raise ProviderUnauthorized(NAME, "token not accepted")
-    if status >= 500:
-        raise ProviderUnavailable(NAME, f"HTTP {status}")
-    if status != 200:
-        raise ProviderError(NAME, f"HTTP {status}")
+    providers.raise_for_status(NAME, response)
     body = providers.json_body(NAME, response)
     if isinstance(body, dict) and "error" in body:
         raise ProviderError(NAME, str(body["error"]))
@@ -137,20 +129,13 @@ class GitHubClient:
 
 
 def revoke_token(access_token: str) -> bool:
-    """DELETE /applications/{client_id}/token; a failure is logged, never raised."""
-    try:
-        response = providers.request(
-            NAME,
-            "DELETE",
-            f"{settings.GITHUB_API_URL}/applications/{settings.GITHUB_CLIENT_ID}/token",
-            json={"access_token": access_token},
-            auth=(settings.GITHUB_CLIENT_ID, settings.GITHUB_CLIENT_SECRET),
-            headers={"Accept": "application/vnd.github+json"},
-        )
-    except ProviderError as exc:
-        log.warning("github token revocation failed: %s", exc.reason)
-        return False
-    if response.status_code != 204:
-        log.warning("github token revocation failed: HTTP %s", response.status_code)
-        return False
-    return True
+    """DELETE /applications/{client_id}/token, so a grant we no longer hold does not stay alive at GitHub."""
+    return providers.revoke(
+        NAME,
+        "DELETE",
+        f"{settings.GITHUB_API_URL}/applications/{settings.GITHUB_CLIENT_ID}/token",
+        success=204,
+        json={"access_token": access_token},
+        auth=(settings.GITHUB_CLIENT_ID, settings.GITHUB_CLIENT_SECRET),
+        headers={"Accept": "application/vnd.github+json"},
+    )
