@@ -4,7 +4,8 @@ Why: ``make demo`` lets a person click through the app without real credentials,
 integration tests and benchmarks run it on a background thread to inject faults and
 inspect the calls it received. Every answer is a deep copy of a provider's published
 example payload (``payloads/*.json``) with only the identifying fields replaced, so the
-app is exercised against the real shapes rather than shapes we made up.
+app is exercised against the real shapes rather than shapes we made up (``examples.py``;
+the demo GitHub's accounts and repositories are built in ``github_objects.py``).
 
 Run it with ``python -m demo.providers [--host H] [--port P] [--repos N] [--delay S]``.
 """
@@ -27,98 +28,23 @@ import threading
 import time
 import traceback
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from email.message import Message
 from html import escape
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any, Literal, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from demo import examples
+from demo.github_objects import SORT_KEYS, Repo, generate_repos, github_user, repo_payload, stable_int
+
 __all__ = ["Call", "DemoProviders", "Fault", "TokenInfo", "main"]
-
-# --- Published example payloads -------------------------------------------------------
-
-_PAYLOAD_DIR = Path(__file__).with_name("payloads")
-
-
-def _load(name: str) -> Any:
-    """Read one published example. It is never mutated: responses copy or just serialize it."""
-    with (_PAYLOAD_DIR / f"{name}.json").open(encoding="utf-8") as fh:
-        return json.load(fh)
-
-
-class _Example:
-    """A published example kept as JSON text: parsing it is a deep copy ~3x faster
-    than ``copy.deepcopy``, which matters when serving thousands of repositories."""
-
-    def __init__(self, data: Any) -> None:
-        self._text = json.dumps(data)
-
-    def copy(self) -> Any:
-        return json.loads(self._text)
-
-
-_DISCORD_USER = _Example(_load("discord_user_me"))
-_DISCORD_TOKEN = _Example(_load("discord_token_response"))
-_DISCORD_INVALID_GRANT = _Example(_load("discord_token_error_invalid_grant"))
-_DISCORD_ERRORS = _load("discord_errors")
-_GITHUB_USER = _Example(_load("github_user"))
-_GITHUB_REPO = _Example(_load("github_user_repos")[0])
-_GITHUB_REPO_FULL = _Example(_load("github_repository_full"))
-_GITHUB_TOKEN = _Example(_load("github_token_response"))
-_GITHUB_TOKEN_ERRORS = _load("github_token_response_errors")
-_GITHUB_ERRORS = _load("github_errors")
-
-_DISCORD_UNAUTHORIZED = _DISCORD_ERRORS["unofficial_observed"]["401_body"]["body"]
-_DISCORD_RATE_LIMITED = _DISCORD_ERRORS["429_user_rate_limit"]["body"]
-_GITHUB_BAD_CREDENTIALS = _GITHUB_ERRORS["401_bad_credentials"]["body"]
-_GITHUB_RATE_LIMITED = _GITHUB_ERRORS["403_primary_rate_limit_exceeded"]["body"]
-_GITHUB_CLIENT_ERRORS = _GITHUB_ERRORS["400_and_422_client_errors"]
-# The docs have no literal 404 body; this is the observed shape with the generic docs URL.
-_GITHUB_NOT_FOUND = {
-    **_GITHUB_ERRORS["unofficial_observed"]["404_body_quoted_in_a_third_party_test_file"],
-    "documentation_url": "https://docs.github.com/rest",
-}
-_SERVER_ERROR = {"message": "Server Error"}
-
-_DISCORD_JSON = "application/json"
-_GITHUB_JSON = "application/json; charset=utf-8"
-_HTML = "text/html; charset=utf-8"
-
-
-def _github_rate_headers(*, used: int, reset: int) -> dict[str, str]:
-    """GitHub's rate-limit headers (github_errors.json) for a limit of 5,000 requests an hour."""
-    return {
-        "x-ratelimit-limit": "5000",
-        "x-ratelimit-remaining": str(max(0, 5000 - used)),
-        "x-ratelimit-used": str(used),
-        "x-ratelimit-reset": str(reset),
-    }
-
-
-def _discord_rate_limit_headers(example: str) -> dict[str, str]:
-    """An example's headers from discord_errors.json, with its reset moved to now plus its reset-after."""
-    headers = _DISCORD_ERRORS[example]["headers"]
-    return {**headers, "X-RateLimit-Reset": f"{time.time() + float(headers['X-RateLimit-Reset-After']):.3f}"}
 
 
 # --- Demo data rules --------------------------------------------------------------------
 
 _CODE_LIFETIME = 600.0  # seconds an authorization code stays valid
-_MAX_REPOS = 99_999  # repository numbers must fit below the per-owner id stride
-_REPO_ID_STRIDE = 100_000
-_ORGS = ("acme-org", "widgets-inc")
-# A 15-slot cycle: 9 repos of the user, 3 of each org (60/20/20); the private slots
-# 5, 10 and 15 fall on the user, acme-org and widgets-inc, so each kind has private repos.
-_OWNER_CYCLE = "UUAUUWUAUAWUUUW"
-_PERMISSION_LEVELS = ("admin", "maintain", "push", "triage", "pull")
-_PUSHED_EPOCH = datetime(2026, 1, 1)  # naive UTC: isoformat() + 'Z' is fast
-_PUSHED_SPREAD = 524_287  # prime number of minutes (< 1 year): i * 7919 % spread is distinct
-_LONG_FILLER = " It is deliberately long so that the app's truncation gets exercised."
 _GITHUB_ACCESS_DENIED = (
     ("error", "access_denied"),
     ("error_description", "The user has denied your application access."),
@@ -136,7 +62,6 @@ _DISCORD_ACCESS_DENIED = (
 )
 _TOKEN_ALPHABET = string.ascii_letters + string.digits
 _LOGIN_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
-_OCTOCAT_SEGMENT = re.compile(r"(?<=/)octocat(?=/|$)")
 
 Provider = Literal["discord", "github"]
 _NAMES: dict[Provider, str] = {"discord": "Discord", "github": "GitHub"}
@@ -197,27 +122,6 @@ class _Grant:
     created: float
 
 
-@dataclass(slots=True)
-class _Repo:
-    """The identifying facts of a generated repository; the payload is built from these."""
-
-    id: int
-    number: int
-    owner: str
-    owner_is_org: bool
-    name: str
-    private: bool
-    fork: bool
-    archived: bool
-    pushed_at: str
-    description: str
-    permission: str
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.owner}/{self.name}"
-
-
 @dataclass
 class _Request:
     method: str
@@ -247,11 +151,6 @@ def _solid_png(size: int, rgb: bytes) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
-def _stable_int(text: str) -> int:
-    """A hash that, unlike ``hash()``, is the same in every run."""
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
-
-
 def _random_token(length: int) -> str:
     return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(length))
 
@@ -263,13 +162,13 @@ def _to_int(value: str | None, default: int) -> int:
         return default
 
 
-def _json(status: int, payload: Any, content_type: str = _GITHUB_JSON, **headers: str) -> _Response:
+def _json(status: int, payload: Any, content_type: str = examples.GITHUB_JSON, **headers: str) -> _Response:
     body = json.dumps(payload).encode()
     return _Response(status, body, {"Content-Type": content_type, **headers})
 
 
 def _discord_json(status: int, payload: Any) -> _Response:
-    return _json(status, payload, _DISCORD_JSON)
+    return _json(status, payload, examples.DISCORD_JSON)
 
 
 def _html(status: int, title: str, content: str) -> _Response:
@@ -280,7 +179,7 @@ def _html(status: int, title: str, content: str) -> _Response:
         "button{margin-right:.5rem}</style></head>\n"
         f"<body><h1>{escape(title)}</h1>\n{content}\n</body></html>\n"
     )
-    return _Response(status, page.encode(), {"Content-Type": _HTML})
+    return _Response(status, page.encode(), {"Content-Type": examples.HTML})
 
 
 def _redirect(uri: str, params: list[tuple[str, str]], safe: str = "") -> _Response:
@@ -326,121 +225,8 @@ def _guess_content_type(body: bytes, *, discord: bool) -> str:
     try:
         json.loads(body)
     except ValueError:
-        return _HTML if body.lstrip().startswith(b"<") else "text/plain; charset=utf-8"
-    return _DISCORD_JSON if discord else _GITHUB_JSON
-
-
-# --- GitHub payload builders ------------------------------------------------------------
-
-
-def _github_account_id(login: str) -> int:
-    return 1_000_000 + _stable_int(f"github:{login}") % 10**9
-
-
-def _github_account(account: dict[str, Any], login: str, *, org: bool = False) -> dict[str, Any]:
-    """Turn a fresh copy of octocat's account object into ``login``'s (in place)."""
-    for key, value in account.items():
-        if isinstance(value, str):
-            account[key] = _OCTOCAT_SEGMENT.sub(login, value)
-    account_id = _github_account_id(login)
-    kind = "012:Organization" if org else "04:User"
-    account.update(
-        login=login,
-        id=account_id,
-        node_id=base64.b64encode(f"{kind}{account_id}".encode()).decode(),
-        type="Organization" if org else "User",
-    )
-    return account
-
-
-def _github_user(login: str) -> dict[str, Any]:
-    user = _github_account(_GITHUB_USER.copy(), login)
-    user.update(name=login.title(), email=f"{login}@example.com")
-    return user
-
-
-def _permissions(level: str) -> dict[str, bool]:
-    """A full GitHub permission set: each level implies the ones below it."""
-    rank = _PERMISSION_LEVELS.index(level)
-    return {name: _PERMISSION_LEVELS.index(name) >= rank for name in ("admin", "maintain", "push", "triage", "pull")}
-
-
-def _repo_payload(template: _Example, repo: _Repo) -> dict[str, Any]:
-    data = template.copy()
-    for key, value in data.items():
-        if isinstance(value, str) and "octocat/Hello-World" in value:
-            data[key] = value.replace("octocat/Hello-World", repo.full_name)
-    owner = _github_account(data["owner"], repo.owner, org=repo.owner_is_org)
-    data.update(
-        id=repo.id,
-        node_id=base64.b64encode(f"010:Repository{repo.id}".encode()).decode(),
-        name=repo.name,
-        full_name=repo.full_name,
-        owner=owner,
-        private=repo.private,
-        description=repo.description,
-        fork=repo.fork,
-        archived=repo.archived,
-        visibility="private" if repo.private else "public",
-        pushed_at=repo.pushed_at,
-        permissions=_permissions(repo.permission),
-    )
-    # GitHub only sends these in the full shape, and only when they apply.
-    if "organization" in data:
-        if repo.owner_is_org:
-            data["organization"] = owner
-        else:
-            del data["organization"]
-    if not repo.fork:
-        data.pop("parent", None)
-        data.pop("source", None)
-    return data
-
-
-def _generate_repos(login: str, count: int) -> list[_Repo]:
-    """The repositories ``login`` can see, identical in every run."""
-    repos = []
-    org_seen = 0
-    owners = {"U": login, "A": _ORGS[0], "W": _ORGS[1]}
-    # Ids are unique per owner+name and stable across runs and users (hash space 10**10).
-    id_base = {owner: _REPO_ID_STRIDE * (1 + _stable_int(f"repos:{owner}") % 10**10) for owner in owners.values()}
-    for number in range(1, min(count, _MAX_REPOS) + 1):
-        slot = _OWNER_CYCLE[(number - 1) % len(_OWNER_CYCLE)]
-        owner = owners[slot]
-        if slot == "U":
-            permission = "admin"
-        else:
-            permission = _PERMISSION_LEVELS[org_seen % len(_PERMISSION_LEVELS)]
-            org_seen += 1
-        description = f"Demo repository number {number}."
-        if number % 13 == 0:
-            description = (description + _LONG_FILLER * 10)[:300]
-        pushed = _PUSHED_EPOCH + timedelta(minutes=number * 7919 % _PUSHED_SPREAD)
-        repos.append(
-            _Repo(
-                id=id_base[owner] + number,
-                number=number,
-                owner=owner,
-                owner_is_org=slot != "U",
-                name=f"project-{number:04d}",
-                private=number % 5 == 0,
-                fork=number % 7 == 0,
-                archived=number % 11 == 0,
-                pushed_at=pushed.isoformat() + "Z",
-                description=description,
-                permission=permission,
-            )
-        )
-    return repos
-
-
-_SORT_KEYS: dict[str, Callable[[_Repo], str]] = {
-    "full_name": lambda r: r.full_name.lower(),
-    "pushed": lambda r: r.pushed_at,
-    # Every repo keeps the template's created_at/updated_at, so these keep generation order.
-    "created": lambda r: "",
-    "updated": lambda r: "",
-}
+        return examples.HTML if body.lstrip().startswith(b"<") else "text/plain; charset=utf-8"
+    return examples.DISCORD_JSON if discord else examples.GITHUB_JSON
 
 
 # --- The fake -----------------------------------------------------------------------------
@@ -497,8 +283,8 @@ class DemoProviders:
         self._idle = threading.Condition(self._lock)  # notified as each request is answered
         self._codes: dict[str, _Grant] = {}
         self._refresh_tokens: dict[str, str] = {}  # refresh token -> access token
-        self._repo_lists: dict[tuple[str, int], list[_Repo]] = {}
-        self._repo_views: dict[tuple[str, int, bool, str, str], list[_Repo]] = {}
+        self._repo_lists: dict[tuple[str, int], list[Repo]] = {}
+        self._repo_views: dict[tuple[str, int, bool, str, str], list[Repo]] = {}
         self._repo_json: dict[int, bytes] = {}
         self._rate_used: dict[str, int] = {}
         self._rate_reset = int(time.time()) + 3600
@@ -622,13 +408,13 @@ class DemoProviders:
         else:
             response = _json(status, self._fault_payload(endpoint, status))
             if endpoint.startswith("discord."):
-                response.headers["Content-Type"] = _DISCORD_JSON
+                response.headers["Content-Type"] = examples.DISCORD_JSON
                 if status == 429:
                     # Discord's rate limit always comes with these (discord_errors.json).
-                    response.headers.update(_discord_rate_limit_headers("429_user_rate_limit"))
+                    response.headers.update(examples.discord_rate_limit_headers("429_user_rate_limit"))
             elif status in (403, 429):
                 # GitHub's primary rate limit always comes with these (github_errors.json).
-                response.headers.update(_github_rate_headers(used=5000, reset=int(time.time()) + 60))
+                response.headers.update(examples.github_rate_headers(used=5000, reset=int(time.time()) + 60))
             body, headers = response.body, response.headers
         overridden = {name.lower() for name in fault.headers}
         kept = {name: value for name, value in headers.items() if name.lower() not in overridden}
@@ -638,29 +424,29 @@ class DemoProviders:
     def _fault_payload(endpoint: str, status: int) -> dict[str, Any]:
         """A body shaped like the provider's own answer for that status."""
         if status >= 500:
-            return _SERVER_ERROR
+            return examples.SERVER_ERROR
         try:
             phrase = HTTPStatus(status).phrase
         except ValueError:
             phrase = "Error"
         if endpoint.startswith("discord."):
             if status == 429:
-                return _DISCORD_RATE_LIMITED
+                return examples.DISCORD_RATE_LIMITED
             if status == 401:
-                return _DISCORD_UNAUTHORIZED
+                return examples.DISCORD_UNAUTHORIZED
             if status == 400 and endpoint == "discord.token":
-                return _DISCORD_INVALID_GRANT.copy()
+                return examples.DISCORD_INVALID_GRANT.copy()
             return {"message": f"{status}: {phrase}", "code": 0}
         if status in (403, 429):
-            return _GITHUB_RATE_LIMITED
+            return examples.GITHUB_RATE_LIMITED
         if status == 401:
-            return _GITHUB_BAD_CREDENTIALS
+            return examples.GITHUB_BAD_CREDENTIALS
         if status == 404:
-            return _GITHUB_NOT_FOUND
+            return examples.GITHUB_NOT_FOUND
         if status == 400:
-            return _GITHUB_CLIENT_ERRORS["invalid_json"]["body"]
+            return examples.GITHUB_CLIENT_ERRORS["invalid_json"]["body"]
         if status == 422:
-            return _GITHUB_CLIENT_ERRORS["invalid_fields"]["body"]
+            return examples.GITHUB_CLIENT_ERRORS["invalid_fields"]["body"]
         return {"message": phrase, "documentation_url": "https://docs.github.com/rest"}
 
     def _answer(self, endpoint: str, request: _Request) -> _Response:
@@ -823,29 +609,29 @@ credentials. Nothing entered here leaves this computer.</p>
         refresh_token = _random_token(30)
         with self._lock:
             self._refresh_tokens[refresh_token] = access_token
-        payload = _DISCORD_TOKEN.copy()
+        payload = examples.DISCORD_TOKEN.copy()
         payload.update(access_token=access_token, refresh_token=refresh_token, scope=" ".join(scopes))
         return _discord_json(200, payload)
 
     @staticmethod
     def _discord_invalid_grant(bad_field: str) -> _Response:
-        payload = _DISCORD_INVALID_GRANT.copy()
+        payload = examples.DISCORD_INVALID_GRANT.copy()
         payload["error_description"] = f'Invalid "{bad_field}" in request'
         return _discord_json(400, payload)
 
     def _discord_profile(self, request: _Request) -> _Response:
         response = self._discord_profile_answer(request)
         # Discord sends its per-route rate-limit headers "on most responses" (discord_errors.json).
-        response.headers.update(_discord_rate_limit_headers("rate_limit_headers_example"))
+        response.headers.update(examples.discord_rate_limit_headers("rate_limit_headers_example"))
         return response
 
     def _discord_profile_answer(self, request: _Request) -> _Response:
         info = self._bearer(request, "discord")
         if info is None:
-            return _discord_json(401, _DISCORD_UNAUTHORIZED)
-        user = _DISCORD_USER.copy()
+            return _discord_json(401, examples.DISCORD_UNAUTHORIZED)
+        user = examples.DISCORD_USER.copy()
         user.update(
-            id=str(80351110224678912 + _stable_int(info.login) % 10**9),
+            id=str(80351110224678912 + stable_int(info.login) % 10**9),
             username=info.login,
             global_name=info.login.title(),
             avatar=hashlib.sha256(f"avatar:{info.login}".encode()).hexdigest()[:32],
@@ -891,12 +677,12 @@ credentials. Nothing entered here leaves this computer.</p>
             return _Response(200, body, {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
 
         if not self._client_ok(request)[0]:
-            return answer(_GITHUB_TOKEN_ERRORS["incorrect_client_credentials"])
+            return answer(examples.GITHUB_TOKEN_ERRORS["incorrect_client_credentials"])
         grant, bad_field = self._redeem("github", request)
         if grant is None:
             error = "redirect_uri_mismatch" if bad_field == "redirect_uri" else "bad_verification_code"
-            return answer(_GITHUB_TOKEN_ERRORS[error])
-        payload = _GITHUB_TOKEN.copy()
+            return answer(examples.GITHUB_TOKEN_ERRORS[error])
+        payload = examples.GITHUB_TOKEN.copy()
         payload.update(
             access_token=self._issue("github", grant.login, list(grant.scopes)),
             scope=",".join(grant.scopes),
@@ -907,13 +693,13 @@ credentials. Nothing entered here leaves this computer.</p>
     def _github_revoke(self, request: _Request) -> _Response:
         ok, user = self._client_ok(request, basic_only=True)
         if not ok:
-            return _json(401, _GITHUB_BAD_CREDENTIALS)
+            return _json(401, examples.GITHUB_BAD_CREDENTIALS)
         if request.params["client_id"] != user:
-            return _json(404, _GITHUB_NOT_FOUND)
+            return _json(404, examples.GITHUB_NOT_FOUND)
         with self._lock:
             info = self.tokens.get(request.form.get("access_token", ""))
             if info is None or info.provider != "github" or info.revoked:
-                return _json(404, _GITHUB_NOT_FOUND)
+                return _json(404, examples.GITHUB_NOT_FOUND)
             info.revoked = True
         return _Response(204)
 
@@ -923,15 +709,15 @@ credentials. Nothing entered here leaves this computer.</p>
         """Shaped like github_errors.json's authenticated 200 example (never enforced)."""
         with self._lock:
             used = self._rate_used[login] = self._rate_used.get(login, 0) + 1
-        return _github_rate_headers(used=used, reset=self._rate_reset)
+        return examples.github_rate_headers(used=used, reset=self._rate_reset)
 
     def _github_user(self, request: _Request) -> _Response:
         info = self._bearer(request, "github")
         if info is None:
-            return _json(401, _GITHUB_BAD_CREDENTIALS)
-        return _json(200, _github_user(info.login), **self._rate_headers(info.login))
+            return _json(401, examples.GITHUB_BAD_CREDENTIALS)
+        return _json(200, github_user(info.login), **self._rate_headers(info.login))
 
-    def _visible_repos(self, info: TokenInfo, sort: str = "full_name", direction: str = "asc") -> list[_Repo]:
+    def _visible_repos(self, info: TokenInfo, sort: str = "full_name", direction: str = "asc") -> list[Repo]:
         """Cached per (login, count, scope, order) so big listings are only sorted once."""
         count = self.repo_counts.get(info.login, self.repo_count)
         with_private = "repo" in info.scopes
@@ -941,26 +727,26 @@ credentials. Nothing entered here leaves this computer.</p>
             if view is None:
                 repos = self._repo_lists.get((info.login, count))
                 if repos is None:
-                    repos = self._repo_lists[(info.login, count)] = _generate_repos(info.login, count)
+                    repos = self._repo_lists[(info.login, count)] = generate_repos(info.login, count)
                 view = [r for r in repos if with_private or not r.private]
-                view.sort(key=_SORT_KEYS[sort], reverse=direction == "desc")
+                view.sort(key=SORT_KEYS[sort], reverse=direction == "desc")
                 self._repo_views[key] = view
         return view
 
-    def _repo_bytes(self, repo: _Repo) -> bytes:
+    def _repo_bytes(self, repo: Repo) -> bytes:
         """A repository's list-shape JSON; identical for every viewer, so cached by id."""
         cached = self._repo_json.get(repo.id)
         if cached is None:
-            cached = self._repo_json[repo.id] = json.dumps(_repo_payload(_GITHUB_REPO, repo)).encode()
+            cached = self._repo_json[repo.id] = json.dumps(repo_payload(examples.GITHUB_REPO, repo)).encode()
         return cached
 
     def _github_repos(self, request: _Request) -> _Response:
         info = self._bearer(request, "github")
         if info is None:
-            return _json(401, _GITHUB_BAD_CREDENTIALS)
+            return _json(401, examples.GITHUB_BAD_CREDENTIALS)
         query = request.query
         sort = query.get("sort", "full_name")
-        if sort not in _SORT_KEYS:
+        if sort not in SORT_KEYS:
             sort = "full_name"
         direction = query.get("direction", "")
         if direction not in ("asc", "desc"):
@@ -972,7 +758,7 @@ credentials. Nothing entered here leaves this computer.</p>
         last = max(1, math.ceil(len(repos) / per_page))
         chunk = repos[(page - 1) * per_page : page * per_page]
         body = b"[" + b",".join(self._repo_bytes(repo) for repo in chunk) + b"]"
-        headers = {"Content-Type": _GITHUB_JSON, **self._rate_headers(info.login)}
+        headers = {"Content-Type": examples.GITHUB_JSON, **self._rate_headers(info.login)}
         link = self._link_header(request, per_page, page, last)
         if link:
             headers["Link"] = link
@@ -1002,12 +788,12 @@ credentials. Nothing entered here leaves this computer.</p>
     def _github_repository(self, request: _Request) -> _Response:
         info = self._bearer(request, "github")
         if info is None:
-            return _json(401, _GITHUB_BAD_CREDENTIALS)
+            return _json(401, examples.GITHUB_BAD_CREDENTIALS)
         repo_id = int(request.params["id"])
         repo = next((r for r in self._visible_repos(info) if r.id == repo_id), None)
         if repo is None:
-            return _json(404, _GITHUB_NOT_FOUND, **self._rate_headers(info.login))
-        return _json(200, _repo_payload(_GITHUB_REPO_FULL, repo), **self._rate_headers(info.login))
+            return _json(404, examples.GITHUB_NOT_FOUND, **self._rate_headers(info.login))
+        return _json(200, repo_payload(examples.GITHUB_REPO_FULL, repo), **self._rate_headers(info.login))
 
     def _discord_avatar(self, request: _Request) -> _Response:
         """Discord's CDN stand-in: a solid 48x48 PNG in a colour taken from the avatar hash."""
@@ -1016,8 +802,8 @@ credentials. Nothing entered here leaves this computer.</p>
 
     def _not_found(self, request: _Request) -> _Response:
         if request.path.startswith("/discord"):
-            return _discord_json(404, _DISCORD_ERRORS["404_not_found"]["body"])
-        return _json(404, _GITHUB_NOT_FOUND)
+            return _discord_json(404, examples.DISCORD_ERRORS["404_not_found"]["body"])
+        return _json(404, examples.GITHUB_NOT_FOUND)
 
 
 # --- HTTP plumbing ------------------------------------------------------------------------
@@ -1076,7 +862,7 @@ class _Handler(BaseHTTPRequestHandler):
                     response = providers._answer(endpoint, request)
                 except Exception:  # noqa: BLE001 - a bug here should be a 500, not a hang-up
                     traceback.print_exc()
-                    response = _json(500, _SERVER_ERROR)
+                    response = _json(500, examples.SERVER_ERROR)
             self._write(response)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
