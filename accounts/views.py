@@ -9,7 +9,7 @@ from accounts.decorators import discord_required
 from accounts.identity import discord_name, social_account
 
 AVATAR_CACHE_SECONDS = 86400
-AVATAR_MISS_SECONDS = 300  # a missing or refused avatar is not asked of Discord's CDN on every page
+AVATAR_MISS_SECONDS = 300  # a missing, refused or unreachable avatar is not asked for on every page
 
 
 @never_cache

@@ -32,7 +32,7 @@ class BearerToken(HttpBearer):
                 rate=settings.API_RATE_LIMIT,
                 increment=True,
             )
-            if usage["should_limit"]:
+            if usage and usage["should_limit"]:  # no usage when rate limits are switched off
                 raise Throttled(wait=usage["time_left"])
         return api_token
 

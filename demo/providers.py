@@ -346,7 +346,8 @@ class DemoProviders:
         its test) are done, so none of them lands in the next test's calls or tokens. Issued tokens
         stay valid so fixtures can share them."""
         with self._idle:
-            self._idle.wait_for(lambda: self.in_flight == 0, timeout=settle)
+            if not self._idle.wait_for(lambda: self.in_flight == 0, timeout=settle):
+                raise RuntimeError(f"{self.in_flight} demo provider requests still running after {settle} s")
             self.faults.clear()
             self.calls.clear()
             self.repo_counts.clear()

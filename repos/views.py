@@ -83,7 +83,7 @@ def picker(request: HttpRequest) -> HttpResponse:
             f"You refreshed the list many times in a row. Please try again in {in_words(wait)}.",
             status=429,
             title="Slow down",
-            retry_url=reverse("picker"),
+            retry_url=request.get_full_path(),
             retry_after=wait,
         )
     try:
@@ -156,7 +156,8 @@ def _refresh_wait(request: HttpRequest) -> int | None:
     """Seconds until this person may refresh again: each refresh walks their whole list at GitHub,
     holding our threads and spending their rate limit there."""
     usage = get_usage(request, group="repos.refresh", key="user", rate=REFRESH_RATE_LIMIT, increment=True)
-    return max(usage["time_left"], 1) if usage["should_limit"] else None
+    # No usage when rate limits are switched off (RATELIMIT_ENABLE) or Redis failed open.
+    return max(usage["time_left"], 1) if usage and usage["should_limit"] else None
 
 
 def _fetch_repositories(store: WizardStore, access_token: str, discord_id: str) -> list[RepoSummary]:

@@ -442,7 +442,7 @@ def test_health_reports_postgres_down(client, postgres_proxy, mode):
     """What a load balancer reads to take an instance out of rotation, and back in; a Postgres that
     accepts and never answers costs the check its connect timeout, not a hung worker."""
     postgres_proxy.set_mode(mode)
-    connect_timeout = django_settings.DATABASES["default"]["OPTIONS"]["connect_timeout"]
+    connect_timeout = float(django_settings.DATABASES["default"]["OPTIONS"]["connect_timeout"])
     for path in ("/healthz", "/readyz"):
         started = time.monotonic()
         response = client.get(path)
