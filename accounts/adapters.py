@@ -19,10 +19,11 @@ from allauth.socialaccount.providers.base import AuthError, AuthProcess
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from requests import ConnectionError, HTTPError, RequestException, Timeout
+from requests import ConnectionError, HTTPError, RequestException, Session, Timeout
 
 from accounts.identity import discord_id_of
 from accounts.wizard_store import WizardStore
@@ -50,7 +51,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         return sociallogin.account.provider == "discord"
 
-    def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form=None):
+    def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form=None) -> User:
         """The user and their Discord account together or not at all.
 
         Two tabs may finish signing up one Discord account at the same instant: both find no account,
@@ -87,7 +88,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             discord_id = connect.connect_github(request, sociallogin)
         log.info("step=connected provider=%s discord_id=%s", sociallogin.account.provider, discord_id)
 
-    def get_requests_session(self):
+    def get_requests_session(self) -> Session:
         # allauth's own calls (the token exchanges): our connection pool, log line and PROVIDER_TIMEOUT
         # (this replaces the session that SOCIALACCOUNT_REQUESTS_TIMEOUT would configure).
         session = provider_session()

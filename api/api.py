@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django_ratelimit.core import get_usage
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
@@ -41,7 +42,7 @@ api = NinjaAPI(title="linkapp", version="1", urls_namespace="api", openapi_url="
 
 
 @api.exception_handler(AuthenticationError)
-def unauthorized(request: HttpRequest, exc: AuthenticationError):
+def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     """401 names the scheme to use (RFC 6750), except on the session-only /me/links."""
     response = api.create_response(request, {"detail": str(exc)}, status=401)
     if request.resolver_match is None or request.resolver_match.url_name != "my_links":
@@ -50,7 +51,7 @@ def unauthorized(request: HttpRequest, exc: AuthenticationError):
 
 
 @api.exception_handler(Throttled)
-def throttled(request: HttpRequest, exc: Throttled):
+def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
     """429 says when this token's window ends."""
     response = api.create_response(request, {"detail": "Too many requests for this token; slow down."}, status=429)
     response["Retry-After"] = str(max(exc.wait or 1, 1))
@@ -58,7 +59,7 @@ def throttled(request: HttpRequest, exc: Throttled):
 
 
 @api.exception_handler(ValidationError)
-def invalid_parameters(request: HttpRequest, exc: ValidationError):
+def invalid_parameters(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     """Bad parameter values are the client's mistake like unknown ones: 400, not ninja's default 422."""
     return api.create_response(request, {"detail": "Invalid parameters.", "errors": exc.errors}, status=400)
 
@@ -113,8 +114,8 @@ def links(
     request: HttpRequest,
     discord_id: str | None = Query(None, min_length=1, max_length=32, pattern=r"^[0-9]+$"),  # a snowflake
     repo_id: int | None = Query(None, ge=1, le=BIGINT_MAX),
-    **kwargs,
-):
+    **kwargs: Any,
+) -> QuerySet[Link]:
     unknown = set(request.GET) - LINKS_PARAMETERS
     if unknown:
         raise HttpError(400, f"Unknown parameter(s): {', '.join(sorted(unknown))}.")
@@ -132,7 +133,7 @@ def links(
     summary="The signed-in person's own links (session cookie)",
 )
 @paginate(LinkPagination, page_size=50, max_page_size=MAX_PAGE_SIZE)
-def my_links(request: HttpRequest, **kwargs):
+def my_links(request: HttpRequest, **kwargs: Any) -> QuerySet[Link]:
     account = social_account(request.user, "discord")
     if account is None:
         return Link.objects.none()

@@ -15,14 +15,14 @@ import logging
 import time
 
 from allauth.socialaccount.helpers import render_authentication_error
-from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
+from allauth.socialaccount.providers.oauth2.views import OAuth2Adapter, OAuth2CallbackView, OAuth2LoginView
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from linkapp.failures import CACHE_UNAVAILABLE, DATABASE_UNAVAILABLE, database_unavailable
 from linkapp.providers import StateRefused
-from linkapp.ratelimits import limit_per_address
+from linkapp.ratelimits import View, limit_per_address
 
 log = logging.getLogger("linkapp.wizard")
 
@@ -48,7 +48,7 @@ class HardenedProviderMixin:
 
 
 class CallbackView(OAuth2CallbackView):
-    def dispatch(self, request: HttpRequest, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         issuer = request.GET.get("iss")
         if issuer is not None and issuer.rstrip("/") != self.adapter.issuer:
             provider = self.adapter.get_provider()
@@ -81,9 +81,9 @@ class CallbackView(OAuth2CallbackView):
         return state, response
 
 
-def login_view(adapter):
+def login_view(adapter: type[OAuth2Adapter]) -> View:
     return limit_per_address(OAuth2LoginView.adapter_view(adapter))
 
 
-def callback_view(adapter, view: type[CallbackView] = CallbackView):
+def callback_view(adapter: type[OAuth2Adapter], view: type[CallbackView] = CallbackView) -> View:
     return limit_per_address(view.adapter_view(adapter))

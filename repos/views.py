@@ -20,6 +20,7 @@ from accounts.identity import find_account, identity_context
 from accounts.wizard_store import CHOICE, WizardStore
 from linkapp.failures import in_words, provider_failure, render_failure
 from linkapp.providers import ProviderError, ProviderUnauthorized
+from linkapp.ratelimits import View
 from repos import linking, picker_query, repo_store
 from repos.forms import LinkForm
 from repos.github_api import GitHubClient
@@ -46,7 +47,7 @@ def posted_repo_id(request: HttpRequest) -> int | None:
     return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else None
 
 
-def remember_choice(view):
+def remember_choice(view: View) -> View:
     """Keep the submitted repository id in the wizard store before anything else can fail (the
     database, GitHub), so that "Try again" shows the same choice ready to be linked again.
     Only in a wizard (a Discord sign-in), which the session itself tells without asking the database."""

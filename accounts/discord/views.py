@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from allauth.socialaccount.models import SocialApp, SocialLogin, SocialToken
 from allauth.socialaccount.providers.discord.views import DiscordOAuth2Adapter as AllauthDiscordOAuth2Adapter
 from django.conf import settings
 from django.http import HttpRequest
@@ -28,7 +29,7 @@ class DiscordOAuth2Adapter(AllauthDiscordOAuth2Adapter):
     def profile_url(self) -> str:
         return f"{settings.DISCORD_URL}/api/users/@me"
 
-    def complete_login(self, request: HttpRequest, app, token, **kwargs):
+    def complete_login(self, request: HttpRequest, app: SocialApp, token: SocialToken, **kwargs) -> SocialLogin:
         # Discord is needed only to learn who the person is: its token is revoked at once, never stored.
         with revoked_if_unused(discord_api.revoke_token, token.token):
             profile = discord_api.fetch_profile(token.token)

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from allauth.socialaccount.models import SocialApp, SocialLogin, SocialToken
 from allauth.socialaccount.providers.github.views import GitHubOAuth2Adapter as AllauthGitHubOAuth2Adapter
 from django.conf import settings
 from django.db import IntegrityError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from accounts.wizard_store import WizardStore
 from linkapp import oauth
@@ -36,13 +37,13 @@ class GitHubOAuth2Adapter(AllauthGitHubOAuth2Adapter):
     def profile_url(self) -> str:
         return f"{settings.GITHUB_API_URL}/user"
 
-    def parse_token(self, data: dict):
+    def parse_token(self, data: dict) -> SocialToken:
         token = super().parse_token(data)
         token.granted_scope = data.get("scope", "")  # kept in memory only, for the wizard store
         token.repositories = None  # set by complete_login
         return token
 
-    def complete_login(self, request: HttpRequest, app, token, **kwargs):
+    def complete_login(self, request: HttpRequest, app: SocialApp, token: SocialToken, **kwargs) -> SocialLogin:
         client = GitHubClient(token.token)
         with revoked_if_unused(github_api.revoke_token, token.token):
             if WizardStore(request.session).began:
@@ -66,7 +67,7 @@ class GitHubCallbackView(oauth.CallbackView):
         if granted and stored.get("access_token") != granted:
             github_api.revoke_token(granted)
 
-    def dispatch(self, request: HttpRequest, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
             return super().dispatch(request, *args, **kwargs)
         except IntegrityError:
