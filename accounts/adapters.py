@@ -108,10 +108,13 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         extra_context=None,
     ) -> None:
         response = authentication_failure(request, provider, error, exception, extra_context or {})
+        # Our errors' reason, or only the class of any other: allauth's carry the provider's answer.
+        reason = exception.reason if isinstance(exception, ProviderError) else type(exception).__name__
         log.info(
-            "step=failed provider=%s status=%s discord_id=%s",
+            "step=failed provider=%s status=%s reason=%s discord_id=%s",
             provider.id,
             response.status_code,
+            error if exception is None else reason,
             discord_id_of(request.user),
         )
         raise ImmediateHttpResponse(response)
@@ -147,6 +150,8 @@ def authentication_failure(
 ) -> HttpResponse:
     """Map allauth's error (and what caused it) to a page a person understands."""
     name, retry = provider.name, provider.start_url()
+    if provider.id == "github" and WizardStore(request.session).github_token():
+        retry = reverse("picker")  # a refused "Include private repositories": the connection made before still works
     if isinstance(exception, (ConnectionError, Timeout, HTTPError)):  # the token exchange got no answer
         exception = transport_error(name, exception)
     if error == AuthError.CANCELLED:
@@ -159,28 +164,29 @@ def authentication_failure(
         )
     if isinstance(exception, ProviderError):
         return provider_failure(request, exception, retry_url=retry, reconnect_url=retry)
+    step = "sign-in" if provider.id == "discord" else "connection"  # GitHub never signs anyone in
     if isinstance(exception, (OAuth2Error, RequestException)):  # e.g. a token answer that is not JSON
         return render_failure(
             request,
-            f"{name} refused to complete the sign-in.",
+            f"{name} refused to complete the {step}.",
             status=502,
-            title="Sign-in failed",
+            title=f"{step.capitalize()} failed",
             retry_url=retry,
         )
     if exception is None and "state" in context:
         # The provider redirected back with an error of its own.
         return render_failure(
             request,
-            f"{name} reported an error during sign-in.",
+            f"{name} reported an error during the {step}.",
             status=502,
-            title="Sign-in failed",
+            title=f"{step.capitalize()} failed",
             retry_url=retry,
         )
     # No state, an unknown one, one already used, or one that expired.
     return render_failure(
         request,
-        "This sign-in link is unknown, was already used, or has expired. Please start again.",
+        f"This {step} link is unknown, was already used, or has expired. Please start again.",
         status=400,
-        title="Sign-in expired",
+        title=f"{step.capitalize()} expired",
         retry_url=retry,
     )

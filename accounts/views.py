@@ -6,7 +6,8 @@ from django.views.decorators.cache import cache_control, never_cache
 
 from accounts import discord_api
 from accounts.decorators import discord_required
-from accounts.identity import discord_name, social_account
+from accounts.identity import discord_name, social_account, social_accounts
+from linkapp.failures import render_failure
 
 AVATAR_CACHE_SECONDS = 86400
 AVATAR_MISS_SECONDS = 300  # a missing, refused or unreachable avatar is not asked for on every page
@@ -42,8 +43,19 @@ def avatar(request: HttpRequest) -> HttpResponse:
     return HttpResponse(content, content_type=content_type)
 
 
+def login_cancelled(request: HttpRequest) -> HttpResponse:
+    """allauth's own "login cancelled" page (only reached by its address): a failure page, so a 4xx."""
+    return render_failure(request, "Access was not granted, so nothing was linked.", status=403, title="Cancelled")
+
+
 class ConnectionsView(AllauthConnectionsView):
     """allauth's "Connected accounts", except that a refused form is a 400, as bad input is on every page."""
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        # Discord cannot be disconnected: without a GitHub account there is nothing to offer.
+        context["has_github"] = any(account.provider == "github" for account in social_accounts(self.request.user))
+        return context
 
     def form_invalid(self, form) -> HttpResponse:
         response = super().form_invalid(form)

@@ -18,7 +18,13 @@ from django.utils.cache import patch_cache_control
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
-from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, StateRefused
+from linkapp.providers import (
+    ProviderError,
+    ProviderRateLimited,
+    ProviderUnauthorized,
+    ProviderUnavailable,
+    StateRefused,
+)
 
 # Postgres or Redis unreachable: the person should retry, nothing they did is lost.
 # (Not every DatabaseError: an IntegrityError is a bug, and stays a 500.)
@@ -81,10 +87,19 @@ def provider_failure(request: HttpRequest, error: ProviderError, *, retry_url: s
         message = f"{name} no longer accepts this connection. Please connect with {name} again."
         return render_failure(request, message, status=401, title=f"Connect with {name} again", retry_url=reconnect_url)
     if isinstance(error, StateRefused):
-        message = f"This sign-in attempt has expired or did not come back from {name}. Please start again."
-        return render_failure(request, message, status=400, title="Sign-in expired", retry_url=reconnect_url)
-    message = f"{name} could not be reached just now ({error.reason}). Nothing was lost."
-    return render_failure(request, message, status=error.status, title=f"{name} is not answering", retry_url=retry_url)
+        step = "sign-in" if name == "Discord" else "connection"  # GitHub never signs anyone in
+        message = f"This {step} attempt has expired or did not come back from {name}. Please start again."
+        return render_failure(
+            request, message, status=400, title=f"{step.capitalize()} expired", retry_url=reconnect_url
+        )
+    # The reason (an HTTP status, an exception's name) goes to the log, not to the person.
+    if isinstance(error, ProviderUnavailable):
+        message = f"{name} could not be reached just now. Nothing was lost; please try again in a moment."
+        title = f"{name} is not answering"
+    else:
+        message = f"{name} gave an answer we could not use just now. Nothing was lost; please try again."
+        title = f"{name} did not answer as expected"
+    return render_failure(request, message, status=error.status, title=title, retry_url=retry_url)
 
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:

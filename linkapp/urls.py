@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from accounts import views as account_views
 from api.api import api
@@ -20,7 +21,10 @@ urlpatterns = [
     path("admin/login/", limit_per_address(admin.site.login, method="POST")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("accounts/3rdparty/", account_views.ConnectionsView.as_view()),  # before allauth's own
+    # Before allauth's own: "Connect with Discord" on the first step is the only way to sign in here.
+    path("accounts/login/", RedirectView.as_view(pattern_name="home")),
+    path("accounts/3rdparty/login/cancelled/", account_views.login_cancelled),
+    path("accounts/3rdparty/", account_views.ConnectionsView.as_view()),
     path("accounts/", include("allauth.urls")),
 ]
 

@@ -89,9 +89,11 @@ def picker(request: HttpRequest) -> HttpResponse:
         )
     try:
         repos = repo_store.load(store)
-        if repos is None or request.POST.get("refresh") == "1":
+        refresh = request.POST.get("refresh") == "1"
+        if repos is None or refresh:  # the list expired before the token (a link is then checked against the new one)
             repos = _fetch_repositories(store, token["access_token"], request.discord_account.uid)
-            if request.method == "POST":
+            if refresh:
+                messages.info(request, f"Your list was fetched again from GitHub: {len(repos)} repositories.")
                 return redirect(request.get_full_path())
         form = LinkForm(
             request.POST if request.method == "POST" else None,
@@ -106,7 +108,7 @@ def picker(request: HttpRequest) -> HttpResponse:
             return redirect("dashboard")
     except RepositoryRefused as exc:
         return render_failure(
-            request, str(exc), status=403, title="Repository not allowed", retry_url=reverse("picker")
+            request, str(exc), status=403, title="Repository not allowed", retry_url=request.get_full_path()
         )
     except ProviderError as exc:
         if isinstance(exc, ProviderUnauthorized) and _already_linked(request):
@@ -180,7 +182,8 @@ def _github_expired(request: HttpRequest) -> HttpResponse:
         return redirect("dashboard")
     return render_failure(
         request,
-        "Your GitHub connection has expired or was not made yet. Please connect with GitHub again.",
+        "We let go of GitHub access once a link is saved, and after "
+        f"{in_words(settings.WIZARD_TTL)} unused. Please connect with GitHub again to see your repositories.",
         status=409,
         title="Connect with GitHub first",
         retry_url=reverse("github_step"),

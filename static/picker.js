@@ -3,24 +3,32 @@
   "use strict";
   var form = document.getElementById("repo-search");
   var results = document.getElementById("results");
-  if (!form || !results || !window.fetch) return;
+  var count = document.getElementById("result-count");
+  if (!form || !results || !count || !window.fetch) return;
   var timer = null;
   var latest = 0;
   function update() {
     var url = "?" + new URLSearchParams(new FormData(form)).toString();
     var ticket = ++latest;
     fetch(url, { credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.text() : null; })
-      .then(function (html) {
-        if (html === null || ticket !== latest) return;
-        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("results");
-        if (fresh) {
-          // The contents only: screen readers announce changes inside the live region already on the page.
-          results.replaceChildren.apply(results, Array.from(fresh.childNodes));
-          history.replaceState(null, "", url);
-        }
+      .then(function (response) {
+        if (!response.ok) throw new Error("not ok");
+        return response.text();
       })
-      .catch(function () { /* the Search button still works */ });
+      .then(function (html) {
+        if (ticket !== latest) return;
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var fresh = page.getElementById("results");
+        if (!fresh) throw new Error("no results");
+        results.replaceChildren.apply(results, Array.from(fresh.childNodes));
+        // Screen readers hear the short count (a status region), not the whole list read out again.
+        count.textContent = page.getElementById("result-count").textContent;
+        history.replaceState(null, "", url);
+      })
+      .catch(function () {
+        // The session expired, the server failed, or the network: the page itself explains what happened.
+        if (ticket === latest) form.submit();
+      });
   }
   form.addEventListener("input", function () {
     clearTimeout(timer);

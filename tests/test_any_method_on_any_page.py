@@ -27,6 +27,9 @@ PATHS = [
     "/accounts/3rdparty/",
     "/accounts/logout/",
     "/accounts/login/",
+    "/accounts/3rdparty/login/cancelled/",
+    "/accounts/3rdparty/login/error/",
+    "/accounts/3rdparty/signup/",
     "/accounts/signup/",
     "/api/v1/links?discord_id=1",
     "/api/v1/links?repo_id=notanumber",
@@ -68,6 +71,14 @@ def test_no_page_answers_any_method_with_a_500(client: Client, method: str) -> N
         if answer.status_code >= 400 and b"Try again" not in answer.content
     }
     assert refusals_without_a_way_on == {}
+
+
+@pytest.mark.django_db
+def test_allauths_own_sign_in_pages_lead_to_the_first_step(client: Client) -> None:
+    """Its sign-in page would offer GitHub, which never signs anyone in; its "cancelled" page was a 200."""
+    assert client.get("/accounts/login/")["Location"] == "/"
+    cancelled = client.get("/accounts/3rdparty/login/cancelled/")
+    assert cancelled.status_code == 403 and 'href="/">Try again' in cancelled.text
 
 
 @pytest.mark.django_db

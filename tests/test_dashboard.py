@@ -102,6 +102,7 @@ def test_discord_cannot_be_disconnected_but_github_can(browser, providers):
     disconnected = browser.post("/accounts/3rdparty/", data={"csrfmiddlewaretoken": token, "account": github.pk})
     assert not SocialAccount.objects.filter(pk=github.pk).exists()
     assert "GitHub account disconnected." in disconnected.text
+    assert "No GitHub account is connected" in disconnected.text and "Disconnect</button>" not in disconnected.text
     assert browser.get("/github/").status_code == 200  # still signed in with Discord
 
 

@@ -113,7 +113,7 @@ def test_redis_wiped_before_github_calls_back_exchanges_no_code(browser, provide
     private_redis.client().flushall()
     page = browser.submit(authorize, "Authorize", {"login": "octocat"})
 
-    assert page.status_code == 400 and "Sign-in expired" in page.text and "Try again" in page.text
+    assert page.status_code == 400 and "Connection expired" in page.text and "Try again" in page.text
     assert not providers.calls_to("github.token")
     assert not SocialAccount.objects.filter(provider="github").exists()
 

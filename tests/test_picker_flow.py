@@ -7,6 +7,7 @@ import time
 
 import pytest
 import requests
+from django.core.cache import cache
 
 import repos.views
 from demo.providers import Fault
@@ -17,6 +18,7 @@ from tests.wizard import (
     connect_github,
     csrf_token,
     github_token_of,
+    linkable_id,
     linkable_ids,
     repo_ids,
     sign_in_with_discord,
@@ -182,7 +184,19 @@ def test_refresh_fetches_the_list_again(browser, providers):
     assert repos_calls(providers).count(1) == before + 1
     shown = int(re.search(r"Your repositories: (\d+) of \1", refreshed.text).group(1))
     assert shown > 120
+    assert f"Your list was fetched again from GitHub: {shown} repositories." in refreshed.text
     assert len(all_repo_ids(browser, refreshed)) == shown  # later pages are read from the new list
+
+
+def test_a_choice_made_after_the_list_expired_is_checked_against_a_fresh_one(browser, providers):
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    cache.delete_pattern("wizard:*:repos")  # the list's own TTL ran out first
+
+    saved = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert saved.url.endswith("/dashboard/")
+    assert list(Link.objects.values_list("repo_id", flat=True)) == [repo_id]
 
 
 def test_refreshing_again_and_again_is_slowed_down(browser, providers, monkeypatch):
@@ -285,6 +299,15 @@ def test_the_badges_say_what_github_says(browser, providers, settings):
     assert {"Private", "Fork", "Archived", "admin", "pull"} <= set(
         re.findall(r'class="badge[^"]*">([^<]+)<', picker.text)
     )
+
+
+def test_a_refused_step_up_keeps_the_connection_made_before(browser, providers):
+    picker = walk_to_picker(browser)
+    refused = browser.submit(browser.submit(picker, "Include private repositories"), "Cancel")
+
+    assert refused.status_code == 403
+    assert re.search(r'href="([^"]+)">Try again', refused.text).group(1) == "/repositories/"
+    assert "Your repositories: 120 of 120" in browser.get("/repositories/").text
 
 
 def test_already_linked_badge(browser, providers):

@@ -193,6 +193,7 @@ def test_every_post_needs_a_csrf_token(browser, providers):
     for url, data in post_targets(browser):
         response = browser.post(url, data, allow_redirects=False)
         assert response.status_code == 403, url
+        assert "Form expired" in response.text and 'href="/">Try again' in response.text, url
     assert len(providers.calls_to("github.authorize")) == 2  # only the two walks' own
     assert Link.objects.count() == 1
 
