@@ -88,14 +88,15 @@ class Page:
 class BalancedBrowser(Browser):
     """A person's browser (Locust's FastHttpSession) behind a round-robin load balancer at PUBLIC."""
 
-    def __init__(self, client) -> None:
+    def __init__(self, client, person: int) -> None:
         self.base_url = f"http://{PUBLIC}/"
         self.responses = []
         self.client = client
         self.client.cookiejar.clear()  # a new person
-        self.turn = itertools.cycle(range(len(PORTS)))
+        # Every other person starts on the other instance, so each step lands on both.
+        self.turn = itertools.count(person % len(PORTS))
         self.failovers = self.error_pages = self.retries = 0
-        self.completed = False
+        self.completed = self.broke_off = False
 
     def _send(self, method: str, url: str, data: list | None) -> Page:
         parts = urlsplit(url)
@@ -179,18 +180,17 @@ class Run:
         self.tally: Counter = Counter()
         self.done = gevent.event.Event()
 
-    def finished(self, browser: BalancedBrowser | None) -> None:
-        if browser is None:
-            self.tally["walks that broke off"] += 1
-        else:
-            self.tally.update(
-                {
-                    "completed": browser.completed,
-                    "error pages": browser.error_pages,
-                    "Try again": browser.retries,
-                    "failovers": browser.failovers,
-                }
-            )
+    def finished(self, browser: BalancedBrowser) -> None:
+        self.tally.update(
+            {
+                "completed": browser.completed,
+                "not completed": not browser.completed,  # gave up after 3 "Try again", or an unexpected page
+                "broke off": browser.broke_off,  # of those, walks ended by an exception
+                "error pages": browser.error_pages,
+                "Try again": browser.retries,
+                "failovers": browser.failovers,
+            }
+        )
         self.tally["finished"] += 1
         if self.kill is not None and self.killed_at is None and self.tally["finished"] >= self.total // 2:
             for pid in [*children(self.kill.pid), self.kill.pid]:  # workers and master at once
@@ -213,12 +213,12 @@ class Person(FastHttpUser):
         person = next(self.plan.people, None)
         if person is None:
             raise StopUser()
-        browser = BalancedBrowser(self.client)
+        browser = BalancedBrowser(self.client, person)
         try:
             walk(browser, person)
         except Exception as exc:  # counted and reported: the benchmark must finish
             print(f"person {person}: {type(exc).__name__}: {exc}", file=sys.stderr)
-            browser = None
+            browser.broke_off = True
         self.plan.finished(browser)
 
 
@@ -292,9 +292,9 @@ def main() -> None:
             process.wait()
 
     with psycopg.connect(database_url) as conn:
-        links, distinct = conn.execute(
-            "SELECT count(*), count(DISTINCT (discord_id, repo_id)) FROM repos_link"
-        ).fetchone()
+        # The table's unique key makes (discord_id, repo_id) duplicates impossible; what the run must
+        # show is one link per person: a second link of one person would hide another's lost one.
+        links, people_linked = conn.execute("SELECT count(*), count(DISTINCT discord_id) FROM repos_link").fetchone()
     leftover = [k for k in redis.Redis.from_url(REDIS_URL).keys("*wizard:*") if b":token:" in k]
     tally = run.tally
     completed = tally["completed"]
@@ -309,13 +309,12 @@ def main() -> None:
     )
     print(
         f"errors: {tally['error pages']} error pages seen, {tally['Try again']} 'Try again' presses, "
-        f"{tally['walks that broke off']} walks that broke off"
+        f"{tally['not completed']} walks not completed ({tally['broke off']} broke off on an exception)"
     )
-    if run.killed_at is not None:
-        print(
-            f"instance on port 8802 (master and workers) SIGKILLed after {run.killed_at} people; "
-            f"requests moved to the other: {tally['failovers']}"
-        )
+    killed = (
+        f"instance on port 8802 (master and workers) SIGKILLed after {run.killed_at} people" if run.killed_at else ""
+    )
+    print(f"{killed or 'no instance killed'}; requests that got no answer and moved to the other: {tally['failovers']}")
     print("per step (ms, Locust's figures):          count  fails    p50    p95    p99")
     for method, path in STEPS:
         entry = locust.stats.get(path, method)
@@ -324,9 +323,10 @@ def main() -> None:
             + " ".join(f"{entry.get_response_time_percentile(p):6.0f}" for p in (0.5, 0.95, 0.99))
         )
     print(f"CPU seconds (of {2 * elapsed:.1f} on 2 cores): " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
-    print(f"database: {links} links, {distinct} distinct (discord_id, repo_id); expected {args.people}")
+    print(f"database: {links} links of {people_linked} people; expected {args.people} of {args.people}")
+    print(f"people with more than one link: {links - people_linked}")
     print(f"tokens left in Redis: {len(leftover)}")
-    print(f"lost: {args.people - links}")
+    print(f"lost (people without a link): {args.people - people_linked}")
 
 
 if __name__ == "__main__":
