@@ -138,3 +138,12 @@ def test_the_avatar_comes_from_our_origin_fetched_once(browser, providers):
     assert refused.status_code == 404 and "max-age" not in refused.headers.get("Cache-Control", "")
     assert browser.get("/avatar/").status_code == 404
     assert len(providers.calls_to("discord.avatar")) == 2  # a refused avatar is not asked for on every page
+
+
+def test_a_signed_in_person_on_the_first_step_can_go_on(browser, providers):
+    sign_in_with_discord(browser)
+    home = browser.get("/")
+    assert "You are signed in as <strong>Nelly</strong>" in home.text
+    assert browser.follow(home, "Continue with GitHub").url.endswith("/github/")
+    assert browser.follow(home, "Your dashboard").status_code == 200
+    assert "Connect with Discord" in home.text  # still there, to sign in as someone else
