@@ -23,7 +23,5 @@ class LinkForm(forms.Form):
         if repo is None:
             raise forms.ValidationError("That repository is not in your list. Refresh the list and choose again.")
         if not repo.allows(self.min_permission):
-            raise forms.ValidationError(
-                f"You need at least {self.min_permission} permission on {repo.full_name} to link it."
-            )
+            raise forms.ValidationError(repo.refusal(self.min_permission))
         return repo

@@ -35,9 +35,7 @@ def link_repository(
         )
     current = RepoSummary.from_github(repo)
     if not current.allows(settings.LINK_MIN_PERMISSION):
-        raise RepositoryRefused(
-            f"You need at least {settings.LINK_MIN_PERMISSION} permission on {current.full_name} to link it."
-        )
+        raise RepositoryRefused(current.refusal(settings.LINK_MIN_PERMISSION))
     with transaction.atomic():
         link, created = Link.objects.update_or_create(
             discord_id=discord.uid,

@@ -16,8 +16,10 @@ from typing import NamedTuple
 from accounts.wizard_store import REPO_LIST, REPO_LIST_FAILURE, WizardStore
 from linkapp.providers import ProviderError
 
-# GitHub's permission levels, weakest first.
+# GitHub's permission levels, weakest first, as its API (and LINK_MIN_PERMISSION) names them,
+# and as its own pages name them to people.
 PERMISSIONS = ("pull", "triage", "push", "maintain", "admin")
+ACCESS_NAMES = {"pull": "read", "triage": "triage", "push": "write", "maintain": "maintain", "admin": "admin"}
 DESCRIPTION_LIMIT = 140
 
 
@@ -38,8 +40,16 @@ class RepoSummary(NamedTuple):
     def full_name(self) -> str:
         return f"{self.owner}/{self.name}"
 
+    @property
+    def access(self) -> str:
+        return ACCESS_NAMES[self.permission]
+
     def allows(self, min_permission: str) -> bool:
         return PERMISSIONS.index(self.permission) >= PERMISSIONS.index(min_permission)
+
+    def refusal(self, min_permission: str) -> str:
+        """Why this person may not link it, in GitHub's words for the levels."""
+        return f"You need at least {ACCESS_NAMES[min_permission]} access to {self.full_name} to link it."
 
     @classmethod
     def from_github(cls, repo: dict) -> RepoSummary:

@@ -27,7 +27,7 @@ from repos.github_api import GitHubClient
 from repos.linking import RepositoryRefused, link_repository
 from repos.models import Link
 from repos.picker_query import PickerQueryForm
-from repos.repo_store import PERMISSIONS, RepoSummary
+from repos.repo_store import ACCESS_NAMES, PERMISSIONS, RepoSummary
 
 log = logging.getLogger("linkapp.wizard")
 REFRESH_RATE_LIMIT = "10/m"  # per person
@@ -143,7 +143,7 @@ def _picker_page(
             "linked": set(
                 Link.objects.filter(discord_id=request.discord_account.uid).values_list("repo_id", flat=True)
             ),
-            "min_permission": settings.LINK_MIN_PERMISSION,
+            "min_access": ACCESS_NAMES[settings.LINK_MIN_PERMISSION],
             "allowed_permissions": PERMISSIONS[PERMISSIONS.index(settings.LINK_MIN_PERMISSION) :],
             "step": 3,
             **identity_context(request.discord_account, github),

@@ -294,9 +294,12 @@ def test_the_badges_say_what_github_says(browser, providers, settings):
         item = re.search(rf'id="repo-{repo["id"]}".*?</li>', picker.text, re.S).group(0)
         badges = re.findall(r'<span class="badge[^"]*">([^<]+)</span>', item)
         best = next(level for level in ("admin", "maintain", "push", "triage", "pull") if repo["permissions"][level])
-        expected = [name for name in ("Private", "Fork", "Archived") if repo[name.lower()]] + [best]
+        access = {"pull": "read", "push": "write"}.get(best, best)  # as GitHub's own pages say
+        expected = [name for name in ("Private", "Fork", "Archived") if repo[name.lower()]] + [access]
         assert badges == expected, repo["full_name"]
-    assert {"Private", "Fork", "Archived", "admin", "pull"} <= set(
+    assert "You need at least <strong>write</strong> access to it." in picker.text
+    assert "You have read access; linking needs write." in picker.text  # beside a disabled one
+    assert {"Private", "Fork", "Archived", "admin", "read"} <= set(
         re.findall(r'class="badge[^"]*">([^<]+)<', picker.text)
     )
 

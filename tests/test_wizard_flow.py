@@ -156,7 +156,7 @@ def test_repository_below_min_permission_is_refused(browser, providers):
     page = browser.submit(picker, "Link repository", {"repo_id": str(disabled[0])})
 
     assert page.status_code == 400
-    refusal = f"You need at least push permission on {name} to link it."
+    refusal = f"You need at least write access to {name} to link it."
     assert re.search(rf'role="alert">.*{re.escape(refusal)}.*>Try again</a>', page.text, re.S)
     assert not Link.objects.exists()
 
@@ -175,7 +175,7 @@ def test_a_repository_whose_permission_github_lowered_meanwhile_is_refused(brows
     page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
     assert page.status_code == 403
-    assert f"You need at least push permission on {name} to link it." in page.text
+    assert f"You need at least write access to {name} to link it." in page.text
     assert "Try again" in page.text
     assert not Link.objects.exists()
 

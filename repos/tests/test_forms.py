@@ -24,7 +24,7 @@ def test_refuses_an_id_not_in_the_list():
 def test_refuses_below_min_permission():
     form = LinkForm({"repo_id": "2"}, repos=REPOS, min_permission="push")
     assert not form.is_valid()
-    assert "at least push" in str(form.errors)
+    assert "at least write access" in str(form.errors)
 
 
 def test_refuses_garbage():
