@@ -150,6 +150,7 @@ def authentication_failure(
 ) -> HttpResponse:
     """Map allauth's error (and what caused it) to a page a person understands."""
     name, retry = provider.name, provider.start_url()
+    reconnect = retry
     if provider.id == "github" and WizardStore(request.session).github_token():
         retry = reverse("picker")  # a refused "Include private repositories": the connection made before still works
     if isinstance(exception, (ConnectionError, Timeout, HTTPError)):  # the token exchange got no answer
@@ -163,7 +164,7 @@ def authentication_failure(
             retry_url=retry,
         )
     if isinstance(exception, ProviderError):
-        return provider_failure(request, exception, retry_url=retry, reconnect_url=retry)
+        return provider_failure(request, exception, retry_url=retry, reconnect_url=reconnect)
     step = "sign-in" if provider.id == "discord" else "connection"  # GitHub never signs anyone in
     if isinstance(exception, (OAuth2Error, RequestException)):  # e.g. a token answer that is not JSON
         return render_failure(

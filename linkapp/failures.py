@@ -97,7 +97,7 @@ def provider_failure(request: HttpRequest, error: ProviderError, *, retry_url: s
         message = f"{name} could not be reached just now. Nothing was lost; please try again in a moment."
         title = f"{name} is not answering"
     else:
-        message = f"{name} gave an answer we could not use just now. Nothing was lost; please try again."
+        message = f"{name} gave an answer we could not use, so we stopped there. Nothing was lost."
         title = f"{name} did not answer as expected"
     return render_failure(request, message, status=error.status, title=title, retry_url=retry_url)
 

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import get_usage
@@ -93,7 +94,8 @@ def picker(request: HttpRequest) -> HttpResponse:
         if repos is None or refresh:  # the list expired before the token (a link is then checked against the new one)
             repos = _fetch_repositories(store, token["access_token"], request.discord_account.uid)
             if refresh:
-                messages.info(request, f"Your list was fetched again from GitHub: {len(repos)} repositories.")
+                count = ngettext("%d repository", "%d repositories", len(repos)) % len(repos)
+                messages.info(request, f"Your list was fetched again from GitHub: {count}.")
                 return redirect(request.get_full_path())
         form = LinkForm(
             request.POST if request.method == "POST" else None,
@@ -182,8 +184,8 @@ def _github_expired(request: HttpRequest) -> HttpResponse:
         return redirect("dashboard")
     return render_failure(
         request,
-        "We let go of GitHub access once a link is saved, and after "
-        f"{in_words(settings.WIZARD_TTL)} unused. Please connect with GitHub again to see your repositories.",
+        "Your GitHub connection has ended or was not made yet: we let go of it once a link is saved, or after "
+        f"{in_words(settings.WIZARD_TTL)} unused. Please connect with GitHub to see your repositories.",
         status=409,
         title="Connect with GitHub first",
         retry_url=reverse("github_step"),

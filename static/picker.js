@@ -10,25 +10,28 @@
   function update() {
     var url = "?" + new URLSearchParams(new FormData(form)).toString();
     var ticket = ++latest;
+    var refused = false;  // the server answered, but not with a picker page
     fetch(url, { credentials: "same-origin" })
       .then(function (response) {
-        if (!response.ok) throw new Error("not ok");
+        refused = !response.ok;
         return response.text();
       })
       .then(function (html) {
         if (ticket !== latest) return;
         var page = new DOMParser().parseFromString(html, "text/html");
         var fresh = page.getElementById("results");
-        if (!fresh) throw new Error("no results");
+        var freshCount = page.getElementById("result-count");
+        if (refused || !fresh || !freshCount) {
+          // e.g. the GitHub connection expired: the server's own page explains what to do.
+          form.submit();
+          return;
+        }
         results.replaceChildren.apply(results, Array.from(fresh.childNodes));
         // Screen readers hear the short count (a status region), not the whole list read out again.
-        count.textContent = page.getElementById("result-count").textContent;
+        count.textContent = freshCount.textContent;
         history.replaceState(null, "", url);
       })
-      .catch(function () {
-        // The session expired, the server failed, or the network: the page itself explains what happened.
-        if (ticket === latest) form.submit();
-      });
+      .catch(function () { /* the network: the Search button still works */ });
   }
   form.addEventListener("input", function () {
     clearTimeout(timer);

@@ -7,9 +7,9 @@ import time
 
 import pytest
 import requests
-from django.core.cache import cache
 
 import repos.views
+from accounts.wizard_store import REPO_LIST
 from demo.providers import Fault
 from linkapp.failures import in_words
 from repos.models import Link
@@ -23,6 +23,7 @@ from tests.wizard import (
     repo_ids,
     sign_in_with_discord,
     walk_to_picker,
+    wizard_of,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -191,7 +192,7 @@ def test_refresh_fetches_the_list_again(browser, providers):
 def test_a_choice_made_after_the_list_expired_is_checked_against_a_fresh_one(browser, providers):
     picker = walk_to_picker(browser)
     _, repo_id = linkable_id(picker)
-    cache.delete_pattern("wizard:*:repos")  # the list's own TTL ran out first
+    wizard_of(browser).delete(REPO_LIST)  # the list's own TTL ran out first
 
     saved = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
@@ -311,6 +312,15 @@ def test_a_refused_step_up_keeps_the_connection_made_before(browser, providers):
     assert refused.status_code == 403
     assert re.search(r'href="([^"]+)">Try again', refused.text).group(1) == "/repositories/"
     assert "Your repositories: 120 of 120" in browser.get("/repositories/").text
+
+
+def test_a_step_up_whose_new_token_is_refused_asks_to_connect_again(browser, providers):
+    picker = walk_to_picker(browser)
+    providers.faults["github.user"] = Fault(status=401)
+    refused = browser.submit(browser.submit(picker, "Include private repositories"), "Authorize")
+
+    assert refused.status_code == 401 and "Connect with GitHub again" in refused.text
+    assert re.search(r'href="([^"]+)">Try again', refused.text).group(1) == "/github/"
 
 
 def test_already_linked_badge(browser, providers):
