@@ -16,7 +16,7 @@ from repos.github_api import GitHubClient
 
 
 class GitHubOAuth2Adapter(AllauthGitHubOAuth2Adapter):
-    """allauth's knows one GitHub address, read at import, and puts the API at `{GITHUB_URL}/api/v3`;
+    """allauth's adapter knows one GitHub address, read at import, and puts the API at `{GITHUB_URL}/api/v3`;
     ours takes GITHUB_URL and GITHUB_API_URL separately (CONTRACT.md), read at request time."""
 
     headers = {"Accept": "application/json"}
