@@ -27,7 +27,7 @@ from requests import ConnectionError, HTTPError, RequestException, Session, Time
 
 from accounts.identity import discord_id_of
 from accounts.wizard_store import WizardStore
-from linkapp.failures import provider_failure, render_failure, saved_by_another_tab, start_with_discord
+from linkapp.failures import provider_failure, render_failure, saved_by_another_tab, start_with_discord, step_word
 from linkapp.oauth import HardenedProviderMixin
 from linkapp.providers import ProviderError, provider_session, transport_error
 from repos.github import connect
@@ -165,7 +165,7 @@ def authentication_failure(
         )
     if isinstance(exception, ProviderError):
         return provider_failure(request, exception, retry_url=retry, reconnect_url=reconnect)
-    step = "sign-in" if provider.id == "discord" else "connection"  # GitHub never signs anyone in
+    step = step_word(name)
     if isinstance(exception, (OAuth2Error, RequestException)):  # e.g. a token answer that is not JSON
         return render_failure(
             request,

@@ -73,6 +73,11 @@ def saved_by_another_tab(request: HttpRequest, provider: str, *, retry_url: str)
     )
 
 
+def step_word(provider: str) -> str:
+    """What a person did with the provider: Discord signs them in, GitHub never does."""
+    return "sign-in" if provider == "Discord" else "connection"
+
+
 def provider_failure(request: HttpRequest, error: ProviderError, *, retry_url: str, reconnect_url: str) -> HttpResponse:
     """A failed call to Discord or GitHub as a page a person understands. The session is kept."""
     name = error.provider
@@ -87,7 +92,7 @@ def provider_failure(request: HttpRequest, error: ProviderError, *, retry_url: s
         message = f"{name} no longer accepts this connection. Please connect with {name} again."
         return render_failure(request, message, status=401, title=f"Connect with {name} again", retry_url=reconnect_url)
     if isinstance(error, StateRefused):
-        step = "sign-in" if name == "Discord" else "connection"  # GitHub never signs anyone in
+        step = step_word(name)
         message = f"This {step} attempt has expired or did not come back from {name}. Please start again."
         return render_failure(
             request, message, status=400, title=f"{step.capitalize()} expired", retry_url=reconnect_url
