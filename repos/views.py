@@ -18,7 +18,7 @@ from django_ratelimit.core import get_usage
 
 from accounts.decorators import discord_required
 from accounts.identity import find_account, identity_context
-from accounts.wizard_store import CHOICE, WizardStore
+from accounts.wizard_store import CHOICE, GITHUB_TOKEN, WizardStore
 from linkapp.failures import in_words, provider_failure, render_failure
 from linkapp.providers import ProviderError, ProviderUnauthorized
 from linkapp.ratelimits import View
@@ -193,8 +193,11 @@ def _github_expired(request: HttpRequest) -> HttpResponse:
 
 
 def github_failure(request: HttpRequest, error: ProviderError) -> HttpResponse:
-    """A failed GitHub call during the picker step; the session and its token are kept."""
+    """A failed GitHub call during the picker step; the session and its token are kept, unless
+    GitHub refused the token (revoked meanwhile): it is of no use, so it is forgotten."""
     log.info("step=failed provider=github reason=%s discord_id=%s", error.reason, request.discord_account.uid)
+    if isinstance(error, ProviderUnauthorized):
+        WizardStore(request.session).delete(GITHUB_TOKEN)
     # "Try again" returns to the same picker page and search, where the remembered choice is.
     return provider_failure(request, error, retry_url=request.get_full_path(), reconnect_url=reverse("github_step"))
 

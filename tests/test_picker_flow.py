@@ -131,6 +131,7 @@ def test_rate_limit_stops_at_once_and_says_when(browser, many, settings, page):
 
     expected = time.strftime("%H:%M", time.gmtime(reset))
     assert failed.status_code == 503
+    assert 3590 < int(failed.headers["Retry-After"]) <= 3600
     assert f"GitHub is limiting requests; try again at {expected} UTC (in 60 min)." in failed.text
     assert "Try again" in failed.text
     # The walk stopped at the limited page (one page at a time beside GET /user at this bound),
