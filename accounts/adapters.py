@@ -29,7 +29,7 @@ from accounts.identity import discord_id_of
 from accounts.wizard_store import WizardStore
 from linkapp.failures import provider_failure, render_failure, saved_by_another_tab, start_with_discord, step_word
 from linkapp.oauth import HardenedProviderMixin
-from linkapp.providers import ProviderError, provider_session, transport_error
+from linkapp.providers import ProviderError, StateRefused, provider_session, transport_error
 from repos.github import connect
 
 log = logging.getLogger("linkapp.wizard")
@@ -42,7 +42,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         "You can disconnect a GitHub account.",
     }
 
-    def validate_disconnect(self, account, accounts) -> None:
+    def validate_disconnect(self, account: SocialAccount, accounts: list[SocialAccount]) -> None:
         # GitHub never signs anyone in: without Discord the person would be locked out for good,
         # and a GitHub account still connected to them could never be connected again.
         if account.provider == "discord":
@@ -96,16 +96,16 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         session.hooks["response"].extend([_server_error_for_allauth, _content_type_for_allauth])
         return session
 
-    def get_connect_redirect_url(self, request: HttpRequest, socialaccount) -> str:
+    def get_connect_redirect_url(self, request: HttpRequest, socialaccount: SocialAccount) -> str:
         return reverse("picker")
 
     def on_authentication_error(
         self,
         request: HttpRequest,
-        provider,
-        error=None,
-        exception=None,
-        extra_context=None,
+        provider: HardenedProviderMixin,
+        error: str | None = None,
+        exception: Exception | None = None,
+        extra_context: dict | None = None,
     ) -> None:
         response = authentication_failure(request, provider, error, exception, extra_context or {})
         # Our errors' reason, or only the class of any other: allauth's carry the provider's answer.
@@ -146,7 +146,7 @@ def _begin_wizard(request: HttpRequest, sociallogin: SocialLogin) -> str:
 
 
 def authentication_failure(
-    request: HttpRequest, provider: HardenedProviderMixin, error, exception, context: dict
+    request: HttpRequest, provider: HardenedProviderMixin, error: str | None, exception: Exception | None, context: dict
 ) -> HttpResponse:
     """Map allauth's error (and what caused it) to a page a person understands."""
     name, retry = provider.name, provider.start_url()
@@ -184,10 +184,4 @@ def authentication_failure(
             retry_url=retry,
         )
     # No state, an unknown one, one already used, or one that expired.
-    return render_failure(
-        request,
-        f"This {step} link is unknown, was already used, or has expired. Please start again.",
-        status=400,
-        title=f"{step.capitalize()} expired",
-        retry_url=retry,
-    )
+    return provider_failure(request, StateRefused(name, "unknown state"), retry_url=retry, reconnect_url=reconnect)

@@ -1,3 +1,4 @@
+from allauth.socialaccount.forms import DisconnectForm
 from allauth.socialaccount.views import ConnectionsView as AllauthConnectionsView
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
@@ -6,7 +7,7 @@ from django.views.decorators.cache import cache_control, never_cache
 
 from accounts import discord_api
 from accounts.decorators import discord_required
-from accounts.identity import discord_name, social_account, social_accounts
+from accounts.identity import discord_name, social_account
 from linkapp.failures import render_failure
 
 AVATAR_CACHE_SECONDS = 86400
@@ -43,9 +44,16 @@ def avatar(request: HttpRequest) -> HttpResponse:
     return HttpResponse(content, content_type=content_type)
 
 
+# allauth's own "login cancelled" and "login error" pages are 200s. Our adapter shows its own
+# failure pages instead of redirecting there, so they are only reached by their address.
+
+
 def login_cancelled(request: HttpRequest) -> HttpResponse:
-    """allauth's own "login cancelled" page (only reached by its address): a failure page, so a 4xx."""
     return render_failure(request, "Access was not granted, so nothing was linked.", status=403, title="Cancelled")
+
+
+def login_error(request: HttpRequest) -> HttpResponse:
+    return render_failure(request, "The sign-in could not be completed, so nothing was linked.", status=400)
 
 
 class ConnectionsView(AllauthConnectionsView):
@@ -54,10 +62,10 @@ class ConnectionsView(AllauthConnectionsView):
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
         # Discord cannot be disconnected: without a GitHub account there is nothing to offer.
-        context["has_github"] = any(account.provider == "github" for account in social_accounts(self.request.user))
+        context["has_github"] = any(account.provider == "github" for account in context["form"].accounts)
         return context
 
-    def form_invalid(self, form) -> HttpResponse:
+    def form_invalid(self, form: DisconnectForm) -> HttpResponse:
         response = super().form_invalid(form)
         response.status_code = 400
         return response

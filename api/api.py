@@ -128,6 +128,7 @@ def links(
 
 @api.get(
     "/me/links",
+    url_name="my_links",  # `unauthorized` tells this route by its name
     auth=django_auth,
     response={200: list[LinkOut], 401: ErrorOut},
     summary="The signed-in person's own links (session cookie)",

@@ -7,6 +7,7 @@ import logging
 import math
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.db import InterfaceError, OperationalError
@@ -57,8 +58,14 @@ def render_failure(
 
 
 def start_with_discord(request: HttpRequest) -> HttpResponse:
-    """A provider callback reached without the Discord sign-in that every wizard begins with."""
-    return render_failure(request, "Please connect with Discord first.", status=400, title="Start with Discord")
+    """A wizard step, or GitHub's callback, reached without the Discord sign-in that every wizard
+    begins with: explain and offer to start again, instead of silently redirecting."""
+    return render_failure(
+        request,
+        "Please connect with Discord first. If you had already started, your session has expired.",
+        status=403,
+        title="Start with Discord",
+    )
 
 
 def saved_by_another_tab(request: HttpRequest, provider: str, *, retry_url: str) -> HttpResponse:
@@ -86,16 +93,20 @@ def provider_failure(request: HttpRequest, error: ProviderError, *, retry_url: s
         at = datetime.fromtimestamp(error.retry_at, tz=UTC).strftime("%H:%M")
         message = f"{name} is limiting requests; try again at {at} UTC (in {in_words(wait)})."
         return render_failure(
-            request, message, status=503, title=f"{name} is busy", retry_url=retry_url, retry_after=wait
+            request, message, status=error.status, title=f"{name} is busy", retry_url=retry_url, retry_after=wait
         )
     if isinstance(error, ProviderUnauthorized):
         message = f"{name} no longer accepts this connection. Please connect with {name} again."
-        return render_failure(request, message, status=401, title=f"Connect with {name} again", retry_url=reconnect_url)
+        return render_failure(
+            request, message, status=error.status, title=f"Connect with {name} again", retry_url=reconnect_url
+        )
     if isinstance(error, StateRefused):
         step = step_word(name)
-        message = f"This {step} attempt has expired or did not come back from {name}. Please start again."
+        message = (
+            f"This {step} attempt has expired, was already used, or did not come back from {name}. Please start again."
+        )
         return render_failure(
-            request, message, status=400, title=f"{step.capitalize()} expired", retry_url=reconnect_url
+            request, message, status=error.status, title=f"{step.capitalize()} expired", retry_url=retry_url
         )
     # The reason (an HTTP status, an exception's name) goes to the log, not to the person.
     if isinstance(error, ProviderUnavailable):
@@ -129,7 +140,7 @@ class MethodNotAllowedPage:
     """Middleware: Django answers a method a view does not take (`require_http_methods`) with
     an empty 405; a person who gets there is shown our failure page, its Allow header kept."""
 
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

@@ -24,6 +24,7 @@ urlpatterns = [
     # Before allauth's own: "Connect with Discord" on the first step is the only way to sign in here.
     path("accounts/login/", RedirectView.as_view(pattern_name="home")),
     path("accounts/3rdparty/login/cancelled/", account_views.login_cancelled),
+    path("accounts/3rdparty/login/error/", account_views.login_error),
     path("accounts/3rdparty/", account_views.ConnectionsView.as_view()),
     path("accounts/", include("allauth.urls")),
 ]

@@ -57,7 +57,10 @@ def check_repositories(response: requests.Response) -> list[RepoSummary]:
     Only the last page's reduction then waits after GitHub's last answer, and GitHub's 6 KB
     objects are dropped page by page instead of all being held until the walk ends.
     """
-    return [RepoSummary.from_github(repo) for repo in github_pagination.page_items(check(response))]
+    page = check(response)
+    if not isinstance(page, list):  # GitHub's error object: explained, not a crash
+        raise ProviderError(NAME, "a list page that is not a list")
+    return [RepoSummary.from_github(repo) for repo in page]
 
 
 class GitHubClient:

@@ -30,7 +30,7 @@ from linkapp.providers import ProviderError
 MAX_PAGES = 1000
 
 Fetch = Callable[[str, dict | None], requests.Response]
-Check = Callable[[requests.Response], dict | list]
+Check = Callable[[requests.Response], list]  # a page's items, or ProviderError
 
 
 def fetch_all(
@@ -47,7 +47,7 @@ def fetch_all(
         def get() -> tuple[requests.Response, list]:
             _check_stop(stop)
             response = fetch(url, {**params, "page": number})
-            return response, page_items(check(response))
+            return response, check(response)
 
         return pool.submit(contextvars.copy_context().run, get)
 
@@ -75,7 +75,7 @@ def fetch_all(
 def _follow_next(
     fetch: Fetch, check: Check, response: requests.Response, stop: threading.Event, *, skip_first: bool = False
 ) -> list:
-    items = [] if skip_first else page_items(check(response))
+    items = [] if skip_first else check(response)
     url = next_url(response)
     pages = 1
     while url:
@@ -84,7 +84,7 @@ def _follow_next(
         if pages > MAX_PAGES:  # a `next` link that never ends (a loop of cursors) must not walk forever
             raise ProviderError("GitHub", f"more than {MAX_PAGES} pages of repositories")
         response = fetch(url, None)
-        items += page_items(check(response))
+        items += check(response)
         url = next_url(response)
     return items
 
@@ -110,13 +110,6 @@ def _last_page(response: requests.Response) -> int | None:
     if number > MAX_PAGES:
         raise ProviderError("GitHub", f"more than {MAX_PAGES} pages of repositories")
     return number
-
-
-def page_items(page: dict | list) -> list:
-    """A page's items; a page that is not a JSON array is GitHub's error, not a crash."""
-    if not isinstance(page, list):
-        raise ProviderError("GitHub", "a list page that is not a list")
-    return page
 
 
 def next_url(response: requests.Response) -> str | None:

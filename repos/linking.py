@@ -7,7 +7,9 @@ import logging
 
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.http import HttpRequest
 
 from accounts.wizard_store import WizardStore
 from linkapp.failures import CACHE_UNAVAILABLE
@@ -75,13 +77,15 @@ def finish_wizard(store: WizardStore, access_token: str | None = None) -> None:
         github_api.revoke_token(token)
 
 
-def finish_wizard_at_sign_out(sender, request, user, **kwargs) -> None:
+def finish_wizard_at_sign_out(sender: type, request: HttpRequest | None, user: User | None, **kwargs) -> None:
     """user_logged_out receiver (sent before the session is flushed): nothing outlives the session."""
     if request is not None and hasattr(request, "session"):
         finish_wizard(WizardStore(request.session))
 
 
-def finish_wizard_at_github_disconnect(sender, request, socialaccount, **kwargs) -> None:
+def finish_wizard_at_github_disconnect(
+    sender: type, request: HttpRequest, socialaccount: SocialAccount, **kwargs
+) -> None:
     """social_account_removed receiver: the wizard's token for that GitHub account goes with it,
     revoked at GitHub, instead of staying alive there with no account to use it."""
     store = WizardStore(request.session)

@@ -23,6 +23,11 @@ ACCESS_NAMES = {"pull": "read", "triage": "triage", "push": "write", "maintain":
 DESCRIPTION_LIMIT = 140
 
 
+def permissions_at_least(min_permission: str) -> tuple[str, ...]:
+    """The permissions that allow linking, given LINK_MIN_PERMISSION."""
+    return PERMISSIONS[PERMISSIONS.index(min_permission) :]
+
+
 class RepoSummary(NamedTuple):
     """A NamedTuple: a list of 10,000 decodes in a few milliseconds, and it encodes as a plain row."""
 
@@ -45,7 +50,7 @@ class RepoSummary(NamedTuple):
         return ACCESS_NAMES[self.permission]
 
     def allows(self, min_permission: str) -> bool:
-        return PERMISSIONS.index(self.permission) >= PERMISSIONS.index(min_permission)
+        return self.permission in permissions_at_least(min_permission)
 
     def refusal(self, min_permission: str) -> str:
         """Why this person may not link it, in GitHub's words for the levels."""

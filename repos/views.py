@@ -28,7 +28,7 @@ from repos.github_api import GitHubClient
 from repos.linking import RepositoryRefused, link_repository
 from repos.models import Link
 from repos.picker_query import PickerQueryForm
-from repos.repo_store import ACCESS_NAMES, PERMISSIONS, RepoSummary
+from repos.repo_store import ACCESS_NAMES, RepoSummary, permissions_at_least
 
 log = logging.getLogger("linkapp.wizard")
 REFRESH_RATE_LIMIT = "10/m"  # per person
@@ -79,7 +79,8 @@ def picker(request: HttpRequest) -> HttpResponse:
     query = PickerQueryForm(request.GET)
     if not query.is_valid():
         return render_failure(request, "That search is not valid.", status=400, retry_url=reverse("picker"))
-    if request.POST.get("refresh") == "1" and (wait := _refresh_wait(request)):
+    refresh = request.POST.get("refresh") == "1"
+    if refresh and (wait := _refresh_wait(request)):
         return render_failure(
             request,
             f"You refreshed the list many times in a row. Please try again in {in_words(wait)}.",
@@ -90,7 +91,6 @@ def picker(request: HttpRequest) -> HttpResponse:
         )
     try:
         repos = repo_store.load(store)
-        refresh = request.POST.get("refresh") == "1"
         if repos is None or refresh:  # the list expired before the token (a link is then checked against the new one)
             repos = _fetch_repositories(store, token["access_token"], request.discord_account.uid)
             if refresh:
@@ -146,7 +146,7 @@ def _picker_page(
                 Link.objects.filter(discord_id=request.discord_account.uid).values_list("repo_id", flat=True)
             ),
             "min_access": ACCESS_NAMES[settings.LINK_MIN_PERMISSION],
-            "allowed_permissions": PERMISSIONS[PERMISSIONS.index(settings.LINK_MIN_PERMISSION) :],
+            "allowed_permissions": permissions_at_least(settings.LINK_MIN_PERMISSION),
             "step": 3,
             **identity_context(request.discord_account, github),
             "chosen": store.get(CHOICE),

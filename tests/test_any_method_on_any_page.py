@@ -75,10 +75,13 @@ def test_no_page_answers_any_method_with_a_500(client: Client, method: str) -> N
 
 @pytest.mark.django_db
 def test_allauths_own_sign_in_pages_lead_to_the_first_step(client: Client) -> None:
-    """Its sign-in page would offer GitHub, which never signs anyone in; its "cancelled" page was a 200."""
+    """Its sign-in page would offer GitHub, which never signs anyone in; its "cancelled" and "error"
+    pages were 200s."""
     assert client.get("/accounts/login/")["Location"] == "/"
     cancelled = client.get("/accounts/3rdparty/login/cancelled/")
     assert cancelled.status_code == 403 and 'href="/">Try again' in cancelled.text
+    error = client.get("/accounts/3rdparty/login/error/")
+    assert error.status_code == 400 and 'href="/">Try again' in error.text
 
 
 @pytest.mark.django_db

@@ -315,6 +315,23 @@ def test_a_refused_step_up_keeps_the_connection_made_before(browser, providers):
     assert "Your repositories: 120 of 120" in browser.get("/repositories/").text
 
 
+@pytest.mark.parametrize("how", ["expired", "unknown"])
+def test_a_step_up_that_cannot_be_trusted_returns_to_the_picker(browser, providers, settings, how):
+    """Its state expired, or is not ours: refused as any such callback is, but the connection
+    made before still works, so "Try again" is the picker."""
+    picker = walk_to_picker(browser)
+    if how == "expired":
+        authorize = browser.submit(picker, "Include private repositories")
+        settings.WIZARD_TTL = 1
+        time.sleep(1.5)
+        refused = browser.submit(authorize, "Authorize")
+    else:
+        refused = browser.get("/accounts/github/login/callback/", params={"code": "x", "state": "not-ours"})
+
+    assert refused.status_code == 400 and "Connection expired" in refused.text
+    assert re.search(r'href="([^"]+)">Try again', refused.text).group(1) == "/repositories/"
+
+
 def test_a_step_up_whose_new_token_is_refused_asks_to_connect_again(browser, providers):
     picker = walk_to_picker(browser)
     providers.faults["github.user"] = Fault(status=401)

@@ -386,7 +386,7 @@ def test_github_cannot_be_connected_without_discord(browser, providers):
     authorize = browser.post("/accounts/github/login/", {"csrfmiddlewaretoken": csrf_token(page), "process": "connect"})
     landed = browser.submit(authorize, "Authorize")
 
-    assert landed.status_code == 400
+    assert landed.status_code == 403
     assert "Please connect with Discord first" in landed.text
     assert not SocialAccount.objects.exists()
     assert not cache.keys("wizard:*")
@@ -413,7 +413,7 @@ def test_github_cannot_be_connected_onto_an_admin_signed_in_with_a_password(brow
     )
     landed = browser.submit(authorize, "Authorize")
 
-    assert landed.status_code == 400
+    assert landed.status_code == 403
     assert "Please connect with Discord first" in landed.text
     assert not SocialAccount.objects.exists()
     assert not cache.keys("wizard:*") and not providers.calls_to("github.repos")
