@@ -119,7 +119,9 @@ class BalancedBrowser(Browser):
                 headers={**headers, "Host": PUBLIC},
                 allow_redirects=False,
             )
-            if answer.status_code == 0:  # no answer: the balancer takes the instance out, for everyone
+            # No answer, or one cut off mid-body (the instance died while sending it; a browser shows
+            # an error and the person reloads): the balancer takes the instance out, for everyone.
+            if answer.status_code == 0 or cut_off(answer):
                 self.failovers += 1
                 if port in PORTS and len(PORTS) > 1:
                     PORTS.remove(port)
@@ -141,6 +143,12 @@ class BalancedBrowser(Browser):
 
     def post(self, url: str, data, **kwargs) -> Page:
         return self._follow(self._send("POST", urljoin(self.base_url, url), list(data)))
+
+
+def cut_off(answer) -> bool:
+    """Fewer bytes than the answer's Content-Length announced."""
+    announced = answer.headers.get("Content-Length")
+    return announced is not None and len(answer.content or b"") < int(announced)
 
 
 def walk(browser: BalancedBrowser, person: int) -> None:
