@@ -19,6 +19,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        # Revoked, never deleted: the record of a token and its last use outlives it.
+        return False
+
     @admin.action(description="Revoke selected tokens", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
         """Only for staff who may change tokens; each revocation goes into admin's history."""

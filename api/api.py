@@ -5,21 +5,27 @@ django-ninja does authentication, pagination and the OpenAPI schema (/api/v1/ope
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.cache import never_cache
 from django_ratelimit.core import get_usage
 from ninja import Field, NinjaAPI, Query, Schema
+from ninja.decorators import decorate_view
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.security import HttpBearer, django_auth
 
 from accounts.identity import social_account
 from api.models import ApiToken
+from linkapp.failures import CACHE_UNAVAILABLE, DATABASE_UNAVAILABLE, UNAVAILABLE_RETRY_AFTER
 from repos.models import Link
+
+log = logging.getLogger("linkapp.api")
 
 
 class BearerToken(HttpBearer):
@@ -48,6 +54,19 @@ def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse
     if request.resolver_match is None or request.resolver_match.url_name != "my_links":
         response["WWW-Authenticate"] = 'Bearer realm="linkapp"'
     return response
+
+
+def unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The database or Redis is down: JSON a service can read, with when to retry, instead of
+    the 503 page people get (handler500)."""
+    log.warning("api unavailable: %s", type(exc).__name__, exc_info=exc)
+    response = api.create_response(request, {"detail": "Service unavailable; try again shortly."}, status=503)
+    response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+    return response
+
+
+for _error in (*DATABASE_UNAVAILABLE, *CACHE_UNAVAILABLE):
+    api.add_exception_handler(_error, unavailable)
 
 
 @api.exception_handler(Throttled)
@@ -97,6 +116,7 @@ class LinkPagination(PageNumberPagination):
 
 class ErrorOut(Schema):
     detail: str
+    errors: list | None = None  # which parameter was refused, on a 400
 
 
 LINKS_PARAMETERS = {"discord_id", "repo_id", "page", "page_size"}
@@ -106,9 +126,10 @@ BIGINT_MAX = 2**63 - 1
 @api.get(
     "/links",
     auth=BearerToken(),
-    response={200: list[LinkOut], 400: ErrorOut, 401: ErrorOut, 429: ErrorOut},
+    response={200: list[LinkOut], 400: ErrorOut, 401: ErrorOut, 429: ErrorOut, 503: ErrorOut},
     summary="Links of a Discord user or of a repository",
 )
+@decorate_view(never_cache)
 @paginate(LinkPagination, page_size=50, max_page_size=MAX_PAGE_SIZE)
 def links(
     request: HttpRequest,
@@ -130,9 +151,10 @@ def links(
     "/me/links",
     url_name="my_links",  # `unauthorized` tells this route by its name
     auth=django_auth,
-    response={200: list[LinkOut], 401: ErrorOut},
+    response={200: list[LinkOut], 400: ErrorOut, 401: ErrorOut, 503: ErrorOut},
     summary="The signed-in person's own links (session cookie)",
 )
+@decorate_view(never_cache)
 @paginate(LinkPagination, page_size=50, max_page_size=MAX_PAGE_SIZE)
 def my_links(request: HttpRequest, **kwargs: Any) -> QuerySet[Link]:
     account = social_account(request.user, "discord")

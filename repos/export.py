@@ -30,12 +30,17 @@ def rows(links: Iterable[Link]) -> Iterable[dict]:
         yield row
 
 
+# A cell starting with one of these is read as a formula by spreadsheets (CSV injection, OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def write_csv(links: Iterable[Link], out: TextIO) -> None:
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
     for row in rows(links):
-        # A cell starting with = + - @ would be a formula in a spreadsheet (CSV injection).
-        writer.writerow({k: f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v for k, v in row.items()})
+        writer.writerow(
+            {k: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for k, v in row.items()}
+        )
 
 
 def write_json(links: Iterable[Link], out: TextIO) -> None:

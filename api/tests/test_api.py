@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
@@ -118,10 +119,22 @@ def test_a_second_token_for_a_name_rotates_without_downtime(client, token):
     assert get(client, new, discord_id="1").status_code == 200
 
 
-def test_last_use_is_recorded(client, token):
+def test_last_use_is_recorded_to_the_minute(client, token):
     assert ApiToken.objects.get().last_used_at is None
     get(client, token, discord_id="1")
-    assert ApiToken.objects.get().last_used_at is not None
+    first = ApiToken.objects.get().last_used_at
+    assert first is not None
+    get(client, token, discord_id="1")
+    assert ApiToken.objects.get().last_used_at == first  # not a write per request
+    ApiToken.objects.update(last_used_at=first - timedelta(minutes=2))
+    get(client, token, discord_id="1")
+    assert ApiToken.objects.get().last_used_at > first
+
+
+def test_tokens_are_revoked_never_deleted(admin_client, token):
+    api_token = ApiToken.objects.get()
+    assert admin_client.get(f"/admin/api/apitoken/{api_token.pk}/delete/").status_code == 403
+    assert 'value="delete_selected"' not in admin_client.get("/admin/api/apitoken/").content.decode()
 
 
 @pytest.mark.parametrize(
@@ -169,3 +182,5 @@ def test_me_links_needs_a_session_and_shows_only_mine(client):
 
     response = client.get("/api/v1/me/links")
     assert [link["repo_full_name"] for link in response.json()["links"]] == ["acme/mine"]
+    assert "no-store" in response["Cache-Control"]  # a person's own data, as on the dashboard
+    assert "no-store" in get(client, None, discord_id="1")["Cache-Control"]

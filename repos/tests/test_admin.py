@@ -59,13 +59,29 @@ def test_identities_cannot_be_edited(admin_client, links):
 
 
 def test_csv_export(admin_client, links):
+    links.append(
+        Link.objects.create(
+            discord_id="444",
+            discord_username="\tat",
+            github_id=4,
+            github_login="",
+            repo_id=4,
+            repo_full_name="quiet/one",
+        )
+    )
     response = admin_client.post(
         "/admin/repos/link/", {"action": "export_csv", "_selected_action": [link.pk for link in links]}
     )
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert [row["repo_full_name"] for row in rows] == ["acme-org/rocket", "widgets-inc/gizmo", "evil/=HYPERLINK"]
+    assert [row["repo_full_name"] for row in rows] == [
+        "acme-org/rocket",
+        "widgets-inc/gizmo",
+        "evil/=HYPERLINK",
+        "quiet/one",
+    ]
     assert rows[2]["discord_username"] == "'=cmd"  # no spreadsheet formula
+    assert rows[3]["discord_username"] == "'\tat" and rows[3]["github_login"] == ""  # an empty cell stays empty
 
 
 def test_delete_action_confirms_then_removes_and_audits(admin_client, admin_user, links):

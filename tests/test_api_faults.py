@@ -1,0 +1,46 @@
+"""The API with Postgres or Redis down, as other services meet it: JSON they can read, never
+the HTML page people get, and when to retry."""
+
+from __future__ import annotations
+
+import pytest
+from allauth.socialaccount.models import SocialAccount
+from django.contrib.auth.models import User
+from django.db import connection
+
+from api.models import ApiToken
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def assert_json_503(response) -> None:
+    assert response.status_code == 503
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"detail": "Service unavailable; try again shortly."}
+    assert int(response["Retry-After"]) > 0
+
+
+def test_postgres_down(client, postgres_proxy):
+    _, token = ApiToken.issue("discord-bot")
+    postgres_proxy.set_mode("refuse")
+
+    assert_json_503(client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}"))
+
+    postgres_proxy.set_mode("pass")
+    connection.close()  # a server drops a broken connection after the request; the test client does not
+    assert client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+
+
+def test_redis_down(client, redis_proxy):
+    """The bearer API needs Redis for its rate limit; /me/links for the session."""
+    _, token = ApiToken.issue("discord-bot")
+    user = User.objects.create(username="nelly")
+    SocialAccount.objects.create(user=user, provider="discord", uid="111", extra_data={})
+    client.force_login(user)
+    redis_proxy.set_mode("refuse")
+
+    assert_json_503(client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}"))
+    assert_json_503(client.get("/api/v1/me/links"))
+
+    redis_proxy.set_mode("pass")
+    assert client.get("/api/v1/me/links").status_code == 200
