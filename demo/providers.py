@@ -281,6 +281,7 @@ class DemoProviders:
         self.max_in_flight = 0
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)  # notified as each request is answered
+        self._cut_short = threading.Event()  # set by reset(): injected stalls end at once
         self._codes: dict[str, _Grant] = {}
         self._refresh_tokens: dict[str, str] = {}  # refresh token -> access token
         self._repo_lists: dict[tuple[str, int], list[Repo]] = {}
@@ -343,11 +344,13 @@ class DemoProviders:
 
     def reset(self, settle: float = 10.0) -> None:
         """Forget per-test state once the requests still being answered (a delayed fault outlasts
-        its test) are done, so none of them lands in the next test's calls or tokens. Issued tokens
-        stay valid so fixtures can share them."""
+        its test; its stall is cut short) are done, so none of them lands in the next test's calls
+        or tokens. Issued tokens stay valid so fixtures can share them."""
+        self._cut_short.set()
         with self._idle:
             if not self._idle.wait_for(lambda: self.in_flight == 0, timeout=settle):
                 raise RuntimeError(f"{self.in_flight} demo provider requests still running after {settle} s")
+            self._cut_short.clear()
             self.faults.clear()
             self.calls.clear()
             self.repo_counts.clear()
@@ -854,7 +857,7 @@ class _Handler(BaseHTTPRequestHandler):
             response = None
             fault = providers._take_fault(endpoint, query)
             if fault is not None:
-                time.sleep(fault.delay)
+                providers._cut_short.wait(fault.delay)
                 if fault.status is not None:
                     response = providers._fault_response(endpoint, fault)
             if response is None:

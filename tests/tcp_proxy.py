@@ -65,6 +65,7 @@ class TcpProxy:
                 except OSError:
                     client.close()
                     continue
+                upstream.settimeout(None)  # the 5 s was for connecting: an idle connection stays open
                 self._track(client)
                 self._track(upstream)
                 threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()

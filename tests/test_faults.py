@@ -158,7 +158,7 @@ def test_postgres_down_at_the_final_save(browser, providers, redis_proxy, postgr
     assert down.status_code == 503 and not down.history  # answered where it was asked, not redirected
     assert int(down.headers["Retry-After"]) > 0
     assert "Try again" in down.text and "Traceback" not in down.text
-    assert elapsed < POSTGRES_CONNECT_TIMEOUT + 1
+    assert elapsed < 1.5 * POSTGRES_CONNECT_TIMEOUT  # one connect timeout, not two
     store = wizard_of(browser)
     assert store.github_token() and store.get(CHOICE) == repo_id
 
@@ -245,7 +245,7 @@ def test_github_token_revoked_meanwhile(browser, providers, button):
 def test_repository_page_timeout(browser, providers, settings):
     settings.GITHUB_SCOPES = ["read:user", "repo"]
     providers.repo_counts["octocat"] = 250
-    providers.faults["github.repos"] = Fault(delay=settings.PROVIDER_TIMEOUT + 1, pages={3}, times=1)
+    providers.faults["github.repos"] = Fault(delay=settings.PROVIDER_TIMEOUT + 5, pages={3}, times=1)
     authorize = browser.submit(sign_in_with_discord(browser), "Connect with GitHub")
     started = time.monotonic()
     page = browser.submit(authorize, "Authorize")  # GitHub's redirect back: the callback walks the pages

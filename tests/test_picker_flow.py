@@ -87,7 +87,7 @@ def test_at_concurrency_one_the_walk_is_plain_and_sequential(browser, many, sett
 
 def test_the_list_is_fetched_while_github_is_asked_who_the_person_is(browser, many, settings):
     settings.GITHUB_MAX_CONCURRENCY = 8
-    picker = connect_counting_in_flight(browser, many, delay=0.2)
+    picker = connect_counting_in_flight(browser, many, delay=0.5)  # time for all 8 to be on their way
 
     assert "2000 of 2000" in picker.text
     # GET /user and the first wave of 7 pages were in flight together: the bound of 8. Asking for
@@ -101,7 +101,7 @@ def test_a_one_page_list_ignores_the_rest_of_the_first_wave(browser, many, setti
     settings.GITHUB_MAX_CONCURRENCY = 8
     many.repo_counts["octocat"] = 42
     many.faults["github.repos"] = Fault(status=502, pages={5})  # a page that is not needed fails
-    many.delay = 0.2  # every page of the first wave is on its way before page 1 answers
+    many.delay = 0.5  # every page of the first wave is on its way before page 1 answers
     picker = walk_to_picker(browser)
 
     assert picker.status_code == 200

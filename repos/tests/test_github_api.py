@@ -173,21 +173,20 @@ def test_a_failed_user_lookup_stops_the_list_fetched_beside_it(settings, monkeyp
     fake = FakeGitHub(settings)
     fake.release.set()
     first_wave = threading.Barrier(8, timeout=5)  # GET /user and pages 1..7, all on their way
-    user_failed = threading.Event()
+    user_failure_raised = threading.Event()
 
     def get(self, url: str, params: dict | None = None) -> requests.Response:
         first_wave.wait()
         if url.endswith("/user"):
-            user_failed.set()
             return response(500, "<html>oops</html>")
-        user_failed.wait(5)
-        time.sleep(0.2)  # page 1 answers after GET /user's failure has stopped the walk
+        user_failure_raised.wait(5)  # page 1 answers after GET /user's failure has stopped the walk
         return fake(url, params)
 
     monkeypatch.setattr(github_api.GitHubClient, "get", get)
 
     with pytest.raises(ProviderUnavailable):
         github_api.GitHubClient("gho_x").get_user_and_repositories()
+    user_failure_raised.set()
     wait_for_the_walk_to_end()
     assert sorted(fake.asked) == list(range(1, 8))  # the first wave only
 
