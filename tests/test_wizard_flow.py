@@ -377,13 +377,16 @@ def test_secondary_rate_limit_on_a_later_page_asks_to_wait_and_keeps_the_session
     assert "Try again" in page.text
     retry = browser.get("/repositories/")
     assert retry.status_code == 200
-    assert len(all_repo_ids(browser, retry)) == 250
+    assert len(all_repo_ids(browser, retry)) == count
 
 
-def test_repos_page_failing_midway_keeps_the_session(browser, providers, settings):
+@pytest.mark.parametrize(
+    ("count", "failing"), [(250, 2), (1000, 9)], ids=["in the first wave", "after page 1 named the last"]
+)
+def test_repos_page_failing_midway_keeps_the_session(browser, providers, settings, count, failing):
     settings.GITHUB_SCOPES = ["read:user", "repo"]
-    providers.repo_counts["octocat"] = 250
-    providers.faults["github.repos"] = Fault(status=502, pages={2}, times=1)
+    providers.repo_counts["octocat"] = count
+    providers.faults["github.repos"] = Fault(status=502, pages={failing}, times=1)
     page = connect_github(browser, sign_in_with_discord(browser))
 
     assert page.status_code == 503
@@ -391,7 +394,7 @@ def test_repos_page_failing_midway_keeps_the_session(browser, providers, setting
     assert "HTTP 502" not in page.text  # the reason is for the log, not for the person
     retry = browser.get("/repositories/")
     assert retry.status_code == 200
-    assert len(all_repo_ids(browser, retry)) == 250
+    assert len(all_repo_ids(browser, retry)) == count
 
 
 SSO_REFUSAL = json.dumps(
