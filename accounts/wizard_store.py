@@ -63,6 +63,12 @@ class WizardStore:
         """The token with the scope GitHub granted and the GitHub account (uid) it belongs to."""
         self.set(GITHUB_TOKEN, {"access_token": access_token, "scope": scope, "uid": uid})
 
+    def forget_github_token(self, access_token: str) -> None:
+        """GitHub refused this token: forget it, unless another tab has replaced it meanwhile."""
+        current = self.github_token()
+        if current is not None and current["access_token"] == access_token:
+            self.delete(GITHUB_TOKEN)
+
     def github_token(self) -> dict | None:
         """{"access_token": ..., "scope": ..., "uid": ...}, or None once expired or cleared."""
         return self.get(GITHUB_TOKEN)

@@ -348,9 +348,11 @@ class DemoProviders:
         or tokens. Issued tokens stay valid so fixtures can share them."""
         self._cut_short.set()
         with self._idle:
-            if not self._idle.wait_for(lambda: self.in_flight == 0, timeout=settle):
-                raise RuntimeError(f"{self.in_flight} demo provider requests still running after {settle} s")
-            self._cut_short.clear()
+            try:
+                if not self._idle.wait_for(lambda: self.in_flight == 0, timeout=settle):
+                    raise RuntimeError(f"{self.in_flight} demo provider requests still running after {settle} s")
+            finally:
+                self._cut_short.clear()
             self.faults.clear()
             self.calls.clear()
             self.repo_counts.clear()

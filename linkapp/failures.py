@@ -58,8 +58,9 @@ def render_failure(
 
 
 def start_with_discord(request: HttpRequest) -> HttpResponse:
-    """A wizard step, or GitHub's callback, reached without the Discord sign-in that every wizard
-    begins with: explain and offer to start again, instead of silently redirecting."""
+    """A wizard step or a provider callback reached without the Discord sign-in that every wizard
+    begins with (or a Discord callback of another process than signing in): explain and offer to
+    start again, instead of silently redirecting."""
     return render_failure(
         request,
         "Please connect with Discord first. If you had already started, your session has expired.",

@@ -18,7 +18,7 @@ from django_ratelimit.core import get_usage
 
 from accounts.decorators import discord_required
 from accounts.identity import find_account, identity_context
-from accounts.wizard_store import CHOICE, GITHUB_TOKEN, WizardStore
+from accounts.wizard_store import CHOICE, WizardStore
 from linkapp.failures import in_words, provider_failure, render_failure
 from linkapp.providers import ProviderError, ProviderUnauthorized
 from linkapp.ratelimits import View
@@ -113,8 +113,10 @@ def picker(request: HttpRequest) -> HttpResponse:
             request, str(exc), status=403, title="Repository not allowed", retry_url=request.get_full_path()
         )
     except ProviderError as exc:
-        if isinstance(exc, ProviderUnauthorized) and _already_linked(request):
-            return redirect("dashboard")
+        if isinstance(exc, ProviderUnauthorized):
+            if _already_linked(request):
+                return redirect("dashboard")
+            store.forget_github_token(token["access_token"])  # revoked meanwhile: of no further use
         return github_failure(request, exc)
 
     return _picker_page(request, store, token, github, repos, form, query)
@@ -193,11 +195,8 @@ def _github_expired(request: HttpRequest) -> HttpResponse:
 
 
 def github_failure(request: HttpRequest, error: ProviderError) -> HttpResponse:
-    """A failed GitHub call during the picker step; the session and its token are kept, unless
-    GitHub refused the token (revoked meanwhile): it is of no use, so it is forgotten."""
+    """A failed GitHub call during the picker step; the session is kept."""
     log.info("step=failed provider=github reason=%s discord_id=%s", error.reason, request.discord_account.uid)
-    if isinstance(error, ProviderUnauthorized):
-        WizardStore(request.session).delete(GITHUB_TOKEN)
     # "Try again" returns to the same picker page and search, where the remembered choice is.
     return provider_failure(request, error, retry_url=request.get_full_path(), reconnect_url=reverse("github_step"))
 

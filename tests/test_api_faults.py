@@ -18,6 +18,7 @@ def assert_json_503(response) -> None:
     assert response["Content-Type"].startswith("application/json")
     assert response.json() == {"detail": "Service unavailable; try again shortly."}
     assert int(response["Retry-After"]) > 0
+    assert "no-store" in response["Cache-Control"]
 
 
 def test_postgres_down(client, postgres_proxy):
@@ -44,3 +45,17 @@ def test_redis_down(client, redis_proxy):
 
     redis_proxy.set_mode("pass")
     assert client.get("/api/v1/me/links").status_code == 200
+
+
+def test_postgres_failing_after_the_token_was_accepted(client, postgres_proxy, monkeypatch):
+    """The failure comes from the view's own query this time, not from authentication."""
+    _, token = ApiToken.issue("discord-bot")
+    authenticate = ApiToken.authenticate
+
+    def accept_then_lose_postgres(secret: str) -> ApiToken | None:
+        accepted = authenticate(secret)
+        postgres_proxy.set_mode("refuse")
+        return accepted
+
+    monkeypatch.setattr(ApiToken, "authenticate", accept_then_lose_postgres)
+    assert_json_503(client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}"))

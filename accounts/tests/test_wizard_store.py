@@ -69,3 +69,13 @@ def test_nothing_is_kept_for_a_session_that_did_not_sign_in_with_discord():
     with pytest.raises(RuntimeError):
         store.save_github_token("gho_secret", "read:user", "1")
     assert cache.keys("wizard:*") == []
+
+
+def test_a_refused_token_is_forgotten_only_if_it_is_still_the_one_stored():
+    """Another tab may have connected GitHub again since this one read the token that GitHub refused."""
+    store = begun()
+    store.save_github_token("gho_new", "read:user,repo", "1")
+    store.forget_github_token("gho_old")
+    assert store.github_token()["access_token"] == "gho_new"
+    store.forget_github_token("gho_new")
+    assert store.github_token() is None

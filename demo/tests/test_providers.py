@@ -525,6 +525,33 @@ def test_delay_fault_times_out_then_answers_normally(providers: DemoProviders) -
     assert time.monotonic() - started < 0.45  # not delayed: the fault was used up
 
 
+def test_reset_cuts_a_stall_short(providers: DemoProviders) -> None:
+    """A test's stall must not hold up the next test: reset() ends it, then waits for its answer."""
+    token = discord_token(providers)
+    providers.faults["discord.profile"] = Fault(delay=30)
+    answers: list[int] = []
+    stalled = threading.Thread(
+        target=lambda: answers.append(
+            requests.get(
+                f"{providers.discord_url}/api/users/@me", headers={"Authorization": f"Bearer {token}"}, timeout=40
+            ).status_code
+        )
+    )
+    stalled.start()
+    while providers.in_flight == 0:
+        time.sleep(0.01)
+    started = time.monotonic()
+    providers.reset()
+    assert time.monotonic() - started < 5
+    stalled.join(timeout=5)
+    assert answers == [200]
+    # Later stalls stall again.
+    providers.faults["discord.profile"] = Fault(delay=0.3)
+    started = time.monotonic()
+    requests.get(f"{providers.discord_url}/api/users/@me", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert time.monotonic() - started >= 0.25
+
+
 def test_max_in_flight_counts_concurrent_requests(providers: DemoProviders) -> None:
     providers.delay = 0.2
     statuses: list[int] = []
