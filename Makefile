@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: demo test lint install install-dev clean
+# A venv whose pip failed to install is not left behind looking built.
+.DELETE_ON_ERROR:
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

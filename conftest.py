@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -11,11 +12,13 @@ import pytest
 from demo.providers import DemoProviders
 from tests.browser import Browser
 
+DEFAULT_PORTS = {"postgres": 5432, "postgresql": 5432, "redis": 6379}
+
 
 def _reachable(url: str) -> bool:
     parts = urlsplit(url)
     try:
-        with socket.create_connection((parts.hostname, parts.port), timeout=2):
+        with socket.create_connection((parts.hostname, parts.port or DEFAULT_PORTS.get(parts.scheme)), timeout=2):
             return True
     except OSError:
         return False
@@ -34,14 +37,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def providers():
+def providers() -> Iterator[DemoProviders]:
     server = DemoProviders(repo_count=150).start()
     yield server
     server.stop()
 
 
 @pytest.fixture(autouse=True)
-def _provider_settings(request, settings):
+def _provider_settings(request: pytest.FixtureRequest, settings) -> Iterator[None]:
     """Point the app at the demo providers (started only for tests that need them)."""
     if "providers" not in request.fixturenames:
         yield
@@ -56,7 +59,7 @@ def _provider_settings(request, settings):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
+def _empty_cache() -> Iterator[None]:
     from django.core.cache import cache
 
     cache.clear()

@@ -15,9 +15,12 @@ else:
     workers = 1
 threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 worker_class = "gthread"
-# Longer than the slowest wizard step: a full repository walk of PROVIDER_TIMEOUT-bounded calls.
+# With gthread a request is never timed: this restarts a worker whose main loop stops answering. Each call
+# to Discord and GitHub is bounded by PROVIDER_TIMEOUT instead.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 60)
-graceful_timeout = 10
+# On a restart, requests in flight may finish: an OAuth callback's code works only once, so one cut off
+# would send its person back to the start.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT") or 30)
 keepalive = 5
 # Off by default. When on, only the path (%(U)s), never the query string: callbacks carry `code` and `state`.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
@@ -27,12 +30,16 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(M)sms %({x-request-id}o)s'
 if os.environ.get("LOG_FORMAT") == "json":
     # gunicorn's own lines (start-up, worker timeouts, the access log when on) as JSON like the app's.
     # A logging config turns gunicorn's access log on, so it stays quiet unless GUNICORN_ACCESS_LOG asks.
-    _json_stream = {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}
+    _json = {"formatter": "json", "filters": ["request_id"]}
+    _json_stream = {"class": "logging.StreamHandler", **_json}
     logconfig_dict = {
         "filters": {"request_id": {"()": "linkapp.logs.RequestIdFilter"}},
         "formatters": {"json": {"()": "linkapp.logs.JsonFormatter"}},
         "handlers": {
-            "console": {**_json_stream, "stream": "ext://sys.stdout"},
+            # This config replaces gunicorn's own handlers: an access log path is honoured here.
+            "console": {"class": "logging.FileHandler", "filename": accesslog, **_json}
+            if accesslog and accesslog != "-"
+            else {**_json_stream, "stream": "ext://sys.stdout"},
             "error_console": {**_json_stream, "stream": "ext://sys.stderr"},
         },
         "root": {"level": "INFO", "handlers": ["error_console"]},

@@ -23,8 +23,13 @@ def env(name: str, default: str = "") -> str:
 
 
 def env_bool(name: str, default: bool) -> bool:
-    value = env(name)
-    return value.strip().lower() in {"1", "true", "yes", "on"} if value else default
+    """A typo (`HTTPS=ture`) is an error: read as "off" it would silently drop secure cookies and HSTS."""
+    value = env(name).strip().lower()
+    if not value:
+        return default
+    if value not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+        raise ImproperlyConfigured(f"{name} must be 1 or 0 (true/false, yes/no, on/off), not {env(name)!r}.")
+    return value in {"1", "true", "yes", "on"}
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -237,8 +242,8 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 RATELIMIT_VIEW = "linkapp.failures.rate_limited"
-# Behind a reverse proxy, the request header that carries the client address (e.g. HTTP_X_REAL_IP).
-RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
+# By default the address allauth sees (TRUSTED_PROXY_COUNT); or a request header (e.g. HTTP_X_REAL_IP).
+RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", "linkapp.ratelimits.client_address")
 if not REDIS_URL:
     # One process with an in-process cache (the demo): the counters are not shared, which is fine there.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"]

@@ -469,3 +469,23 @@ def test_admin_password_guesses_are_rate_limited(client, settings, django_user_m
     assert refused.status_code == 429 and "Too many sign-in attempts" in refused.content.decode()
     assert len(cache.keys("rl:*")) == 1  # the wait was read from the admin's own counter, no other made
     assert abs(int(refused["Retry-After"]) - seconds_left_in_window("3/d")) <= 1
+
+
+def test_behind_a_proxy_each_client_has_its_own_sign_in_limit(client, settings):
+    """With TRUSTED_PROXY_COUNT set, the limit follows X-Forwarded-For, not the proxy's own address."""
+    settings.LOGIN_RATE_LIMIT = "2/d"
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+
+    def guesses(forwarded_for: str) -> list[int]:
+        return [
+            client.post(
+                "/admin/login/", {"username": "root", "password": "x"}, HTTP_X_FORWARDED_FOR=forwarded_for
+            ).status_code
+            for _ in range(3)
+        ]
+
+    assert guesses("203.0.113.7") == [200, 200, 429]
+    assert guesses("198.51.100.4") == [200, 200, 429]  # another person behind the same proxy
+    assert guesses("198.51.100.99, 203.0.113.7") == [429, 429, 429]  # only the proxy's own entry counts
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 2
+    assert guesses("192.0.2.1") == [200, 200, 429]  # fewer entries than proxies: the peer's address, not a 500

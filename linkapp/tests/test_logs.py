@@ -51,8 +51,11 @@ def test_request_lines_lose_their_query_string():
     assert record.getMessage() == '"GET /accounts/discord/login/callback/ HTTP/1.1" 302 0'
 
 
-def test_gunicorn_lines_are_json_too_with_log_format_json(free_tcp_port):
-    env = {**os.environ, "LOG_FORMAT": "json", "GUNICORN_ACCESS_LOG": "-", "DEBUG": "0", "HTTPS": "0"}
+@pytest.mark.parametrize("access_log", ["-", "access.log"])
+def test_gunicorn_lines_are_json_too_with_log_format_json(free_tcp_port, tmp_path, access_log):
+    access_log_file = tmp_path / access_log
+    access_log = access_log if access_log == "-" else str(access_log_file)
+    env = {**os.environ, "LOG_FORMAT": "json", "GUNICORN_ACCESS_LOG": access_log, "DEBUG": "0", "HTTPS": "0"}
     env.setdefault("SECRET_KEY", "test-only-secret-key")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "linkapp.wsgi:application", "--bind", f"127.0.0.1:{free_tcp_port}"],
@@ -74,10 +77,12 @@ def test_gunicorn_lines_are_json_too_with_log_format_json(free_tcp_port):
         server.terminate()
         out, err = server.communicate(timeout=30)
 
-    lines = (out + err).splitlines()
-    assert not [line for line in lines if "[INFO]" in line]  # gunicorn's plain format
-    entries = [json.loads(line) for line in lines if line.startswith("{")]
+    printed = (out + err).splitlines()
+    written = printed if access_log == "-" else access_log_file.read_text().splitlines()
+    assert not [line for line in printed + written if "[INFO]" in line]  # gunicorn's plain format
+    entries = [json.loads(line) for line in printed if line.startswith("{")]
     assert any(e["logger"] == "gunicorn.error" and "Booting worker" in e["message"] for e in entries)
-    assert any(
-        e["logger"] == "gunicorn.access" and "/healthz" in e["message"] and "log-1" in e["message"] for e in entries
-    )
+    access = [json.loads(line) for line in written if '"gunicorn.access"' in line]
+    assert any("/healthz" in e["message"] and "log-1" in e["message"] for e in access)
+    if access_log != "-":
+        assert not [e for e in entries if e["logger"] == "gunicorn.access"]  # only in the file asked for

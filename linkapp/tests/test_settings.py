@@ -71,6 +71,16 @@ def test_a_number_that_is_not_one_is_a_clear_error():
     assert "WIZARD_TTL must be a number, not '15m'." in result.stderr
 
 
+def test_a_switch_that_is_neither_on_nor_off_is_a_clear_error():
+    result = manage("check", **{**PRODUCTION, "HTTPS": "ture"})
+    assert result.returncode != 0
+    assert "HTTPS must be 1 or 0 (true/false, yes/no, on/off), not 'ture'." in result.stderr
+    off = manage(
+        "shell", "-c", "from django.conf import settings as s; print(s.HTTPS)", **{**PRODUCTION, "HTTPS": "Off"}
+    )
+    assert off.stdout.splitlines()[-1] == "False"
+
+
 def test_postgres_connect_timeout_defaults_to_5_s_and_the_url_may_set_it():
     code = "from django.conf import settings as s; print(s.DATABASES['default']['OPTIONS']['connect_timeout'])"
     url = "postgres://linkapp@db.example.org:5432/linkapp"
