@@ -503,6 +503,8 @@ credentials. Nothing entered here leaves this computer.</p>
             name = _NAMES[provider]
             return _html(400, f"Demo {name} — not the real {name}", f"<p>{escape(problem)}</p>")
         state = [("state", params["state"])] if "state" in params else []
+        if provider == "github":  # GitHub names itself in every callback (RFC 9207)
+            state.append(("iss", f"{self.github_url}/login/oauth"))
         if request.form.get("decision") != "authorize":
             if provider == "discord":
                 return _redirect(params["redirect_uri"], [*_DISCORD_ACCESS_DENIED, *state])

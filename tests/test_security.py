@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
@@ -92,8 +92,9 @@ def test_state_expires_with_the_wizard_ttl(browser, providers, settings):
 def authorize_without_following(browser: Browser, provider: str) -> str:
     """Consent at the demo provider; the callback URL it sends the browser to."""
     params = start_login(browser, provider)
+    authorize = {"discord": "discord/oauth2/authorize", "github": "github/login/oauth/authorize"}[provider]
     response = browser.session.post(
-        f"{browser.provider_url}/{provider}/oauth2/authorize",
+        f"{browser.provider_url}/{authorize}",
         data={**params, "decision": "authorize", "login": "nelly"},
         allow_redirects=False,
         timeout=10,
@@ -109,6 +110,22 @@ def test_callback_issuer_must_be_the_provider(browser, providers, issuer, status
 
     assert page.status_code == status
     assert len(providers.calls_to("discord.token")) == (0 if status == 400 else 1)
+
+
+@pytest.mark.parametrize("issuer,status", [("https://evil.test/login/oauth", 400), (None, 200)])
+def test_github_callback_issuer_is_githubs_oauth_address(browser, providers, issuer, status):
+    """GitHub sends `iss=https://github.com/login/oauth` (RFC 9207): the demo does the same."""
+    browser.provider_url = providers.base_url
+    sign_in_with_discord(browser)
+    callback = urlsplit(authorize_without_following(browser, "github"))
+    query = dict(parse_qsl(callback.query))
+    assert query["iss"] == f"{providers.github_url}/login/oauth"
+    if issuer:
+        query["iss"] = issuer
+    page = browser.get(f"{callback.path}?{urlencode(query)}")
+
+    assert page.status_code == status
+    assert len(providers.calls_to("github.token")) == (0 if status == 400 else 1)
 
 
 # --- PKCE and scope ------------------------------------------------------------------------

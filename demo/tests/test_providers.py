@@ -8,7 +8,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
@@ -289,7 +289,7 @@ def test_cancel_redirects_with_each_providers_documented_params(
         "&error_description=The+user+has+denied+your+application+access."
         "&error_uri=/apps/building-integrations/setting-up-and-registering-oauth-apps"
         "/troubleshooting-authorization-request-errors/%23access-denied"
-        "&state=s+t/a%2Bte"
+        "&state=s+t/a%2Bte&" + urlencode({"iss": f"{providers.github_url}/login/oauth"}, safe="/")
     )
 
 

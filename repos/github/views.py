@@ -23,7 +23,8 @@ class GitHubOAuth2Adapter(AllauthGitHubOAuth2Adapter):
 
     @property
     def issuer(self) -> str:
-        return settings.GITHUB_URL
+        # What GitHub sends as the callback's `iss` (RFC 9207), not its bare origin.
+        return f"{settings.GITHUB_URL}/login/oauth"
 
     @property
     def authorize_url(self) -> str:
