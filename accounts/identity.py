@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from allauth.socialaccount.models import SocialAccount
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
 
@@ -40,6 +41,6 @@ def identity_context(discord: SocialAccount, github: SocialAccount | None = None
     return {
         "discord_name": discord_name(discord),
         "discord_username": discord.extra_data.get("username", ""),
-        "has_avatar": bool(discord.extra_data.get("avatar")),
+        "has_avatar": bool(settings.DISCORD_CDN_URL and discord.extra_data.get("avatar")),
         "github_login": github.extra_data.get("login", "") if github else "",
     }

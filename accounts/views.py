@@ -1,5 +1,6 @@
 from allauth.socialaccount.forms import DisconnectForm
 from allauth.socialaccount.views import ConnectionsView as AllauthConnectionsView
+from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -31,7 +32,7 @@ def avatar(request: HttpRequest) -> HttpResponse:
     """The person's Discord avatar, fetched by the server so the page loads nothing from other origins."""
     account = request.discord_account
     avatar_hash = account.extra_data.get("avatar")
-    if not avatar_hash:
+    if not (avatar_hash and settings.DISCORD_CDN_URL):
         raise Http404
     key = f"avatar:{account.uid}:{avatar_hash}"
     image = cache.get(key)

@@ -135,7 +135,9 @@ def provider_session() -> requests.Session:
 def environment_proxies() -> dict[str, str]:
     """The environment's proxy for each provider host, keyed the way `requests` looks them up (read once)."""
     proxies = {}
-    for url in (settings.DISCORD_URL, settings.DISCORD_CDN_URL, settings.GITHUB_URL, settings.GITHUB_API_URL):
+    for url in filter(
+        None, (settings.DISCORD_URL, settings.DISCORD_CDN_URL, settings.GITHUB_URL, settings.GITHUB_API_URL)
+    ):
         parts = urlsplit(url)
         found = requests.utils.get_environ_proxies(url)  # empty when NO_PROXY names the host
         if proxy := found.get(parts.scheme) or found.get("all"):

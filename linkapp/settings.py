@@ -62,8 +62,11 @@ GITHUB_API_URL = env(
     "GITHUB_API_URL",
     "https://api.github.com" if GITHUB_URL == "https://github.com" else f"{GITHUB_URL}/api/v3",
 ).rstrip("/")
-# Avatars are fetched by the server and served from our origin (the CSP allows no other).
-DISCORD_CDN_URL = env("DISCORD_CDN_URL", "https://cdn.discordapp.com").rstrip("/")
+# Avatars are fetched by the server and served from our origin (the CSP allows no other). With another
+# DISCORD_URL (a stand-in Discord) and no CDN named, there are no avatars rather than calls to the real CDN.
+DISCORD_CDN_URL = env(
+    "DISCORD_CDN_URL", "https://cdn.discordapp.com" if DISCORD_URL == "https://discord.com" else ""
+).rstrip("/")
 DISCORD_CLIENT_ID = env("DISCORD_CLIENT_ID")
 DISCORD_CLIENT_SECRET = env("DISCORD_CLIENT_SECRET")
 GITHUB_CLIENT_ID = env("GITHUB_CLIENT_ID")

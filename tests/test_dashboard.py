@@ -140,6 +140,16 @@ def test_the_avatar_comes_from_our_origin_fetched_once(browser, providers):
     assert len(providers.calls_to("discord.avatar")) == 2  # a refused avatar is not asked for on every page
 
 
+def test_without_a_cdn_no_avatar_is_shown_or_fetched(browser, providers, settings):
+    """A stand-in Discord without DISCORD_CDN_URL: the server never calls the real CDN for it."""
+    settings.DISCORD_CDN_URL = ""
+    step2 = sign_in_with_discord(browser)
+
+    assert step2.status_code == 200 and "/avatar/" not in step2.text
+    assert browser.get("/avatar/").status_code == 404
+    assert not providers.calls_to("discord.avatar")
+
+
 def test_a_signed_in_person_on_the_first_step_can_go_on(browser, providers):
     sign_in_with_discord(browser)
     home = browser.get("/")

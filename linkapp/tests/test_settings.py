@@ -2,6 +2,7 @@
 
 import json
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,18 @@ def test_postgres_connect_timeout_defaults_to_5_s_and_the_url_may_set_it():
     assert manage("shell", "-c", code, **PRODUCTION, DATABASE_URL=url).stdout.splitlines()[-1] == "5"
     set_in_url = manage("shell", "-c", code, **PRODUCTION, DATABASE_URL=url + "?connect_timeout=2")
     assert set_in_url.stdout.splitlines()[-1] == "2"
+
+
+def test_the_cdn_follows_discord_url_unless_named(monkeypatch):
+    def cdn(**env: str) -> str:
+        for name in ("DISCORD_URL", "DISCORD_CDN_URL"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return runpy.run_path(str(ROOT / "linkapp" / "settings.py"))["DISCORD_CDN_URL"]
+
+    assert cdn() == "https://cdn.discordapp.com"
+    assert cdn(DISCORD_URL="http://127.0.0.1:9000/discord") == ""
+    assert cdn(DISCORD_URL="http://127.0.0.1:9000/discord", DISCORD_CDN_URL="http://127.0.0.1:9000/cdn/") == (
+        "http://127.0.0.1:9000/cdn"
+    )
