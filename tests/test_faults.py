@@ -316,14 +316,15 @@ def test_two_tabs_connecting_the_same_github_account_at_once(browser, providers,
 def test_another_discord_user_connecting_the_same_github_account_at_once(
     browser, providers, monkeypatch, django_user_model
 ):
-    """As when the GitHub account was theirs already: refused, and this grant revoked and forgotten."""
+    """Refused with a "Try again" (which moves the account here), and this grant revoked and forgotten."""
     monkeypatch.setattr(
         SocialLogin, "connect", saved_first_by(lambda user: django_user_model.objects.create(username="b"))
     )
     earlier = set(providers.tokens)
     page = connect_github(browser, sign_in_with_discord(browser))
 
-    assert page.status_code == 409 and "already connected to another Discord user" in page.text
+    assert page.status_code == 409 and "Another Discord user connected this GitHub account" in page.text
+    assert 'href="/github/">Try again</a>' in page.text
     (granted,) = [
         info for token, info in providers.tokens.items() if token not in earlier and info.provider == "github"
     ]

@@ -241,21 +241,28 @@ def test_another_persons_repository_is_refused(live_server, providers):
     assert not Link.objects.exists()
 
 
-def test_github_account_of_another_person_is_refused(live_server, providers):
+def test_a_github_account_moves_to_the_discord_user_who_connects_it(live_server, providers):
+    """GitHub signs no one in: whoever has just proved the GitHub account is theirs may link with it."""
     first = Browser(live_server.url)
-    walk_to_picker(first, discord="nelly", github="octocat")
-    owner = SocialAccount.objects.get(provider="github").user_id
+    first_picker = walk_to_picker(first, discord="nelly", github="octocat")
+    name, repo_id = linkable_id(first_picker)
 
     second = Browser(live_server.url)
-    step2 = sign_in_with_discord(second, "bob")
-    earlier = set(providers.tokens)
-    page = connect_github(second, step2, "octocat")
+    picker = connect_github(second, sign_in_with_discord(second, "bob"), "octocat")
+    assert picker.status_code == 200 and name in picker.text
+    assert second.submit(picker, "Link repository", {"repo_id": str(repo_id)}).status_code == 200
 
-    assert page.status_code == 409
-    assert "already connected to another Discord user" in page.text
-    assert SocialAccount.objects.get(provider="github").user_id == owner
-    (refused,) = [info for token, info in providers.tokens.items() if token not in earlier]
-    assert refused.revoked  # the grant just made for the refused connect is given back
+    # The first person's open wizard no longer holds the GitHub account: they are asked to connect it again.
+    again = first.submit(first_picker, "Link repository", {"repo_id": str(repo_id)})
+    assert again.status_code == 409 and "Connect with GitHub first" in again.text
+    assert list(Link.objects.values_list("discord_username", flat=True)) == ["bob"]
+    picker = connect_github(first, first.follow(again, "Try again"), "octocat")
+    first.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    github = SocialAccount.objects.get(provider="github")
+    assert github.user.socialaccount_set.get(provider="discord").extra_data["username"] == "nelly"
+    linked = Link.objects.filter(repo_id=repo_id, repo_full_name=name)
+    assert sorted(linked.values_list("discord_username", flat=True)) == ["bob", "nelly"]
 
 
 def test_failed_revocation_is_logged_and_the_link_still_saved(browser, providers, caplog):

@@ -2,7 +2,9 @@
 (SocialAccountAdapter), and the race of two tabs saving one GitHub account (GitHubCallbackView).
 
 GitHub never signs anyone in. Its token and the repository list fetched with it go to the
-wizard store, never to the database; a grant that is not used is revoked at once.
+wizard store, never to the database; a grant that is not used is revoked at once. So a GitHub
+account can move to whichever Discord user has just proved at GitHub that it is theirs (allauth
+refuses such a move only because it could lock someone out of a sign-in method).
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ def connect_github(request: HttpRequest, sociallogin: SocialLogin) -> str:
         github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
         raise ImmediateHttpResponse(start_with_discord(request))
     if sociallogin.is_existing and sociallogin.user != request.user:
-        log.info("step=refused reason=github_owned_by_other discord_id=%s", discord_id)
-        github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
-        raise ImmediateHttpResponse(_github_in_use(request))
+        # E.g. a second Discord account of the same person. Links saved before stay as they are.
+        log.info("github account moved from user_id=%s to discord_id=%s", sociallogin.user.pk, discord_id)
+        SocialAccount.objects.filter(pk=sociallogin.account.pk).update(user=request.user)
+        sociallogin.user = sociallogin.account.user = request.user
     store = WizardStore(request.session)
     previous = store.github_token()
     if previous and previous["access_token"] != sociallogin.token.token:
@@ -58,18 +61,13 @@ def connected_meanwhile(request: HttpRequest) -> HttpResponse | None:
     if owner.user_id == request.user.pk:
         # The other tab's connection stands; this tab's token is for the same GitHub account.
         return saved_by_another_tab(request, "GitHub", retry_url=reverse("picker"))
-    log.info("step=refused reason=github_owned_by_other discord_id=%s", discord_id_of(request.user))
+    log.info("step=refused reason=github_connected_meanwhile discord_id=%s", discord_id_of(request.user))
     linking.finish_wizard(store)  # this grant revoked, the token and list forgotten
-    return _github_in_use(request)
-
-
-def _github_in_use(request: HttpRequest) -> HttpResponse:
     return render_failure(
         request,
-        "This GitHub account is already connected to another Discord user. Sign in to GitHub "
-        "with a different account, or ask that person to disconnect it (Dashboard, Connected accounts).",
+        "Another Discord user connected this GitHub account at the same moment. Try again to connect it here.",
         status=409,
-        title="GitHub account already in use",
+        title="GitHub account connected meanwhile",
         retry_url=reverse("github_step"),
     )
 
