@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -56,7 +57,13 @@ def start_gunicorn(
     under: Sequence[str] = (),
     ready_within: float = 30,
 ) -> subprocess.Popen:
-    """gunicorn with gunicorn.conf.py, `under` a wrapper command (valgrind) if given, once /healthz answers."""
+    """gunicorn with gunicorn.conf.py, `under` a wrapper command (valgrind) if given, once /healthz answers.
+
+    The port must be free: an instance left over from an earlier run would answer /healthz for this one,
+    and the figures would be the old code's."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise RuntimeError(f"port {port} is taken: stop what listens there (an earlier run's gunicorn?)")
     process = subprocess.Popen(
         [
             *under,
@@ -77,7 +84,7 @@ def start_gunicorn(
         env=env,
     )
     deadline = time.monotonic() + ready_within
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
                 return process
@@ -85,7 +92,8 @@ def start_gunicorn(
             pass
         time.sleep(0.2)
     process.kill()
-    raise RuntimeError("gunicorn did not become healthy")
+    process.wait()
+    raise RuntimeError(f"gunicorn did not become healthy (exit code {process.returncode})")
 
 
 def percentile(values: list[float], p: float) -> float:

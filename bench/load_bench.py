@@ -263,43 +263,48 @@ def main() -> None:
 
     # The demo providers in a process of their own, so they do not share the client's interpreter.
     providers = DemoProviders(port=PROVIDERS_PORT)  # not started here: only its addresses are used
-    provider_process = subprocess.Popen(
-        [sys.executable, "-m", "demo.providers", "--port", str(PROVIDERS_PORT), "--repos", "30"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
-    database_url = fresh_database("linkapp_load")
-    env = app_env(
-        providers,
-        database_url,
-        REDIS_URL,
-        ALLOWED_HOSTS=f"{PUBLIC.split(':')[0]},localhost",
-        LOGIN_RATE_LIMIT="100000/m",
-        CONN_MAX_AGE="60",
-    )
-    migrate(env)
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    instances = [start_gunicorn(env, port, workers=args.workers, threads=args.threads) for port in PORTS]
-    warm_up(args.workers * args.threads)
-    processes = {
-        "demo providers": provider_process,
-        **{f"instance {port}": process for port, process in zip(PORTS, instances, strict=True)},
-    }
-    before = cpu_snapshot(processes)
-    run = Person.plan = Run(args.people, kill=None if args.no_kill else instances[1])
-    locust = Environment(user_classes=[Person])
-    runner = locust.create_local_runner()
-    started = time.perf_counter()
+    started: list[subprocess.Popen] = []  # each killed at the end, also when the set-up fails half-way
     try:
+        provider_process = subprocess.Popen(
+            [sys.executable, "-m", "demo.providers", "--port", str(PROVIDERS_PORT), "--repos", "30"],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        started.append(provider_process)
+        database_url = fresh_database("linkapp_load")
+        env = app_env(
+            providers,
+            database_url,
+            REDIS_URL,
+            ALLOWED_HOSTS=f"{PUBLIC.split(':')[0]},localhost",
+            LOGIN_RATE_LIMIT="100000/m",
+            CONN_MAX_AGE="60",
+        )
+        migrate(env)
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        instances = []
+        for port in PORTS:
+            instances.append(start_gunicorn(env, port, workers=args.workers, threads=args.threads))
+            started.append(instances[-1])
+        warm_up(args.workers * args.threads)
+        processes = {
+            "demo providers": provider_process,
+            **{f"instance {port}": process for port, process in zip(PORTS, instances, strict=True)},
+        }
+        before = cpu_snapshot(processes)
+        run = Person.plan = Run(args.people, kill=None if args.no_kill else instances[1])
+        locust = Environment(user_classes=[Person])
+        runner = locust.create_local_runner()
+        started_at = time.perf_counter()
         runner.start(args.concurrency, spawn_rate=100)
         if not run.done.wait(timeout=600):
             raise SystemExit(f"the run did not finish: {dict(run.tally)}")
-        elapsed = time.perf_counter() - started
+        elapsed = time.perf_counter() - started_at
         after = cpu_snapshot(processes)
         cpu = {name: after[name] - before[name] for name in after}
         runner.quit()
     finally:
-        for process in [*instances, provider_process]:
+        for process in started:
             process.kill()
             process.wait()
 
@@ -324,7 +329,9 @@ def main() -> None:
         f"{tally['not completed']} walks not completed ({tally['broke off']} broke off on an exception)"
     )
     killed = (
-        f"instance on port 8802 (master and workers) SIGKILLed after {run.killed_at} people" if run.killed_at else ""
+        f"instance on port {PORTS[1]} (master and workers) SIGKILLed after {run.killed_at} people"
+        if run.killed_at
+        else ""
     )
     print(f"{killed or 'no instance killed'}; requests that got no answer and moved to the other: {tally['failovers']}")
     print("per step (ms, Locust's figures):          count  fails    p50    p95    p99")

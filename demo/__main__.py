@@ -18,22 +18,17 @@ import os
 import secrets
 import sys
 
+from demo.providers import DEFAULT_PORT, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DemoProviders
+
 APP_PORT = 8000
-PROVIDERS_PORT = 8001
-DEMO_CLIENT_ID = "demo-client-id"
-DEMO_CLIENT_SECRET = "demo-client-secret"  # noqa: S105 - a demo value, known to the demo providers only
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m demo", description="The demo providers plus the app.")
     parser.add_argument("--port", type=int, default=APP_PORT)
-    parser.add_argument("--providers-port", type=int, default=PROVIDERS_PORT)
+    parser.add_argument("--providers-port", type=int, default=DEFAULT_PORT)
     args = parser.parse_args(argv)
-    from demo.providers import DemoProviders
-
-    providers = DemoProviders(
-        port=args.providers_port, client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET
-    ).start()
+    providers = DemoProviders(port=args.providers_port).start()
     app_address = f"127.0.0.1:{args.port}"
     os.environ.update(
         {

@@ -81,7 +81,7 @@ def github_user(login: str) -> dict[str, Any]:
 def permissions(level: str) -> dict[str, bool]:
     """A full GitHub permission set: each level implies the ones below it."""
     rank = PERMISSION_LEVELS.index(level)
-    return {name: PERMISSION_LEVELS.index(name) >= rank for name in ("admin", "maintain", "push", "triage", "pull")}
+    return {name: index >= rank for index, name in enumerate(PERMISSION_LEVELS)}
 
 
 def repo_payload(template: Example, repo: Repo) -> dict[str, Any]:

@@ -71,16 +71,27 @@ _DEFAULT_LOGINS: dict[Provider, str] = {"discord": "nelly", "github": "octocat"}
 # --- Public data types ------------------------------------------------------------------
 
 
+DEMO_CLIENT_ID = "demo-client-id"
+DEMO_CLIENT_SECRET = "demo-client-secret"  # noqa: S105 - a demo value, known to the demo providers only
+DEFAULT_PORT = 8001
+
+
 @dataclass
 class Fault:
-    """A misbehaviour to inject into one endpoint, e.g. a 500, an HTML body or a stall."""
+    """A misbehaviour to inject into one endpoint: a stall (delay), then an answer of its own (status,
+    with an optional body and headers) instead of the real one."""
 
     status: int | None = None
     body: str | bytes | None = None
     headers: dict[str, str | None] = field(default_factory=dict)  # None leaves the header out
     delay: float = 0.0
-    pages: set[int] | None = None
+    pages: set[int] | None = None  # github.repos only: the pages it applies to
     times: int | None = None
+
+    def __post_init__(self) -> None:
+        # Without a status there is no answer of its own to carry them: a test would silently fake nothing.
+        if self.status is None and (self.body is not None or self.headers):
+            raise ValueError("a Fault with a body or headers needs a status")
 
 
 @dataclass
@@ -262,8 +273,8 @@ class DemoProviders:
         *,
         repo_count: int = 150,
         delay: float = 0.0,
-        client_id: str = "demo-client-id",
-        client_secret: str = "demo-client-secret",
+        client_id: str = DEMO_CLIENT_ID,
+        client_secret: str = DEMO_CLIENT_SECRET,
     ) -> None:
         self.host = host
         self.port = port
@@ -368,6 +379,20 @@ class DemoProviders:
         with self._lock:
             return [call for call in self.calls if call.endpoint == endpoint]
 
+    def token_names(self) -> set[str]:
+        """The access tokens issued so far: a mark for tokens_since."""
+        with self._lock:
+            return set(self.tokens)
+
+    def tokens_since(self, earlier: set[str], provider: str | None = None) -> dict[str, TokenInfo]:
+        """Tokens issued after `earlier` (from token_names), of one provider or both."""
+        with self._lock:
+            return {
+                token: info
+                for token, info in self.tokens.items()
+                if token not in earlier and provider in (None, info.provider)
+            }
+
     # --- request bookkeeping (called by the handler) ---
 
     def _route(self, method: str, path: str) -> tuple[str, dict[str, str]]:
@@ -407,7 +432,7 @@ class DemoProviders:
             return fault
 
     def _fault_response(self, endpoint: str, fault: Fault) -> _Response:
-        status = fault.status or 500
+        status = fault.status
         if fault.body is not None:
             body = fault.body.encode() if isinstance(fault.body, str) else fault.body
             headers = {"Content-Type": _guess_content_type(body, discord=endpoint.startswith("discord."))}
@@ -468,6 +493,8 @@ class DemoProviders:
             return "Missing redirect_uri."
         if provider == "discord" and params.get("response_type") != "code":
             return 'response_type must be "code".'
+        if provider == "github" and params.get("code_challenge") and params.get("code_challenge_method") != "S256":
+            return 'GitHub supports PKCE with code_challenge_method "S256" only.'
         return None
 
     def _authorize_page(self, provider: Provider, request: _Request) -> _Response:
@@ -857,7 +884,7 @@ class _Handler(BaseHTTPRequestHandler):
         providers._record(Call(endpoint, self.command, split.path, query, form, dict(self.headers.items())))
         try:
             if providers.delay:
-                time.sleep(providers.delay)
+                providers._cut_short.wait(providers.delay)
             response = None
             fault = providers._take_fault(endpoint, query)
             if fault is not None:
@@ -893,7 +920,7 @@ def main() -> None:
     """Serve the fake providers on their own until interrupted (``make demo`` also starts the app)."""
     parser = argparse.ArgumentParser(prog="python -m demo.providers", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--repos", type=int, default=150, help="repositories each GitHub user sees")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before every answer")
     args = parser.parse_args()

@@ -99,13 +99,11 @@ def test_redis_failing_after_github_granted_revokes_the_grant(browser, providers
         return answer
 
     monkeypatch.setattr(GitHubClient, "get_user_and_repositories", fetch_then_lose_redis)
-    earlier = set(providers.tokens)
+    earlier = providers.token_names()
     page = connect_github(browser, step2)
 
     assert page.status_code == 503 and "please start again" in page.text
-    (granted,) = [
-        info for token, info in providers.tokens.items() if token not in earlier and info.provider == "github"
-    ]
+    (granted,) = providers.tokens_since(earlier, "github").values()
     assert granted.revoked
     assert not SocialAccount.objects.filter(provider="github").exists() and not Link.objects.exists()
 
@@ -320,14 +318,12 @@ def test_another_discord_user_connecting_the_same_github_account_at_once(
     monkeypatch.setattr(
         SocialLogin, "connect", saved_first_by(lambda user: django_user_model.objects.create(username="b"))
     )
-    earlier = set(providers.tokens)
+    earlier = providers.token_names()
     page = connect_github(browser, sign_in_with_discord(browser))
 
     assert page.status_code == 409 and "Another Discord user connected this GitHub account" in page.text
     assert 'href="/github/">Try again</a>' in page.text
-    (granted,) = [
-        info for token, info in providers.tokens.items() if token not in earlier and info.provider == "github"
-    ]
+    (granted,) = providers.tokens_since(earlier, "github").values()
     assert granted.revoked
     assert not cache.keys("wizard:*:token:github") and not cache.keys("wizard:*:repos")
 
@@ -441,7 +437,7 @@ def test_postgres_down_at_a_callback_is_a_503_not_a_redirect(browser, providers,
     if step == "github":
         page = sign_in_with_discord(browser)
     authorize = browser.submit(page, f"Connect with {name}")
-    earlier = set(providers.tokens)
+    earlier = providers.token_names()
     postgres_proxy.set_mode("refuse")
     down = browser.submit(authorize, "Authorize", {"login": login})
     postgres_proxy.set_mode("pass")
@@ -449,7 +445,7 @@ def test_postgres_down_at_a_callback_is_a_503_not_a_redirect(browser, providers,
     assert down.url.split("?")[0].endswith(f"/accounts/{step}/login/callback/")  # the callback did not redirect
     assert down.status_code == 503
     assert down.headers["Retry-After"] and "Nothing you did was lost" in down.text
-    (granted,) = [info for token, info in providers.tokens.items() if token not in earlier]
+    (granted,) = providers.tokens_since(earlier).values()
     assert granted.provider == step and granted.revoked
     retry = browser.get(re.search(r'href="([^"]+)">Try again', down.text).group(1))
     assert retry.status_code == 200 and f"Connect with {name}" in retry.text

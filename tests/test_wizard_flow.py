@@ -35,7 +35,7 @@ def test_whole_wizard_with_250_repositories(browser, providers, settings):
     settings.GITHUB_SCOPES = ["read:user", "repo"]  # private ones too: all 250 are listed
     settings.GITHUB_MAX_CONCURRENCY = 8
     providers.repo_counts["octocat"] = 250
-    issued_before = set(providers.tokens)
+    issued_before = providers.token_names()
     picker = walk_to_picker(browser)
 
     # Three pages of 100, each asked for once, in the first wave beside GET /user; pages 4..7 of that
@@ -57,7 +57,7 @@ def test_whole_wizard_with_250_repositories(browser, providers, settings):
     assert link.discord_username == "nelly"  # the Discord username; "Nelly" is only the display name
     # Every temporary item is gone from Redis, and both tokens were revoked at their providers.
     assert not [k for k in cache.keys("wizard:*")]
-    issued = {token: info for token, info in providers.tokens.items() if token not in issued_before}
+    issued = providers.tokens_since(issued_before)
     assert sorted(info.provider for info in issued.values()) == ["discord", "github"]
     assert all(info.revoked for info in issued.values())
     assert len(providers.calls_to("github.repository")) == 1  # the re-check before saving
@@ -306,13 +306,11 @@ def test_discord_token_is_revoked_when_the_profile_is_refused(browser, providers
 def test_a_github_grant_whose_user_cannot_be_read_is_revoked(browser, providers, fault):
     """The token is kept nowhere, and GitHub's do not expire: it is not left alive at GitHub."""
     providers.faults["github.user"] = fault
-    earlier = set(providers.tokens)
+    earlier = providers.token_names()
     page = connect_github(browser, sign_in_with_discord(browser))
 
     assert page.status_code >= 400 and "Try again" in page.text
-    (granted,) = [
-        info for token, info in providers.tokens.items() if token not in earlier and info.provider == "github"
-    ]
+    (granted,) = providers.tokens_since(earlier, "github").values()
     assert granted.revoked
     assert not cache.keys("wizard:*:token:github")
 

@@ -168,6 +168,26 @@ def test_discord_bad_authorize_request_is_a_400_page_not_a_redirect(
     assert "Location" not in response.headers
 
 
+@pytest.mark.parametrize("method", ["plain", None])
+def test_github_refuses_pkce_other_than_s256(providers: DemoProviders, method: str | None) -> None:
+    """GitHub accepts only S256 (provider-examples README): a regression to "plain" must not pass here."""
+    params = {"client_id": CLIENT["client_id"], "redirect_uri": REDIRECT, "state": "s", "code_challenge": "x" * 43}
+    if method:
+        params["code_challenge_method"] = method
+    url = authorize_url(providers, "github")
+    page = requests.get(url, params=params, allow_redirects=False, timeout=5)
+    decided = requests.post(url, data={**params, "decision": "authorize"}, allow_redirects=False, timeout=5)
+    for response in (page, decided):
+        assert response.status_code == 400 and "S256" in response.text
+
+
+def test_a_fault_with_a_body_but_no_status_is_refused() -> None:
+    with pytest.raises(ValueError, match="needs a status"):
+        Fault(body="<html>maintenance</html>")
+    with pytest.raises(ValueError, match="needs a status"):
+        Fault(headers={"Retry-After": "5"})
+
+
 def test_discord_pkce_flow_profile_and_single_use_code(providers: DemoProviders) -> None:
     verifier, challenge = pkce_pair()
     wrong = discord_exchange(
@@ -538,7 +558,9 @@ def test_reset_cuts_a_stall_short(providers: DemoProviders) -> None:
         )
     )
     stalled.start()
+    deadline = time.monotonic() + 10
     while providers.in_flight == 0:
+        assert time.monotonic() < deadline, "the request never reached the demo Discord"
         time.sleep(0.01)
     started = time.monotonic()
     providers.reset()
