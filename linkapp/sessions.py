@@ -11,6 +11,13 @@ from django.contrib.sessions.backends.cache import SessionStore as CacheSessionS
 class SessionStore(CacheSessionStore):
     def load(self) -> dict:
         session_data = self._cache.get(self.cache_key)  # no try/except: see the module docstring
+        return self._loaded(session_data)
+
+    async def aload(self) -> dict:
+        session_data = await self._cache.aget(await self.acache_key())  # the same, for async callers
+        return self._loaded(session_data)
+
+    def _loaded(self, session_data: dict | None) -> dict:
         if session_data is not None:
             return session_data
         self._session_key = None
