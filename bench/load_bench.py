@@ -292,6 +292,7 @@ def main() -> None:
             **{f"instance {port}": process for port, process in zip(PORTS, instances, strict=True)},
         }
         before = cpu_snapshot(processes)
+        killed_port = PORTS[1]  # PORTS loses it once the people notice it is gone
         run = Person.plan = Run(args.people, kill=None if args.no_kill else instances[1])
         locust = Environment(user_classes=[Person])
         runner = locust.create_local_runner()
@@ -329,7 +330,7 @@ def main() -> None:
         f"{tally['not completed']} walks not completed ({tally['broke off']} broke off on an exception)"
     )
     killed = (
-        f"instance on port {PORTS[1]} (master and workers) SIGKILLed after {run.killed_at} people"
+        f"instance on port {killed_port} (master and workers) SIGKILLed after {run.killed_at} people"
         if run.killed_at
         else ""
     )
