@@ -43,8 +43,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     }
 
     def validate_disconnect(self, account: SocialAccount, accounts: list[SocialAccount]) -> None:
-        # GitHub never signs anyone in: without Discord the person would be locked out for good,
-        # and a GitHub account still connected to them could never be connected again.
+        # GitHub never signs anyone in: without Discord the person would be locked out for good.
         if account.provider == "discord":
             raise self.validation_error("disconnect_discord")
 

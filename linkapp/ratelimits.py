@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 from allauth.account.adapter import get_adapter
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
@@ -28,9 +28,11 @@ def client_address(request: HttpRequest) -> str:
     """
     try:
         return get_adapter(request).get_client_ip(request)
-    except ImproperlyConfigured:  # fewer X-Forwarded-For entries than TRUSTED_PROXY_COUNT: a request past the proxies
-        log.warning("X-Forwarded-For has fewer entries than TRUSTED_PROXY_COUNT; limiting by REMOTE_ADDR")
-        return request.META["REMOTE_ADDR"]
+    except (ImproperlyConfigured, PermissionDenied):
+        # Fewer X-Forwarded-For entries than TRUSTED_PROXY_COUNT (a request past the proxies), or no valid
+        # address where one should be: limit by the peer's address, or all such requests together.
+        log.warning("no client address from X-Forwarded-For as TRUSTED_PROXY_COUNT says; limiting by the peer's")
+        return request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104 - a rate-limit key, not a bind address
 
 
 def limit_per_address(view: View, method: str | Sequence[str | None] = ALL) -> View:

@@ -24,6 +24,7 @@ from linkapp.providers import ProviderError, ProviderUnauthorized
 from linkapp.ratelimits import View
 from repos import linking, picker_query, repo_store
 from repos.forms import LinkForm
+from repos.github import connect
 from repos.github_api import GitHubClient
 from repos.linking import RepositoryRefused, link_repository
 from repos.models import Link
@@ -75,6 +76,8 @@ def picker(request: HttpRequest) -> HttpResponse:
     # The GitHub account the token belongs to, not just any the person ever connected.
     github = token and find_account(request.social_accounts, "github", token["uid"])
     if not github:
+        if token and connect.moved_away(token["uid"], request.user):
+            linking.finish_wizard(store)
         return _github_expired(request)
     query = PickerQueryForm(request.GET)
     if not query.is_valid():

@@ -246,6 +246,7 @@ def test_a_github_account_moves_to_the_discord_user_who_connects_it(live_server,
     first = Browser(live_server.url)
     first_picker = walk_to_picker(first, discord="nelly", github="octocat")
     name, repo_id = linkable_id(first_picker)
+    first_token = github_token_of(first)
 
     second = Browser(live_server.url)
     picker = connect_github(second, sign_in_with_discord(second, "bob"), "octocat")
@@ -255,6 +256,7 @@ def test_a_github_account_moves_to_the_discord_user_who_connects_it(live_server,
     # The first person's open wizard no longer holds the GitHub account: they are asked to connect it again.
     again = first.submit(first_picker, "Link repository", {"repo_id": str(repo_id)})
     assert again.status_code == 409 and "Connect with GitHub first" in again.text
+    assert providers.tokens[first_token].revoked  # not left alive at GitHub once it can no longer be used
     assert list(Link.objects.values_list("discord_username", flat=True)) == ["bob"]
     picker = connect_github(first, first.follow(again, "Try again"), "octocat")
     first.submit(picker, "Link repository", {"repo_id": str(repo_id)})
@@ -495,6 +497,17 @@ def test_admin_password_guesses_are_rate_limited(client, settings, django_user_m
     assert abs(int(refused["Retry-After"]) - seconds_left_in_window("3/d")) <= 1
 
 
+def test_without_trusted_proxies_a_forged_forwarded_for_changes_nothing(client, settings):
+    settings.LOGIN_RATE_LIMIT = "2/d"
+    statuses = [
+        client.post(
+            "/admin/login/", {"username": "root", "password": "x"}, HTTP_X_FORWARDED_FOR=f"192.0.2.{i}"
+        ).status_code
+        for i in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+
+
 def test_behind_a_proxy_each_client_has_its_own_sign_in_limit(client, settings):
     """With TRUSTED_PROXY_COUNT set, the limit follows X-Forwarded-For, not the proxy's own address."""
     settings.LOGIN_RATE_LIMIT = "2/d"
@@ -513,3 +526,5 @@ def test_behind_a_proxy_each_client_has_its_own_sign_in_limit(client, settings):
     assert guesses("198.51.100.99, 203.0.113.7") == [429, 429, 429]  # only the proxy's own entry counts
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 2
     assert guesses("192.0.2.1") == [200, 200, 429]  # fewer entries than proxies: the peer's address, not a 500
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    assert guesses("not-an-address") == [429, 429, 429]  # the peer's counter again, not a 403

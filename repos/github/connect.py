@@ -14,6 +14,7 @@ import logging
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.models import SocialAccount, SocialLogin
 from allauth.socialaccount.providers.base import AuthProcess
+from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
@@ -34,18 +35,30 @@ def connect_github(request: HttpRequest, sociallogin: SocialLogin) -> str:
     if sociallogin.state.get("process") != AuthProcess.CONNECT or discord_id is None:
         github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
         raise ImmediateHttpResponse(start_with_discord(request))
-    if sociallogin.is_existing and sociallogin.user != request.user:
-        # E.g. a second Discord account of the same person. Links saved before stay as they are.
-        log.info("github account moved from user_id=%s to discord_id=%s", sociallogin.user.pk, discord_id)
-        SocialAccount.objects.filter(pk=sociallogin.account.pk).update(user=request.user)
-        sociallogin.user = sociallogin.account.user = request.user
     store = WizardStore(request.session)
     previous = store.github_token()
     if previous and previous["access_token"] != sociallogin.token.token:
         github_api.revoke_token(previous["access_token"])  # replaced, e.g. by the private step-up
     store.save_github_token(sociallogin.token.token, _granted_scope(sociallogin), sociallogin.account.uid)
     _store_repositories(store, sociallogin, discord_id)
+    if sociallogin.is_existing and sociallogin.user != request.user:
+        _move_to(request, sociallogin, discord_id)  # last: only once this person's grant is stored
     return discord_id
+
+
+def _move_to(request: HttpRequest, sociallogin: SocialLogin, discord_id: str) -> None:
+    """The GitHub account was another Discord user's: e.g. a second Discord account of the same person.
+    Links saved before stay as they are; the other person's wizard lets go of its grant (moved_away)."""
+    from_discord_id = discord_id_of(sociallogin.user)
+    SocialAccount.objects.filter(pk=sociallogin.account.pk).update(user=request.user)
+    sociallogin.user = sociallogin.account.user = request.user
+    log.info("step=moved provider=github from_discord_id=%s discord_id=%s", from_discord_id, discord_id)
+
+
+def moved_away(uid: str, user: AbstractBaseUser) -> bool:
+    """Whether the GitHub account a wizard holds a token for is now another Discord user's: that grant can
+    no longer be used there, and is revoked rather than left alive at GitHub (its tokens never expire)."""
+    return SocialAccount.objects.filter(provider="github", uid=uid).exclude(user_id=user.pk).exists()
 
 
 def connected_meanwhile(request: HttpRequest) -> HttpResponse | None:
