@@ -82,12 +82,22 @@ def test_a_switch_that_is_neither_on_nor_off_is_a_clear_error():
     assert off.stdout.splitlines()[-1] == "False"
 
 
-def test_postgres_connect_timeout_defaults_to_5_s_and_the_url_may_set_it():
-    code = "from django.conf import settings as s; print(s.DATABASES['default']['OPTIONS']['connect_timeout'])"
+def test_postgres_timeouts_have_defaults_and_the_url_may_set_them():
+    code = "import json; from django.conf import settings as s; print(json.dumps(s.DATABASES['default']['OPTIONS']))"
     url = "postgres://linkapp@db.example.org:5432/linkapp"
-    assert manage("shell", "-c", code, **PRODUCTION, DATABASE_URL=url).stdout.splitlines()[-1] == "5"
-    set_in_url = manage("shell", "-c", code, **PRODUCTION, DATABASE_URL=url + "?connect_timeout=2")
-    assert set_in_url.stdout.splitlines()[-1] == "2"
+    defaults = json.loads(manage("shell", "-c", code, **PRODUCTION, DATABASE_URL=url).stdout.splitlines()[-1])
+    assert defaults == {
+        "connect_timeout": 5,
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 3,
+        "tcp_user_timeout": 10000,
+    }
+    set_in_url = manage("shell", "-c", code, **PRODUCTION, DATABASE_URL=url + "?connect_timeout=2&keepalives_idle=30")
+    options = json.loads(set_in_url.stdout.splitlines()[-1])
+    assert int(options["connect_timeout"]) == 2 and int(options["keepalives_idle"]) == 30
+    assert options["tcp_user_timeout"] == 10000
 
 
 def test_the_cdn_follows_discord_url_unless_named(monkeypatch):
