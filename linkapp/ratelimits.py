@@ -32,7 +32,8 @@ def client_address(request: HttpRequest) -> str:
         # Fewer X-Forwarded-For entries than TRUSTED_PROXY_COUNT (a request past the proxies), or no valid
         # address where one should be: limit by the peer's address, or all such requests together.
         log.warning("no client address from X-Forwarded-For as TRUSTED_PROXY_COUNT says; limiting by the peer's")
-        return request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104 - a rate-limit key, not a bind address
+        # Without a peer address (a unix socket), one counter for all: "::", the unspecified address.
+        return request.META.get("REMOTE_ADDR") or "::"
 
 
 def limit_per_address(view: View, method: str | Sequence[str | None] = ALL) -> View:
