@@ -321,6 +321,12 @@ class DemoProviders:
     def github_url(self) -> str:
         return f"{self.base_url}/github"
 
+    def authorize_url(self, provider: Provider) -> str:
+        """Where a browser consents (CONTRACT.md's authorize URLs)."""
+        if provider == "discord":
+            return f"{self.discord_url}/oauth2/authorize"
+        return f"{self.github_url}/login/oauth/authorize"
+
     @property
     def github_api_url(self) -> str:
         """Where the app looks without GITHUB_API_URL when GITHUB_URL is not github.com (GitHub Enterprise's path)."""

@@ -23,7 +23,7 @@ from django.db import connection
 from django.test import RequestFactory
 from django_ratelimit.core import get_usage
 
-from demo.providers import Fault
+from demo.providers import DemoProviders, Fault
 from linkapp.failures import in_words
 from repos.models import Link
 from tests.browser import Browser
@@ -89,12 +89,11 @@ def test_state_expires_with_the_wizard_ttl(browser, providers, settings):
     assert not providers.calls_to("discord.token")
 
 
-def authorize_without_following(browser: Browser, provider: str) -> str:
+def authorize_without_following(browser: Browser, providers: DemoProviders, provider: str) -> str:
     """Consent at the demo provider; the callback URL it sends the browser to."""
     params = start_login(browser, provider)
-    authorize = {"discord": "discord/oauth2/authorize", "github": "github/login/oauth/authorize"}[provider]
     response = browser.session.post(
-        f"{browser.provider_url}/{authorize}",
+        providers.authorize_url(provider),
         data={**params, "decision": "authorize", "login": "nelly"},
         allow_redirects=False,
         timeout=10,
@@ -104,8 +103,7 @@ def authorize_without_following(browser: Browser, provider: str) -> str:
 
 @pytest.mark.parametrize("issuer,status", [("https://evil.test", 400), (None, 200)])
 def test_callback_issuer_must_be_the_provider(browser, providers, issuer, status):
-    browser.provider_url = providers.base_url
-    callback = authorize_without_following(browser, "discord")
+    callback = authorize_without_following(browser, providers, "discord")
     page = browser.get(f"{callback}&{urlencode({'iss': issuer or providers.discord_url})}")
 
     assert page.status_code == status
@@ -115,9 +113,8 @@ def test_callback_issuer_must_be_the_provider(browser, providers, issuer, status
 @pytest.mark.parametrize("issuer,status", [("https://evil.test/login/oauth", 400), (None, 200)])
 def test_github_callback_issuer_is_githubs_oauth_address(browser, providers, issuer, status):
     """GitHub sends `iss=https://github.com/login/oauth` (RFC 9207): the demo does the same."""
-    browser.provider_url = providers.base_url
     sign_in_with_discord(browser)
-    callback = urlsplit(authorize_without_following(browser, "github"))
+    callback = urlsplit(authorize_without_following(browser, providers, "github"))
     query = dict(parse_qsl(callback.query))
     assert query["iss"] == f"{providers.github_url}/login/oauth"
     if issuer:

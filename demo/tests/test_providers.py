@@ -40,12 +40,6 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def authorize_url(p: DemoProviders, provider: str) -> str:
-    if provider == "discord":
-        return f"{p.discord_url}/oauth2/authorize"
-    return f"{p.github_url}/login/oauth/authorize"
-
-
 def decide(
     p: DemoProviders,
     provider: str,
@@ -65,12 +59,12 @@ def decide(
     }
     if challenge:
         params |= {"code_challenge": challenge, "code_challenge_method": "S256"}
-    page = requests.get(authorize_url(p, provider), params=params, timeout=5)
+    page = requests.get(p.authorize_url(provider), params=params, timeout=5)
     assert page.status_code == 200
     form = {**params, "decision": decision}
     if login:
         form["login"] = login
-    response = requests.post(authorize_url(p, provider), data=form, allow_redirects=False, timeout=5)
+    response = requests.post(p.authorize_url(provider), data=form, allow_redirects=False, timeout=5)
     assert response.status_code == 302
     return response
 
@@ -133,7 +127,7 @@ def test_discord_consent_page_is_clearly_fake_and_keeps_params(
     providers: DemoProviders,
 ) -> None:
     page = requests.get(
-        authorize_url(providers, "discord"),
+        providers.authorize_url("discord"),
         params={
             "client_id": "demo-client-id",
             "redirect_uri": REDIRECT,
@@ -162,7 +156,7 @@ def test_discord_consent_page_is_clearly_fake_and_keeps_params(
 def test_discord_bad_authorize_request_is_a_400_page_not_a_redirect(
     providers: DemoProviders, params: dict[str, str]
 ) -> None:
-    response = requests.get(authorize_url(providers, "discord"), params=params, allow_redirects=False, timeout=5)
+    response = requests.get(providers.authorize_url("discord"), params=params, allow_redirects=False, timeout=5)
     assert response.status_code == 400
     assert "text/html" in response.headers["Content-Type"]
     assert "Location" not in response.headers
@@ -174,7 +168,7 @@ def test_github_refuses_pkce_other_than_s256(providers: DemoProviders, method: s
     params = {"client_id": CLIENT["client_id"], "redirect_uri": REDIRECT, "state": "s", "code_challenge": "x" * 43}
     if method:
         params["code_challenge_method"] = method
-    url = authorize_url(providers, "github")
+    url = providers.authorize_url("github")
     page = requests.get(url, params=params, allow_redirects=False, timeout=5)
     decided = requests.post(url, data={**params, "decision": "authorize"}, allow_redirects=False, timeout=5)
     for response in (page, decided):
