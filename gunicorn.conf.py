@@ -44,7 +44,8 @@ if os.environ.get("LOG_FORMAT") == "json":
         },
         "root": {"level": "INFO", "handlers": ["error_console"]},
         "loggers": {
-            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            # No level: gunicorn has set the one its --log-level asks for.
+            "gunicorn.error": {"handlers": ["error_console"], "propagate": False},
             "gunicorn.access": {
                 "level": "INFO" if accesslog else "WARNING",
                 "handlers": ["console"],

@@ -4,7 +4,7 @@
   (accounts/discord/views.py).
 - A GitHub connect goes to repos/github/connect.py, which captures the token into the
   WizardStore (SOCIALACCOUNT_STORE_TOKENS is off).
-- Every authentication error becomes our failure page with a fitting status.
+- Every authentication error becomes our failure page with a fitting status; so does a deactivated account.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from __future__ import annotations
 import functools
 import logging
 
+from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialLogin
 from allauth.socialaccount.providers.base import AuthError, AuthProcess
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
@@ -33,6 +34,18 @@ from linkapp.providers import ProviderError, StateRefused, provider_session, tra
 from repos.github import connect
 
 log = logging.getLogger("linkapp.wizard")
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def respond_user_inactive(self, request: HttpRequest, user: User) -> HttpResponse:
+        """An admin deactivated this person: our failure page, not allauth's 200 page with no way on."""
+        log.info("step=refused reason=inactive discord_id=%s", discord_id_of(user))
+        return render_failure(
+            request,
+            "An administrator has deactivated this account, so it cannot link repositories here.",
+            status=403,
+            title="Account deactivated",
+        )
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
@@ -137,8 +150,9 @@ def _begin_wizard(request: HttpRequest, sociallogin: SocialLogin) -> str:
     """Discord signs the person in, and only through allauth's login process."""
     if sociallogin.state.get("process") != AuthProcess.LOGIN:
         raise ImmediateHttpResponse(start_with_discord(request))
-    if request.user.is_authenticated:
-        # Signing in with Discord again starts a fresh wizard for whoever signs in now.
+    if SESSION_KEY in request.session:
+        # Signing in with Discord again starts a fresh wizard for whoever signs in now. Also when the
+        # session's user was deleted meanwhile (anonymous now): login() would flush the new wizard's id.
         logout(request)
     WizardStore(request.session).begin()
     return sociallogin.account.uid

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import requests
 from django.conf import settings
 
@@ -9,6 +11,7 @@ from linkapp import providers
 from linkapp.providers import ProviderError, ProviderRateLimited, seconds
 
 NAME = "Discord"
+SNOWFLAKE = re.compile(r"[0-9]{1,32}")
 
 
 def fetch_profile(access_token: str) -> dict:
@@ -23,9 +26,22 @@ def fetch_profile(access_token: str) -> dict:
         raise ProviderRateLimited(NAME, retry_after(response))
     providers.raise_for_status(NAME, response)
     profile = providers.json_body(NAME, response)
-    if not isinstance(profile, dict) or not profile.get("id"):
-        raise ProviderError(NAME, "profile without an id")
+    if not readable_profile(profile):
+        raise ProviderError(NAME, "a profile we cannot read")
     return profile
+
+
+def readable_profile(profile: object) -> bool:
+    """What allauth and our pages read, of the types they read it as: anything else would be a 500
+    later, at sign-in or on every page. The id is a snowflake's digits, as the API's `discord_id` is."""
+    return (
+        isinstance(profile, dict)
+        and isinstance(profile.get("id"), str)
+        and SNOWFLAKE.fullmatch(profile["id"]) is not None
+        and isinstance(profile.get("username"), str)
+        and profile["username"] != ""
+        and all(isinstance(profile.get(field), str | None) for field in ("global_name", "avatar", "email"))
+    )
 
 
 def retry_after(response: requests.Response) -> float:

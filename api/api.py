@@ -140,6 +140,9 @@ def links(
     unknown = set(request.GET) - LINKS_PARAMETERS
     if unknown:
         raise HttpError(400, f"Unknown parameter(s): {', '.join(sorted(unknown))}.")
+    repeated = [name for name in request.GET if len(request.GET.getlist(name)) > 1]
+    if repeated:  # ninja would silently take the last one
+        raise HttpError(400, f"Parameter(s) given more than once: {', '.join(sorted(repeated))}.")
     if (discord_id is None) == (repo_id is None):
         raise HttpError(400, "Give exactly one of discord_id or repo_id.")
     if discord_id is not None:

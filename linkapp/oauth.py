@@ -3,10 +3,11 @@
 - The login URL's `?scope=` and `?auth_params=` are ignored: only configured scopes are asked.
 - Each stored `state` carries its creation time and is refused once older than WIZARD_TTL
   (allauth drops it after a fixed 10 minutes anyway: the limit is the shorter of the two).
+- A token answer of an unexpected shape fails the sign-in like a refused one.
 - A callback's `iss` parameter (RFC 9207) must name the provider we sent the person to.
 - Starting a login and the callback are rate limited per client address.
 - A callback that cannot reach the database offers to start its step again: its code was already exchanged.
-  A grant made before the database or Redis failed, and kept nowhere, is revoked.
+  A grant made before the callback failed (the database, Redis, a bug), and kept nowhere, is revoked.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from __future__ import annotations
 import logging
 import time
 
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.helpers import render_authentication_error
+from allauth.socialaccount.models import SocialToken
+from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.oauth2.views import OAuth2Adapter, OAuth2CallbackView, OAuth2LoginView
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from linkapp.failures import CACHE_UNAVAILABLE, DATABASE_UNAVAILABLE, database_unavailable
+from linkapp.failures import DATABASE_UNAVAILABLE, database_unavailable
 from linkapp.providers import StateRefused
 from linkapp.ratelimits import View, limit_per_address
 
@@ -47,6 +51,26 @@ class HardenedProviderMixin:
         return super().stash_redirect_state(request, process, next_url, data, created=time.time(), **kwargs)
 
 
+class TokenAnswerMixin:
+    """Mixed into our OAuth2 adapters: allauth reads the token endpoint's JSON as it comes, so an answer
+    of another shape (`1`, a list, `"expires_in": "soon"`) would be a 500 instead of a failed sign-in."""
+
+    def get_access_token_data(self, request: HttpRequest, app, client, pkce_code_verifier=None) -> dict:
+        try:
+            data = super().get_access_token_data(request, app, client, pkce_code_verifier=pkce_code_verifier)
+        except TypeError as exc:  # `1` or `true`: allauth's `"access_token" in data` fails on them
+            raise OAuth2Error("a token answer that is not an object") from exc
+        if not (isinstance(data, dict) and isinstance(data.get("access_token"), str) and data["access_token"]):
+            raise OAuth2Error("a token answer without a token")
+        return data
+
+    def parse_token(self, data: dict) -> SocialToken:
+        try:
+            return super().parse_token(data)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise OAuth2Error("a token answer we cannot read") from exc
+
+
 class CallbackView(OAuth2CallbackView):
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         issuer = request.GET.get("iss")
@@ -63,12 +87,15 @@ class CallbackView(OAuth2CallbackView):
             self.release_grant(request)
             # handler500's "Try again" would repeat this callback, whose code (single use) is spent.
             return database_unavailable(provider.start_url())
-        except CACHE_UNAVAILABLE:
+        except ImmediateHttpResponse:
+            raise  # a page from our adapters (a failure explained), which allauth's middleware answers with
+        except Exception:
+            # Redis is down (the session cannot be read, so the person starts again), or a bug.
             self.release_grant(request)
-            raise  # handler500: the session cannot be read, so the person starts again
+            raise  # handler500
 
     def release_grant(self, request: HttpRequest) -> None:
-        """The database or Redis failed after the code was exchanged: revoke a token now kept nowhere.
+        """The callback failed after the code was exchanged: revoke a token now kept nowhere.
         Nothing to do for Discord, whose token is revoked as soon as the profile is read."""
 
     def _get_state(self, request: HttpRequest, provider):

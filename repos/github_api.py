@@ -18,7 +18,7 @@ from django.conf import settings
 from linkapp import providers
 from linkapp.providers import ProviderError, ProviderRateLimited, seconds
 from repos import github_pagination
-from repos.repo_store import RepoSummary
+from repos.repo_store import RepoSummary, is_github_id
 
 NAME = "GitHub"
 PER_PAGE = 100
@@ -51,6 +51,18 @@ def check(response: requests.Response) -> dict | list:
     return body
 
 
+def readable_user(user: object) -> bool:
+    """What allauth and the Link table read, of the types they read it as: anything else would be a 500
+    later, at the connect or at "Link repository"."""
+    return (
+        isinstance(user, dict)
+        and is_github_id(user.get("id"))
+        and isinstance(user.get("login"), str)
+        and user["login"] != ""
+        and all(isinstance(user.get(field), str | None) for field in ("name", "email"))
+    )
+
+
 def check_repositories(response: requests.Response) -> list[RepoSummary]:
     """A page of repositories, reduced as it arrives, in the thread that fetched it.
 
@@ -77,7 +89,10 @@ class GitHubClient:
         return providers.request(NAME, "GET", url, params=params, headers=self._headers)
 
     def get_user(self) -> dict:
-        return check(self.get(f"{settings.GITHUB_API_URL}/user"))
+        user = check(self.get(f"{settings.GITHUB_API_URL}/user"))
+        if not readable_user(user):
+            raise ProviderError(NAME, "a user we cannot read")
+        return user
 
     def get_repository(self, repo_id: int) -> dict | None:
         """The repository as GitHub sees it now, or None when this person can no longer see it."""

@@ -122,6 +122,9 @@ def next_url(response: requests.Response) -> str | None:
 def _same_origin(url: str) -> None:
     """Pagination links must stay on GitHub's API origin, so the token goes nowhere else."""
     api = urlsplit(settings.GITHUB_API_URL)
-    target = urlsplit(url)
+    try:
+        target = urlsplit(url)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket: no URL at all
+        raise ProviderError("GitHub", "unreadable pagination link") from exc
     if (target.scheme, target.netloc) != (api.scheme, api.netloc):
         raise ProviderError("GitHub", "pagination link to another origin")

@@ -94,8 +94,16 @@ def finish_wizard_at_github_disconnect(
         finish_wizard(store)
 
 
-def unlink(link: Link, actor: str) -> None:
+def unlink(link: Link, actor: str) -> bool:
+    """Remove the link and record who did; False if it was already gone.
+
+    A second click, or an admin removing the same link at that moment, loaded the row before it went:
+    only the request whose DELETE removed it records the removal.
+    """
     with transaction.atomic():
+        deleted, _ = Link.objects.filter(pk=link.pk).delete()
+        if not deleted:
+            return False
         LinkEvent.record(link, LinkEvent.Action.REMOVED, actor)
-        link.delete()
     log.info("step=unlinked discord_id=%s repo_id=%s by=%s", link.discord_id, link.repo_id, actor)
+    return True

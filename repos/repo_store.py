@@ -21,6 +21,12 @@ from linkapp.providers import ProviderError
 PERMISSIONS = ("pull", "triage", "push", "maintain", "admin")
 ACCESS_NAMES = {"pull": "read", "triage": "triage", "push": "write", "maintain": "maintain", "admin": "admin"}
 DESCRIPTION_LIMIT = 140
+BIGINT_MAX = 2**63 - 1  # the Link table's github_id and repo_id
+
+
+def is_github_id(value: object) -> bool:
+    """GitHub's ids are JSON integers: 1.9 would be truncated to another id, 1e400 and true are no ids."""
+    return type(value) is int and 1 <= value <= BIGINT_MAX
 
 
 def permissions_at_least(min_permission: str) -> tuple[str, ...]:
@@ -70,8 +76,10 @@ class RepoSummary(NamedTuple):
         permission = next((p for p in reversed(PERMISSIONS) if granted.get(p)), "pull")
         pushed = repo.get("pushed_at")
         owner, _, name = repo["full_name"].partition("/")
+        if not is_github_id(repo["id"]):
+            raise ValueError("not a repository id")
         return cls(
-            id=int(repo["id"]),
+            id=repo["id"],
             owner=owner,
             name=name,
             private=bool(repo.get("private")),

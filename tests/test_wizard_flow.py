@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings as django_settings
+from django.contrib.auth.models import User
 from django.core.cache import cache
 
+from accounts.wizard_store import WizardStore
 from demo.providers import Fault
 from repos.github_api import GitHubClient
 from repos.models import Link
@@ -294,14 +296,70 @@ def test_discord_token_is_revoked_when_the_profile_is_refused(browser, providers
     assert len(providers.calls_to("discord.revoke")) == 1
 
 
+def json_answer(body: object) -> Fault:
+    return Fault(status=200, body=json.dumps(body), headers={"Content-Type": "application/json"})
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        [],
+        {"id": 80351110224678912, "username": "nelly"},  # Discord's ids are strings
+        {"id": "80351110224678912\n", "username": "nelly"},
+        {"id": "80351110224678912", "username": None},
+        {"id": "80351110224678912", "username": "nelly", "global_name": 5},
+        {"id": "80351110224678912", "username": "nelly", "avatar": ["x"]},
+    ],
+    ids=["list", "number-id", "newline-id", "no-username", "number-name", "list-avatar"],
+)
+def test_a_discord_profile_of_another_shape_is_a_clear_page_and_its_token_revoked(browser, providers, profile):
+    providers.faults["discord.profile"] = json_answer(profile)
+    page = browser.submit(browser.submit(browser.get("/"), "Connect with Discord"), "Authorize")
+
+    assert page.status_code == 502 and "Try again" in page.text
+    assert len(providers.calls_to("discord.revoke")) == 1
+    assert not SocialAccount.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "answer"),
+    [
+        ("discord.token", 1),
+        ("discord.token", "access_token"),
+        ("discord.token", ["access_token"]),
+        ("discord.token", {"access_token": "x", "token_type": "Bearer", "expires_in": "soon"}),
+        ("discord.token", {"access_token": "x", "token_type": "Bearer", "expires_in": 10**30}),
+        ("github.token", True),
+        ("github.token", {"access_token": None}),
+        ("github.token", {"access_token": "gho_x", "token_type": "bearer", "scope": ["repo"]}),
+    ],
+)
+def test_a_token_answer_of_another_shape_is_a_clear_page(browser, providers, endpoint, answer):
+    """allauth reads the token answer as it comes: each of these was a 500."""
+    providers.faults[endpoint] = json_answer(answer)
+    step = browser.get("/") if endpoint.startswith("discord") else sign_in_with_discord(browser)
+    authorize = browser.submit(step, f"Connect with {'Discord' if endpoint.startswith('discord') else 'GitHub'}")
+    page = browser.submit(authorize, "Authorize")
+
+    assert page.status_code == 502, page.text[:500]
+    assert "Try again" in page.text and "refused to complete" in page.text
+    assert not Link.objects.exists()
+
+
 @pytest.mark.parametrize(
     "fault",
     [
         Fault(status=200, body="<html>maintenance</html>", headers={"Content-Type": "text/html"}),
         Fault(status=401),
         Fault(status=429, headers={"Retry-After": "60"}),
+        json_answer([]),
+        json_answer({}),
+        json_answer({"id": None, "login": "octocat"}),
+        json_answer({"id": 1.5, "login": "octocat"}),
+        json_answer({"id": 1, "login": None}),
+        json_answer({"id": 1, "login": "octocat", "name": 5}),
     ],
-    ids=["html", "unauthorized", "rate-limited"],
+    ids=["html", "unauthorized", "rate-limited", "list", "empty", "null-id", "float-id", "null-login", "number-name"],
 )
 def test_a_github_grant_whose_user_cannot_be_read_is_revoked(browser, providers, fault):
     """The token is kept nowhere, and GitHub's do not expire: it is not left alive at GitHub."""
@@ -442,3 +500,41 @@ def test_repository_hidden_by_github_at_the_recheck_is_refused(browser, provider
     assert not Link.objects.exists()
     retry = re.search(r'href="([^"]+)">Try again', page.text).group(1)
     assert retry == "/repositories/?q=project"  # back to the same search
+
+
+def test_a_bug_in_the_github_callback_revokes_the_grant_it_kept_nowhere(browser, providers, monkeypatch):
+    """Whatever fails after the token exchange (here a bug storing the token), GitHub's grant does not
+    stay alive there: its tokens never expire."""
+    step2 = sign_in_with_discord(browser)
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(WizardStore, "save_github_token", broken)
+    earlier = providers.token_names()
+    page = connect_github(browser, step2)
+
+    assert page.status_code == 500 and "Try again" in page.text and "RuntimeError" not in page.text
+    (granted,) = providers.tokens_since(earlier, "github").values()
+    assert granted.revoked
+
+
+def test_signing_in_again_after_an_admin_deleted_the_user_keeps_the_new_wizard(browser, providers):
+    """The session still names the deleted user; signing in must not flush the wizard it begins."""
+    sign_in_with_discord(browser)
+    User.objects.all().delete()
+
+    picker = walk_to_picker(browser)  # asserts the picker page
+
+    assert repo_ids(picker) and wizard_of(browser).github_token() is not None
+
+
+def test_a_deactivated_account_gets_a_clear_page(browser, providers):
+    browser.submit(sign_in_with_discord(browser), "Sign out")
+    User.objects.update(is_active=False)
+
+    page = sign_in_with_discord(browser)
+
+    assert page.status_code == 403
+    assert "An administrator has deactivated this account" in page.text and "Try again" in page.text
+    assert browser.get("/github/").status_code == 403  # not signed in

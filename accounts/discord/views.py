@@ -10,7 +10,7 @@ from linkapp import oauth
 from linkapp.providers import revoked_if_unused
 
 
-class DiscordOAuth2Adapter(AllauthDiscordOAuth2Adapter):
+class DiscordOAuth2Adapter(oauth.TokenAnswerMixin, AllauthDiscordOAuth2Adapter):
     """allauth's adapter hard-codes discord.com; ours reads DISCORD_URL at request time."""
 
     @property

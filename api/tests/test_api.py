@@ -7,7 +7,7 @@ import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission, User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from api.models import ApiToken, digest
@@ -147,12 +147,21 @@ def test_tokens_are_revoked_never_deleted(admin_client, token):
         {"discord_id": "1", "page": "0"},
         {"discord_id": "\x00"},  # Postgres text cannot hold NUL: refused here, not a 500 there
         {"discord_id": "nelly"},  # a Discord id is a snowflake, digits only
+        {"discord_id": ["1", "2"]},  # which one? not silently the last
+        {"repo_id": "1", "page": ["1", "2"]},
     ],
 )
 def test_bad_parameters_are_400(client, token, params):
     response = get(client, token, **params)
     assert response.status_code == 400
     assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 101])
+def test_a_token_needs_a_name_that_fits(name):
+    with pytest.raises(CommandError, match="1 to 100 characters"):
+        call_command("create_api_token", name, stdout=io.StringIO())
+    assert not ApiToken.objects.exists()
 
 
 def test_rate_limited_per_token(client, token, settings):

@@ -51,16 +51,14 @@ def test_request_lines_lose_their_query_string():
     assert record.getMessage() == '"GET /accounts/discord/login/callback/ HTTP/1.1" 302 0'
 
 
-@pytest.mark.parametrize("access_log", ["-", "access.log"])
-def test_gunicorn_lines_are_json_too_with_log_format_json(free_tcp_port, tmp_path, access_log):
-    access_log_file = tmp_path / access_log
-    access_log = access_log if access_log == "-" else str(access_log_file)
-    env = {**os.environ, "LOG_FORMAT": "json", "GUNICORN_ACCESS_LOG": access_log, "DEBUG": "0", "HTTPS": "0"}
+def run_gunicorn(port: int, env: dict[str, str], *options: str) -> tuple[str, str]:
+    """Start gunicorn, ask /healthz once, stop it; what it printed on stdout and stderr."""
+    env = {**os.environ, "DEBUG": "0", "HTTPS": "0", "WEB_CONCURRENCY": "1", **env}
     env.setdefault("SECRET_KEY", "test-only-secret-key")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "linkapp.wsgi:application", "--bind", f"127.0.0.1:{free_tcp_port}"],
+        [sys.executable, "-m", "gunicorn", "linkapp.wsgi:application", "--bind", f"127.0.0.1:{port}", *options],
         cwd=ROOT,
-        env={**env, "WEB_CONCURRENCY": "1"},
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -69,13 +67,21 @@ def test_gunicorn_lines_are_json_too_with_log_format_json(free_tcp_port, tmp_pat
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                requests.get(f"http://127.0.0.1:{free_tcp_port}/healthz", headers={"X-Request-ID": "log-1"}, timeout=5)
+                requests.get(f"http://127.0.0.1:{port}/healthz", headers={"X-Request-ID": "log-1"}, timeout=5)
                 break
             except requests.ConnectionError:
                 time.sleep(0.2)
     finally:
         server.terminate()
         out, err = server.communicate(timeout=30)
+    return out, err
+
+
+@pytest.mark.parametrize("access_log", ["-", "access.log"])
+def test_gunicorn_lines_are_json_too_with_log_format_json(free_tcp_port, tmp_path, access_log):
+    access_log_file = tmp_path / access_log
+    access_log = access_log if access_log == "-" else str(access_log_file)
+    out, err = run_gunicorn(free_tcp_port, {"LOG_FORMAT": "json", "GUNICORN_ACCESS_LOG": access_log})
 
     printed = (out + err).splitlines()
     written = printed if access_log == "-" else access_log_file.read_text().splitlines()
@@ -86,3 +92,12 @@ def test_gunicorn_lines_are_json_too_with_log_format_json(free_tcp_port, tmp_pat
     assert any("/healthz" in e["message"] and "log-1" in e["message"] for e in access)
     if access_log != "-":
         assert not [e for e in entries if e["logger"] == "gunicorn.access"]  # only in the file asked for
+
+
+def test_gunicorn_json_lines_keep_the_log_level_asked_for(free_tcp_port):
+    out, err = run_gunicorn(free_tcp_port, {"LOG_FORMAT": "json"}, "--log-level", "warning")
+
+    assert "Booting worker" not in out + err  # an INFO line
+    out, err = run_gunicorn(free_tcp_port, {"LOG_FORMAT": "json"}, "--log-level", "debug")
+    debug = [json.loads(line) for line in (out + err).splitlines() if '"DEBUG"' in line]
+    assert any(e["logger"] == "gunicorn.error" for e in debug)

@@ -32,10 +32,10 @@ def connect_github(request: HttpRequest, sociallogin: SocialLogin) -> str:
     that is not onto this person's Discord sign-in."""
     # A session signed in some other way (an admin's password) has no Discord user and no wizard.
     discord_id = discord_id_of(request.user)
-    if sociallogin.state.get("process") != AuthProcess.CONNECT or discord_id is None:
+    store = WizardStore(request.session)
+    if sociallogin.state.get("process") != AuthProcess.CONNECT or discord_id is None or not store.began:
         github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
         raise ImmediateHttpResponse(start_with_discord(request))
-    store = WizardStore(request.session)
     previous = store.github_token()
     if previous and previous["access_token"] != sociallogin.token.token:
         github_api.revoke_token(previous["access_token"])  # replaced, e.g. by the private step-up

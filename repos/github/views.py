@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from allauth.socialaccount.models import SocialApp, SocialLogin, SocialToken
 from allauth.socialaccount.providers.github.views import GitHubOAuth2Adapter as AllauthGitHubOAuth2Adapter
+from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.conf import settings
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
@@ -15,7 +16,7 @@ from repos.github import connect
 from repos.github_api import GitHubClient
 
 
-class GitHubOAuth2Adapter(AllauthGitHubOAuth2Adapter):
+class GitHubOAuth2Adapter(oauth.TokenAnswerMixin, AllauthGitHubOAuth2Adapter):
     """allauth's adapter knows one GitHub address, read at import, and puts the API at `{GITHUB_URL}/api/v3`;
     ours takes GITHUB_URL and GITHUB_API_URL separately (CONTRACT.md), read at request time."""
 
@@ -41,6 +42,8 @@ class GitHubOAuth2Adapter(AllauthGitHubOAuth2Adapter):
     def parse_token(self, data: dict) -> SocialToken:
         token = super().parse_token(data)
         token.granted_scope = data.get("scope", "")  # kept in memory only, for the wizard store
+        if not isinstance(token.granted_scope, str):  # the picker reads it as "repo,read:user"
+            raise OAuth2Error("a token answer whose scope we cannot read")
         token.repositories = None  # set by complete_login
         return token
 

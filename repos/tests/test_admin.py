@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.management import call_command
 
+from repos import linking
 from repos.models import Link, LinkEvent
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +132,14 @@ def test_a_link_can_be_viewed_in_admin_but_not_saved(admin_client, links):
     assert admin_client.post(f"/admin/repos/link/{link.pk}/change/", {}).status_code == 403
     link.refresh_from_db()
     assert link.updated_at == before
+
+
+def test_a_link_removed_twice_at_once_is_recorded_once(links):
+    # A double click, or the person and an admin at the same moment: both requests loaded the row.
+    first, second = Link.objects.get(pk=links[0].pk), Link.objects.get(pk=links[0].pk)
+
+    assert linking.unlink(first, "discord:111") is True
+    assert linking.unlink(second, "admin:root") is False
+
+    assert not Link.objects.filter(pk=links[0].pk).exists()
+    assert [(e.action, e.actor) for e in LinkEvent.objects.all()] == [("removed", "discord:111")]

@@ -85,6 +85,14 @@ def test_next_link_must_stay_on_the_api_origin(settings):
     assert github_pagination.next_url(response(200, [])) is None
 
 
+@pytest.mark.parametrize("rel", ["next", "last"])
+def test_a_link_that_is_no_url_is_a_provider_error(settings, rel):
+    settings.GITHUB_API_URL = "https://api.github.com"
+    broken = response(200, [], {"link": f'<https://[api.github.com/user/repos?page=2>; rel="{rel}"'})
+    with pytest.raises(ProviderError, match="unreadable pagination link"):
+        github_pagination.next_url(broken) if rel == "next" else github_pagination._last_page(broken)
+
+
 def test_odd_rate_limit_values_still_give_a_wait_within_a_day():
     with pytest.raises(ProviderRateLimited) as caught:
         github_api.check(response(429, {}, {"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}))
@@ -99,6 +107,14 @@ def test_a_repository_object_we_cannot_read_is_a_provider_error():
         RepoSummary.from_github({"id": 1, "full_name": "a/b", "pushed_at": "yesterday"})
     with pytest.raises(ProviderError):
         RepoSummary.from_github({"id": "x"})
+
+
+@pytest.mark.parametrize("repo_id", [float("inf"), 1.9, True, "5", 0, 2**63, None])
+def test_a_repository_id_that_is_not_githubs_is_a_provider_error(repo_id):
+    """1e400 in JSON is infinity; 1.9 would have become another repository's id."""
+    with pytest.raises(ProviderError):
+        RepoSummary.from_github({**REPOSITORIES[0], "id": repo_id})
+    assert RepoSummary.from_github({**REPOSITORIES[0], "id": 2**63 - 1}).id == 2**63 - 1
 
 
 class FakeGitHub:
