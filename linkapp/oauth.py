@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.helpers import render_authentication_error
@@ -53,7 +54,10 @@ class HardenedProviderMixin:
 
 class TokenAnswerMixin:
     """Mixed into our OAuth2 adapters: allauth reads the token endpoint's JSON as it comes, so an answer
-    of another shape (`1`, a list, `"expires_in": "soon"`) would be a 500 instead of a failed sign-in."""
+    of another shape (`1`, a list, `"expires_in": "soon"`) would be a 500 instead of a failed sign-in.
+    A token that came with an answer we cannot read is revoked: it is kept nowhere."""
+
+    revoke_unused_token: Callable[[str], object]  # the provider's revocation (a staticmethod)
 
     def get_access_token_data(self, request: HttpRequest, app, client, pkce_code_verifier=None) -> dict:
         try:
@@ -66,9 +70,15 @@ class TokenAnswerMixin:
 
     def parse_token(self, data: dict) -> SocialToken:
         try:
-            return super().parse_token(data)
+            token = super().parse_token(data)
+            self.read_token_answer(token, data)
         except (TypeError, ValueError, OverflowError) as exc:
+            self.revoke_unused_token(data["access_token"])
             raise OAuth2Error("a token answer we cannot read") from exc
+        return token
+
+    def read_token_answer(self, token: SocialToken, data: dict) -> None:
+        """What an adapter keeps of the answer besides the token; TypeError or ValueError when it cannot."""
 
 
 class CallbackView(OAuth2CallbackView):
@@ -89,10 +99,17 @@ class CallbackView(OAuth2CallbackView):
             return database_unavailable(provider.start_url())
         except ImmediateHttpResponse:
             raise  # a page from our adapters (a failure explained), which allauth's middleware answers with
-        except Exception:
+        except Exception as exc:
+            response = self.recover(request, exc)
+            if response is not None:
+                return response
             # Redis is down (the session cannot be read, so the person starts again), or a bug.
             self.release_grant(request)
             raise  # handler500
+
+    def recover(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        """A page for a failure that a provider's callback knows how to explain; None for any other."""
+        return None
 
     def release_grant(self, request: HttpRequest) -> None:
         """The callback failed after the code was exchanged: revoke a token now kept nowhere.

@@ -75,15 +75,15 @@ class ProviderRateLimited(ProviderError):
 
 @contextlib.contextmanager
 def revoked_if_unused(revoke: Callable[[str], object], access_token: str) -> Iterator[None]:
-    """Revoke a grant just made when the provider's answers about it cannot be used: the token
-    is kept nowhere, so it would stay alive at the provider. Not when the provider failed or did
-    not answer (ProviderUnavailable): asking it to revoke would keep the person waiting another
-    PROVIDER_TIMEOUT."""
+    """Revoke a grant just made when the provider's answers about it cannot be used (or reading
+    them failed, a bug included): the token is kept nowhere, so it would stay alive at the provider.
+    Not when the provider failed or did not answer (ProviderUnavailable): asking it to revoke would
+    keep the person waiting another PROVIDER_TIMEOUT."""
     try:
         yield
     except ProviderUnavailable:
         raise
-    except ProviderError:
+    except Exception:
         revoke(access_token)
         raise
 

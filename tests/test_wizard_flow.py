@@ -335,15 +335,23 @@ def test_a_discord_profile_of_another_shape_is_a_clear_page_and_its_token_revoke
     ],
 )
 def test_a_token_answer_of_another_shape_is_a_clear_page(browser, providers, endpoint, answer):
-    """allauth reads the token answer as it comes: each of these was a 500."""
+    """allauth reads the token answer as it comes: each of these was a 500. A token that came with
+    it is kept nowhere, so it is revoked."""
+    provider = endpoint.split(".")[0]
     providers.faults[endpoint] = json_answer(answer)
-    step = browser.get("/") if endpoint.startswith("discord") else sign_in_with_discord(browser)
-    authorize = browser.submit(step, f"Connect with {'Discord' if endpoint.startswith('discord') else 'GitHub'}")
+    step = browser.get("/") if provider == "discord" else sign_in_with_discord(browser)
+    authorize = browser.submit(step, f"Connect with {'Discord' if provider == 'discord' else 'GitHub'}")
+    revocations = len(providers.calls_to(f"{provider}.revoke"))
     page = browser.submit(authorize, "Authorize")
 
     assert page.status_code == 502, page.text[:500]
     assert "Try again" in page.text and "refused to complete" in page.text
     assert not Link.objects.exists()
+    revoked = [
+        call.form.get("token") or call.form.get("access_token") for call in providers.calls_to(f"{provider}.revoke")
+    ]
+    token = answer.get("access_token") if isinstance(answer, dict) else None
+    assert revoked[revocations:] == ([token] if token else [])
 
 
 @pytest.mark.parametrize(
@@ -502,21 +510,27 @@ def test_repository_hidden_by_github_at_the_recheck_is_refused(browser, provider
     assert retry == "/repositories/?q=project"  # back to the same search
 
 
-def test_a_bug_in_the_github_callback_revokes_the_grant_it_kept_nowhere(browser, providers, monkeypatch):
-    """Whatever fails after the token exchange (here a bug storing the token), GitHub's grant does not
-    stay alive there: its tokens never expire."""
+@pytest.mark.parametrize(
+    "broken",
+    [(GitHubClient, "get_user_and_repositories"), (WizardStore, "save_github_token")],
+    ids=["reading-github", "storing-the-token"],
+)
+def test_a_bug_in_the_github_callback_revokes_the_grant_it_kept_nowhere(browser, providers, monkeypatch, broken):
+    """Whatever fails after the token exchange, GitHub's grant does not stay alive there: its tokens never
+    expire. It is revoked once."""
     step2 = sign_in_with_discord(browser)
 
-    def broken(self, *args, **kwargs):
+    def bug(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(WizardStore, "save_github_token", broken)
+    monkeypatch.setattr(*broken, bug)
     earlier = providers.token_names()
     page = connect_github(browser, step2)
 
     assert page.status_code == 500 and "Try again" in page.text and "RuntimeError" not in page.text
     (granted,) = providers.tokens_since(earlier, "github").values()
     assert granted.revoked
+    assert len(providers.calls_to("github.revoke")) == 1
 
 
 def test_signing_in_again_after_an_admin_deleted_the_user_keeps_the_new_wizard(browser, providers):

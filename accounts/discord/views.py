@@ -13,6 +13,8 @@ from linkapp.providers import revoked_if_unused
 class DiscordOAuth2Adapter(oauth.TokenAnswerMixin, AllauthDiscordOAuth2Adapter):
     """allauth's adapter hard-codes discord.com; ours reads DISCORD_URL at request time."""
 
+    revoke_unused_token = staticmethod(discord_api.revoke_token)
+
     @property
     def issuer(self) -> str:
         return settings.DISCORD_URL

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from allauth.socialaccount.models import SocialApp, SocialLogin, SocialToken
 from allauth.socialaccount.providers.github.views import GitHubOAuth2Adapter as AllauthGitHubOAuth2Adapter
-from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.conf import settings
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
@@ -39,13 +38,13 @@ class GitHubOAuth2Adapter(oauth.TokenAnswerMixin, AllauthGitHubOAuth2Adapter):
     def profile_url(self) -> str:
         return f"{settings.GITHUB_API_URL}/user"
 
-    def parse_token(self, data: dict) -> SocialToken:
-        token = super().parse_token(data)
+    revoke_unused_token = staticmethod(github_api.revoke_token)
+
+    def read_token_answer(self, token: SocialToken, data: dict) -> None:
         token.granted_scope = data.get("scope", "")  # kept in memory only, for the wizard store
         if not isinstance(token.granted_scope, str):  # the picker reads it as "repo,read:user"
-            raise OAuth2Error("a token answer whose scope we cannot read")
+            raise TypeError("a scope that is not a string")
         token.repositories = None  # set by complete_login
-        return token
 
     def complete_login(self, request: HttpRequest, app: SocialApp, token: SocialToken, **kwargs) -> SocialLogin:
         client = GitHubClient(token.token)
@@ -71,15 +70,11 @@ class GitHubCallbackView(oauth.CallbackView):
         if granted and stored.get("access_token") != granted:
             github_api.revoke_token(granted)
 
-    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return super().dispatch(request, *args, **kwargs)
-        except IntegrityError:
+    def recover(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if isinstance(exc, IntegrityError):
             # allauth's SocialAccount is unique per provider and uid: two tabs connected it at once.
-            response = connect.connected_meanwhile(request)
-            if response is None:
-                raise  # a bug, not the race: a 500
-            return response
+            return connect.connected_meanwhile(request)  # None when not the race: a bug, a 500
+        return None
 
 
 oauth2_login = oauth.login_view(GitHubOAuth2Adapter)
