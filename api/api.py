@@ -100,7 +100,7 @@ class LinkOut(Schema):
 
 
 class LinkPagination(PageNumberPagination):
-    """{"links": [...], "count": N}, as CONTRACT.md fixes the key."""
+    """{"links": [...], "count": N, "next": URL or null}, as CONTRACT.md fixes the key."""
 
     items_attribute = "links"
 
@@ -112,6 +112,16 @@ class LinkPagination(PageNumberPagination):
     class Output(Schema):
         links: list[Any]
         count: int
+        next: str | None = Field(None, description="the next page's address; null on the last page")
+
+    def paginate_queryset(self, queryset: QuerySet, pagination: Input, request: HttpRequest, **params: Any) -> dict:
+        page = super().paginate_queryset(queryset, pagination, request, **params)
+        page["next"] = None
+        if pagination.page * self._get_page_size(pagination.page_size) < page["count"] and pagination.page < MAX_PAGE:
+            query = request.GET.copy()
+            query["page"] = str(pagination.page + 1)
+            page["next"] = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        return page
 
 
 class ErrorOut(Schema):

@@ -69,6 +69,22 @@ def test_pagination(client, token):
     assert first["count"] == 120 and len(first["links"]) == 50
     assert len(third["links"]) == 20
     assert len(small["links"]) == 7
+    assert first["next"] == "http://testserver/api/v1/links?discord_id=111&page=2"
+    assert third["next"] is None
+    assert small["next"].endswith("/api/v1/links?discord_id=111&page_size=7&page=2")
+
+
+def test_following_next_walks_every_link_once(client, token):
+    for repo_id in range(1, 13):
+        make_link("111", repo_id, f"acme/r{repo_id}")
+
+    seen, url = [], "/api/v1/links?discord_id=111&page_size=5"
+    while url:
+        page = client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}").json()
+        seen += [link["repo_id"] for link in page["links"]]
+        url = page["next"]
+
+    assert seen == list(range(1, 13))
 
 
 @pytest.mark.parametrize("header", [None, "Bearer wrong", "Basic abc", "Bearer "])
