@@ -29,4 +29,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
 ]
 
+handler404 = "linkapp.failures.page_not_found"
 handler500 = "linkapp.failures.server_error"

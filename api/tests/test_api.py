@@ -195,6 +195,15 @@ def test_rate_limited_per_token(client, token, settings):
     assert get(client, other, discord_id="1").status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/api/v1/nothing", "/api/v2/links", "/api/"])
+def test_an_unknown_api_address_is_a_json_404(client, token, path):
+    response = client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+    page = client.get("/nothing/")
+    assert page.status_code == 404 and "Try again" in page.content.decode()  # people still get the page
+
+
 def test_schema_is_published(client):
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/links" in schema["paths"] and "/api/v1/me/links" in schema["paths"]
