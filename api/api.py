@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import BigIntegerField, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django_ratelimit.core import get_usage
@@ -130,7 +130,6 @@ class ErrorOut(Schema):
 
 
 LINKS_PARAMETERS = {"discord_id", "repo_id", "page", "page_size"}
-BIGINT_MAX = 2**63 - 1
 
 
 @api.get(
@@ -144,7 +143,7 @@ BIGINT_MAX = 2**63 - 1
 def links(
     request: HttpRequest,
     discord_id: str | None = Query(None, min_length=1, max_length=32, pattern=r"^[0-9]+$"),  # a snowflake
-    repo_id: int | None = Query(None, ge=1, le=BIGINT_MAX),
+    repo_id: int | None = Query(None, ge=1, le=BigIntegerField.MAX_BIGINT),
     **kwargs: Any,
 ) -> QuerySet[Link]:
     unknown = set(request.GET) - LINKS_PARAMETERS

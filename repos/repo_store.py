@@ -13,6 +13,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
+from django.db.models import BigIntegerField
+
 from accounts.wizard_store import REPO_LIST, REPO_LIST_FAILURE, WizardStore
 from linkapp.providers import ProviderError
 
@@ -21,12 +23,11 @@ from linkapp.providers import ProviderError
 PERMISSIONS = ("pull", "triage", "push", "maintain", "admin")
 ACCESS_NAMES = {"pull": "read", "triage": "triage", "push": "write", "maintain": "maintain", "admin": "admin"}
 DESCRIPTION_LIMIT = 140
-BIGINT_MAX = 2**63 - 1  # the Link table's github_id and repo_id
 
 
 def is_github_id(value: object) -> bool:
     """GitHub's ids are JSON integers: 1.9 would be truncated to another id, 1e400 and true are no ids."""
-    return type(value) is int and 1 <= value <= BIGINT_MAX
+    return type(value) is int and 1 <= value <= BigIntegerField.MAX_BIGINT  # the Link table's columns
 
 
 def permissions_at_least(min_permission: str) -> tuple[str, ...]:
