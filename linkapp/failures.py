@@ -170,10 +170,21 @@ def in_words(seconds: int) -> str:
     return f"{minutes // 60} h {minutes % 60} min"
 
 
+def _api_error(detail: str, status: int) -> JsonResponse:
+    """A service calling /api/ reads JSON, like every other API answer, and never a cached one."""
+    response = JsonResponse({"detail": detail}, status=status)
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """handler404: a service calling a wrong /api/ address reads JSON, like every other API answer."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
+    """handler404: JSON for a wrong /api/ address, the page with "Try again" for people."""
+    if _is_api(request):
+        return _api_error("Not found.", 404)
     return defaults.page_not_found(request, exception)
 
 
@@ -193,6 +204,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return _unavailable(
             "Your session cannot be read just now. Nothing was saved half-way; please start again in a moment.", "/"
         )
+    if _is_api(request):
+        return _api_error("Internal error.", 500)
     response = HttpResponse(render_to_string("500.html"), status=500)
     patch_cache_control(response, no_store=True)
     return response

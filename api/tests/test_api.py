@@ -200,8 +200,21 @@ def test_an_unknown_api_address_is_a_json_404(client, token, path):
     response = client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+    assert "no-store" in response["Cache-Control"]
     page = client.get("/nothing/")
     assert page.status_code == 404 and "Try again" in page.content.decode()  # people still get the page
+
+
+def test_a_bug_in_the_api_is_a_json_500(client, token, monkeypatch):
+    def broken(_raw):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(ApiToken, "authenticate", broken)
+    client.raise_request_exception = False
+    response = client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal error."}
+    assert "no-store" in response["Cache-Control"]
 
 
 def test_schema_is_published(client):
