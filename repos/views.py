@@ -9,7 +9,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -219,10 +219,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @discord_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def unlink(request: HttpRequest, pk: int) -> HttpResponse:
-    """Confirm (GET), then remove (POST) one of the person's own links; anyone else's is a 404."""
-    link = get_object_or_404(Link, pk=pk, discord_id=request.discord_account.uid)
+    """Confirm (GET), then remove (POST) one of the person's own links.
+
+    A link that is not theirs (any more) sends them back to the dashboard: a double click or a second
+    tab asks to remove what is already gone, and someone else's link gets the same answer, revealing nothing.
+    """
+    link = Link.objects.filter(pk=pk, discord_id=request.discord_account.uid).first()
+    if link is None:
+        messages.info(request, "That link is not on your dashboard; it may have been removed already.")
+        return redirect("dashboard")
     if request.method == "POST":
-        linking.unlink(link, f"discord:{link.discord_id}")
-        messages.success(request, f"{link.repo_full_name} is no longer linked.")
+        if linking.unlink(link, f"discord:{link.discord_id}"):
+            messages.success(request, f"{link.repo_full_name} is no longer linked.")
         return redirect("dashboard")
     return render(request, "repos/unlink.html", {"link": link})

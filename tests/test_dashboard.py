@@ -59,6 +59,20 @@ def test_link_another_then_unlink_with_confirmation(browser, providers):
     assert {actor for _, actor in actions} == {f"discord:{link.discord_id}"}
 
 
+def test_unlinking_twice_lands_on_the_dashboard_again(browser, providers):
+    """A double click or a second tab: the second request finds the link gone and says so."""
+    link_one(browser, "nelly", "octocat")
+    link = Link.objects.get()
+    confirm = browser.get(f"/links/{link.pk}/unlink/")
+    browser.submit(confirm, "Unlink")
+
+    second = browser.submit(confirm, "Unlink")
+    assert second.status_code == 200 and second.url.endswith("/dashboard/")
+    assert "not on your dashboard; it may have been removed already" in second.text
+    assert browser.get(f"/links/{link.pk}/unlink/").url.endswith("/dashboard/")
+    assert list(LinkEvent.objects.order_by("id").values_list("action", flat=True)) == ["created", "removed"]
+
+
 def test_relinking_is_audited(browser, providers):
     picker = walk_to_picker(browser)
     _, repo_id = linkable_id(picker)
@@ -76,10 +90,15 @@ def test_people_see_and_change_only_their_own_links(live_server, providers):
     alice_link = Link.objects.get(discord_username="alice")
 
     assert bobs in bobs_dashboard.text and alices not in bobs_dashboard.text
-    assert bob.get(f"/links/{alice_link.pk}/unlink/").status_code == 404
     page = bob.get("/")
-    assert bob.post(f"/links/{alice_link.pk}/unlink/", {"csrfmiddlewaretoken": csrf_token(page)}).status_code == 404
+    for answer in (
+        bob.get(f"/links/{alice_link.pk}/unlink/"),
+        bob.post(f"/links/{alice_link.pk}/unlink/", {"csrfmiddlewaretoken": csrf_token(page)}),
+    ):
+        assert answer.url.endswith("/dashboard/") and "not on your dashboard" in answer.text
+        assert alices not in answer.text
     assert Link.objects.filter(pk=alice_link.pk).exists()
+    assert not LinkEvent.objects.filter(action=LinkEvent.Action.REMOVED).exists()
     assert [link["repo_full_name"] for link in bob.get("/api/v1/me/links").json()["links"]] == [bobs]
 
 
