@@ -13,6 +13,11 @@ PRODUCTION = {
     "HTTPS": "1",
     "SECRET_KEY": "x9!k2#p" * 10,
     "ALLOWED_HOSTS": "links.example.org",
+    "REDIS_URL": "redis://127.0.0.1:6379/9",
+    "DISCORD_CLIENT_ID": "1",
+    "DISCORD_CLIENT_SECRET": "discord-secret",
+    "GITHUB_CLIENT_ID": "Iv1.1",
+    "GITHUB_CLIENT_SECRET": "github-secret",
 }
 
 
@@ -33,6 +38,14 @@ def test_production_settings_pass_check_deploy():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_names_missing_credentials_and_redis():
+    env = {name: value for name, value in PRODUCTION.items() if "CLIENT" not in name and name != "REDIS_URL"}
+    result = manage("check", "--deploy", **env)
+    assert result.returncode != 0
+    assert "accounts.E001" in result.stderr and "GITHUB_CLIENT_SECRET" in result.stderr
+    assert "accounts.W001" in result.stderr and "REDIS_URL is not set" in result.stderr
 
 
 def test_secret_key_is_required_in_production():
