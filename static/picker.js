@@ -38,3 +38,22 @@
     timer = setTimeout(update, 250);
   });
 })();
+
+// One press of "Link repository": a double click would send the choice twice, and the second would
+// be saved (and audited) again while the first is still being checked with GitHub.
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    if (!button || event.target.method !== "post") return;
+    // After this event: the form's data is gathered first, with the button still enabled.
+    setTimeout(function () { button.disabled = true; }, 0);
+  });
+  // Coming back with the Back button shows this page from the cache: the button works again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[method=post] button[disabled]").forEach(function (button) {
+      button.disabled = false;
+    });
+  });
+})();

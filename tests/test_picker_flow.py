@@ -294,10 +294,11 @@ def test_the_badges_say_what_github_says(browser, providers, settings):
     assert list(shown) == [repo["full_name"] for repo in github[: len(shown)]]  # most recently pushed first
     for repo in github[: len(shown)]:
         item = re.search(rf'id="repo-{repo["id"]}".*?</li>', picker.text, re.S).group(0)
-        badges = re.findall(r'<span class="badge[^"]*">([^<]+)</span>', item)
+        # As a screen reader says them: a visually hidden " access" follows the permission.
+        badges = [re.sub(r"<[^>]+>", "", badge) for badge in re.findall(r'<span class="badge[^"]*">(.*?)</span>', item)]
         best = next(level for level in ("admin", "maintain", "push", "triage", "pull") if repo["permissions"][level])
         access = {"pull": "read", "push": "write"}.get(best, best)  # as GitHub's own pages say
-        expected = [name for name in ("Private", "Fork", "Archived") if repo[name.lower()]] + [access]
+        expected = [name for name in ("Private", "Fork", "Archived") if repo[name.lower()]] + [f"{access} access"]
         assert badges == expected, repo["full_name"]
     assert "You need at least <strong>write</strong> access to it." in picker.text
     assert "You have read access; linking needs write." in picker.text  # beside a disabled one

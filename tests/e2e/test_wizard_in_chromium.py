@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.wizard_store import GITHUB_TOKEN, WizardStore
 from demo.providers import Fault
-from repos.models import Link
+from repos.models import Link, LinkEvent
 from tests.e2e.conftest import new_page, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -97,6 +97,8 @@ def test_whole_wizard_by_mouse(chromium, live_server, providers, javascript):
         assert_accessible(page)
     page.get_by_role("button", name="Unlink").click()
     expect(page.get_by_text(f"{name} is no longer linked")).to_be_visible()
+    # The outcome has the focus, so a screen reader reads it first (it sits above the page's heading).
+    expect(page.locator("#messages[role=status]")).to_be_focused()
     assert not Link.objects.exists()
 
     page.get_by_role("link", name="Connected accounts").click()
@@ -174,6 +176,26 @@ def test_search_filters_as_you_type(page, live_server, providers):
     page.get_by_label("Search").press_sequentially("x")
     # Typing then shows the server's own explanation instead of silently doing nothing.
     expect(page.get_by_role("heading", name="Connect with GitHub first")).to_be_visible()
+
+
+def test_a_double_click_on_link_repository_sends_it_once(page, live_server, providers):
+    sign_in(page, live_server.url)
+    connect(page)
+    first_linkable(page).check()
+    providers.faults["github.repository"] = Fault(delay=1.0)  # the first press is still being checked
+    button = page.get_by_role("button", name="Link repository")
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()  # where a person's pointer is: a click there on a disabled button does nothing
+    sent = []
+    page.on("request", lambda request: sent.append(request) if request.method == "POST" else None)
+
+    with page.expect_request(lambda request: request.method == "POST"):
+        page.mouse.click(box["x"] + 5, box["y"] + 5)
+    page.mouse.click(box["x"] + 5, box["y"] + 5)
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+    assert len(sent) == 1
+    assert list(LinkEvent.objects.values_list("action", flat=True)) == ["created"]
 
 
 def test_empty_and_no_match_pickers_are_accessible(page, live_server, providers):
