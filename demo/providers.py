@@ -460,7 +460,7 @@ class DemoProviders:
     @staticmethod
     def _fault_payload(endpoint: str, status: int) -> dict[str, Any]:
         """A body shaped like the provider's own answer for that status."""
-        if status >= 500:
+        if status >= 500 and not endpoint.startswith("discord."):
             return examples.SERVER_ERROR
         try:
             phrase = HTTPStatus(status).phrase
@@ -473,6 +473,7 @@ class DemoProviders:
                 return examples.DISCORD_UNAUTHORIZED
             if status == 400 and endpoint == "discord.token":
                 return examples.DISCORD_INVALID_GRANT.copy()
+            # Discord's shape for any other status, 5xx included: its 404 example and the observed 401.
             return {"message": f"{status}: {phrase}", "code": 0}
         if status in (403, 429):
             return examples.GITHUB_RATE_LIMITED

@@ -482,6 +482,17 @@ def test_fault_with_times_clears_itself(providers: DemoProviders) -> None:
     assert requests.get(url, headers=headers, timeout=5).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("status", "message"), [(500, "500: Internal Server Error"), (503, "503: Service Unavailable")]
+)
+def test_discord_server_error_faults_have_discords_body(providers: DemoProviders, status: int, message: str) -> None:
+    """Discord's own shape (its 404 example, the observed 401), not GitHub's {"message": "Server Error"}."""
+    providers.faults["discord.profile"] = Fault(status=status)
+    response = requests.get(f"{providers.discord_url}/api/users/@me", timeout=5)
+    assert (response.status_code, response.json()) == (status, {"message": message, "code": 0})
+    assert response.headers["Content-Type"] == "application/json"
+
+
 def test_rate_limit_fault_uses_provider_body_and_given_headers(providers: DemoProviders) -> None:
     providers.faults["discord.profile"] = Fault(status=429, headers={"Retry-After": "1"})
     response = requests.get(f"{providers.discord_url}/api/users/@me", timeout=5)
