@@ -1,15 +1,11 @@
 import json
 import logging
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from linkapp.logs import JsonFormatter, QueryStringFilter, RequestIdFilter, request_id
+from linkapp.tests.gunicorn_process import run_gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,34 +45,6 @@ def test_request_lines_lose_their_query_string():
     )
     QueryStringFilter().filter(record)
     assert record.getMessage() == '"GET /accounts/discord/login/callback/ HTTP/1.1" 302 0'
-
-
-def run_gunicorn(port: int, env: dict[str, str], *options: str) -> tuple[str, str]:
-    """Start gunicorn, ask /healthz once, stop it; what it printed on stdout and stderr."""
-    env = {**os.environ, "DEBUG": "0", "HTTPS": "0", "WEB_CONCURRENCY": "1", **env}
-    env.setdefault("SECRET_KEY", "test-only-secret-key")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "linkapp.wsgi:application", "--bind", f"127.0.0.1:{port}", *options],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", headers={"X-Request-ID": "log-1"}, timeout=5)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise  # gunicorn never answered: its lines would prove nothing
-                time.sleep(0.2)
-    finally:
-        server.terminate()
-        out, err = server.communicate(timeout=30)
-    return out, err
 
 
 @pytest.mark.parametrize("access_log", ["-", "access.log"])
