@@ -23,7 +23,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
         # Revoked, never deleted: the record of a token and its last use outlives it.
         return False
 
-    @admin.action(description="Revoke selected tokens", permissions=["change"])
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        # Every field is read-only, and a Save would write back the whole row as it was loaded,
+        # un-revoking a token revoked meanwhile: the page is for viewing, the action for revoking.
+        return False
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("api.change_apitoken")
+
+    @admin.action(description="Revoke selected tokens", permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
         """Only for staff who may change tokens; each revocation goes into admin's history."""
         now = timezone.now()

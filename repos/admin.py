@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Left, StrIndex
+from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.html import format_html
 
 from repos import export, linking
@@ -16,14 +18,27 @@ class OwnerFilter(admin.SimpleListFilter):
     parameter_name = "owner"
 
     def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
-        names = Link.objects.values_list("repo_full_name", flat=True).distinct()
-        owners = sorted({name.split("/", 1)[0] for name in names}, key=str.lower)
-        return [(owner, owner) for owner in owners]
+        # One row per owner from the database, not one per link (order_by() drops Meta.ordering,
+        # whose column DISTINCT would otherwise have to include).
+        owner = Left("repo_full_name", StrIndex("repo_full_name", Value("/")) - 1)
+        owners = Link.objects.annotate(owner=owner).order_by().values_list("owner", flat=True).distinct()
+        return [(name, name) for name in sorted(owners, key=str.lower)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value():
             return queryset.filter(repo_full_name__startswith=f"{self.value()}/")
         return queryset
+
+
+class KnownChoiceFilter(admin.ChoicesFieldListFilter):
+    """Only the field's own choices: any other value is admin's "invalid filter" answer, where a NUL
+    byte (which Postgres text cannot hold) would have been a 500."""
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        known = {str(value) for value, _ in self.field.flatchoices}
+        if any(value not in known for value in self.lookup_val or []):
+            raise IncorrectLookupParameters(f"{self.field_path} has no such choice")
+        return super().queryset(request, queryset)
 
 
 @admin.register(Link)
@@ -55,12 +70,13 @@ class LinkAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description="Export selected links as CSV")
-    def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
-        response = HttpResponse(
-            content_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="links.csv"'}
+    def export_csv(self, request: HttpRequest, queryset: QuerySet) -> StreamingHttpResponse:
+        # Streamed: "Select all" over a large table would otherwise be held in memory twice.
+        return StreamingHttpResponse(
+            export.csv_lines(queryset.order_by("id").iterator()),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="links.csv"'},
         )
-        export.write_csv(queryset.order_by("id"), response)
-        return response
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         for link in queryset:
@@ -75,7 +91,7 @@ class LinkEventAdmin(admin.ModelAdmin):
     """Read-only: the audit trail is written by the app, never edited."""
 
     list_display = ["at", "action", "repo_full_name", "discord_id", "actor"]
-    list_filter = ["action", "at"]
+    list_filter = [("action", KnownChoiceFilter), "at"]
     search_fields = ["discord_id", "repo_full_name", "actor"]
     date_hierarchy = "at"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
-from typing import TextIO
+import textwrap
+from collections.abc import Iterable, Iterator
 
 from repos.models import Link
 
@@ -34,15 +34,28 @@ def rows(links: Iterable[Link]) -> Iterable[dict]:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def write_csv(links: Iterable[Link], out: TextIO) -> None:
-    writer = csv.DictWriter(out, fieldnames=COLUMNS)
-    writer.writeheader()
+class _Line:
+    """csv.writer writes each row here and gets it back: the rows can then be streamed (Django's
+    "Streaming large CSV files" recipe) instead of gathered in memory."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
+def csv_lines(links: Iterable[Link]) -> Iterator[str]:
+    writer = csv.DictWriter(_Line(), fieldnames=COLUMNS)
+    yield writer.writeheader()
     for row in rows(links):
-        writer.writerow(
+        yield writer.writerow(
             {k: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for k, v in row.items()}
         )
 
 
-def write_json(links: Iterable[Link], out: TextIO) -> None:
-    # One write: a management command's stdout ends every write with a newline of its own.
-    out.write(json.dumps({"links": list(rows(links))}, indent=2) + "\n")
+def json_chunks(links: Iterable[Link]) -> Iterator[str]:
+    """`{"links": [...]}` as json.dumps(..., indent=2) writes it, one link at a time."""
+    yield '{\n  "links": ['
+    separator = "\n"
+    for row in rows(links):
+        yield separator + textwrap.indent(json.dumps(row, indent=2), "    ")
+        separator = ",\n"
+    yield "\n  ]\n}\n" if separator == ",\n" else "]\n}\n"

@@ -44,7 +44,8 @@ class LinkEvent(models.Model):
     discord_id = models.TextField(db_index=True)
     repo_id = models.BigIntegerField()
     repo_full_name = models.CharField(max_length=200)
-    actor = models.CharField(max_length=150, help_text='"discord:<id>" for the person, "admin:<username>" for staff')
+    # "admin:" and a username of up to 150 characters (Django's limit).
+    actor = models.CharField(max_length=160, help_text='"discord:<id>" for the person, "admin:<username>" for staff')
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

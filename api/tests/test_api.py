@@ -96,14 +96,6 @@ def test_missing_or_wrong_token_is_401_json(client, header):
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_revoked_token_is_401(client, token, admin_client):
-    stored = ApiToken.objects.get()
-    admin_client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [stored.pk]})
-    stored.refresh_from_db()
-    assert stored.revoked_at is not None
-    assert get(client, token, discord_id="1").status_code == 401
-
-
 def test_a_revocation_is_in_admin_history_and_needs_the_change_permission(client, token, admin_client):
     viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_apitoken"))
@@ -120,6 +112,23 @@ def test_a_revocation_is_in_admin_history_and_needs_the_change_permission(client
     assert stored.revoked_at is not None
     entry = LogEntry.objects.get(object_id=str(stored.pk))
     assert entry.user.username == "admin" and entry.get_change_message() == "Revoked."
+    assert get(client, token, discord_id="1").status_code == 401
+
+
+def test_a_token_page_is_for_viewing_and_the_action_for_revoking(client, token):
+    """A Save on the token's page would write back the row as loaded, un-revoking a token revoked meanwhile."""
+    staff = User.objects.create_user("keeper", password="pw", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="change_apitoken"))
+    client.force_login(staff)
+    stored = ApiToken.objects.get()
+
+    page = client.get(f"/admin/api/apitoken/{stored.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert client.post(f"/admin/api/apitoken/{stored.pk}/change/", {}).status_code == 403
+
+    client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [stored.pk]})
+    stored.refresh_from_db()
+    assert stored.revoked_at is not None
 
 
 def test_a_second_token_for_a_name_rotates_without_downtime(client, token):

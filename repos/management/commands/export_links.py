@@ -11,6 +11,8 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
 
     def handle(self, *args, **options) -> None:
+        # Streamed row by row from a server-side cursor: any number of links in constant memory.
         links = Link.objects.order_by("id").iterator()
-        writer = export.write_csv if options["format"] == "csv" else export.write_json
-        writer(links, self.stdout)
+        chunks = export.csv_lines(links) if options["format"] == "csv" else export.json_chunks(links)
+        for chunk in chunks:
+            self.stdout.write(chunk, ending="")
