@@ -7,12 +7,15 @@ import time
 
 import pytest
 import requests
+from allauth.socialaccount.internal.statekit import STATES_SESSION_KEY
+from django.contrib.sessions.backends.cache import SessionStore
 
 import repos.views
 from accounts.wizard_store import REPO_LIST
 from demo.providers import Fault
 from linkapp.failures import in_words
 from repos.models import Link
+from tests.browser import Browser
 from tests.wizard import (
     all_repo_ids,
     connect_github,
@@ -193,11 +196,23 @@ def test_refresh_fetches_the_list_again(browser, providers):
 def test_a_choice_made_after_the_list_expired_is_checked_against_a_fresh_one(browser, providers):
     picker = walk_to_picker(browser)
     _, repo_id = linkable_id(picker)
+    stranger = Browser(browser.base_url)
+    _, strangers_repo = next(
+        (n, i) for n, i in repo_ids(walk_to_picker(stranger, "bob", "bob-gh")).items() if n.startswith("bob-gh/")
+    )
     wizard_of(browser).delete(REPO_LIST)  # the list's own TTL ran out first
+    fetched = repos_calls(providers).count(1)
 
+    refused = browser.submit(picker, "Link repository", {"repo_id": str(strangers_repo)})
+    assert refused.status_code == 400 and "That repository is not in your list." in refused.text
+    assert repos_calls(providers).count(1) == fetched + 1  # checked against a list fetched again
+    assert not Link.objects.exists()
+
+    wizard_of(browser).delete(REPO_LIST)
     saved = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
     assert saved.url.endswith("/dashboard/")
+    assert repos_calls(providers).count(1) == fetched + 2
     assert list(Link.objects.values_list("repo_id", flat=True)) == [repo_id]
 
 
@@ -323,17 +338,19 @@ def test_a_step_up_that_cannot_be_trusted_returns_to_the_picker(browser, provide
     picker = walk_to_picker(browser)
     if how == "expired":
         authorize = browser.submit(picker, "Include private repositories")
-        settings.WIZARD_TTL = 1
-        time.sleep(1.5)
+        # Only the state grows old (one second past WIZARD_TTL); the connection made before does not.
+        session = SessionStore(browser.session.cookies.get("sessionid"))
+        (stashed,) = session[STATES_SESSION_KEY].values()
+        stashed[0]["created"] -= settings.WIZARD_TTL + 1
+        session.save()
         refused = browser.submit(authorize, "Authorize")
     else:
         refused = browser.get("/accounts/github/login/callback/", params={"code": "x", "state": "not-ours"})
 
     assert refused.status_code == 400 and "Connection expired" in refused.text
     assert re.search(r'href="([^"]+)">Try again', refused.text).group(1) == "/repositories/"
-    if how == "unknown":  # (the expired case's own TTL of 1 s has ended the connection meanwhile)
-        again = browser.follow(refused, "Try again")
-        assert again.status_code == 200 and "Link repository" in again.text
+    again = browser.follow(refused, "Try again")
+    assert again.status_code == 200 and "Link repository" in again.text
 
 
 def test_a_step_up_whose_new_token_is_refused_asks_to_connect_again(browser, providers):

@@ -260,10 +260,11 @@ def test_provider_faults_give_a_clear_page(browser, providers, endpoint, fault):
     assert not re.search(r"HTTP \d{3}|non-JSON|[a-z](Error|Timeout)\b", page.text)  # no reason for the log only
     assert elapsed < django_settings.PROVIDER_TIMEOUT + 1
     assert not Link.objects.exists()
-    # No worker left hanging: no thread of ours still waits on the provider, although it has not answered yet.
-    assert _waiting_threads() == []
     if spec.delay:
-        assert time.monotonic() - started < spec.delay  # the provider was still stalling when we looked
+        assert providers.in_flight > 0  # the page came while the provider was still stalling
+    if endpoint in ("github.user", "github.repos"):
+        # No worker left hanging: no thread of the list's pool still waits on GitHub.
+        assert _waiting_threads() == []
 
 
 def _waiting_threads() -> list[str]:

@@ -49,6 +49,7 @@ def test_clear_forgets_token_list_and_choice():
 def test_two_people_do_not_share():
     alice, bob = begun(), begun()
     alice.save_github_token("alice-token", "", "1")
+    assert alice.github_token()["access_token"] == "alice-token"
     assert bob.github_token() is None
 
 

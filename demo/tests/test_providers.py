@@ -545,9 +545,8 @@ def test_delay_fault_times_out_then_answers_normally(providers: DemoProviders) -
     started = time.monotonic()
     slow = requests.get(url, headers=headers, timeout=5)
     assert slow.status_code == 200 and time.monotonic() - started >= 0.45
-    started = time.monotonic()
+    assert "discord.profile" not in providers.faults  # used up: the next answer is not delayed
     assert requests.get(url, headers=headers, timeout=5).status_code == 200
-    assert time.monotonic() - started < 0.45  # not delayed: the fault was used up
 
 
 def test_reset_cuts_a_stall_short(providers: DemoProviders) -> None:

@@ -34,20 +34,21 @@ def test_no_proxy_in_the_environment_means_none(monkeypatch, fresh_proxies):
     assert calls.environment_proxies() == {}
 
 
-def test_a_ca_bundle_from_the_environment_is_kept(monkeypatch):
+def test_a_ca_bundle_from_the_environment_is_kept(monkeypatch, fresh_proxies):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/internal-ca.pem")
 
     assert calls.provider_session().verify == "/etc/ssl/internal-ca.pem"
 
 
-def test_closing_allauths_session_keeps_the_shared_pool(providers):
+def test_closing_allauths_session_keeps_the_shared_pool(providers, fresh_proxies):
     """allauth closes the session of each token exchange; the kept-alive connections must outlive it."""
     calls.http_session().get(f"{providers.github_api_url}/rate_limit", timeout=5)
     pools = calls.http_session().get_adapter(providers.github_api_url).poolmanager.pools
-    assert len(pools) == 1
+    before = len(pools)
+    assert before >= 1  # this host's pool, at least
 
     with calls.provider_session() as exchange:
         exchange.get(f"{providers.github_api_url}/rate_limit", timeout=5)
 
-    assert len(pools) == 1
+    assert len(pools) == before
     assert exchange.get_adapter(providers.github_api_url) is calls.http_session().get_adapter(providers.github_api_url)

@@ -10,9 +10,6 @@ import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-# Playwright's sync API runs an event loop in this thread; the ORM calls of the tests themselves
-# are synchronous and safe (the app runs in live_server's own threads).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +20,10 @@ def chromium():
         pytest.skip(f"{CHROMIUM} is missing")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the tests themselves
+    # are synchronous and safe (the app runs in live_server's own threads). Only while a browser runs.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=[
