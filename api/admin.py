@@ -10,10 +10,10 @@ from api.models import ApiToken
 class ApiTokenAdmin(admin.ModelAdmin):
     """List and revoke tokens; new ones come from `manage.py create_api_token NAME` (shown once)."""
 
-    list_display = ["name", "created_at", "last_used_at", "revoked_at"]
+    list_display = ["name", "created_at", "last_used_at", "revoked_at", "revoked_by"]
     list_filter = ["revoked_at"]
     search_fields = ["name"]
-    readonly_fields = ["name", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["name", "created_at", "last_used_at", "revoked_at", "revoked_by"]
     actions = ["revoke"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -38,6 +38,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         tokens = list(queryset.filter(revoked_at__isnull=True))
         for token in tokens:
             token.revoked_at = now
-            token.save(update_fields=["revoked_at"])
+            token.revoked_by = request.user.get_username()
+            token.save(update_fields=["revoked_at", "revoked_by"])
             self.log_change(request, token, "Revoked.")
         self.message_user(request, f"Revoked {len(tokens)} token(s).")

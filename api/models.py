@@ -22,6 +22,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Who revoked it, as text: admin's history goes with a staff account that is deleted, this stays.
+    revoked_by = models.CharField(max_length=150, blank=True, editable=False)
 
     class Meta:
         # A name may hold two live tokens: a service switches to its new token before the old one is

@@ -117,6 +117,10 @@ def test_a_revocation_is_in_admin_history_and_needs_the_change_permission(client
     assert entry.user.username == "admin" and entry.get_change_message() == "Revoked."
     assert get(client, token, discord_id="1").status_code == 401
 
+    User.objects.get(username="admin").delete()  # admin's history goes with the account; the token's own record stays
+    stored.refresh_from_db()
+    assert not LogEntry.objects.exists() and stored.revoked_by == "admin"
+
 
 def test_a_token_page_is_for_viewing_and_the_action_for_revoking(client, token):
     """A Save on the token's page would write back the row as loaded, un-revoking a token revoked meanwhile."""
