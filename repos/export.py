@@ -54,8 +54,8 @@ def csv_lines(links: Iterable[Link]) -> Iterator[str]:
 def json_chunks(links: Iterable[Link]) -> Iterator[str]:
     """`{"links": [...]}` as json.dumps(..., indent=2) writes it, one link at a time."""
     yield '{\n  "links": ['
-    separator = "\n"
+    empty = True
     for row in rows(links):
-        yield separator + textwrap.indent(json.dumps(row, indent=2), "    ")
-        separator = ",\n"
-    yield "\n  ]\n}\n" if separator == ",\n" else "]\n}\n"
+        yield ("\n" if empty else ",\n") + textwrap.indent(json.dumps(row, indent=2), "    ")
+        empty = False
+    yield "]\n}\n" if empty else "\n  ]\n}\n"

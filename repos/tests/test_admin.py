@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from repos import linking
+from repos import export, linking
 from repos.models import Link, LinkEvent
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +43,16 @@ def test_changelist_columns_search_and_filters(admin_client, links):
     assert "acme-org/rocket" in private and "widgets-inc/gizmo" not in private
     owner = admin_client.get("/admin/repos/link/", {"owner": "widgets-inc"}).content.decode()
     assert "widgets-inc/gizmo" in owner and "acme-org/rocket" not in owner
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_links_command_with_no_links(fmt):
+    out = io.StringIO()
+    call_command("export_links", "--format", fmt, stdout=out)
+    if fmt == "csv":
+        assert out.getvalue().splitlines() == [",".join(export.COLUMNS)]
+    else:
+        assert json.loads(out.getvalue()) == {"links": []}
 
 
 def test_a_link_can_be_viewed_in_admin_but_not_edited(admin_client, links):
