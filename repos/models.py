@@ -7,7 +7,8 @@ from django.db import models
 class Link(models.Model):
     """A Discord user linked to one of their GitHub repositories. Never holds a token."""
 
-    discord_id = models.TextField(db_index=True, help_text="Discord snowflake")
+    # Looked up through unique_discord_repo's index, which starts with it.
+    discord_id = models.TextField(help_text="Discord snowflake")
     discord_username = models.CharField(max_length=100)
     github_id = models.BigIntegerField()
     github_login = models.CharField(max_length=100)
