@@ -34,11 +34,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected tokens", permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
         """Only for staff who may change tokens; each revocation goes into admin's history."""
-        now = timezone.now()
-        tokens = list(queryset.filter(revoked_at__isnull=True))
-        for token in tokens:
-            token.revoked_at = now
-            token.revoked_by = request.user.get_username()
-            token.save(update_fields=["revoked_at", "revoked_by"])
-            self.log_change(request, token, "Revoked.")
-        self.message_user(request, f"Revoked {len(tokens)} token(s).")
+        revoked = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            # Only if still live as it is written: of two staff revoking at once, the first is recorded.
+            if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+                revoked_at=timezone.now(), revoked_by=request.user.get_username()
+            ):
+                self.log_change(request, token, "Revoked.")
+                revoked += 1
+        self.message_user(request, f"Revoked {revoked} token(s).")

@@ -122,6 +122,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "linkapp.failures.MethodNotAllowedPage",
+    "linkapp.failures.NulInQueryRefused",
 ]
 
 ROOT_URLCONF = "linkapp.urls"

@@ -224,12 +224,15 @@ def unlink(request: HttpRequest, pk: int) -> HttpResponse:
     A link that is not theirs (any more) sends them back to the dashboard: a double click or a second
     tab asks to remove what is already gone, and someone else's link gets the same answer, revealing nothing.
     """
+    gone = "That link is not on your dashboard; it may have been removed already."
     link = Link.objects.filter(pk=pk, discord_id=request.discord_account.uid).first()
     if link is None:
-        messages.info(request, "That link is not on your dashboard; it may have been removed already.")
+        messages.info(request, gone)
         return redirect("dashboard")
     if request.method == "POST":
         if linking.unlink(link, f"discord:{link.discord_id}"):
             messages.success(request, f"{link.repo_full_name} is no longer linked.")
+        else:  # the other click's request removed it a moment before
+            messages.info(request, gone)
         return redirect("dashboard")
     return render(request, "repos/unlink.html", {"link": link})

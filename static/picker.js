@@ -43,17 +43,19 @@
 // be saved (and audited) again while the first is still being checked with GitHub.
 (function () {
   "use strict";
-  document.addEventListener("submit", function (event) {
-    var button = event.submitter;
-    if (!button || event.target.method !== "post") return;
-    // After this event: the form's data is gathered first, with the button still enabled.
-    setTimeout(function () { button.disabled = true; }, 0);
-  });
-  // Coming back with the Back button shows this page from the cache: the button works again.
-  window.addEventListener("pageshow", function (event) {
-    if (!event.persisted) return;
+  function enableAll() {
     document.querySelectorAll("form[method=post] button[disabled]").forEach(function (button) {
       button.disabled = false;
     });
+  }
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    if (!button || event.target.method !== "post") return;
+    // After this event: the form's data is gathered first, with the button still enabled. If the
+    // page is still here 10 s later (the person pressed Stop), the button works again.
+    setTimeout(function () { button.disabled = true; }, 0);
+    setTimeout(enableAll, 10000);
   });
+  // Back to this page (from the back/forward cache, or a form state the browser restored): usable again.
+  window.addEventListener("pageshow", enableAll);
 })();

@@ -9,6 +9,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.core.cache import cache
 
 from demo.providers import Fault
+from repos import linking
 from repos.models import Link, LinkEvent
 from tests.browser import Browser
 from tests.wizard import (
@@ -70,6 +71,23 @@ def test_unlinking_twice_lands_on_the_dashboard_again(browser, providers):
     assert second.status_code == 200 and second.url.endswith("/dashboard/")
     assert "not on your dashboard; it may have been removed already" in second.text
     assert browser.get(f"/links/{link.pk}/unlink/").url.endswith("/dashboard/")
+    assert list(LinkEvent.objects.order_by("id").values_list("action", flat=True)) == ["created", "removed"]
+
+
+def test_unlinking_at_the_same_moment_as_another_click_says_so(browser, providers, monkeypatch):
+    """Both requests loaded the link; the other one's delete came first."""
+    link_one(browser, "nelly", "octocat")
+    confirm = browser.get(f"/links/{Link.objects.get().pk}/unlink/")
+    real_unlink = linking.unlink
+
+    def other_click_first(link, actor):
+        assert real_unlink(Link.objects.get(pk=link.pk), actor)
+        return real_unlink(link, actor)
+
+    monkeypatch.setattr(linking, "unlink", other_click_first)
+    after = browser.submit(confirm, "Unlink")
+
+    assert after.url.endswith("/dashboard/") and "it may have been removed already" in after.text
     assert list(LinkEvent.objects.order_by("id").values_list("action", flat=True)) == ["created", "removed"]
 
 

@@ -3,6 +3,7 @@ from django.db import connection
 from django.test import RequestFactory
 
 from linkapp.failures import DATABASE_UNAVAILABLE, in_words, server_error
+from repos.models import Link
 
 
 @pytest.mark.parametrize(
@@ -33,3 +34,30 @@ def test_a_query_ended_by_statement_timeout_is_the_database_unavailable_page():
     except DATABASE_UNAVAILABLE:
         page = server_error(RequestFactory().get("/repositories/"))
     assert page.status_code == 503 and page["Retry-After"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/repos/link/?owner=%00",
+        "/admin/repos/link/?discord_id=%00",
+        "/admin/repos/link/?repo_full_name=a%00b",
+        "/admin/socialaccount/socialaccount/?provider=%00",
+        "/admin/auth/user/?username=%00",
+        "/admin/repos/link/?%00=1",
+    ],
+)
+def test_a_nul_character_in_the_address_is_bad_input_not_a_500(admin_client, url):
+    """Postgres text cannot hold one: wherever it reached a query (admin's filters above all) it was a 500."""
+    Link.objects.create(discord_id="1", github_id=1, github_login="a", repo_id=1, repo_full_name="a/b")
+    admin_client.raise_request_exception = False
+    page = admin_client.get(url)
+    assert page.status_code == 400 and "Try again" in page.content.decode()
+    assert admin_client.get(url.replace("%00", "x")).status_code != 400  # the same address without it works
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_an_api_address_is_a_json_400(client):
+    response = client.get("/api/v1/links", {"discord_id": "\x00"})
+    assert response.status_code == 400 and response.json() == {"detail": "A parameter holds a NUL character."}

@@ -1,13 +1,10 @@
 import json
 import logging
-from pathlib import Path
 
 import pytest
 
 from linkapp.logs import JsonFormatter, QueryStringFilter, RequestIdFilter, request_id
 from linkapp.tests.gunicorn_process import run_gunicorn
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.django_db
