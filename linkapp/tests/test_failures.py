@@ -41,6 +41,7 @@ def test_a_query_ended_by_statement_timeout_is_the_database_unavailable_page():
     "url",
     [
         "/admin/repos/link/?owner=%00",
+        "/admin/repos/linkevent/?action__exact=%00",
         "/admin/repos/link/?discord_id=%00",
         "/admin/repos/link/?repo_full_name=a%00b",
         "/admin/socialaccount/socialaccount/?provider=%00",
