@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet pip==26.3
 
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt

@@ -11,6 +11,7 @@ import pytest
 
 from demo.providers import DemoProviders
 from tests.browser import Browser
+from tests.services import free_port
 
 DEFAULT_PORTS = {"postgres": 5432, "postgresql": 5432, "redis": 6379}
 
@@ -34,6 +35,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         pytest.exit(message, returncode=1)
     for item in items:
         item.add_marker(pytest.mark.skip(reason=message))
+
+
+@pytest.fixture
+def free_tcp_port() -> int:
+    """Our own, rather than the one anyio's pytest plugin happens to bring along with schemathesis."""
+    return free_port()
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,7 @@ def chromium():
             args=[
                 "--no-sandbox",
                 "--disable-gpu",
+                "--disable-dev-shm-usage",  # a container's 64 MB /dev/shm is too small for full pages
                 "--disable-quic",
                 "--no-first-run",
                 "--disable-background-networking",
