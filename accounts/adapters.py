@@ -24,7 +24,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from requests import ConnectionError, HTTPError, RequestException, Session, Timeout
+from requests import ConnectionError, HTTPError, RequestException, Response, Session, Timeout
 
 from accounts.identity import discord_id_of
 from accounts.wizard_store import WizardStore
@@ -105,7 +105,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         # (this replaces the session that SOCIALACCOUNT_REQUESTS_TIMEOUT would configure).
         session = provider_session()
         session.request = functools.partial(session.request, timeout=settings.PROVIDER_TIMEOUT)
-        session.hooks["response"].extend([_server_error_for_allauth, _content_type_for_allauth])
+        session.hooks["response"].extend([_unavailable_for_allauth, _content_type_for_allauth])
         return session
 
     def get_connect_redirect_url(self, request: HttpRequest, socialaccount: SocialAccount) -> str:
@@ -132,15 +132,15 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         raise ImmediateHttpResponse(response)
 
 
-def _server_error_for_allauth(response, **kwargs) -> None:
+def _unavailable_for_allauth(response: Response, **kwargs) -> None:
     # allauth reports any failed token exchange as a refusal (OAuth2Error); a provider that is
-    # down is told apart here, to be shown as "not answering" (authentication_failure).
-    if response.status_code >= 500:
+    # down or asks us to wait (429) is told apart here, to be shown as such (authentication_failure).
+    if response.status_code >= 500 or response.status_code == 429:
         response.content  # noqa: B018 - read, so that the connection goes back to the pool
         response.raise_for_status()
 
 
-def _content_type_for_allauth(response, **kwargs) -> None:
+def _content_type_for_allauth(response: Response, **kwargs) -> None:
     # allauth reads a token answer's Content-Type unconditionally: without one it would raise
     # KeyError (a 500) instead of judging the body and failing the sign-in with a clear page.
     response.headers.setdefault("Content-Type", "")

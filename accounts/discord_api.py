@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
-import requests
 from django.conf import settings
 
 from linkapp import providers
-from linkapp.providers import ProviderError, ProviderRateLimited, seconds
+from linkapp.providers import ProviderError, ProviderRateLimited
 
 NAME = "Discord"
 SNOWFLAKE = re.compile(r"[0-9]{1,32}")
@@ -23,7 +22,7 @@ def fetch_profile(access_token: str) -> dict:
         headers={"Authorization": f"Bearer {access_token}"},
     )
     if response.status_code == 429:
-        raise ProviderRateLimited(NAME, retry_after(response))
+        raise ProviderRateLimited(NAME, providers.retry_after(response))
     providers.raise_for_status(NAME, response)
     profile = providers.json_body(NAME, response)
     if not readable_profile(profile):
@@ -42,19 +41,6 @@ def readable_profile(profile: object) -> bool:
         and profile["username"] != ""
         and all(isinstance(profile.get(field), str | None) for field in ("global_name", "avatar", "email"))
     )
-
-
-def retry_after(response: requests.Response) -> float:
-    """Seconds to wait: the body's `retry_after` is the precise one, but Discord's edge may answer
-    429 with an HTML page and only the `Retry-After` header."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    wait = seconds(body.get("retry_after")) if isinstance(body, dict) else None
-    if wait is None:
-        wait = seconds(response.headers.get("Retry-After"))
-    return 60.0 if wait is None else wait
 
 
 def revoke_token(access_token: str) -> bool:

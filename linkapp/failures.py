@@ -1,5 +1,7 @@
-"""Failure pages: `error.html` (a plain explanation, a "Try again" control and a 4xx/5xx status),
-the wizard's refusals, the 500/503 handler, the sign-in limit's 429 and the 405 page."""
+"""Failures as answers a person or a service can act on: `error.html` (a plain explanation, a
+"Try again" control and a 4xx/5xx status) for the wizard's refusals and provider failures, the
+404/500/503 handlers, the sign-in limit's 429, and the two middlewares that answer early (405,
+and 400 for a NUL in the query string). Under /api/ the same failures are JSON."""
 
 from __future__ import annotations
 

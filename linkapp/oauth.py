@@ -18,8 +18,9 @@ from collections.abc import Callable
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.helpers import render_authentication_error
-from allauth.socialaccount.models import SocialToken
-from allauth.socialaccount.providers.oauth2.client import OAuth2Error
+from allauth.socialaccount.models import SocialApp, SocialToken
+from allauth.socialaccount.providers.base import Provider
+from allauth.socialaccount.providers.oauth2.client import OAuth2Client, OAuth2Error
 from allauth.socialaccount.providers.oauth2.views import OAuth2Adapter, OAuth2CallbackView, OAuth2LoginView
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -47,7 +48,9 @@ class HardenedProviderMixin:
     def get_auth_params_from_request(self, request: HttpRequest, action: str) -> dict:
         return self.get_auth_params()
 
-    def stash_redirect_state(self, request: HttpRequest, process, next_url=None, data=None, **kwargs) -> str:
+    def stash_redirect_state(
+        self, request: HttpRequest, process: str, next_url: str | None = None, data: dict | None = None, **kwargs
+    ) -> str:
         log.info("step=started provider=%s process=%s", self.id, process)
         return super().stash_redirect_state(request, process, next_url, data, created=time.time(), **kwargs)
 
@@ -59,7 +62,9 @@ class TokenAnswerMixin:
 
     revoke_unused_token: Callable[[str], object]  # the provider's revocation (a staticmethod)
 
-    def get_access_token_data(self, request: HttpRequest, app, client, pkce_code_verifier=None) -> dict:
+    def get_access_token_data(
+        self, request: HttpRequest, app: SocialApp, client: OAuth2Client, pkce_code_verifier: str | None = None
+    ) -> dict:
         try:
             data = super().get_access_token_data(request, app, client, pkce_code_verifier=pkce_code_verifier)
         except TypeError as exc:  # `1` or `true`: allauth's `"access_token" in data` fails on them
@@ -115,7 +120,7 @@ class CallbackView(OAuth2CallbackView):
         """The callback failed after the code was exchanged: revoke a token now kept nowhere.
         Nothing to do for Discord, whose token is revoked as soon as the profile is read."""
 
-    def _get_state(self, request: HttpRequest, provider):
+    def _get_state(self, request: HttpRequest, provider: Provider) -> tuple[dict | None, HttpResponse | None]:
         state, response = super()._get_state(request, provider)
         if state is not None and time.time() - state.get("created", 0) > settings.WIZARD_TTL:
             # allauth has already consumed it: it cannot be replayed either.

@@ -34,7 +34,7 @@ class ProviderError(ProviderException):
         self.provider = provider
         self.reason = reason
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple:
         # Unpickled without __init__, so a failure kept in the cache comes back exactly as raised.
         return copyreg.__newobj__, (type(self), *self.args), self.__dict__
 
@@ -163,13 +163,28 @@ def request(provider: str, method: str, url: str, **kwargs) -> requests.Response
         raise transport_error(provider, exc) from exc
 
 
-def transport_error(provider: str, exc: requests.RequestException) -> ProviderUnavailable:
-    """No usable answer at all: none within PROVIDER_TIMEOUT, no connection, or a 5xx raised for it."""
+def transport_error(provider: str, exc: requests.RequestException) -> ProviderUnavailable | ProviderRateLimited:
+    """No usable answer at all: none within PROVIDER_TIMEOUT, no connection, or a 5xx or 429 raised for it."""
     if isinstance(exc, requests.Timeout):
         return ProviderTimeout(provider, "timed out")
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        if exc.response.status_code == 429:
+            return ProviderRateLimited(provider, retry_after(exc.response))
         return ProviderUnavailable(provider, f"HTTP {exc.response.status_code}")
     return ProviderUnavailable(provider, type(exc).__name__)
+
+
+def retry_after(response: requests.Response) -> float:
+    """Seconds a 429 asks us to wait: Discord's body `retry_after` is the precise one, but an edge
+    proxy may answer with an HTML page and only the `Retry-After` header."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    wait = seconds(body.get("retry_after")) if isinstance(body, dict) else None
+    if wait is None:
+        wait = seconds(response.headers.get("Retry-After"))
+    return 60.0 if wait is None else wait
 
 
 def log_response(response: requests.Response, *args, **kwargs) -> None:

@@ -26,12 +26,18 @@ PER_PAGE = 100
 
 def is_rate_limited(response: requests.Response) -> bool:
     """A 429, or a 403 that says so: by its headers (primary limit), or only by its message, as a
-    secondary rate limit may come without `retry-after` (GitHub then asks for a minute's wait)."""
+    secondary rate limit may come without `retry-after` (GitHub then asks for a minute's wait).
+    "Maximum number of login attempts exceeded" is one too: after many bad tokens GitHub refuses
+    every token of that user, good ones included, for a while."""
     if response.status_code == 429:
         return True
     headers = response.headers
+    text = response.text.lower()
     return response.status_code == 403 and (
-        headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers or "rate limit" in response.text.lower()
+        headers.get("x-ratelimit-remaining") == "0"
+        or "retry-after" in headers
+        or "rate limit" in text
+        or "login attempts" in text
     )
 
 

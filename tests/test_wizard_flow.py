@@ -228,6 +228,7 @@ PAYLOADS = Path(__file__).resolve().parents[1] / "demo/payloads"
 DISCORD_ERRORS = json.loads((PAYLOADS / "discord_errors.json").read_text())
 GITHUB_ERRORS = json.loads((PAYLOADS / "github_errors.json").read_text())
 SECONDARY_RATE_LIMIT = json.dumps(GITHUB_ERRORS["403_secondary_rate_limit"]["body"])
+MAX_LOGIN_ATTEMPTS = json.dumps(GITHUB_ERRORS["403_max_login_attempts"]["body"])
 
 # A provider that stops answering: far longer than PROVIDER_TIMEOUT (the demo's reset() cuts it short).
 STALL = django_settings.PROVIDER_TIMEOUT + 5
@@ -428,6 +429,21 @@ def test_discord_rate_limit_as_an_html_page_still_says_when_to_retry(browser, pr
     assert page.headers["Retry-After"] == "30"
 
 
+@pytest.mark.parametrize(
+    ("provider", "name", "wait"), [("discord", "Discord", {"64", "65"}), ("github", "GitHub", {"59", "60"})]
+)
+def test_a_rate_limited_token_exchange_says_when_to_retry(browser, providers, provider, name, wait):
+    """allauth calls any refused exchange a refusal; a 429 is a wait (Discord's example body,
+    GitHub's rate-limit headers), not "refused to complete the sign-in"."""
+    providers.faults[f"{provider}.token"] = Fault(status=429)
+    step = browser.get("/") if provider == "discord" else sign_in_with_discord(browser)
+    page = browser.submit(browser.submit(step, f"Connect with {name}"), "Authorize")
+
+    assert page.status_code == 503, page.text[:300]
+    assert f"{name} is busy" in page.text
+    assert page.headers["Retry-After"] in wait and f"(in {page.headers['Retry-After']} s)" in page.text
+
+
 @pytest.mark.parametrize("status", [403, 429])
 def test_secondary_rate_limit_on_a_later_page_asks_to_wait_and_keeps_the_session(browser, providers, settings, status):
     settings.GITHUB_SCOPES = ["read:user", "repo"]
@@ -476,8 +492,9 @@ SSO_REFUSAL = json.dumps(
         Fault(status=403, body=SECONDARY_RATE_LIMIT, headers={"Content-Type": "application/json; charset=utf-8"}),
         Fault(status=403),  # the primary rate limit, with its x-ratelimit headers
         Fault(status=429, body=SECONDARY_RATE_LIMIT, headers={"Content-Type": "application/json; charset=utf-8"}),
+        Fault(status=403, body=MAX_LOGIN_ATTEMPTS, headers={"Content-Type": "application/json; charset=utf-8"}),
     ],
-    ids=["secondary-403-without-headers", "primary-403", "secondary-429"],
+    ids=["secondary-403-without-headers", "primary-403", "secondary-429", "max-login-attempts-403"],
 )
 def test_rate_limit_at_the_recheck_asks_to_wait_and_keeps_the_choice(browser, providers, fault):
     picker = walk_to_picker(browser)

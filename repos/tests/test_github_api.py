@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
+from demo.examples import GITHUB_ERRORS
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, ProviderUnavailable
 from repos import github_api, github_pagination
 from repos.repo_store import RepoSummary
@@ -35,35 +36,48 @@ def test_error_field_with_http_200_is_an_error():
         github_api.check(response(200, {"error": "bad_verification_code"}))
 
 
+def published(name: str, **headers: str) -> requests.Response:
+    """GitHub's own example answer (github_errors.json), with headers added or replaced."""
+    example = GITHUB_ERRORS[name]
+    return response(example["status"], example["body"], {**example["headers"], **headers})
+
+
 def test_401_means_connect_again():
     with pytest.raises(ProviderUnauthorized):
-        github_api.check(response(401, {"message": "Bad credentials"}))
+        github_api.check(published("401_bad_credentials"))
 
 
 def test_primary_rate_limit_uses_reset():
     reset = int(time.time()) + 600
     with pytest.raises(ProviderRateLimited) as caught:
-        github_api.check(
-            response(
-                403,
-                {"message": "API rate limit exceeded"},
-                {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)},
-            )
-        )
+        github_api.check(published("403_primary_rate_limit_exceeded", **{"x-ratelimit-reset": str(reset)}))
     assert abs(caught.value.retry_at - reset) < 1
 
 
 def test_retry_after_wins_over_reset():
+    limited = published("403_primary_rate_limit_exceeded", **{"retry-after": "30", "x-ratelimit-reset": "1"})
+    for status in (403, 429):
+        limited.status_code = status
+        with pytest.raises(ProviderRateLimited) as caught:
+            github_api.check(limited)
+        assert 29 <= caught.value.retry_after <= 30
+
+
+@pytest.mark.parametrize("example", ["403_secondary_rate_limit", "403_max_login_attempts"])
+def test_a_403_that_asks_to_wait_only_in_words_waits_a_minute(example):
+    """Neither example has a rate-limit header; the login-attempts one says "try again later"."""
     with pytest.raises(ProviderRateLimited) as caught:
-        github_api.check(
-            response(429, {}, {"retry-after": "30", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"})
-        )
-    assert 29 <= caught.value.retry_after <= 30
+        github_api.check(published(example))
+    assert caught.value.retry_after == 60
 
 
-def test_403_without_rate_limit_headers_is_a_plain_error():
+def test_403_that_asks_for_no_wait_is_a_plain_error():
+    forbidden = {
+        "message": "Resource protected by organization SAML enforcement.",
+        "documentation_url": "https://docs.github.com/rest",
+    }
     with pytest.raises(ProviderError) as caught:
-        github_api.check(response(403, {"message": "Forbidden"}))
+        github_api.check(response(403, forbidden))
     assert not isinstance(caught.value, ProviderRateLimited)
 
 
