@@ -31,14 +31,13 @@ def is_rate_limited(response: requests.Response) -> bool:
     every token of that user, good ones included, for a while."""
     if response.status_code == 429:
         return True
+    if response.status_code != 403:
+        return False
     headers = response.headers
-    text = response.text.lower()
-    return response.status_code == 403 and (
-        headers.get("x-ratelimit-remaining") == "0"
-        or "retry-after" in headers
-        or "rate limit" in text
-        or "login attempts" in text
-    )
+    if headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers:
+        return True
+    message = response.text.lower()
+    return "rate limit" in message or "login attempts" in message
 
 
 def check(response: requests.Response) -> dict | list:
