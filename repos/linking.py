@@ -67,12 +67,12 @@ def finish_wizard(store: WizardStore, access_token: str | None = None) -> None:
     link into an error page: the token in hand (`access_token`) is revoked all the same, which
     makes any copy left in Redis useless, and the keys expire within WIZARD_TTL.
     """
+    stored = None
     try:
-        stored = store.github_token()
+        stored = store.github_token()  # when only clearing fails, the token read is still revoked
         store.clear()
     except CACHE_UNAVAILABLE as exc:
         log.warning("wizard store not cleared: %s; its keys expire within WIZARD_TTL", type(exc).__name__)
-        stored = None
     for token in {access_token, stored and stored["access_token"]} - {None}:
         github_api.revoke_token(token)
 

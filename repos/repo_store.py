@@ -126,10 +126,17 @@ def forget(store: WizardStore) -> None:
 
 
 def load(store: WizardStore) -> tuple[RepoSummary, ...] | None:
-    """The stored list, or None when there is none. A stored failure is raised once, then forgotten."""
+    """The stored list, or None when there is none. A stored failure is raised once, then forgotten.
+
+    A list this code cannot read (written by another release of it, during a rolling deploy) is
+    none either: the picker fetches it afresh instead of failing on every page until it expires."""
     blob = store.get(REPO_LIST)
     if blob is not None:
-        return decode(blob)
+        try:
+            return decode(blob)
+        except (zlib.error, ValueError, TypeError):
+            store.delete(REPO_LIST)
+            return None
     failure = store.get(REPO_LIST_FAILURE)
     if failure is not None:
         store.delete(REPO_LIST_FAILURE)

@@ -1,11 +1,12 @@
 import json
 import pickle
+import zlib
 from pathlib import Path
 
 import pytest
 from django.contrib.sessions.backends.cache import SessionStore
 
-from accounts.wizard_store import WizardStore
+from accounts.wizard_store import REPO_LIST, WizardStore
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderTimeout, ProviderUnauthorized
 from repos.repo_store import RepoSummary, decode, encode, load, save_failure
 
@@ -38,6 +39,23 @@ def test_round_trip():
 
     assert decode(blob) == tuple(repos)
     assert len(blob) / len(repos) < 150
+
+
+@pytest.mark.parametrize(
+    "blob",
+    [
+        zlib.compress(b'[[1,"acme/r1"]]'),  # rows of another release's RepoSummary
+        zlib.compress(b"not json"),
+        b"not zlib",
+    ],
+)
+def test_a_list_this_release_cannot_read_is_fetched_again(blob):
+    store = WizardStore(SessionStore())
+    store.begin()
+    store.set(REPO_LIST, blob)
+
+    assert load(store) is None  # the picker's "no list yet": it asks GitHub
+    assert store.get(REPO_LIST) is None
 
 
 def test_a_stored_failure_is_raised_once_exactly_as_it_was():

@@ -1,0 +1,53 @@
+"""The end of a wizard: everything forgotten, and the GitHub token revoked even when Redis fails."""
+
+import pytest
+from django.contrib.sessions.backends.cache import SessionStore
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from accounts.wizard_store import REPO_LIST, WizardStore
+from repos import github_api, linking
+
+
+@pytest.fixture
+def revoked(monkeypatch) -> list[str]:
+    tokens: list[str] = []
+    monkeypatch.setattr(github_api, "revoke_token", tokens.append)
+    return tokens
+
+
+@pytest.fixture
+def store() -> WizardStore:
+    store = WizardStore(SessionStore())
+    store.begin()
+    store.save_github_token("gho_stored", "read:user", "1")
+    store.set(REPO_LIST, b"list")
+    return store
+
+
+def test_everything_is_forgotten_and_the_token_revoked(store, revoked):
+    linking.finish_wizard(store)
+
+    assert revoked == ["gho_stored"]
+    assert store.github_token() is None and store.get(REPO_LIST) is None
+
+
+def test_the_token_read_is_revoked_when_only_clearing_fails(store, revoked, monkeypatch):
+    """Sign-out during a Redis blip: the token was read, the delete timed out; GitHub still revokes it."""
+
+    def redis_gone() -> None:
+        raise RedisConnectionError("Timeout reading from socket")
+
+    monkeypatch.setattr(store, "clear", redis_gone)
+    linking.finish_wizard(store)
+
+    assert revoked == ["gho_stored"]
+
+
+def test_the_token_in_hand_is_revoked_when_redis_cannot_be_read(store, revoked, monkeypatch):
+    def redis_gone() -> None:
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(store, "github_token", redis_gone)
+    linking.finish_wizard(store, access_token="gho_in_hand")
+
+    assert revoked == ["gho_in_hand"]
