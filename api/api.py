@@ -28,20 +28,36 @@ from repos.models import Link
 log = logging.getLogger("linkapp.api")
 
 
+class TokensRefused(Throttled):
+    """This address sent too many tokens that are no tokens: guessing, or a service with a revoked one."""
+
+    detail = "Too many refused tokens from this address; check the token."
+
+
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        refused = refused_tokens(request, increment=False)
+        if refused and refused["should_limit"]:  # refused before asking the database again
+            raise TokensRefused(wait=refused["time_left"])
         api_token = ApiToken.authenticate(token)
-        if api_token is not None:
-            usage = get_usage(
-                request,
-                group="api",
-                key=lambda group, req: str(api_token.pk),
-                rate=settings.API_RATE_LIMIT,
-                increment=True,
-            )
-            if usage and usage["should_limit"]:  # no usage when rate limits are switched off
-                raise Throttled(wait=usage["time_left"])
+        if api_token is None:
+            refused_tokens(request, increment=True)
+            return None
+        usage = get_usage(
+            request,
+            group="api",
+            key=lambda group, req: str(api_token.pk),
+            rate=settings.API_RATE_LIMIT,
+            increment=True,
+        )
+        if usage and usage["should_limit"]:  # no usage when rate limits are switched off
+            raise Throttled(wait=usage["time_left"])
         return api_token
+
+
+def refused_tokens(request: HttpRequest, *, increment: bool) -> dict | None:
+    """Refused tokens per client address, counted like sign-in attempts (LOGIN_RATE_LIMIT)."""
+    return get_usage(request, group="api-refused", key="ip", rate=settings.LOGIN_RATE_LIMIT, increment=increment)
 
 
 api = NinjaAPI(title="linkapp", version="1", urls_namespace="api", openapi_url="/openapi.json", docs_url=None)
@@ -71,8 +87,9 @@ for _error in (*DATABASE_UNAVAILABLE, *CACHE_UNAVAILABLE):
 
 @api.exception_handler(Throttled)
 def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
-    """429 says when this token's window ends."""
-    response = api.create_response(request, {"detail": "Too many requests for this token; slow down."}, status=429)
+    """429 says when the window ends: this token's, or this address's for refused tokens."""
+    detail = exc.detail if isinstance(exc, TokensRefused) else "Too many requests for this token; slow down."
+    response = api.create_response(request, {"detail": detail}, status=429)
     response["Retry-After"] = str(max(exc.wait or 1, 1))
     return response
 

@@ -81,7 +81,8 @@ if LINK_MIN_PERMISSION not in {"pull", "triage", "push", "maintain", "admin"}:
     raise ImproperlyConfigured("LINK_MIN_PERMISSION must be pull, triage, push, maintain or admin.")
 WIZARD_TTL = env_number("WIZARD_TTL", "900")
 PROVIDER_TIMEOUT = env_number("PROVIDER_TIMEOUT", "10", float)
-# Starting a sign-in, provider callbacks and admin password attempts, per client address (django-ratelimit syntax).
+# Starting a sign-in, provider callbacks, admin password attempts and refused API tokens, per client address
+# (django-ratelimit syntax).
 LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "30/m")
 # API requests per token.
 API_RATE_LIMIT = env("API_RATE_LIMIT", "600/m")
