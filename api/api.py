@@ -29,19 +29,19 @@ log = logging.getLogger("linkapp.api")
 
 
 class TokensRefused(Throttled):
-    """This address sent too many tokens that are no tokens: guessing, or a service with a revoked one."""
+    """This address sent too many tokens that are no tokens: guessing, or a service with a revoked one.
+    Only refused tokens are refused so: a valid one from the same address (a shared NAT) still works."""
 
     detail = "Too many refused tokens from this address; check the token."
 
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        refused = refused_tokens(request, increment=False)
-        if refused and refused["should_limit"]:  # refused before asking the database again
-            raise TokensRefused(wait=refused["time_left"])
         api_token = ApiToken.authenticate(token)
         if api_token is None:
-            refused_tokens(request, increment=True)
+            refused = get_usage(request, group="api-refused", key="ip", rate=settings.LOGIN_RATE_LIMIT, increment=True)
+            if refused and refused["should_limit"]:
+                raise TokensRefused(wait=refused["time_left"])
             return None
         usage = get_usage(
             request,
@@ -53,11 +53,6 @@ class BearerToken(HttpBearer):
         if usage and usage["should_limit"]:  # no usage when rate limits are switched off
             raise Throttled(wait=usage["time_left"])
         return api_token
-
-
-def refused_tokens(request: HttpRequest, *, increment: bool) -> dict | None:
-    """Refused tokens per client address, counted like sign-in attempts (LOGIN_RATE_LIMIT)."""
-    return get_usage(request, group="api-refused", key="ip", rate=settings.LOGIN_RATE_LIMIT, increment=increment)
 
 
 api = NinjaAPI(title="linkapp", version="1", urls_namespace="api", openapi_url="/openapi.json", docs_url=None)

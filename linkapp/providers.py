@@ -175,8 +175,11 @@ def transport_error(provider: str, exc: requests.RequestException) -> ProviderUn
 
 
 def retry_after(response: requests.Response) -> float:
-    """Seconds a 429 asks us to wait: Discord's body `retry_after` is the precise one, but an edge
-    proxy may answer with an HTML page and only the `Retry-After` header."""
+    """Seconds a rate-limited answer asks us to wait, from the most precise of what it says.
+
+    Discord's body `retry_after` first (an edge proxy may send an HTML page with only the header),
+    then `Retry-After`, then GitHub's `x-ratelimit-reset` (epoch seconds), else the minute GitHub
+    asks for when a secondary rate limit says neither."""
     try:
         body = response.json()
     except ValueError:
@@ -184,6 +187,9 @@ def retry_after(response: requests.Response) -> float:
     wait = seconds(body.get("retry_after")) if isinstance(body, dict) else None
     if wait is None:
         wait = seconds(response.headers.get("Retry-After"))
+    if wait is None:
+        reset = seconds(response.headers.get("x-ratelimit-reset"))
+        wait = reset - time.time() if reset is not None else None
     return 60.0 if wait is None else wait
 
 

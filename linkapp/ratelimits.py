@@ -1,5 +1,5 @@
 """Sign-in attempts per client address: the OAuth steps, the admin's password form and refused API
-tokens (api.api.refused_tokens) share LOGIN_RATE_LIMIT.
+tokens (api.api.BearerToken, a JSON 429) share LOGIN_RATE_LIMIT.
 
 A refused attempt raises django-ratelimit's Ratelimited, which RATELIMIT_VIEW turns into a 429 page.
 """

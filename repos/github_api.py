@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import contextvars
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from django.conf import settings
 
 from linkapp import providers
-from linkapp.providers import ProviderError, ProviderRateLimited, seconds
+from linkapp.providers import ProviderError, ProviderRateLimited
 from repos import github_pagination
 from repos.repo_store import RepoSummary, is_github_id
 
@@ -42,13 +41,8 @@ def is_rate_limited(response: requests.Response) -> bool:
 
 def check(response: requests.Response) -> dict | list:
     """The JSON body of a successful answer; every other answer becomes a ProviderError."""
-    headers = response.headers
     if is_rate_limited(response):
-        retry_after = seconds(headers.get("retry-after"))
-        if retry_after is None:
-            reset = seconds(headers.get("x-ratelimit-reset"))
-            retry_after = reset - time.time() if reset is not None else 60
-        raise ProviderRateLimited(NAME, retry_after)
+        raise ProviderRateLimited(NAME, providers.retry_after(response))
     providers.raise_for_status(NAME, response)
     body = providers.json_body(NAME, response)
     if isinstance(body, dict) and "error" in body:

@@ -16,6 +16,7 @@ from django.core.cache import cache
 
 from accounts.wizard_store import WizardStore
 from demo.providers import Fault
+from linkapp.failures import in_words
 from repos.github_api import GitHubClient
 from repos.models import Link
 from tests.wizard import (
@@ -430,18 +431,21 @@ def test_discord_rate_limit_as_an_html_page_still_says_when_to_retry(browser, pr
 
 
 @pytest.mark.parametrize(
-    ("provider", "name", "wait"), [("discord", "Discord", {"64", "65"}), ("github", "GitHub", {"59", "60"})]
+    ("provider", "name", "reset_in", "wait"),
+    [("discord", "Discord", None, {"64", "65"}), ("github", "GitHub", 600, {"599", "600"})],
 )
-def test_a_rate_limited_token_exchange_says_when_to_retry(browser, providers, provider, name, wait):
+def test_a_rate_limited_token_exchange_says_when_to_retry(browser, providers, provider, name, reset_in, wait):
     """allauth calls any refused exchange a refusal; a 429 is a wait (Discord's example body,
     GitHub's rate-limit headers), not "refused to complete the sign-in"."""
-    providers.faults[f"{provider}.token"] = Fault(status=429)
+    headers = {} if reset_in is None else {"x-ratelimit-reset": str(int(time.time()) + reset_in)}
+    providers.faults[f"{provider}.token"] = Fault(status=429, headers=headers)
     step = browser.get("/") if provider == "discord" else sign_in_with_discord(browser)
     page = browser.submit(browser.submit(step, f"Connect with {name}"), "Authorize")
 
     assert page.status_code == 503, page.text[:300]
     assert f"{name} is busy" in page.text
-    assert page.headers["Retry-After"] in wait and f"(in {page.headers['Retry-After']} s)" in page.text
+    assert page.headers["Retry-After"] in wait
+    assert f"(in {in_words(int(page.headers['Retry-After']))})" in page.text
 
 
 @pytest.mark.parametrize("status", [403, 429])

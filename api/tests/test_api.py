@@ -211,18 +211,15 @@ def test_rate_limited_per_token(client, token, settings):
     assert get(client, other, discord_id="1").status_code == 200
 
 
-def test_refused_tokens_are_limited_per_address(client, token, settings, django_assert_num_queries):
+def test_refused_tokens_are_limited_per_address(client, token, settings):
     settings.LOGIN_RATE_LIMIT = "2/h"
     statuses = [get(client, "not-a-token", discord_id="1").status_code for _ in range(4)]
-    assert statuses == [401, 401, 401, 429]
-    with django_assert_num_queries(0):  # the database is not asked about tokens from this address any more
-        refused = get(client, token, discord_id="1")
+    assert statuses == [401, 401, 429, 429]
+    refused = get(client, "not-a-token", discord_id="1")
     assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 3600
     assert refused.json() == {"detail": "Too many refused tokens from this address; check the token."}
-    elsewhere = client.get(
-        "/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}", REMOTE_ADDR="192.0.2.7"
-    )
-    assert elsewhere.status_code == 200
+    # A valid token from the same address (a service behind the same NAT) is not locked out.
+    assert get(client, token, discord_id="1").status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/api/v1/nothing", "/api/v2/links", "/api/"])
