@@ -30,7 +30,7 @@ log = logging.getLogger("linkapp.api")
 
 class TokensRefused(Throttled):
     """This address sent too many tokens that are no tokens: guessing, or a service with a revoked one.
-    Only refused tokens are refused so: a valid one from the same address (a shared NAT) still works."""
+    Only refused tokens count and get this answer: a valid one from the same address (a shared NAT) still works."""
 
     detail = "Too many refused tokens from this address; check the token."
 
