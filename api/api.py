@@ -36,6 +36,13 @@ class TokensRefused(Throttled):
 
 
 class BearerToken(HttpBearer):
+    def __call__(self, request: HttpRequest) -> ApiToken | None:
+        # Under DEBUG, ninja logs an Authorization header of another scheme in full: a credential in the log.
+        scheme, _, _ = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != self.openapi_scheme:
+            return None
+        return super().__call__(request)
+
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         api_token = ApiToken.authenticate(token)
         if api_token is None:

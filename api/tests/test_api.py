@@ -99,6 +99,13 @@ def test_missing_or_wrong_token_is_401_json(client, header):
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
+def test_a_header_of_another_scheme_is_never_logged(client, settings, caplog):
+    settings.DEBUG = True  # ninja's own check logs the whole header under DEBUG
+    response = client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION="Basic c2VjcmV0LXZhbHVl")
+    assert response.status_code == 401
+    assert "c2VjcmV0LXZhbHVl" not in caplog.text
+
+
 def test_a_revocation_is_in_admin_history_and_needs_the_change_permission(client, token, admin_client):
     viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_apitoken"))
