@@ -39,3 +39,22 @@ def shared_cache(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
             id="accounts.W001",
         )
     ]
+
+
+@register(Tags.security, deploy=True)
+def client_address(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """With HTTPS on, a proxy terminates TLS in front of the app (README, Production). If the app reads the
+    client address as the proxy's, the whole site shares one sign-in rate limit: a handful of people a
+    minute, or one client sending requests, would lock everyone out."""
+    default_key = settings.RATELIMIT_IP_META_KEY == "linkapp.ratelimits.client_address"
+    if not settings.HTTPS or settings.ALLAUTH_TRUSTED_PROXY_COUNT or not default_key:
+        return []
+    return [
+        CheckWarning(
+            "TRUSTED_PROXY_COUNT is 0: behind the TLS proxy every person has the proxy's address, so all of "
+            "them share one LOGIN_RATE_LIMIT counter (a wizard takes 4 of it).",
+            hint="Set TRUSTED_PROXY_COUNT to the number of proxies that append to X-Forwarded-For, or "
+            "RATELIMIT_IP_META_KEY to a header your proxy sets (README, Configuration).",
+            id="accounts.W002",
+        )
+    ]

@@ -13,6 +13,7 @@ PRODUCTION = {
     "HTTPS": "1",
     "SECRET_KEY": "x9!k2#p" * 10,
     "ALLOWED_HOSTS": "links.example.org",
+    "TRUSTED_PROXY_COUNT": "1",
     "REDIS_URL": "redis://127.0.0.1:6379/9",
     "DISCORD_CLIENT_ID": "1",
     "DISCORD_CLIENT_SECRET": "discord-secret",
@@ -46,6 +47,15 @@ def test_check_deploy_names_missing_credentials_and_redis():
     assert result.returncode != 0
     assert "accounts.E001" in result.stderr and "GITHUB_CLIENT_SECRET" in result.stderr
     assert "accounts.W001" in result.stderr and "REDIS_URL is not set" in result.stderr
+
+
+def test_check_deploy_warns_when_every_person_would_have_the_proxys_address():
+    env = {name: value for name, value in PRODUCTION.items() if name != "TRUSTED_PROXY_COUNT"}
+    result = manage("check", "--deploy", **env)
+    assert "accounts.W002" in result.stderr and "TRUSTED_PROXY_COUNT is 0" in result.stderr
+    # A header the proxy sets serves as well; and without HTTPS there is no TLS proxy to warn about.
+    assert "accounts.W002" not in manage("check", "--deploy", **env, RATELIMIT_IP_META_KEY="HTTP_X_REAL_IP").stderr
+    assert "accounts.W002" not in manage("check", "--deploy", **{**env, "HTTPS": "0"}).stderr
 
 
 def test_secret_key_is_required_in_production():
