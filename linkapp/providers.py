@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import copyreg
 import functools
+import http.cookiejar
 import logging
 import math
 import os
@@ -122,6 +123,9 @@ def provider_session() -> requests.Session:
         # which costs time, never a request.
         _adapter = HTTPAdapter(pool_connections=4, pool_maxsize=8 * max(settings.GITHUB_MAX_CONCURRENCY, 2))
     session = PooledSession()
+    # Discord's and GitHub's answers may set cookies (Cloudflare's `__cfruid`, say); kept in a jar shared by
+    # every person's calls, one person's would go with the next person's requests.
+    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
     session.trust_env = False
     session.proxies = dict(environment_proxies())
     session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True

@@ -1,3 +1,6 @@
+import http.server
+import threading
+
 import pytest
 
 from linkapp import providers as calls
@@ -52,3 +55,38 @@ def test_closing_allauths_session_keeps_the_shared_pool(providers, fresh_proxies
 
     assert len(pools) == before
     assert exchange.get_adapter(providers.github_api_url) is calls.http_session().get_adapter(providers.github_api_url)
+
+
+class CookieSetter(http.server.BaseHTTPRequestHandler):
+    """Sets a cookie, as Cloudflare in front of Discord does, and answers with the Cookie header it got."""
+
+    def do_GET(self) -> None:
+        body = (self.headers.get("Cookie") or "").encode()
+        self.send_response(200)
+        self.send_header("Set-Cookie", "__cfruid=person-a; Path=/; HttpOnly")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def cookie_setter():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), CookieSetter)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_providers_cookie_never_goes_with_the_next_persons_call(cookie_setter):
+    """The process-wide session serves everyone: a cookie kept from one call would follow the next person."""
+    session = calls.provider_session()
+    session.get(f"{cookie_setter}/users/@me", timeout=5)
+    second = session.get(f"{cookie_setter}/users/@me", timeout=5)
+
+    assert second.text == ""
+    assert len(session.cookies) == 0
