@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.decorators import method_decorator
 from django.views.decorators.cache import cache_control, never_cache
 
 from accounts import discord_api
@@ -57,6 +58,7 @@ def login_error(request: HttpRequest) -> HttpResponse:
     return render_failure(request, "The sign-in could not be completed, so nothing was linked.", status=400)
 
 
+@method_decorator(never_cache, name="dispatch")  # the person's accounts: not for a shared browser's cache
 class ConnectionsView(AllauthConnectionsView):
     """allauth's "Connected accounts", except that a refused form is a 400, as bad input is on every page."""
 

@@ -312,7 +312,9 @@ def test_security_headers_and_cookie_flags(browser, providers):
     assert refused.status_code == 400
     _, repo_id = linkable_id(picker)
     dashboard = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
-    for page in (step2, picker, dashboard, refused):  # pages with a person's data or their own failure
+    connections = browser.get("/accounts/3rdparty/")
+    assert connections.status_code == 200
+    for page in (step2, picker, dashboard, refused, connections):  # a person's data or their own failure
         assert "no-store" in page.headers["Cache-Control"], page.url
     cookie = next(c for c in browser.session.cookies if c.name == "sessionid")
     assert cookie.has_nonstandard_attr("HttpOnly")
