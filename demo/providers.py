@@ -28,7 +28,7 @@ import threading
 import time
 import traceback
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import Message
 from html import escape
 from http import HTTPStatus
@@ -280,6 +280,8 @@ class DemoProviders:
         self.port = port
         self.repo_count = repo_count
         self.repo_counts: dict[str, int] = {}
+        # Logins that may only read what they see (an outside collaborator everywhere), for tests.
+        self.readers: set[str] = set()
         # GitHub omits rel="last" where it cannot count the pages; tests switch it off to see that path.
         self.link_last = True
         self.delay = delay
@@ -296,8 +298,8 @@ class DemoProviders:
         self._codes: dict[str, _Grant] = {}
         self._refresh_tokens: dict[str, str] = {}  # refresh token -> access token
         self._repo_lists: dict[tuple[str, int], list[Repo]] = {}
-        self._repo_views: dict[tuple[str, int, bool, str, str], list[Repo]] = {}
-        self._repo_json: dict[int, bytes] = {}
+        self._repo_views: dict[tuple[str, int, bool, bool, str, str], list[Repo]] = {}
+        self._repo_json: dict[tuple[int, str], bytes] = {}
         self._rate_used: dict[str, int] = {}
         self._rate_reset = int(time.time()) + 3600
         self._server: _Server | None = None
@@ -373,6 +375,7 @@ class DemoProviders:
             self.faults.clear()
             self.calls.clear()
             self.repo_counts.clear()
+            self.readers.clear()
             self.link_last = True
             self.delay = 0.0
         self.reset_stats()
@@ -763,7 +766,8 @@ credentials. Nothing entered here leaves this computer.</p>
         """Cached per (login, count, scope, order) so big listings are only sorted once."""
         count = self.repo_counts.get(info.login, self.repo_count)
         with_private = "repo" in info.scopes
-        key = (info.login, count, with_private, sort, direction)
+        reader = info.login in self.readers
+        key = (info.login, count, with_private, reader, sort, direction)
         with self._lock:
             view = self._repo_views.get(key)
             if view is None:
@@ -771,15 +775,18 @@ credentials. Nothing entered here leaves this computer.</p>
                 if repos is None:
                     repos = self._repo_lists[(info.login, count)] = generate_repos(info.login, count)
                 view = [r for r in repos if with_private or not r.private]
+                if reader:
+                    view = [replace(r, permission="pull") for r in view]
                 view.sort(key=SORT_KEYS[sort], reverse=direction == "desc")
                 self._repo_views[key] = view
         return view
 
     def _repo_bytes(self, repo: Repo) -> bytes:
-        """A repository's list-shape JSON; identical for every viewer, so cached by id."""
-        cached = self._repo_json.get(repo.id)
+        """A repository's list-shape JSON; identical for every viewer with the same access, so cached."""
+        cached = self._repo_json.get((repo.id, repo.permission))
         if cached is None:
-            cached = self._repo_json[repo.id] = json.dumps(repo_payload(examples.GITHUB_REPO, repo)).encode()
+            payload = json.dumps(repo_payload(examples.GITHUB_REPO, repo)).encode()
+            cached = self._repo_json[(repo.id, repo.permission)] = payload
         return cached
 
     def _github_repos(self, request: _Request) -> _Response:

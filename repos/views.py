@@ -137,6 +137,7 @@ def _picker_page(
     """The picker: one page of the person's repositories as searched, with their badges."""
     selected = picker_query.select(repos, **query.cleaned_data)
     granted = set(re.split(r"[,\s]+", token.get("scope") or ""))
+    allowed = permissions_at_least(settings.LINK_MIN_PERMISSION)
     return render(
         request,
         "repos/picker.html",
@@ -151,7 +152,9 @@ def _picker_page(
                 Link.objects.filter(discord_id=request.discord_account.uid).values_list("repo_id", flat=True)
             ),
             "min_access": ACCESS_NAMES[settings.LINK_MIN_PERMISSION],
-            "allowed_permissions": permissions_at_least(settings.LINK_MIN_PERMISSION),
+            "allowed_permissions": allowed,
+            # None at all: say so, instead of a list of disabled choices and a button that cannot work.
+            "any_linkable": any(repo.permission in allowed for repo in repos),
             "step": 3,
             **identity_context(request.discord_account, github),
             "chosen": store.get(CHOICE),

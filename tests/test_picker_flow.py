@@ -20,6 +20,7 @@ from tests.wizard import (
     all_repo_ids,
     connect_github,
     csrf_token,
+    disabled_ids,
     github_token_of,
     linkable_id,
     linkable_ids,
@@ -388,3 +389,21 @@ def test_an_owner_without_repositories_is_shown_as_the_filter_in_use(browser, pr
 
     assert "No repository matches your search" in filtered.text
     assert '<option value="nobody-org" selected>nobody-org</option>' in filtered.text
+
+
+def test_a_person_who_may_link_none_is_told_so_and_refresh_shows_new_access(browser, providers):
+    providers.readers.add("octocat")
+    providers.repo_counts["octocat"] = 30
+    picker = walk_to_picker(browser)
+
+    assert picker.status_code == 200 and repo_ids(picker)
+    assert not linkable_ids(picker) and disabled_ids(picker)
+    total = len(all_repo_ids(browser, picker))
+    assert f"None of your {total} repositories give you <strong>write</strong> access, which linking" in picker.text
+    assert "Link repository" not in picker.text  # a button that could only answer "Choose a repository"
+
+    providers.readers.clear()  # an owner gave them write access
+    refreshed = browser.submit(picker, "Refresh list", {})
+    assert linkable_ids(refreshed) and "None of your" not in refreshed.text
+    assert browser.submit(refreshed, "Link repository", {"repo_id": str(linkable_ids(refreshed)[0])}).ok
+    assert Link.objects.count() == 1
