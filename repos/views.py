@@ -190,10 +190,17 @@ def _already_linked(request: HttpRequest) -> bool:
 def _github_expired(request: HttpRequest) -> HttpResponse:
     if _already_linked(request):
         return redirect("dashboard")
+    ended = (
+        "Your GitHub connection has ended or was not made yet: we let go of it once a link is saved, or after "
+        f"{in_words(settings.WIZARD_TTL)} unused."
+    )
+    if request.method != "POST" and Link.objects.filter(discord_id=request.discord_account.uid).exists():
+        # The browser's Back button after linking, most often: the dashboard, not a failure page.
+        messages.info(request, f"{ended} To link another repository, connect with GitHub again.")
+        return redirect("dashboard")
     return render_failure(
         request,
-        "Your GitHub connection has ended or was not made yet: we let go of it once a link is saved, or after "
-        f"{in_words(settings.WIZARD_TTL)} unused. Please connect with GitHub to see your repositories.",
+        f"{ended} Please connect with GitHub to see your repositories.",
         status=409,
         title="Connect with GitHub first",
         retry_url=reverse("github_step"),
@@ -211,10 +218,10 @@ def github_failure(request: HttpRequest, error: ProviderError) -> HttpResponse:
 @discord_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     account = request.discord_account
+    links = list(Link.objects.filter(discord_id=account.uid))
+    # The progress bar shows the wizard done only once something is linked.
     return render(
-        request,
-        "repos/dashboard.html",
-        {"step": 4, **identity_context(account), "links": Link.objects.filter(discord_id=account.uid)},
+        request, "repos/dashboard.html", {"step": 4 if links else None, **identity_context(account), "links": links}
     )
 
 

@@ -194,3 +194,24 @@ def test_a_signed_in_person_on_the_first_step_can_go_on(browser, providers):
     assert browser.follow(home, "Continue with GitHub").url.endswith("/github/")
     assert browser.follow(home, "Your dashboard").status_code == 200
     assert "Connect with Discord" in home.text  # still there, to sign in as someone else
+
+
+def test_back_to_the_picker_after_linking_is_the_dashboard_not_a_failure(browser, providers):
+    dashboard, name = link_one(browser, "nelly", "octocat")
+
+    back = browser.get("/repositories/")  # the browser's Back button: the token went with the saved link
+
+    assert back.status_code == 200 and back.url.endswith("/dashboard/")
+    assert name in back.text
+    assert "To link another repository, connect with GitHub again." in back.text
+
+
+def test_a_dashboard_without_links_does_not_show_the_wizard_as_done(browser, providers):
+    sign_in_with_discord(browser)
+    dashboard = browser.get("/dashboard/")
+
+    assert dashboard.status_code == 200 and "No repositories linked yet." in dashboard.text
+    assert 'aria-label="Progress"' not in dashboard.text
+    assert ">Link a repository</a>" in dashboard.text
+    linked, _ = link_one(browser, "nelly", "octocat")
+    assert 'aria-label="Progress"' in linked.text and ">Link another repository</a>" in linked.text
