@@ -20,7 +20,8 @@ def discord_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         accounts = social_accounts(request.user)
         account = find_account(accounts, "discord")
         if account is None:
-            return start_with_discord(request)
+            # A page (a bookmarked dashboard, say) is where the sign-in then ends; a form's POST is not.
+            return start_with_discord(request, request.get_full_path() if request.method in ("GET", "HEAD") else None)
         request.discord_account = account
         request.social_accounts = accounts
         return view(request, *args, **kwargs)

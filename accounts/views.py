@@ -1,3 +1,4 @@
+from allauth.account.utils import get_next_redirect_url
 from allauth.socialaccount.forms import DisconnectForm
 from allauth.socialaccount.views import ConnectionsView as AllauthConnectionsView
 from django.conf import settings
@@ -23,7 +24,8 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/home.html",
-        {"step": 1, "discord_name": discord_name(account) if account else None},
+        # Where the sign-in ends, when safe (allauth checks): the page that asked for it.
+        {"step": 1, "discord_name": discord_name(account) if account else None, "next": get_next_redirect_url(request)},
     )
 
 

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
@@ -60,15 +61,17 @@ def render_failure(
     return response
 
 
-def start_with_discord(request: HttpRequest) -> HttpResponse:
+def start_with_discord(request: HttpRequest, next_url: str | None = None) -> HttpResponse:
     """A wizard step or a provider callback reached without the Discord sign-in that every wizard
     begins with (or a Discord callback of another process than signing in): explain and offer to
-    start again, instead of silently redirecting."""
+    start again, instead of silently redirecting. With `next_url` (a bookmarked page), the sign-in
+    ends there."""
     return render_failure(
         request,
         "Please connect with Discord first. If you had already started, your session has expired.",
         status=403,
         title="Start with Discord",
+        retry_url=f"{reverse('home')}?{urlencode({'next': next_url})}" if next_url else None,
     )
 
 

@@ -215,3 +215,23 @@ def test_a_dashboard_without_links_does_not_show_the_wizard_as_done(browser, pro
     assert ">Link a repository</a>" in dashboard.text
     linked, _ = link_one(browser, "nelly", "octocat")
     assert 'aria-label="Progress"' in linked.text and ">Link another repository</a>" in linked.text
+
+
+def test_a_bookmarked_dashboard_asks_for_discord_and_then_opens(browser, providers):
+    refused = browser.get("/dashboard/")
+    assert refused.status_code == 403 and "Please connect with Discord first" in refused.text
+
+    home = browser.follow(refused, "Try again")
+    assert '<input type="hidden" name="next" value="/dashboard/">' in home.text
+    authorize = browser.submit(home, "Connect with Discord")
+    dashboard = browser.submit(authorize, "Authorize", {"login": "nelly"})
+
+    assert dashboard.status_code == 200 and dashboard.url.endswith("/dashboard/")
+    assert "Signed in with Discord as" in dashboard.text
+
+
+def test_a_next_address_elsewhere_is_dropped(browser, providers):
+    home = browser.get("/", params={"next": "https://evil.example/"})
+    assert 'name="next"' not in home.text
+    authorize = browser.submit(home, "Connect with Discord")
+    assert browser.submit(authorize, "Authorize", {"login": "nelly"}).url.endswith("/github/")
