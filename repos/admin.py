@@ -29,6 +29,21 @@ class OwnerFilter(admin.SimpleListFilter):
         return queryset
 
 
+class LinkEventInline(admin.TabularInline):
+    """A link's own history on its page, as the audit trail has it."""
+
+    model = LinkEvent
+    fields = readonly_fields = ["at", "action", "actor"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(Link)
 class LinkAdmin(admin.ModelAdmin):
     list_display = [
@@ -36,13 +51,23 @@ class LinkAdmin(admin.ModelAdmin):
         "discord_id",
         "github_login",
         "repository",
+        "repo_id",
         "repo_private",
         "created_at",
         "updated_at",
     ]
     list_filter = ["repo_private", "created_at", OwnerFilter]
-    search_fields = ["discord_id", "discord_username", "github_login", "repo_full_name"]
+    # Other services name links by GitHub's ids (the API's repo_id): those match whole, as text.
+    search_fields = [
+        "discord_id",
+        "discord_username",
+        "github_login",
+        "repo_full_name",
+        "repo_id__exact",
+        "github_id__exact",
+    ]
     date_hierarchy = "created_at"
+    inlines = [LinkEventInline]
     # Django's "Delete selected links" action stays: it confirms, then calls delete_queryset (audited).
     actions = ["export_csv"]
 

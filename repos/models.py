@@ -14,7 +14,7 @@ class Link(models.Model):
     github_login = models.CharField(max_length=100)
     repo_id = models.BigIntegerField(db_index=True, help_text="GitHub repository id")
     repo_full_name = models.CharField(max_length=200, help_text="owner/name")
-    repo_private = models.BooleanField(default=False)
+    repo_private = models.BooleanField("private repository", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -45,6 +45,28 @@ def test_changelist_columns_search_and_filters(admin_client, links):
     assert "widgets-inc/gizmo" in owner and "acme-org/rocket" not in owner
 
 
+def test_links_are_found_by_githubs_ids_and_show_their_history(admin_client, links):
+    link = Link.objects.create(
+        discord_id="444",
+        discord_username="ann",
+        github_id=583231,
+        github_login="ann-gh",
+        repo_id=1296269,
+        repo_full_name="ann-gh/hello",
+        repo_private=False,
+    )
+    for query in ("1296269", "583231"):  # the repository id, the GitHub account id
+        found = admin_client.get("/admin/repos/link/", {"q": query}).content.decode()
+        assert "ann-gh/hello" in found and "acme-org/rocket" not in found, query
+    assert admin_client.get("/admin/repos/link/", {"q": "not-a-number"}).status_code == 200
+    linking.unlink(links[0], "admin:root")  # an event of another link, which must not show
+    LinkEvent.record(link, LinkEvent.Action.CREATED, "discord:444")
+
+    page = admin_client.get(f"/admin/repos/link/{link.pk}/change/").content.decode()
+    assert "discord:444" in page and "admin:root" not in page
+    assert 'name="events-0-actor"' not in page  # shown, not editable
+
+
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_export_links_command_with_no_links(fmt):
     out = io.StringIO()
