@@ -235,3 +235,12 @@ def test_a_next_address_elsewhere_is_dropped(browser, providers):
     assert 'name="next"' not in home.text
     authorize = browser.submit(home, "Connect with Discord")
     assert browser.submit(authorize, "Authorize", {"login": "nelly"}).url.endswith("/github/")
+
+
+def test_the_sign_out_page_asks_in_the_apps_own_words(browser, providers):
+    sign_in_with_discord(browser)
+    confirm = browser.get("/accounts/logout/")
+
+    assert confirm.status_code == 200 and "<h1>Sign out?</h1>" in confirm.text
+    assert browser.submit(confirm, "Sign out").url.endswith("/")
+    assert browser.get("/dashboard/").status_code == 403
