@@ -213,6 +213,19 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a refused form. Staff go back to the admin's sign-in, everyone else to the first step."""
+    admin = request.path.startswith(reverse("admin:index"))
+    return render_failure(
+        request,
+        "This form was too old or did not come from this site, so nothing was changed. "
+        + ("Please sign in again." if admin else "Please start again from the first step."),
+        status=403,
+        title="Form expired",
+        retry_url=reverse("admin:login") if admin else None,
+    )
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: an unreachable database or cache is a 503 with Retry-After, anything else a 500.
 

@@ -260,6 +260,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 RATELIMIT_VIEW = "linkapp.failures.rate_limited"
+CSRF_FAILURE_VIEW = "linkapp.failures.csrf_failure"
 # By default the address allauth sees (TRUSTED_PROXY_COUNT); or a request header (e.g. HTTP_X_REAL_IP).
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", "linkapp.ratelimits.client_address")
 if not REDIS_URL:

@@ -210,6 +210,10 @@ def test_every_post_needs_a_csrf_token(browser, providers):
         assert "Form expired" in response.text and 'href="/">Try again' in response.text, url
     assert len(providers.calls_to("github.authorize")) == 2  # only the two walks' own
     assert Link.objects.count() == 1
+    # The admin's sign-in form, expired: staff are sent back to it, not into the wizard.
+    admin = browser.post("/admin/login/", {"username": "root", "password": "x"}, allow_redirects=False)
+    assert admin.status_code == 403 and "Please sign in again." in admin.text
+    assert 'href="/admin/login/">Try again' in admin.text
 
 
 def test_every_post_refuses_a_foreign_origin(browser, providers):
