@@ -190,8 +190,8 @@ else:
 SESSION_ENGINE = "linkapp.sessions"  # Django's cache backend, but a Redis outage is a 503 (linkapp/sessions.py)
 SESSION_CACHE_ALIAS = "default"
 SESSION_COOKIE_HTTPONLY = True
-# Messages name repositories, private ones too: they wait in the session, not in a cookie.
-MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# Messages ("… is now linked") stay in Django's default signed cookie: kept in the session, they would turn
+# Redis failing right after the final commit into an error page for a saved link (tests/test_faults.py).
 SESSION_COOKIE_SAMESITE = "Lax"  # the provider callback is a cross-site top-level GET
 
 # --- Auth (django-allauth) -------------------------------------------------
