@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.checks import Warning as CheckWarning
 
+from linkapp.ratelimits import client_address
+
 CREDENTIALS = ("DISCORD_CLIENT_ID", "DISCORD_CLIENT_SECRET", "GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET")
 
 
@@ -42,11 +44,11 @@ def shared_cache(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
 
 
 @register(Tags.security, deploy=True)
-def client_address(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+def client_address_behind_proxy(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """With HTTPS on, a proxy terminates TLS in front of the app (README, Production). If the app reads the
     client address as the proxy's, the whole site shares one sign-in rate limit: a handful of people a
     minute, or one client sending requests, would lock everyone out."""
-    default_key = settings.RATELIMIT_IP_META_KEY == "linkapp.ratelimits.client_address"
+    default_key = settings.RATELIMIT_IP_META_KEY == f"{client_address.__module__}.{client_address.__qualname__}"
     if not settings.HTTPS or settings.ALLAUTH_TRUSTED_PROXY_COUNT or not default_key:
         return []
     return [

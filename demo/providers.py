@@ -763,7 +763,7 @@ credentials. Nothing entered here leaves this computer.</p>
         return _json(200, github_user(info.login), **self._rate_headers(info.login))
 
     def _visible_repos(self, info: TokenInfo, sort: str = "full_name", direction: str = "asc") -> list[Repo]:
-        """Cached per (login, count, scope, order) so big listings are only sorted once."""
+        """Cached per (login, count, scope, reader, order) so big listings are only sorted once."""
         count = self.repo_counts.get(info.login, self.repo_count)
         with_private = "repo" in info.scopes
         reader = info.login in self.readers

@@ -11,7 +11,6 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from urllib.parse import urlencode
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
@@ -71,7 +70,7 @@ def start_with_discord(request: HttpRequest, next_url: str | None = None) -> Htt
         "Please connect with Discord first. If you had already started, your session has expired.",
         status=403,
         title="Start with Discord",
-        retry_url=f"{reverse('home')}?{urlencode({'next': next_url})}" if next_url else None,
+        retry_url=reverse("home", query={"next": next_url}) if next_url else None,
     )
 
 
@@ -214,15 +213,20 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """CSRF_FAILURE_VIEW: a refused form. Staff go back to the admin's sign-in, everyone else to the first step."""
-    admin = request.path.startswith(reverse("admin:index"))
+    """CSRF_FAILURE_VIEW: a refused form. Staff go back to the admin page they were on (its sign-in form
+    included), everyone else to the wizard's first step."""
+    if request.path.startswith(reverse("admin:index")):
+        again, retry_url = "Please open the page again.", request.path
+        if request.path == reverse("admin:login"):
+            again = "Please sign in again."
+    else:
+        again, retry_url = "Please start again from the first step.", None
     return render_failure(
         request,
-        "This form was too old or did not come from this site, so nothing was changed. "
-        + ("Please sign in again." if admin else "Please start again from the first step."),
+        f"This form was too old or did not come from this site, so nothing was changed. {again}",
         status=403,
         title="Form expired",
-        retry_url=reverse("admin:login") if admin else None,
+        retry_url=retry_url,
     )
 
 

@@ -190,9 +190,12 @@ else:
 SESSION_ENGINE = "linkapp.sessions"  # Django's cache backend, but a Redis outage is a 503 (linkapp/sessions.py)
 SESSION_CACHE_ALIAS = "default"
 SESSION_COOKIE_HTTPONLY = True
-# Messages ("… is now linked") stay in Django's default signed cookie: kept in the session, they would turn
-# Redis failing right after the final commit into an error page for a saved link (tests/test_faults.py).
 SESSION_COOKIE_SAMESITE = "Lax"  # the provider callback is a cross-site top-level GET
+
+# Messages ("acme/rocket is now linked") in Django's default: a signed cookie, the session only past its ~2 KB.
+# Signed, not encrypted, so a private repository's name is readable there; kept in the session instead, they would
+# turn Redis failing right after the final commit into an error page for a saved link (tests/test_faults.py).
+MESSAGE_STORAGE = "django.contrib.messages.storage.fallback.FallbackStorage"
 
 # --- Auth (django-allauth) -------------------------------------------------
 AUTHENTICATION_BACKENDS = [

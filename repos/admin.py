@@ -30,7 +30,8 @@ class OwnerFilter(admin.SimpleListFilter):
 
 
 class LinkEventInline(admin.TabularInline):
-    """A link's own history on its page, as the audit trail has it."""
+    """This link's own events on its page. A link removed and made again is a new row: the whole story of a
+    Discord user and a repository is in *Link events*, searched by either id."""
 
     model = LinkEvent
     fields = readonly_fields = ["at", "action", "actor"]

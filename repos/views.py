@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from datetime import timedelta
 from functools import wraps
 
 from allauth.socialaccount.models import SocialAccount
@@ -11,6 +12,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -190,21 +192,27 @@ def _already_linked(request: HttpRequest) -> bool:
 def _github_expired(request: HttpRequest) -> HttpResponse:
     if _already_linked(request):
         return redirect("dashboard")
-    ended = (
-        "Your GitHub connection has ended or was not made yet: we let go of it once a link is saved, or after "
-        f"{in_words(settings.WIZARD_TTL)} unused."
-    )
-    if request.method != "POST" and Link.objects.filter(discord_id=request.discord_account.uid).exists():
-        # The browser's Back button after linking, most often: the dashboard, not a failure page.
-        messages.info(request, f"{ended} To link another repository, connect with GitHub again.")
+    if request.method == "GET" and _linked_within_ttl(request):
+        # The browser's Back button after linking: the dashboard, not a failure page.
+        messages.info(
+            request, "Your GitHub connection ended when your link was saved. To link another repository, connect again."
+        )
         return redirect("dashboard")
     return render_failure(
         request,
-        f"{ended} Please connect with GitHub to see your repositories.",
+        "Your GitHub connection has ended or was not made yet: we let go of it once a link is saved, or after "
+        f"{in_words(settings.WIZARD_TTL)} unused. Please connect with GitHub to see your repositories.",
         status=409,
         title="Connect with GitHub first",
         retry_url=reverse("github_step"),
     )
+
+
+def _linked_within_ttl(request: HttpRequest) -> bool:
+    """A link saved less than WIZARD_TTL ago ended this wizard. A token that expired unused is older than
+    that, so an expired step after an earlier link still gets its failure page."""
+    since = timezone.now() - timedelta(seconds=settings.WIZARD_TTL)
+    return Link.objects.filter(discord_id=request.discord_account.uid, updated_at__gte=since).exists()
 
 
 def github_failure(request: HttpRequest, error: ProviderError) -> HttpResponse:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.core.cache import cache
+from django.utils import timezone
 
+from accounts.wizard_store import GITHUB_TOKEN
 from demo.providers import Fault
 from repos import linking
 from repos.models import Link, LinkEvent
@@ -20,6 +23,7 @@ from tests.wizard import (
     repo_ids,
     sign_in_with_discord,
     walk_to_picker,
+    wizard_of,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -203,7 +207,18 @@ def test_back_to_the_picker_after_linking_is_the_dashboard_not_a_failure(browser
 
     assert back.status_code == 200 and back.url.endswith("/dashboard/")
     assert name in back.text
-    assert "To link another repository, connect with GitHub again." in back.text
+    assert "Your GitHub connection ended when your link was saved." in back.text
+
+
+def test_an_expired_step_after_an_older_link_is_still_explained(browser, providers, settings):
+    link_one(browser, "nelly", "octocat")
+    picker = connect_github(browser, browser.get("/github/"))  # "Link another repository"
+    wizard_of(browser).delete(GITHUB_TOKEN)  # unused for WIZARD_TTL: the token expired
+    Link.objects.update(updated_at=timezone.now() - timedelta(seconds=settings.WIZARD_TTL + 1))
+
+    for expired in (browser.get(picker.url), browser.submit(picker, "Link repository", {"repo_id": "1"})):
+        assert expired.status_code == 409 and "Connect with GitHub first" in expired.text
+        assert "Try again" in expired.text
 
 
 def test_a_dashboard_without_links_does_not_show_the_wizard_as_done(browser, providers):

@@ -214,6 +214,9 @@ def test_every_post_needs_a_csrf_token(browser, providers):
     admin = browser.post("/admin/login/", {"username": "root", "password": "x"}, allow_redirects=False)
     assert admin.status_code == 403 and "Please sign in again." in admin.text
     assert 'href="/admin/login/">Try again' in admin.text
+    action = browser.post("/admin/repos/link/", {"action": "export_csv"}, allow_redirects=False)
+    assert action.status_code == 403 and "Please open the page again." in action.text
+    assert 'href="/admin/repos/link/">Try again' in action.text
 
 
 def test_every_post_refuses_a_foreign_origin(browser, providers):
