@@ -143,15 +143,21 @@ def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 class MethodNotAllowedPage:
-    """Middleware: Django answers a method a view does not take (`require_http_methods`) with
-    an empty 405; a person who gets there is shown our failure page, its Allow header kept."""
+    """Middleware: Django answers a method a view does not take with an empty 405 (django-ninja, under /api/,
+    with plain text); a person is shown our failure page, a service JSON, the Allow header kept."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if not isinstance(response, HttpResponseNotAllowed) or response.content:
+        if not isinstance(response, HttpResponseNotAllowed):
+            return response
+        if _is_api(request):  # ninja's is plain text; a service reads JSON, as from every other API answer
+            refused = _api_error("Method not allowed.", 405)
+            refused["Allow"] = response["Allow"]
+            return refused
+        if response.content:
             return response
         page = render_failure(
             request,

@@ -219,13 +219,16 @@ def test_every_post_needs_a_csrf_token(browser, providers):
     assert 'href="/admin/repos/link/">Try again' in action.text
 
 
-def test_every_post_refuses_a_foreign_origin(browser, providers):
+def test_every_post_refuses_a_foreign_origin(browser, providers, caplog):
     for url, data in post_targets(browser):
         token = browser.session.cookies.get("csrftoken")
+        assert token  # a valid token: only the Origin is wrong
+        caplog.clear()
         response = browser.post(
             url, {**data, "csrfmiddlewaretoken": token}, headers={"Origin": "https://evil.test"}, allow_redirects=False
         )
         assert response.status_code == 403, url
+        assert "Origin checking failed - https://evil.test" in caplog.text, url
     assert Link.objects.count() == 1
 
 

@@ -87,10 +87,14 @@ def test_consent_denied(browser, providers, step):
         authorize = browser.submit(sign_in_with_discord(browser), "Connect with GitHub")
     page = browser.submit(authorize, "Cancel")
 
+    name, retry = {"discord": ("Discord", "/"), "github": ("GitHub", "/github/")}[step]
     assert page.status_code == 403
-    assert "Try again" in page.text
+    assert f"You chose not to allow access at {name}, so nothing was linked." in page.text
+    assert f'href="{retry}">Try again' in page.text
     assert not providers.calls_to(f"{step}.token")
     assert not Link.objects.exists()
+    if step == "github":  # the Discord sign-in made before is kept
+        assert browser.get("/github/").status_code == 200
 
 
 def test_forged_state_is_refused(browser, providers):
@@ -215,14 +219,14 @@ def test_expired_step(browser, providers, settings):
     page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
     assert page.status_code == 409
-    assert "Try again" in page.text
+    assert "Connect with GitHub first" in page.text and 'href="/github/">Try again' in page.text
     assert not Link.objects.exists()
 
 
 def test_github_step_before_discord(browser):
     page = browser.get("/github/")
     assert page.status_code == 403
-    assert "Try again" in page.text
+    assert "Please connect with Discord first" in page.text and "Try again" in page.text
 
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "demo/payloads"
@@ -437,10 +441,12 @@ def test_discord_rate_limit_as_an_html_page_still_says_when_to_retry(browser, pr
 def test_a_rate_limited_token_exchange_says_when_to_retry(browser, providers, provider, name, reset_in, wait):
     """allauth calls any refused exchange a refusal; a 429 is a wait (Discord's example body,
     GitHub's rate-limit headers), not "refused to complete the sign-in"."""
+    step = browser.get("/") if provider == "discord" else sign_in_with_discord(browser)
+    authorize = browser.submit(step, f"Connect with {name}")
+    # Set just before the exchange, so that the walk to it takes nothing off GitHub's reset.
     headers = {} if reset_in is None else {"x-ratelimit-reset": str(int(time.time()) + reset_in)}
     providers.faults[f"{provider}.token"] = Fault(status=429, headers=headers)
-    step = browser.get("/") if provider == "discord" else sign_in_with_discord(browser)
-    page = browser.submit(browser.submit(step, f"Connect with {name}"), "Authorize")
+    page = browser.submit(authorize, "Authorize")
 
     assert page.status_code == 503, page.text[:300]
     assert f"{name} is busy" in page.text

@@ -59,3 +59,12 @@ def test_links_conform_to_the_schema(case, token):
 def test_without_credentials_every_operation_is_401(case):
     # Other methods than the documented GET are tried too: they must be refused as such.
     assert case.call().status_code == (401 if case.method == "GET" else 405)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/links?discord_id=1", "/api/v1/me/links"])
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_an_undocumented_method_is_a_json_405(client, path, method):
+    """Refused as every other API answer is: in JSON (django-ninja's own is plain text)."""
+    response = getattr(client, method)(path)
+    assert response.status_code == 405
+    assert response.json() == {"detail": "Method not allowed."} and response["Allow"] == "GET"
