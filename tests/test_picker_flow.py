@@ -14,6 +14,7 @@ import repos.views
 from accounts.wizard_store import REPO_LIST
 from demo.providers import Fault
 from linkapp.failures import in_words
+from repos.github_api import GitHubClient
 from repos.models import Link
 from tests.browser import Browser
 from tests.wizard import (
@@ -89,10 +90,23 @@ def test_at_concurrency_one_the_walk_is_plain_and_sequential(browser, many, sett
     assert "2000 of 2000" in picker.text
 
 
-def test_the_list_is_fetched_while_github_is_asked_who_the_person_is(browser, many, settings):
+def test_the_list_is_fetched_while_github_is_asked_who_the_person_is(browser, many, settings, monkeypatch):
     settings.GITHUB_MAX_CONCURRENCY = 8
+    ask_for_the_user = GitHubClient.get_user
+    listed_first = []
+
+    def ask_once_the_list_is_on_its_way(client: GitHubClient) -> dict:
+        # Asking for the user first and the list after would wait here in vain.
+        deadline = time.monotonic() + 5
+        while not many.calls_to("github.repos") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        listed_first.append(bool(many.calls_to("github.repos")))
+        return ask_for_the_user(client)
+
+    monkeypatch.setattr(GitHubClient, "get_user", ask_once_the_list_is_on_its_way)
     picker = connect_counting_in_flight(browser, many, delay=0.5)  # time for all 8 to be on their way
 
+    assert listed_first == [True]
     assert "2000 of 2000" in picker.text
     # GET /user and the first wave of 7 pages were in flight together: the bound of 8. Asking for
     # the user first and the list after would give 7.
