@@ -24,7 +24,8 @@ def test_a_wait_reads_as_a_person_would_say_it(seconds: int, words: str) -> None
 
 @pytest.mark.django_db
 def test_a_query_ended_by_statement_timeout_is_the_database_unavailable_page():
-    """README: `options=-c statement_timeout=N` in DATABASE_URL ends a held query with the 503 page."""
+    """README: `options=-c statement_timeout=N` in DATABASE_URL ends a held query with the 503 page (that the
+    option reaches the connection: test_settings.py)."""
     with pytest.raises(DATABASE_UNAVAILABLE) as ended, connection.cursor() as cursor:
         cursor.execute("SET LOCAL statement_timeout = 50")
         cursor.execute("SELECT pg_sleep(2)")

@@ -6,6 +6,7 @@ import runpy
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
@@ -137,3 +138,18 @@ def test_the_cdn_follows_discord_url_unless_named(monkeypatch):
     assert cdn(DISCORD_URL="http://127.0.0.1:9000/discord", DISCORD_CDN_URL="http://127.0.0.1:9000/cdn/") == (
         "http://127.0.0.1:9000/cdn"
     )
+
+
+def test_a_statement_timeout_in_database_url_reaches_the_connection():
+    """README: `?options=-c statement_timeout=N` in DATABASE_URL, beside the connection defaults kept."""
+    server = urlsplit(os.environ["DATABASE_URL"])  # the test run's Postgres; its always-present database
+    url = server._replace(path="/postgres", query="options=-c%20statement_timeout%3D50").geturl()
+    code = (
+        "from django.db import connection\n"
+        "with connection.cursor() as cursor:\n"
+        "    cursor.execute('SHOW statement_timeout')\n"
+        "    print(cursor.fetchone()[0], connection.get_connection_params()['connect_timeout'])"
+    )
+    result = manage("shell", "-c", code, **PRODUCTION, DATABASE_URL=url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "50ms 5"
