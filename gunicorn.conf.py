@@ -4,12 +4,12 @@ Workers and threads come from the environment (one worker without REDIS_URL); th
 The wizard waits on Discord and GitHub, so threads (gthread) keep a worker busy while it waits.
 """
 
-import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"
 if os.environ.get("REDIS_URL"):
-    workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count())
+    # The cores this process may run on (a container's cpuset), not all the host's; a CPU quota is not seen.
+    workers = int(os.environ.get("WEB_CONCURRENCY") or len(os.sched_getaffinity(0)))
 else:
     # The in-process cache holds the sessions and tokens: a second worker would not know the first one's people.
     workers = 1
@@ -21,13 +21,15 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 60)
 # On a restart, requests in flight may finish: an OAuth callback's code works only once, so one cut off
 # would send its person back to the start.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT") or 30)
-keepalive = 5
+# Behind a load balancer that reuses connections, above its idle timeout: else it may send a request on a
+# connection gunicorn is closing, and the person gets a 502.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 5)
 # Off by default. When on, only the path (%(U)s), never the query string: callbacks carry `code` and `state`.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(M)sms %({x-request-id}o)s'
 # No forwarded_allow_ips here: gunicorn reads FORWARDED_ALLOW_IPS from the environment itself.
 
-if os.environ.get("LOG_FORMAT") == "json":
+if (os.environ.get("LOG_FORMAT") or "").strip().lower() == "json":  # in any case, as settings.py reads it
     # gunicorn's own lines (start-up, worker timeouts, the access log when on) as JSON like the app's.
     # A logging config turns gunicorn's access log on, so it stays quiet unless GUNICORN_ACCESS_LOG asks.
     _json = {"formatter": "json", "filters": ["request_id"]}

@@ -13,6 +13,7 @@ import re
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
+from datetime import UTC, datetime
 
 from django.http import HttpRequest, HttpResponse
 
@@ -26,7 +27,8 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
-        token = request_id.set(incoming if _VALID.fullmatch(incoming) else uuid.uuid4().hex)
+        request.request_id = incoming if _VALID.fullmatch(incoming) else uuid.uuid4().hex
+        token = request_id.set(request.request_id)
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id.get()
@@ -38,7 +40,20 @@ class RequestIdMiddleware:
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
+        if record.request_id == "-":
+            record.request_id = _logged_after_the_request(record)
         return True
+
+
+def _logged_after_the_request(record: logging.LogRecord) -> str:
+    """Two lines about a request are written once the middleware has returned: Django's "Not Found: /x"
+    (and every other 4xx/5xx answered without an exception), which carries the request, and
+    gunicorn's access line, which carries the response headers."""
+    if isinstance(request := getattr(record, "request", None), HttpRequest):
+        return getattr(request, "request_id", "-")
+    if record.name == "gunicorn.access" and isinstance(record.args, dict):
+        return record.args.get("{x-request-id}o", "-")
+    return "-"
 
 
 class JsonFormatter(logging.Formatter):
@@ -46,7 +61,8 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": self.formatTime(record),
+            # UTC with its zone: gunicorn's master, which never loads Django's TIME_ZONE, writes the same clock.
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "request_id": getattr(record, "request_id", "-"),

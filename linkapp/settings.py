@@ -36,6 +36,15 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`, in any case (`LOG_LEVEL=info`); anything else is an error, not a silent default."""
+    value = env(name, default).strip()
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+
+
 def env_number(name: str, default: str, kind: type[int] | type[float] = int) -> int | float:
     try:
         return kind(env(name, default))
@@ -76,9 +85,7 @@ GITHUB_SCOPES = env_list("GITHUB_SCOPES", "read:user")
 GITHUB_PRIVATE_SCOPES = (
     [] if os.environ.get("GITHUB_PRIVATE_SCOPES") == "" else env_list("GITHUB_PRIVATE_SCOPES", "repo")
 )
-LINK_MIN_PERMISSION = env("LINK_MIN_PERMISSION", "push")
-if LINK_MIN_PERMISSION not in {"pull", "triage", "push", "maintain", "admin"}:
-    raise ImproperlyConfigured("LINK_MIN_PERMISSION must be pull, triage, push, maintain or admin.")
+LINK_MIN_PERMISSION = env_choice("LINK_MIN_PERMISSION", "push", ("pull", "triage", "push", "maintain", "admin"))
 WIZARD_TTL = env_number("WIZARD_TTL", "900")
 PROVIDER_TIMEOUT = env_number("PROVIDER_TIMEOUT", "10", float)
 # Starting a sign-in, provider callbacks, admin password attempts and refused API tokens, per client address
@@ -287,7 +294,8 @@ USE_TZ = True
 
 # --- Logging -----------------------------------------------------------------
 # LOG_FORMAT=json: one JSON object per line. Every line carries the request id.
-LOG_FORMAT = env("LOG_FORMAT", "plain")
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ("plain", "json"))
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -308,7 +316,7 @@ LOGGING = {
         },
         "dev_server": {"class": "logging.StreamHandler", "filters": ["no_query_string"]},
     },
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # urllib3 logs full request URLs at DEBUG; keep it quiet so no query string leaks.
         "urllib3": {"level": "WARNING"},

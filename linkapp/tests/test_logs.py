@@ -1,5 +1,6 @@
 import json
 import logging
+from datetime import UTC, datetime
 
 import pytest
 
@@ -28,6 +29,22 @@ def test_json_lines_carry_the_request_id():
     assert line["request_id"] == "req-1"
     assert line["message"] == "step=linked"
     assert line["level"] == "INFO"
+    assert datetime.fromisoformat(line["time"]) == datetime.fromtimestamp(record.created, UTC).replace(
+        microsecond=int(record.msecs) * 1000
+    )
+    assert line["time"].endswith("+00:00")  # UTC, whatever the machine's zone
+
+
+@pytest.mark.django_db
+def test_djangos_line_about_a_refused_request_carries_its_request_id(client, caplog):
+    """Django writes "Not Found: /x" once the middleware has returned, so the id comes from the request."""
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        client.get("/no-such-page/", HTTP_X_REQUEST_ID="abc-404")
+
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    assert record.getMessage() == "Not Found: /no-such-page/"
+    RequestIdFilter().filter(record)
+    assert record.request_id == "abc-404"
 
 
 def test_request_lines_lose_their_query_string():
@@ -56,7 +73,7 @@ def test_gunicorn_lines_are_json_too_with_log_format_json(free_tcp_port, tmp_pat
     entries = [json.loads(line) for line in printed if line.startswith("{")]
     assert any(e["logger"] == "gunicorn.error" and "Booting worker" in e["message"] for e in entries)
     access = [json.loads(line) for line in written if '"gunicorn.access"' in line]
-    assert any("/healthz" in e["message"] and "log-1" in e["message"] for e in access)
+    assert any("/healthz" in e["message"] and e["request_id"] == "log-1" for e in access)
     if access_log != "-":
         assert not [e for e in entries if e["logger"] == "gunicorn.access"]  # only in the file asked for
 

@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "DEBUG": "0",
@@ -138,6 +141,25 @@ def test_the_cdn_follows_discord_url_unless_named(monkeypatch):
     assert cdn(DISCORD_URL="http://127.0.0.1:9000/discord", DISCORD_CDN_URL="http://127.0.0.1:9000/cdn/") == (
         "http://127.0.0.1:9000/cdn"
     )
+
+
+def test_a_choice_may_be_written_in_any_case_and_anything_else_is_a_clear_error(monkeypatch):
+    """`LOG_LEVEL=info`, as gunicorn's --log-level is written, would otherwise stop every worker from booting."""
+    settings_file = str(ROOT / "linkapp" / "settings.py")
+    monkeypatch.setenv("LOG_LEVEL", "info")
+    monkeypatch.setenv("LOG_FORMAT", "JSON")
+    monkeypatch.setenv("LINK_MIN_PERMISSION", " Admin ")
+    read = runpy.run_path(settings_file)
+    assert (read["LOGGING"]["root"]["level"], read["LOG_FORMAT"], read["LINK_MIN_PERMISSION"]) == (
+        "INFO",
+        "json",
+        "admin",
+    )
+
+    monkeypatch.setenv("LOG_LEVEL", "loud")
+    with pytest.raises(ImproperlyConfigured) as refused:
+        runpy.run_path(settings_file)
+    assert str(refused.value) == "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not 'loud'."
 
 
 def test_a_statement_timeout_in_database_url_reaches_the_connection():
