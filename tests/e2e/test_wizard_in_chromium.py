@@ -198,6 +198,50 @@ def test_a_double_click_on_link_repository_sends_it_once(page, live_server, prov
     assert list(LinkEvent.objects.values_list("action", flat=True)) == ["created"]
 
 
+def test_a_refusal_is_read_out_first_and_tied_to_the_choices(page, live_server, providers):
+    """A refused form is focused on arrival (an alert already in the page is not reliably read out) and
+    describes its group of choices; each repository's radio is described by its badges."""
+    sign_in(page, live_server.url)
+    connect(page)
+    expect(page.locator('[aria-current="step"]')).to_have_text(
+        re.compile(r"Repository\s*$")
+    )  # said once, by aria-current
+    radio = first_linkable(page)
+    expect(radio).to_have_accessible_description(re.compile(r"\b(write|maintain|admin) access$"))
+    radio.check()
+    radio.evaluate("radio => { radio.value = '999999999' }")  # the list changed in another tab meanwhile
+    page.get_by_role("button", name="Link repository").click()
+
+    expect(page.locator("#choice-error")).to_be_focused()
+    refusal = re.compile(r"not in your list")
+    expect(page.get_by_role("group", name=re.compile("^Your repositories"))).to_have_accessible_description(refusal)
+    assert_accessible(page)
+
+    first_linkable(page).check()
+    page.get_by_role("button", name="Link repository").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    page.goto(live_server.url + "/accounts/3rdparty/")
+    discord = page.get_by_role("radio", name=re.compile(r"\(Discord\)"))
+    discord.evaluate("radio => { radio.disabled = false }")  # a form sent by hand
+    discord.check()
+    page.get_by_role("button", name="Disconnect").click()
+
+    expect(page.locator("#disconnect-error")).to_be_focused()
+    expect(page.get_by_role("group", name="Choose a GitHub account to disconnect")).to_have_accessible_description(
+        re.compile("Discord is how you sign in here")
+    )
+    assert_accessible(page)
+
+
+def test_every_part_of_a_page_is_in_a_landmark_the_demo_banner_too(page, live_server, settings):
+    """axe's "region" rule (a best practice, outside the WCAG tags above): landmark navigation skips nothing."""
+    settings.DEMO_MODE = True
+    page.goto(live_server.url)
+    expect(page.get_by_role("complementary", name="Demo mode")).to_contain_text("bundled demo Discord and GitHub")
+    results = AXE.run(page, options={"runOnly": {"type": "rule", "values": ["region"]}})
+    assert results.violations_count == 0, results.generate_report()
+
+
 def test_empty_and_no_match_pickers_are_accessible(page, live_server, providers):
     providers.repo_counts["nobody-gh"] = 0
     sign_in(page, live_server.url)
