@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import socket
 import sys
 
 from demo.providers import DEFAULT_PORT, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DemoProviders
@@ -28,7 +29,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=APP_PORT)
     parser.add_argument("--providers-port", type=int, default=DEFAULT_PORT)
     args = parser.parse_args(argv)
-    providers = DemoProviders(port=args.providers_port).start()
+    # Said before anything starts: runserver would say it only after the demo's address was printed.
+    if _taken(args.port):
+        sys.exit(f"Port {args.port} is taken (another demo still running?): choose another with --port.")
+    try:
+        providers = DemoProviders(port=args.providers_port).start()
+    except OSError as exc:
+        sys.exit(
+            f"The demo providers cannot listen on port {args.providers_port} ({exc.strerror}): "
+            "choose another with --providers-port."
+        )
     app_address = f"127.0.0.1:{args.port}"
     os.environ.update(
         {
@@ -55,6 +65,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Demo providers (Discord and GitHub) at {providers.base_url}", flush=True)
     print(f"linkapp demo at http://{app_address}/  (Ctrl+C to stop)", flush=True)
     call_command("runserver", app_address, use_reloader=False)
+
+
+def _taken(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -91,3 +92,25 @@ def test_the_demo_starts_without_a_warning_to_puzzle_over(demo: Demo) -> None:
     # that it is a development server is true of a demo, and stays.
     puzzling = [line for line in printed.splitlines() if "warning" in line.lower() and "development server" not in line]
     assert not puzzling
+
+
+@pytest.mark.parametrize("option", ["--port", "--providers-port"])
+def test_a_port_already_taken_is_said_plainly_before_anything_starts(option: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        other = free_port()
+        ports = {"--port": other, "--providers-port": other, option: port}
+        result = subprocess.run(
+            [sys.executable, "-m", "demo", *(str(part) for pair in ports.items() for part in pair)],
+            cwd=ROOT,
+            env={"PATH": os.environ["PATH"]},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert result.returncode == 1
+    assert f"{option}." in result.stderr and str(port) in result.stderr
+    assert "Traceback" not in result.stderr and "linkapp demo at" not in result.stdout
