@@ -1,6 +1,7 @@
 """What both of our allauth provider packages add to allauth's OAuth2 flow (RFC 9700 hardening).
 
 - The login URL's `?scope=` and `?auth_params=` are ignored: only configured scopes are asked.
+- A sign-in asking for another `process` than its provider's own is refused before it is stored or logged.
 - Each stored `state` carries its creation time and is refused once older than WIZARD_TTL
   (allauth drops it after a fixed 10 minutes anyway: the limit is the shorter of the two).
 - A token answer of an unexpected shape fails the sign-in like a refused one.
@@ -19,14 +20,15 @@ from collections.abc import Callable
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.helpers import render_authentication_error
 from allauth.socialaccount.models import SocialApp, SocialToken
-from allauth.socialaccount.providers.base import Provider
+from allauth.socialaccount.providers.base import AuthProcess, Provider
 from allauth.socialaccount.providers.oauth2.client import OAuth2Client, OAuth2Error
 from allauth.socialaccount.providers.oauth2.views import OAuth2Adapter, OAuth2CallbackView, OAuth2LoginView
+from allauth.utils import get_request_param
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from linkapp.failures import DATABASE_UNAVAILABLE, database_unavailable
+from linkapp.failures import DATABASE_UNAVAILABLE, database_unavailable, render_failure
 from linkapp.providers import StateRefused
 from linkapp.ratelimits import View, limit_per_address
 
@@ -37,9 +39,17 @@ class HardenedProviderMixin:
     """Mixed into our DiscordProvider and GitHubProvider (allauth OAuth2Provider subclasses)."""
 
     start_url_name: str  # the wizard step whose button starts this provider's sign-in
+    process: str  # allauth's process of this provider's sign-in: Discord signs in, GitHub connects
 
     def start_url(self) -> str:
         return reverse(self.start_url_name)
+
+    def redirect_from_request(self, request: HttpRequest) -> HttpResponse:
+        # allauth keeps the posted `process`, whatever it is, in the session: a megabyte of it would fill
+        # Redis (and the log line below) for a fortnight, and the callbacks refuse any other process anyway.
+        if get_request_param(request, "process", AuthProcess.LOGIN) != self.process:
+            return render_failure(request, "That sign-in request is not valid.", status=400, retry_url=self.start_url())
+        return super().redirect_from_request(request)
 
     def get_scope_from_request(self, request: HttpRequest) -> list[str]:
         # allauth would add any ?scope= from the login URL; we only ever ask for the configured scope.

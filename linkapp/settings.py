@@ -242,6 +242,9 @@ SOCIALACCOUNT_PROVIDERS = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# No uploads, and no form of ours near this: a larger body is refused with the 400 page before it is read
+# into memory (Django's default allows 2.5 MB per request, from anyone).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 if HTTPS:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # load balancers probe over plain HTTP

@@ -153,6 +153,34 @@ def test_scope_on_discord_login_url_is_ignored(browser, providers):
     assert providers.calls_to("discord.authorize")[-1].query["scope"] == "identify"
 
 
+@pytest.mark.parametrize(
+    ("path", "process"),
+    [
+        ("/accounts/discord/login/", "x" * 60_000),
+        ("/accounts/discord/login/", "connect"),
+        ("/accounts/github/login/", "login"),
+    ],
+)
+def test_a_sign_in_of_another_process_is_refused_before_anything_is_kept(browser, providers, caplog, path, process):
+    """allauth would keep any posted `process` in the session (and we log it): only the provider's own passes."""
+    page = browser.get("/")
+    with caplog.at_level(logging.INFO):
+        refused = browser.post(path, {"csrfmiddlewaretoken": csrf_token(page), "process": process})
+
+    assert refused.status_code == 400 and "That sign-in request is not valid." in refused.text
+    assert not providers.calls_to("discord.authorize") and not providers.calls_to("github.authorize")
+    assert "sessionid" not in browser.session.cookies  # nothing was stored for this visitor
+    assert "step=started" not in caplog.text and "x" * 100 not in caplog.text
+
+
+def test_a_body_larger_than_any_form_of_ours_is_refused_unread(browser, providers):
+    page = browser.get("/")
+    refused = browser.post("/accounts/discord/login/", {"csrfmiddlewaretoken": csrf_token(page), "x": "y" * 70_000})
+
+    assert refused.status_code == 400 and "Try again" in refused.text
+    assert "sessionid" not in browser.session.cookies and not providers.calls_to("discord.authorize")
+
+
 def test_login_starts_only_by_post(browser, providers):
     page = browser.get("/accounts/discord/login/")
     assert page.status_code == 200

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from allauth.socialaccount.providers.base import AuthProcess
 from allauth.socialaccount.providers.discord.provider import DiscordProvider as AllauthDiscordProvider
 
 from accounts.discord.views import DiscordOAuth2Adapter
@@ -9,6 +10,7 @@ from linkapp.oauth import HardenedProviderMixin
 class DiscordProvider(HardenedProviderMixin, AllauthDiscordProvider):
     oauth2_adapter_class = DiscordOAuth2Adapter
     start_url_name = "home"
+    process = AuthProcess.LOGIN
 
     def extract_common_fields(self, data: dict) -> dict:
         # Only the `identify` scope: no e-mail.

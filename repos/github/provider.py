@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from allauth.socialaccount.providers.base import AuthProcess
 from allauth.socialaccount.providers.github.provider import GitHubProvider as AllauthGitHubProvider
 from django.conf import settings
 from django.http import HttpRequest
@@ -14,6 +15,7 @@ PRIVATE_PARAM = "include_private"
 class GitHubProvider(HardenedProviderMixin, AllauthGitHubProvider):
     oauth2_adapter_class = GitHubOAuth2Adapter
     start_url_name = "github_step"
+    process = AuthProcess.CONNECT
 
     def get_scope(self) -> list[str]:
         return list(settings.GITHUB_SCOPES)
