@@ -3,7 +3,8 @@
 - The login URL's `?scope=` and `?auth_params=` are ignored: only configured scopes are asked.
 - A sign-in asking for another `process` than its provider's own is refused before it is stored or logged.
 - Each stored `state` carries its creation time and is refused once older than WIZARD_TTL
-  (allauth drops it after a fixed 10 minutes anyway: the limit is the shorter of the two).
+  (allauth drops it after a fixed 10 minutes anyway: the limit is the shorter of the two);
+  a session made only to hold it expires after WIZARD_TTL too.
 - A token answer of an unexpected shape fails the sign-in like a refused one.
 - A callback's `iss` parameter (RFC 9207) must name the provider we sent the person to.
 - Starting a login and the callback are rate limited per client address.
@@ -62,6 +63,10 @@ class HardenedProviderMixin:
         self, request: HttpRequest, process: str, next_url: str | None = None, data: dict | None = None, **kwargs
     ) -> str:
         log.info("step=started provider=%s process=%s", self.id, process)
+        if not request.user.is_authenticated:
+            # A sign-in begun and never finished (or begun by a script again and again) keeps its session in
+            # Redis only as long as its state is valid, not SESSION_COOKIE_AGE; signing in restores that age.
+            request.session.set_expiry(settings.WIZARD_TTL)
         return super().stash_redirect_state(request, process, next_url, data, created=time.time(), **kwargs)
 
 

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
+from django.conf import settings
 from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
 from django.db import connection
@@ -322,11 +323,14 @@ def test_failed_revocation_is_logged_and_the_link_still_saved(browser, providers
 def test_session_is_cycled_at_sign_in_and_deleted_at_sign_out(browser, providers):
     authorize = browser.submit(browser.get("/"), "Connect with Discord")
     before = browser.session.cookies.get("sessionid")
+    # A sign-in begun and left keeps its session only as long as its state is valid; a signed-in one lives on.
+    assert 0 < cache.ttl(SessionStore(before).cache_key) <= settings.WIZARD_TTL
     step2 = browser.submit(authorize, "Authorize")
     after = browser.session.cookies.get("sessionid")
 
     assert before and after and before != after
     assert SessionStore().exists(after)
+    assert cache.ttl(SessionStore(after).cache_key) > settings.SESSION_COOKIE_AGE - 60
     browser.submit(step2, "Sign out")
     assert not SessionStore().exists(after)
     assert browser.get("/github/").status_code == 403
