@@ -9,7 +9,8 @@ import os
 bind = os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"
 if os.environ.get("REDIS_URL"):
     # The cores this process may run on (a container's cpuset), not all the host's; a CPU quota is not seen.
-    workers = int(os.environ.get("WEB_CONCURRENCY") or len(os.sched_getaffinity(0)))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()  # not on macOS
+    workers = int(os.environ.get("WEB_CONCURRENCY") or cores)
 else:
     # The in-process cache holds the sessions and tokens: a second worker would not know the first one's people.
     workers = 1
@@ -29,7 +30,8 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(M)sms %({x-request-id}o)s'
 # No forwarded_allow_ips here: gunicorn reads FORWARDED_ALLOW_IPS from the environment itself.
 
-if (os.environ.get("LOG_FORMAT") or "").strip().lower() == "json":  # in any case, as settings.py reads it
+# In any case, as settings.py's env_choice reads it (this file is read without Django's settings).
+if (os.environ.get("LOG_FORMAT") or "").strip().lower() == "json":
     # gunicorn's own lines (start-up, worker timeouts, the access log when on) as JSON like the app's.
     # A logging config turns gunicorn's access log on, so it stays quiet unless GUNICORN_ACCESS_LOG asks.
     _json = {"formatter": "json", "filters": ["request_id"]}

@@ -154,7 +154,6 @@ def _begin_wizard(request: HttpRequest, sociallogin: SocialLogin) -> str:
         # Signing in with Discord again starts a fresh wizard for whoever signs in now. Also when the
         # session's user was deleted meanwhile (anonymous now): login() would flush the new wizard's id.
         logout(request)
-    request.session.set_expiry(None)  # signed in: SESSION_COOKIE_AGE again, not the sign-in's WIZARD_TTL
     WizardStore(request.session).begin()
     return sociallogin.account.uid
 

@@ -26,6 +26,8 @@ from allauth.socialaccount.providers.oauth2.client import OAuth2Client, OAuth2Er
 from allauth.socialaccount.providers.oauth2.views import OAuth2Adapter, OAuth2CallbackView, OAuth2LoginView
 from allauth.utils import get_request_param
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
@@ -46,8 +48,8 @@ class HardenedProviderMixin:
         return reverse(self.start_url_name)
 
     def redirect_from_request(self, request: HttpRequest) -> HttpResponse:
-        # allauth keeps the posted `process`, whatever it is, in the session: a megabyte of it would fill
-        # Redis (and the log line below) for a fortnight, and the callbacks refuse any other process anyway.
+        # allauth keeps the posted `process`, whatever it is, in the session (and we log it): only this
+        # provider's own passes, which is all its callback accepts anyway.
         if get_request_param(request, "process", AuthProcess.LOGIN) != self.process:
             return render_failure(request, "That sign-in request is not valid.", status=400, retry_url=self.start_url())
         return super().redirect_from_request(request)
@@ -63,11 +65,17 @@ class HardenedProviderMixin:
         self, request: HttpRequest, process: str, next_url: str | None = None, data: dict | None = None, **kwargs
     ) -> str:
         log.info("step=started provider=%s process=%s", self.id, process)
-        if not request.user.is_authenticated:
+        if SESSION_KEY not in request.session:  # no one signed in (read without asking the database)
             # A sign-in begun and never finished (or begun by a script again and again) keeps its session in
-            # Redis only as long as its state is valid, not SESSION_COOKIE_AGE; signing in restores that age.
+            # Redis only as long as its state is valid, not SESSION_COOKIE_AGE: see restore_session_age.
             request.session.set_expiry(settings.WIZARD_TTL)
         return super().stash_redirect_state(request, process, next_url, data, created=time.time(), **kwargs)
+
+
+def restore_session_age(sender: type, request: HttpRequest, user: AbstractBaseUser, **kwargs) -> None:
+    """user_logged_in receiver (sent once login() has cycled the session): whoever signs in, by Discord or at
+    the admin's password page, gets SESSION_COOKIE_AGE again, not the WIZARD_TTL of a sign-in begun before."""
+    request.session.set_expiry(None)
 
 
 class TokenAnswerMixin:

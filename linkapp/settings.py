@@ -38,7 +38,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     """One of `choices`, in any case (`LOG_LEVEL=info`); anything else is an error, not a silent default."""
-    value = env(name, default).strip()
+    value = env(name).strip() or default
     for choice in choices:
         if value.lower() == choice.lower():
             return choice
@@ -242,8 +242,9 @@ SOCIALACCOUNT_PROVIDERS = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# No uploads, and no form of ours near this: a larger body is refused with the 400 page before it is read
-# into memory (Django's default allows 2.5 MB per request, from anyone).
+# No uploads, and no form of ours comes near this: form fields beyond it are refused with the 400 page, not
+# read into memory (Django's default allows 2.5 MB from anyone). A file part is not counted: the proxy's body
+# limit bounds those (nginx: client_max_body_size, 1 MB by default).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 if HTTPS:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -327,5 +328,8 @@ LOGGING = {
         "django.server": {"handlers": ["dev_server"], "level": "INFO", "propagate": False},
         # A wrong Host header is answered 400; Django would log it as an ERROR with a whole traceback.
         "django.security.DisallowedHost": {"filters": ["one_line_warning"]},
+        # Likewise a body over DATA_UPLOAD_MAX_MEMORY_SIZE or with too many fields: anyone can send one.
+        "django.security.RequestDataTooBig": {"filters": ["one_line_warning"]},
+        "django.security.TooManyFieldsSent": {"filters": ["one_line_warning"]},
     },
 }

@@ -174,12 +174,15 @@ def test_a_sign_in_of_another_process_is_refused_before_anything_is_kept(browser
     assert "step=started" not in caplog.text and "x" * 100 not in caplog.text
 
 
-def test_a_body_larger_than_any_form_of_ours_is_refused_unread(browser, providers):
+def test_a_body_larger_than_any_form_of_ours_is_refused_in_one_warning_line(browser, providers, caplog):
     page = browser.get("/")
-    refused = browser.post("/accounts/discord/login/", {"csrfmiddlewaretoken": csrf_token(page), "x": "y" * 70_000})
+    with caplog.at_level(logging.WARNING):
+        refused = browser.post("/accounts/discord/login/", {"csrfmiddlewaretoken": csrf_token(page), "x": "y" * 70_000})
 
     assert refused.status_code == 400 and "Try again" in refused.text
     assert "sessionid" not in browser.session.cookies and not providers.calls_to("discord.authorize")
+    (logged,) = [r for r in caplog.records if r.name == "django.security.RequestDataTooBig"]
+    assert logged.levelname == "WARNING" and logged.exc_info is None  # anyone can send one: no alert, no traceback
 
 
 def test_login_starts_only_by_post(browser, providers):
@@ -334,6 +337,21 @@ def test_session_is_cycled_at_sign_in_and_deleted_at_sign_out(browser, providers
     browser.submit(step2, "Sign out")
     assert not SessionStore().exists(after)
     assert browser.get("/github/").status_code == 403
+
+
+def test_a_sign_in_begun_and_left_does_not_shorten_an_admins_session(browser, providers, django_user_model):
+    django_user_model.objects.create_superuser("root", password="right horse battery")
+    browser.submit(browser.get("/"), "Connect with Discord")  # never authorized
+    login = browser.get("/admin/login/")
+    browser.post(
+        "/admin/login/",
+        {"csrfmiddlewaretoken": csrf_token(login), "username": "root", "password": "right horse battery"},
+    )
+
+    assert browser.get("/admin/").status_code == 200
+    assert (
+        cache.ttl(SessionStore(browser.session.cookies.get("sessionid")).cache_key) > settings.SESSION_COOKIE_AGE - 60
+    )
 
 
 def test_security_headers_and_cookie_flags(browser, providers):

@@ -156,6 +156,9 @@ def test_a_choice_may_be_written_in_any_case_and_anything_else_is_a_clear_error(
         "admin",
     )
 
+    monkeypatch.setenv("LOG_FORMAT", " ")  # set but blank: unset, as for every other variable
+    assert runpy.run_path(settings_file)["LOG_FORMAT"] == "plain"
+
     monkeypatch.setenv("LOG_LEVEL", "loud")
     with pytest.raises(ImproperlyConfigured) as refused:
         runpy.run_path(settings_file)
