@@ -22,8 +22,8 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 60)
 # On a restart, requests in flight may finish: an OAuth callback's code works only once, so one cut off
 # would send its person back to the start.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT") or 30)
-# Behind a load balancer that reuses connections, above its idle timeout: else it may send a request on a
-# connection gunicorn is closing, and the person gets a 502.
+# Behind a load balancer that reuses connections, set this above its idle timeout: else the balancer may send a
+# request on a connection gunicorn is just closing, and the person gets a 502.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 5)
 # Off by default. When on, only the path (%(U)s), never the query string: callbacks carry `code` and `state`.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None

@@ -14,7 +14,6 @@ CONF = str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py")
 @pytest.mark.parametrize(
     ("env", "workers"),
     [
-        ({"REDIS_URL": "redis://127.0.0.1:6379/0", "WEB_CONCURRENCY": "7"}, 7),
         ({"REDIS_URL": "redis://127.0.0.1:6379/0", "WEB_CONCURRENCY": "3"}, 3),
         ({}, 1),  # sessions in one process's memory
         ({"WEB_CONCURRENCY": "3"}, 1),
