@@ -4,6 +4,7 @@ ending the wizard when the person signs out or disconnects GitHub."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
@@ -43,10 +44,9 @@ def link_repository(
             discord_id=discord.uid,
             repo_id=current.id,
             defaults={
-                # The handle ("nelly"), not the display name ("Nelly") the pages show.
-                "discord_username": discord.extra_data.get("username") or discord.uid,
+                "discord_username": discord_handle(discord),
                 "github_id": int(github.uid),
-                "github_login": github.extra_data.get("login", ""),
+                "github_login": github_login(github),
                 "repo_full_name": current.full_name,
                 "repo_private": current.private,
             },
@@ -58,6 +58,42 @@ def link_repository(
         transaction.on_commit(lambda: finish_wizard(store, github_token))
     log.info("step=linked discord_id=%s repo_id=%s created=%s", discord.uid, current.id, created)
     return link
+
+
+def discord_handle(discord: SocialAccount) -> str:
+    """The handle ("nelly"), not the display name ("Nelly") the pages show."""
+    return discord.extra_data.get("username") or discord.uid
+
+
+def github_login(github: SocialAccount) -> str:
+    return github.extra_data.get("login", "")
+
+
+def refresh_links(discord: SocialAccount, github: SocialAccount, repos: Sequence[RepoSummary]) -> list[Link]:
+    """The person's links, their names brought up to date with what Discord and GitHub said last.
+
+    A link is keyed by ids; the names beside it change on the providers' side (a new Discord handle,
+    a renamed GitHub login, a repository renamed, transferred or made private), and the picker is where
+    the person's accounts, fresh from sign-in, meet their fresh list. `updated_at` stays as it was:
+    it says when the person linked, not when a name changed.
+    """
+    fresh = {repo.id: repo for repo in repos}
+    names = ("discord_username", "github_login", "repo_full_name", "repo_private")
+    links = list(Link.objects.filter(discord_id=discord.uid))
+    changed = []
+    for link in links:
+        before = [getattr(link, name) for name in names]
+        link.discord_username = discord_handle(discord)
+        if link.github_id == int(github.uid):
+            link.github_login = github_login(github)
+        if repo := fresh.get(link.repo_id):
+            link.repo_full_name, link.repo_private = repo.full_name, repo.private
+        if [getattr(link, name) for name in names] != before:
+            changed.append(link)
+    if changed:
+        Link.objects.bulk_update(changed, names)
+        log.info("step=links_refreshed discord_id=%s count=%s", discord.uid, len(changed))
+    return links
 
 
 def finish_wizard(store: WizardStore, access_token: str | None = None) -> None:
@@ -88,8 +124,17 @@ def finish_wizard_at_github_disconnect(
 ) -> None:
     """social_account_removed receiver: the wizard's token for that GitHub account goes with it,
     revoked at GitHub, instead of staying alive there with no account to use it."""
+    if socialaccount.provider != "github":
+        return
     store = WizardStore(request.session)
-    token = store.github_token() if socialaccount.provider == "github" else None
+    try:
+        token = store.github_token()
+    except CACHE_UNAVAILABLE as exc:
+        # The account is gone already (allauth deleted it before telling us): a 503 now would say otherwise.
+        log.warning(
+            "wizard store not read at a GitHub disconnect: %s; its keys expire within WIZARD_TTL", type(exc).__name__
+        )
+        return
     if token and token["uid"] == socialaccount.uid:
         finish_wizard(store)
 

@@ -150,9 +150,7 @@ def _picker_page(
             "matches": len(selected),
             "page": picker_query.page_of(selected, request.GET.get("page")),
             "owners": picker_query.owners(repos, github.extra_data.get("login", "")),
-            "linked": set(
-                Link.objects.filter(discord_id=request.discord_account.uid).values_list("repo_id", flat=True)
-            ),
+            "linked": {link.repo_id for link in linking.refresh_links(request.discord_account, github, repos)},
             "min_access": ACCESS_NAMES[settings.LINK_MIN_PERMISSION],
             "allowed_permissions": allowed,
             # None at all: say so, instead of a list of disabled choices and a button that cannot work.

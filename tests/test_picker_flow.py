@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -386,6 +387,35 @@ def test_already_linked_badge(browser, providers):
     again = connect_github(browser, browser.get("/github/"))
     item = re.search(rf'id="repo-{repo_id}".*?</li>', again.text, re.S).group(0)
     assert "Already linked" in item
+
+
+def test_the_picker_brings_the_names_of_earlier_links_up_to_date(browser, providers):
+    """Links are keyed by ids; a new Discord handle, a renamed login and a renamed or now private
+    repository reach every earlier link, not only the next one saved, and the link time stays."""
+    picker = walk_to_picker(browser)
+    names = {repo_id: name for name, repo_id in repo_ids(picker).items()}
+    first, second = linkable_ids(picker)[:2]
+    browser.submit(picker, "Link repository", {"repo_id": str(first)})
+    saved = Link.objects.get()
+    linked_at = datetime(2026, 1, 1, tzinfo=UTC)
+    stale = {"discord_username": "old-handle", "github_login": "old-login", "repo_full_name": "old/name"}
+    Link.objects.filter(pk=saved.pk).update(**stale, repo_private=True, updated_at=linked_at)
+    elsewhere = Link.objects.create(  # linked with another GitHub account, a repository not in this list
+        discord_id=saved.discord_id, github_id=saved.github_id + 1, repo_id=1, **stale
+    )
+
+    again = connect_github(browser, browser.get("/github/"))
+    assert again.status_code == 200 and f"{names[second]}</label>" in again.text
+
+    saved.refresh_from_db()
+    assert (saved.discord_username, saved.github_login) == ("nelly", "octocat")
+    assert (saved.repo_full_name, saved.repo_private, saved.updated_at) == (names[first], False, linked_at)
+    elsewhere.refresh_from_db()
+    assert (elsewhere.discord_username, elsewhere.github_login, elsewhere.repo_full_name) == (
+        "nelly",
+        "old-login",
+        "old/name",
+    )
 
 
 def test_repository_ids_are_never_written_with_thousand_separators(browser, providers, settings):

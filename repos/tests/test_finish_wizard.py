@@ -1,7 +1,9 @@
 """The end of a wizard: everything forgotten, and the GitHub token revoked even when Redis fails."""
 
 import pytest
+from allauth.socialaccount.models import SocialAccount
 from django.contrib.sessions.backends.cache import SessionStore
+from django.test import RequestFactory
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.wizard_store import REPO_LIST, WizardStore
@@ -51,3 +53,20 @@ def test_the_token_in_hand_is_revoked_when_redis_cannot_be_read(store, revoked, 
     linking.finish_wizard(store, access_token="gho_in_hand")
 
     assert revoked == ["gho_in_hand"]
+
+
+def test_a_github_disconnect_during_a_redis_blip_is_not_an_error_page(store, revoked, monkeypatch, caplog):
+    """allauth has deleted the account before it tells us: a 503 would claim it was not disconnected."""
+
+    def redis_gone() -> None:
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(WizardStore, "github_token", lambda self: redis_gone())
+    request = RequestFactory().post("/accounts/3rdparty/")
+    request.session = store.session
+    account = SocialAccount(provider="github", uid="1")
+
+    linking.finish_wizard_at_github_disconnect(SocialAccount, request=request, socialaccount=account)
+
+    assert "wizard store not read at a GitHub disconnect: ConnectionError" in caplog.text
+    assert revoked == []
