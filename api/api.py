@@ -148,7 +148,17 @@ class ErrorOut(Schema):
     errors: list | None = None  # which parameter was refused, on a 400
 
 
-LINKS_PARAMETERS = {"discord_id", "repo_id", "page", "page_size"}
+PAGE_PARAMETERS = {"page", "page_size"}
+
+
+def refuse_unknown_or_repeated(request: HttpRequest, allowed: set[str]) -> None:
+    """A misspelt parameter would otherwise be ignored, and a repeated one silently taken at its last value."""
+    unknown = set(request.GET) - allowed
+    if unknown:
+        raise HttpError(400, f"Unknown parameter(s): {', '.join(sorted(unknown))}.")
+    repeated = [name for name in request.GET if len(request.GET.getlist(name)) > 1]
+    if repeated:
+        raise HttpError(400, f"Parameter(s) given more than once: {', '.join(sorted(repeated))}.")
 
 
 @api.get(
@@ -165,12 +175,7 @@ def links(
     repo_id: int | None = Query(None, ge=1, le=BigIntegerField.MAX_BIGINT),
     **kwargs: Any,
 ) -> QuerySet[Link]:
-    unknown = set(request.GET) - LINKS_PARAMETERS
-    if unknown:
-        raise HttpError(400, f"Unknown parameter(s): {', '.join(sorted(unknown))}.")
-    repeated = [name for name in request.GET if len(request.GET.getlist(name)) > 1]
-    if repeated:  # ninja would silently take the last one
-        raise HttpError(400, f"Parameter(s) given more than once: {', '.join(sorted(repeated))}.")
+    refuse_unknown_or_repeated(request, {"discord_id", "repo_id", *PAGE_PARAMETERS})
     if (discord_id is None) == (repo_id is None):
         raise HttpError(400, "Give exactly one of discord_id or repo_id.")
     if discord_id is not None:
@@ -188,6 +193,7 @@ def links(
 @decorate_view(never_cache)
 @paginate(LinkPagination, page_size=50, max_page_size=MAX_PAGE_SIZE)
 def my_links(request: HttpRequest, **kwargs: Any) -> QuerySet[Link]:
+    refuse_unknown_or_repeated(request, PAGE_PARAMETERS)
     account = social_account(request.user, "discord")
     if account is None:
         return Link.objects.none()

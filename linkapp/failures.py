@@ -1,6 +1,6 @@
 """Failures as answers a person or a service can act on: `error.html` (a plain explanation, a
 "Try again" control and a 4xx/5xx status) for the wizard's refusals and provider failures, the
-404/500/503 handlers, the sign-in limit's 429, and the two middlewares that answer early (405,
+400/404/500/503 handlers, the sign-in limit's 429, and the two middlewares that answer early (405,
 and 400 for a NUL in the query string). Under /api/ the same failures are JSON."""
 
 from __future__ import annotations
@@ -209,6 +209,13 @@ def in_words(seconds: int) -> str:
     if minutes < 90:
         return f"{minutes} min"
     return f"{minutes // 60} h {minutes % 60} min"
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400: what Django refuses before any view (too many fields, an unknown Host), as JSON under /api/."""
+    if _is_api(request):
+        return _api_error("Bad request.", 400)
+    return defaults.bad_request(request, exception)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

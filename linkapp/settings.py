@@ -52,6 +52,15 @@ def env_number(name: str, default: str, kind: type[int] | type[float] = int) -> 
         raise ImproperlyConfigured(f"{name} must be a number, not {env(name)!r}.") from None
 
 
+def env_rate(name: str, default: str) -> str:
+    """A rate in django-ratelimit's syntax (`30/m`, `100/5m`): it reads the value only on a request, where a
+    typo (`600 per minute`) would make every limited request a 500."""
+    value = env(name, default).strip()
+    if not re.fullmatch(r"[0-9]+/([1-9][0-9]*)?[smhd]", value, re.IGNORECASE):
+        raise ImproperlyConfigured(f"{name} must be a count per period, such as 30/m or 100/5m, not {value!r}.")
+    return value.lower()  # django-ratelimit reads `5M` as five seconds
+
+
 DEBUG = env_bool("DEBUG", False)
 HTTPS = env_bool("HTTPS", not DEBUG)
 
@@ -90,9 +99,9 @@ WIZARD_TTL = env_number("WIZARD_TTL", "900")
 PROVIDER_TIMEOUT = env_number("PROVIDER_TIMEOUT", "10", float)
 # Starting a sign-in, provider callbacks, admin password attempts and refused API tokens, per client address
 # (django-ratelimit syntax).
-LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "30/m")
+LOGIN_RATE_LIMIT = env_rate("LOGIN_RATE_LIMIT", "30/m")
 # API requests per token.
-API_RATE_LIMIT = env("API_RATE_LIMIT", "600/m")
+API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "600/m")
 GITHUB_MAX_CONCURRENCY = max(env_number("GITHUB_MAX_CONCURRENCY", "8"), 1)
 # Shows a banner on every page: set by `make demo`, never in production.
 DEMO_MODE = env_bool("DEMO_MODE", False)

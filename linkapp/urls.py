@@ -29,5 +29,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
 ]
 
+handler400 = "linkapp.failures.bad_request"
 handler404 = "linkapp.failures.page_not_found"
 handler500 = "linkapp.failures.server_error"

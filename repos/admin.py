@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet, Value
 from django.db.models.functions import Left, StrIndex
 from django.http import HttpRequest, StreamingHttpResponse
@@ -8,6 +9,17 @@ from django.utils.html import format_html
 
 from repos import export, linking
 from repos.models import Link, LinkEvent
+
+
+class DatesInRange:
+    """Django's date drill-down raises on a date it cannot step past (`?created_at__year=9999`): the admin's own
+    "invalid lookup" answer (a redirect to `?e=1`) instead of a 500. A mixin for a ModelAdmin with date_hierarchy."""
+
+    def get_changelist_instance(self, request: HttpRequest):
+        try:
+            return super().get_changelist_instance(request)
+        except (ValueError, OverflowError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
 
 
 class OwnerFilter(admin.SimpleListFilter):
@@ -46,7 +58,7 @@ class LinkEventInline(admin.TabularInline):
 
 
 @admin.register(Link)
-class LinkAdmin(admin.ModelAdmin):
+class LinkAdmin(DatesInRange, admin.ModelAdmin):
     list_display = [
         "discord_username",
         "discord_id",
@@ -101,7 +113,7 @@ class LinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(LinkEvent)
-class LinkEventAdmin(admin.ModelAdmin):
+class LinkEventAdmin(DatesInRange, admin.ModelAdmin):
     """Read-only: the audit trail is written by the app, never edited."""
 
     list_display = ["at", "action", "repo_full_name", "discord_id", "actor"]

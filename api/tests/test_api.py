@@ -151,6 +151,8 @@ def test_a_second_token_for_a_name_rotates_without_downtime(client, token):
     new = out.getvalue().strip()
 
     assert new != token and "2 live tokens" in err.getvalue()
+    call_command("create_api_token", " discord-bot ", stdout=io.StringIO(), stderr=err)
+    assert "3 live tokens" in err.getvalue() and set(ApiToken.objects.values_list("name", flat=True)) == {"discord-bot"}
     assert get(client, token, discord_id="1").status_code == 200  # the old one works until revoked
     assert get(client, new, discord_id="1").status_code == 200
     ApiToken.objects.filter(key_hash=digest(token)).update(revoked_at=timezone.now())
@@ -239,6 +241,18 @@ def test_an_unknown_api_address_is_a_json_404(client, token, path):
     assert page.status_code == 404 and "Try again" in page.content.decode()  # people still get the page
 
 
+def test_a_request_django_refuses_before_any_view_is_a_json_400_under_api(client, token):
+    """More fields than DATA_UPLOAD_MAX_NUMBER_FIELDS, or an unknown Host: Django's 400, before the API runs."""
+    too_many = "&".join(f"a{n}=1" for n in range(1001))
+    response = client.get(f"/api/v1/links?{too_many}", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Bad request."}
+    assert "no-store" in response["Cache-Control"]
+    assert client.get("/api/v1/links?discord_id=1", HTTP_HOST="evil.example").json() == {"detail": "Bad request."}
+    page = client.get(f"/?{too_many}")
+    assert page.status_code == 400 and "Try again" in page.content.decode()  # people still get the page
+
+
 def test_a_bug_in_the_api_is_a_json_500(client, token, monkeypatch):
     def broken(_raw):
         raise RuntimeError("a bug")
@@ -270,3 +284,8 @@ def test_me_links_needs_a_session_and_shows_only_mine(client):
     assert [link["repo_full_name"] for link in response.json()["links"]] == ["acme/mine"]
     assert "no-store" in response["Cache-Control"]  # a person's own data, as on the dashboard
     assert "no-store" in get(client, None, discord_id="1")["Cache-Control"]
+    # The same rules for parameters as /links.
+    repeated = client.get("/api/v1/me/links", {"page": ["1", "3"]})
+    assert (repeated.status_code, repeated.json()["detail"]) == (400, "Parameter(s) given more than once: page.")
+    unknown = client.get("/api/v1/me/links", {"pgae": "2"})
+    assert (unknown.status_code, unknown.json()["detail"]) == (400, "Unknown parameter(s): pgae.")

@@ -194,3 +194,19 @@ def test_a_link_removed_twice_at_once_is_recorded_once(links):
 
     assert not Link.objects.filter(pk=links[0].pk).exists()
     assert [(e.action, e.actor) for e in LinkEvent.objects.all()] == [("removed", "discord:111")]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "created_at__year=9999",  # the year after it does not exist
+        "created_at__year=9999&created_at__month=12",
+        "created_at__year=99999999999999999999",
+    ],
+)
+@pytest.mark.parametrize("page", ["/admin/repos/link/", "/admin/repos/linkevent/"])
+def test_a_date_out_of_range_gets_the_admins_invalid_lookup_answer(admin_client, links, page, query):
+    if "linkevent" in page:
+        query = query.replace("created_at", "at")
+    answer = admin_client.get(f"{page}?{query}")
+    assert (answer.status_code, answer["Location"]) == (302, f"{page}?e=1")

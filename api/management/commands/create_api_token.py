@@ -10,8 +10,9 @@ class Command(BaseCommand):
         parser.add_argument("name", help="who will use the token, e.g. discord-bot")
 
     def handle(self, *args, name: str, **options) -> None:
+        name = name.strip()  # "bot " and "bot" are one service, for the rotation warning too
         longest = ApiToken._meta.get_field("name").max_length
-        if not name.strip() or len(name) > longest:
+        if not name or len(name) > longest:
             raise CommandError(f"Give the token a name of 1 to {longest} characters, e.g. discord-bot.")
         others = ApiToken.objects.filter(name=name, revoked_at__isnull=True).count()
         _, secret = ApiToken.issue(name)
