@@ -68,6 +68,12 @@ class Browser:
         self.session = requests.Session()
         self.responses: list[requests.Response] = []
 
+    def new_tab(self) -> Browser:
+        """Another tab: the same cookies, its own connections (a requests.Session is not for two threads)."""
+        tab = Browser(self.base_url)
+        tab.session.cookies.update(self.session.cookies)
+        return tab
+
     def _record(self, response: requests.Response) -> requests.Response:
         self.responses.extend(response.history)
         self.responses.append(response)

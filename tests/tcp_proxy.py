@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 
 
 class TcpProxy:
@@ -20,67 +21,93 @@ class TcpProxy:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._open: set[socket.socket] = set()
+        # Held across a mode change and its cut, and across each new connection's mode check and tracking:
+        # a connection accepted as the mode changes is either cut with the others or sees the new mode.
         self._lock = threading.Lock()
-        self._stopped = False
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._accepting = threading.Thread(target=self._accept, daemon=True)
+        self._accepting.start()
 
     def set_mode(self, mode: str) -> None:
         assert mode in {"pass", "refuse", "hang"}
-        self.mode = mode
-        if mode != "pass":
-            self._cut_all()
+        with self._lock:
+            self.mode = mode
+            if mode != "pass":
+                self._cut_all()
 
     def stop(self) -> None:
-        self._stopped = True
+        with self._lock:
+            self.mode = "refuse"
+            self._cut_all()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the thread in accept(), which close() alone does not
+        except OSError:
+            pass
         self._listener.close()
-        self._cut_all()
+        self._accepting.join(timeout=5)
 
     def _cut_all(self) -> None:
-        with self._lock:
-            sockets, self._open = self._open, set()
+        """With the lock held."""
+        sockets, self._open = self._open, set()
         for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            _shut(sock)
             sock.close()
 
-    def _track(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._open.add(sock)
-
     def _accept(self) -> None:
-        while not self._stopped:
+        while True:
             try:
                 client, _ = self._listener.accept()
             except OSError:
-                return
-            if self.mode == "refuse":
-                client.close()
-            elif self.mode == "hang":
-                self._track(client)  # held open, never read: the client's timeout must fire
-            else:
+                return  # stopped
+            upstream = None
+            if self.mode == "pass":
                 try:
                     upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
                 except OSError:
                     client.close()
                     continue
                 upstream.settimeout(None)  # the 5 s was for connecting: an idle connection stays open
-                self._track(client)
-                self._track(upstream)
+            with self._lock:
+                if self.mode == "refuse" or (self.mode == "pass") != (upstream is not None):
+                    # Refused, or the mode changed while connecting upstream: treated as the new mode next time.
+                    for sock in (client, upstream):
+                        if sock is not None:
+                            sock.close()
+                    continue
+                self._open.add(client)  # in "hang": held open, never read, so the client's timeout must fire
+                if upstream is not None:
+                    self._open.add(upstream)
+            if upstream is not None:
                 threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
                 threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
 
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
                 sink.sendall(data)
         except OSError:
             pass
         finally:
-            for sock in (source, sink):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            _shut(source)
+            _shut(sink)  # ends the other direction's pump, which closes its own source (this sink)
+            with self._lock:
+                self._open.discard(source)
+            source.close()
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def cut_after(proxy: TcpProxy, monkeypatch, owner: object, name: str, mode: str = "refuse") -> None:
+    """`owner.name` runs as usual, then the proxy cuts its service: a fault at an exact point in a request."""
+    original: Callable = getattr(owner, name)
+
+    def then_cut(*args, **kwargs):
+        result = original(*args, **kwargs)
+        proxy.set_mode(mode)
+        return result
+
+    monkeypatch.setattr(owner, name, then_cut)

@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from api.models import ApiToken
+from tests.tcp_proxy import cut_after
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,12 +51,5 @@ def test_redis_down(client, redis_proxy):
 def test_postgres_failing_after_the_token_was_accepted(client, postgres_proxy, monkeypatch):
     """The failure comes from the view's own query this time, not from authentication."""
     _, token = ApiToken.issue("discord-bot")
-    authenticate = ApiToken.authenticate
-
-    def accept_then_lose_postgres(secret: str) -> ApiToken | None:
-        accepted = authenticate(secret)
-        postgres_proxy.set_mode("refuse")
-        return accepted
-
-    monkeypatch.setattr(ApiToken, "authenticate", accept_then_lose_postgres)
+    cut_after(postgres_proxy, monkeypatch, ApiToken, "authenticate")
     assert_json_503(client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}"))

@@ -3,7 +3,6 @@ real Redis and Postgres with injected faults: a clear page, the right status, no
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 
@@ -20,11 +19,13 @@ from demo.providers import Fault
 from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent
 from tests.services import UnansweredPort
+from tests.tcp_proxy import cut_after
 from tests.wizard import (
     connect_github,
     csrf_token,
     github_token_of,
     linkable_id,
+    retry_url,
     sign_in_with_discord,
     walk_to_picker,
     wizard_of,
@@ -43,8 +44,12 @@ def test_redis_down_when_a_person_starts(browser, providers, redis_proxy, settin
     home = browser.get("/")
     unanswered = UnansweredPort()
     if mode == "unreachable":
+        # A read timeout far longer than the connect timeout: were the connection made after all, the
+        # wait would be the read timeout's and overrun the bound below.
+        redis_cache = settings.CACHES["default"]
+        options = {**redis_cache["OPTIONS"], "SOCKET_TIMEOUT": 10 * CONNECT_TIMEOUT}
         settings.CACHES = {
-            "default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{unanswered.port}/0"}
+            "default": {**redis_cache, "LOCATION": f"redis://127.0.0.1:{unanswered.port}/0", "OPTIONS": options}
         }
     else:
         redis_proxy.set_mode(mode)
@@ -59,7 +64,7 @@ def test_redis_down_when_a_person_starts(browser, providers, redis_proxy, settin
     elapsed = time.monotonic() - started
 
     assert page.status_code == 503
-    assert page.headers["Retry-After"]
+    assert int(page.headers["Retry-After"]) > 0
     assert "Try again" in page.text
     assert elapsed < 2 * CONNECT_TIMEOUT + 0.5  # the 503 itself says there was no redirect to Discord
     if mode == "unreachable":
@@ -93,14 +98,7 @@ def test_redis_wiped_mid_wizard_sends_the_person_back(browser, providers, redis_
 def test_redis_failing_after_github_granted_revokes_the_grant(browser, providers, redis_proxy, monkeypatch):
     """Redis goes between the token exchange and storing the token: the grant is kept nowhere, so it is revoked."""
     step2 = sign_in_with_discord(browser)
-    fetch = GitHubClient.get_user_and_repositories
-
-    def fetch_then_lose_redis(self):
-        answer = fetch(self)
-        redis_proxy.set_mode("refuse")
-        return answer
-
-    monkeypatch.setattr(GitHubClient, "get_user_and_repositories", fetch_then_lose_redis)
+    cut_after(redis_proxy, monkeypatch, GitHubClient, "get_user_and_repositories")
     earlier = providers.token_names()
     page = connect_github(browser, step2)
 
@@ -174,14 +172,7 @@ def test_postgres_down_when_link_repository_is_pressed(browser, providers, redis
 def cut_just_before_the_commit(proxy, monkeypatch) -> None:
     """The final save's last write (its audit row) goes through, then the proxy cuts the service:
     the commit comes next, inside the same transaction."""
-    record = LinkEvent.record
-
-    def record_then_cut(*args, **kwargs):
-        event = record(*args, **kwargs)
-        proxy.set_mode("refuse")
-        return event
-
-    monkeypatch.setattr(LinkEvent, "record", record_then_cut)
+    cut_after(proxy, monkeypatch, LinkEvent, "record")
 
 
 def test_redis_failing_right_after_the_final_save_still_ends_the_wizard(browser, providers, redis_proxy, monkeypatch):
@@ -210,7 +201,7 @@ def test_try_again_after_postgres_failed_returns_to_the_same_picker_page(browser
     postgres_proxy.set_mode("pass")
 
     assert down.status_code == 503
-    retry = re.search(r'href="([^"]+)">Try again', down.text).group(1)
+    retry = retry_url(down)
     assert retry == "/repositories/?page=2"
     again = browser.get(retry)
     assert f'value="{repo_id}" id="repo-{repo_id}" required checked' in again.text
@@ -274,10 +265,10 @@ def test_two_tabs_submitting_at_once_save_one_row(browser, providers, monkeypatc
 
     monkeypatch.setattr(GitHubClient, "get_repository", get_repository_then_wait)
 
-    def submit():
-        results.append(browser.submit(picker, "Link repository", {"repo_id": str(repo_id)}))
+    def submit(tab):
+        results.append(tab.submit(picker, "Link repository", {"repo_id": str(repo_id)}))
 
-    tabs = [threading.Thread(target=submit) for _ in range(2)]
+    tabs = [threading.Thread(target=submit, args=(tab,)) for tab in (browser, browser.new_tab())]
     for tab in tabs:
         tab.start()
     for tab in tabs:
@@ -285,6 +276,8 @@ def test_two_tabs_submitting_at_once_save_one_row(browser, providers, monkeypatc
 
     assert [r.url.endswith("/dashboard/") for r in results] == [True, True]
     assert Link.objects.count() == 1
+    # The second save found the first one's row (after waiting on its unique index) and refreshed it.
+    assert sorted(LinkEvent.objects.values_list("action", flat=True)) == ["created", "relinked"]
 
 
 def saved_first_by(owner):
@@ -407,14 +400,19 @@ def test_an_instance_dying_before_it_saves_the_session_leaves_no_token_behind(br
     assert providers.calls_to("github.revoke")[0].form["access_token"] == "gho_from_a_dead_instance"
 
 
-def test_postgres_failing_at_the_commit_keeps_the_tokens(browser, providers, postgres_proxy, monkeypatch):
-    """The row is written but its commit fails: nothing is saved, the token is neither revoked nor
-    forgotten (it is cleared only after the commit), and "Link repository" again saves one row."""
+@pytest.mark.parametrize("at", ["the save", "the commit"])
+def test_postgres_failing_in_the_final_save_keeps_the_tokens(browser, providers, postgres_proxy, monkeypatch, at):
+    """Postgres goes once GitHub has re-checked the repository (the save's first statement fails), or once
+    the row is written (its commit fails): nothing is saved, the token is neither revoked nor forgotten
+    (it is cleared only after the commit), and "Link repository" again saves one row."""
     picker = walk_to_picker(browser)
     _, repo_id = linkable_id(picker)
     store = wizard_of(browser)
     token = store.github_token()["access_token"]
-    cut_just_before_the_commit(postgres_proxy, monkeypatch)
+    if at == "the save":
+        cut_after(postgres_proxy, monkeypatch, GitHubClient, "get_repository")
+    else:
+        cut_just_before_the_commit(postgres_proxy, monkeypatch)
     down = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
     monkeypatch.undo()
     postgres_proxy.set_mode("pass")
@@ -422,8 +420,9 @@ def test_postgres_failing_at_the_commit_keeps_the_tokens(browser, providers, pos
     assert down.status_code == 503 and not down.history
     assert not Link.objects.exists()
     assert not providers.tokens[token].revoked
-    assert store.github_token()["access_token"] == token and store.get(CHOICE) is not None
-    retry = browser.get(re.search(r'href="([^"]+)">Try again', down.text).group(1))
+    assert providers.calls_to("github.repository")  # GitHub's re-check came before the failure
+    assert store.github_token()["access_token"] == token and store.get(CHOICE) == repo_id
+    retry = browser.get(retry_url(down))
     saved = browser.submit(retry, "Link repository")
     assert saved.url.endswith("/dashboard/")
     assert list(Link.objects.values_list("repo_id", flat=True)) == [repo_id]
@@ -449,7 +448,7 @@ def test_postgres_down_at_a_callback_is_a_503_not_a_redirect(browser, providers,
     assert down.headers["Retry-After"] and "Nothing you did was lost" in down.text
     (granted,) = providers.tokens_since(earlier).values()
     assert granted.provider == step and granted.revoked
-    retry = browser.get(re.search(r'href="([^"]+)">Try again', down.text).group(1))
+    retry = browser.get(retry_url(down))
     assert retry.status_code == 200 and f"Connect with {name}" in retry.text
 
 

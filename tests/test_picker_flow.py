@@ -27,6 +27,7 @@ from tests.wizard import (
     linkable_id,
     linkable_ids,
     repo_ids,
+    retry_url,
     sign_in_with_discord,
     walk_to_picker,
     wizard_of,
@@ -343,7 +344,7 @@ def test_a_refused_step_up_keeps_the_connection_made_before(browser, providers):
     refused = browser.submit(browser.submit(picker, "Include private repositories"), "Cancel")
 
     assert refused.status_code == 403
-    assert re.search(r'href="([^"]+)">Try again', refused.text).group(1) == "/repositories/"
+    assert retry_url(refused) == "/repositories/"
     assert "Your repositories: 120 of 120" in browser.get("/repositories/").text
 
 
@@ -364,7 +365,7 @@ def test_a_step_up_that_cannot_be_trusted_returns_to_the_picker(browser, provide
         refused = browser.get("/accounts/github/login/callback/", params={"code": "x", "state": "not-ours"})
 
     assert refused.status_code == 400 and "Connection expired" in refused.text
-    assert re.search(r'href="([^"]+)">Try again', refused.text).group(1) == "/repositories/"
+    assert retry_url(refused) == "/repositories/"
     again = browser.follow(refused, "Try again")
     assert again.status_code == 200 and "Link repository" in again.text
 
@@ -375,7 +376,7 @@ def test_a_step_up_whose_new_token_is_refused_asks_to_connect_again(browser, pro
     refused = browser.submit(browser.submit(picker, "Include private repositories"), "Authorize")
 
     assert refused.status_code == 401 and "Connect with GitHub again" in refused.text
-    assert re.search(r'href="([^"]+)">Try again', refused.text).group(1) == "/github/"
+    assert retry_url(refused) == "/github/"
 
 
 def test_already_linked_badge(browser, providers):

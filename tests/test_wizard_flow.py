@@ -26,6 +26,7 @@ from tests.wizard import (
     disabled_ids,
     linkable_id,
     repo_ids,
+    retry_url,
     sign_in_with_discord,
     walk_to_picker,
     wizard_of,
@@ -534,7 +535,7 @@ def test_repository_hidden_by_github_at_the_recheck_is_refused(browser, provider
     assert page.status_code == 403
     assert f"GitHub no longer shows you {name}" in page.text and "single sign-on" in page.text
     assert not Link.objects.exists()
-    retry = re.search(r'href="([^"]+)">Try again', page.text).group(1)
+    retry = retry_url(page)
     assert retry == "/repositories/?q=project"  # back to the same search
 
 

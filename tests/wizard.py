@@ -40,6 +40,11 @@ def github_token_of(browser: Browser) -> str:
     return wizard_of(browser).github_token()["access_token"]
 
 
+def retry_url(page: requests.Response) -> str:
+    """Where a failure page's "Try again" leads."""
+    return re.search(r'href="([^"]+)">Try again', page.text).group(1)
+
+
 def csrf_token(page: requests.Response) -> str:
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
 

@@ -32,19 +32,18 @@ def gunicorn_serving(port: int, env: dict[str, str], *options: str) -> Iterator[
     printed: list[str] = []
     try:
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", headers={"X-Request-ID": "log-1"}, timeout=5)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise  # gunicorn never answered: nothing after this would prove anything
-                time.sleep(0.2)
+        while not _answers(port):
+            # gunicorn exited (the port taken, say) or never answered: nothing after this would prove anything.
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                out, err = server.communicate(timeout=30)
+                raise AssertionError(f"gunicorn did not start (exit code {server.returncode}):\n{out}{err[-2000:]}")
+            time.sleep(0.2)
         yield printed
     finally:
-        server.terminate()
-        out, err = server.communicate(timeout=30)
-    printed.extend([out, err])
+        if server.returncode is None:  # not already collected above
+            server.terminate()
+            printed.extend(server.communicate(timeout=30))
 
 
 def run_gunicorn(port: int, env: dict[str, str], *options: str) -> tuple[str, str]:
@@ -53,3 +52,12 @@ def run_gunicorn(port: int, env: dict[str, str], *options: str) -> tuple[str, st
         pass
     out, err = printed
     return out, err
+
+
+def _answers(port: int) -> bool:
+    """Our app answers on the port: it echoes the request id (whatever /healthz finds of Postgres and Redis)."""
+    try:
+        answer = requests.get(f"http://127.0.0.1:{port}/healthz", headers={"X-Request-ID": "log-1"}, timeout=5)
+    except requests.RequestException:  # not listening yet, or something else on the port that does not answer
+        return False
+    return answer.headers.get("X-Request-ID") == "log-1"
