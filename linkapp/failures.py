@@ -212,7 +212,7 @@ def in_words(seconds: int) -> str:
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """handler400: what Django refuses before any view (too many fields, an unknown Host), as JSON under /api/."""
+    """handler400: what Django refuses as a bad request (too many fields, an unknown Host), as JSON under /api/."""
     if _is_api(request):
         return _api_error("Bad request.", 400)
     return defaults.bad_request(request, exception)

@@ -55,8 +55,8 @@ def env_number(name: str, default: str, kind: type[int] | type[float] = int) -> 
 def env_rate(name: str, default: str) -> str:
     """A rate in django-ratelimit's syntax (`30/m`, `100/5m`): it reads the value only on a request, where a
     typo (`600 per minute`) would make every limited request a 500."""
-    value = env(name, default).strip()
-    if not re.fullmatch(r"[0-9]+/([1-9][0-9]*)?[smhd]", value, re.IGNORECASE):
+    value = env(name).strip() or default
+    if not re.fullmatch(r"[1-9][0-9]*/([1-9][0-9]*)?[smhd]", value, re.IGNORECASE):
         raise ImproperlyConfigured(f"{name} must be a count per period, such as 30/m or 100/5m, not {value!r}.")
     return value.lower()  # django-ratelimit reads `5M` as five seconds
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet, Value
@@ -10,15 +12,21 @@ from django.utils.html import format_html
 from repos import export, linking
 from repos.models import Link, LinkEvent
 
+log = logging.getLogger(__name__)
 
-class DatesInRange:
+
+class OutOfRangeDateIsInvalidLookup:
     """Django's date drill-down raises on a date it cannot step past (`?created_at__year=9999`): the admin's own
-    "invalid lookup" answer (a redirect to `?e=1`) instead of a 500. A mixin for a ModelAdmin with date_hierarchy."""
+    "invalid lookup" answer (a redirect to `?e=1`) instead of a 500. A mixin for a ModelAdmin with date_hierarchy;
+    the same errors without a drill-down in the address are bugs, and stay 500s."""
 
     def get_changelist_instance(self, request: HttpRequest):
         try:
             return super().get_changelist_instance(request)
         except (ValueError, OverflowError) as exc:
+            if not any(name.startswith(f"{self.date_hierarchy}__") for name in request.GET):
+                raise
+            log.info("admin date drill-down out of range: %s", exc)
             raise IncorrectLookupParameters(exc) from exc
 
 
@@ -58,7 +66,7 @@ class LinkEventInline(admin.TabularInline):
 
 
 @admin.register(Link)
-class LinkAdmin(DatesInRange, admin.ModelAdmin):
+class LinkAdmin(OutOfRangeDateIsInvalidLookup, admin.ModelAdmin):
     list_display = [
         "discord_username",
         "discord_id",
@@ -113,7 +121,7 @@ class LinkAdmin(DatesInRange, admin.ModelAdmin):
 
 
 @admin.register(LinkEvent)
-class LinkEventAdmin(DatesInRange, admin.ModelAdmin):
+class LinkEventAdmin(OutOfRangeDateIsInvalidLookup, admin.ModelAdmin):
     """Read-only: the audit trail is written by the app, never edited."""
 
     list_display = ["at", "action", "repo_full_name", "discord_id", "actor"]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.http import HttpRequest
 
 from accounts.wizard_store import WizardStore
@@ -74,25 +74,32 @@ def refresh_links(discord: SocialAccount, github: SocialAccount, repos: Sequence
 
     A link is keyed by ids; the names beside it change on the providers' side (a new Discord handle,
     a renamed GitHub login, a repository renamed, transferred or made private), and the picker is where
-    the person's accounts, fresh from sign-in, meet their fresh list. `updated_at` stays as it was:
-    it says when the person linked, not when a name changed.
+    the person's accounts, fresh from sign-in, meet their fresh list. Only names change: `updated_at`
+    says when the person linked. A write that fails (a read-only database during a failover) leaves
+    the names for the next visit rather than costing the person the page.
     """
     fresh = {repo.id: repo for repo in repos}
+    handle, github_id, login = discord_handle(discord), int(github.uid), github_login(github)
     names = ("discord_username", "github_login", "repo_full_name", "repo_private")
     links = list(Link.objects.filter(discord_id=discord.uid))
     changed = []
     for link in links:
         before = [getattr(link, name) for name in names]
-        link.discord_username = discord_handle(discord)
-        if link.github_id == int(github.uid):
-            link.github_login = github_login(github)
+        link.discord_username = handle
+        if link.github_id == github_id:
+            link.github_login = login
         if repo := fresh.get(link.repo_id):
             link.repo_full_name, link.repo_private = repo.full_name, repo.private
         if [getattr(link, name) for name in names] != before:
             changed.append(link)
     if changed:
-        Link.objects.bulk_update(changed, names)
-        log.info("step=links_refreshed discord_id=%s count=%s", discord.uid, len(changed))
+        try:
+            Link.objects.bulk_update(changed, names)
+        except DatabaseError as exc:
+            # The driver's own error names the cause (ReadOnlySqlTransaction) where Django's says InternalError.
+            log.warning("links not refreshed discord_id=%s: %s", discord.uid, type(exc.__cause__ or exc).__name__)
+        else:
+            log.info("step=links_refreshed discord_id=%s count=%s", discord.uid, len(changed))
     return links
 
 
@@ -132,7 +139,9 @@ def finish_wizard_at_github_disconnect(
     except CACHE_UNAVAILABLE as exc:
         # The account is gone already (allauth deleted it before telling us): a 503 now would say otherwise.
         log.warning(
-            "wizard store not read at a GitHub disconnect: %s; its keys expire within WIZARD_TTL", type(exc).__name__
+            "wizard store not read at a GitHub disconnect: %s; a wizard token of that account stays valid at GitHub "
+            "(the person can revoke it there), its keys expire within WIZARD_TTL",
+            type(exc).__name__,
         )
         return
     if token and token["uid"] == socialaccount.uid:

@@ -58,29 +58,38 @@ class TcpProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return  # stopped
-            upstream = None
-            if self.mode == "pass":
+            self._serve(client)
+
+    def _serve(self, client: socket.socket) -> None:
+        """A new connection in the current mode, or in the new one if the mode changed while connecting upstream."""
+        while True:
+            mode, upstream = self.mode, None
+            if mode == "pass":
                 try:
                     upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
                 except OSError:
                     client.close()
-                    continue
+                    return
                 upstream.settimeout(None)  # the 5 s was for connecting: an idle connection stays open
             with self._lock:
-                if self.mode == "refuse" or (self.mode == "pass") != (upstream is not None):
-                    # Refused, or the mode changed while connecting upstream: treated as the new mode next time.
-                    for sock in (client, upstream):
-                        if sock is not None:
-                            sock.close()
+                if self.mode != mode:
+                    if upstream is not None:
+                        upstream.close()
                     continue
+                if mode == "refuse":
+                    client.close()
+                    return
                 self._open.add(client)  # in "hang": held open, never read, so the client's timeout must fire
                 if upstream is not None:
                     self._open.add(upstream)
-            if upstream is not None:
-                threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
-                threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
+            break
+        if upstream is not None:
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
 
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        """Until either side closes; both are closed at the next cut or at stop(), never under the other pump."""
         try:
             while data := source.recv(65536):
                 sink.sendall(data)
@@ -88,10 +97,7 @@ class TcpProxy:
             pass
         finally:
             _shut(source)
-            _shut(sink)  # ends the other direction's pump, which closes its own source (this sink)
-            with self._lock:
-                self._open.discard(source)
-            source.close()
+            _shut(sink)  # ends the other direction's pump too
 
 
 def _shut(sock: socket.socket) -> None:

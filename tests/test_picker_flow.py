@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
 import requests
 from allauth.socialaccount.internal.statekit import STATES_SESSION_KEY
 from django.contrib.sessions.backends.cache import SessionStore
+from django.db import connection
 
 import repos.views
 from accounts.wizard_store import REPO_LIST
@@ -390,13 +392,28 @@ def test_already_linked_badge(browser, providers):
     assert "Already linked" in item
 
 
-def test_the_picker_brings_the_names_of_earlier_links_up_to_date(browser, providers):
+@contextmanager
+def read_only_database():
+    """New connections (each request's, CONN_MAX_AGE=0) read but cannot write, as during a failover."""
+    name = connection.settings_dict["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+
+
+def test_the_picker_brings_the_names_of_earlier_links_up_to_date(browser, providers, caplog):
     """Links are keyed by ids; a new Discord handle, a renamed login and a renamed or now private
-    repository reach every earlier link, not only the next one saved, and the link time stays."""
+    repository reach the earlier links too, not only the next one saved, and the link time stays.
+    A database that cannot take the write still shows the picker."""
     picker = walk_to_picker(browser)
     names = {repo_id: name for name, repo_id in repo_ids(picker).items()}
     first, second = linkable_ids(picker)[:2]
     browser.submit(picker, "Link repository", {"repo_id": str(first)})
+    connect_github(browser, browser.get("/github/"))  # a new wizard: the picker again
     saved = Link.objects.get()
     linked_at = datetime(2026, 1, 1, tzinfo=UTC)
     stale = {"discord_username": "old-handle", "github_login": "old-login", "repo_full_name": "old/name"}
@@ -405,9 +422,14 @@ def test_the_picker_brings_the_names_of_earlier_links_up_to_date(browser, provid
         discord_id=saved.discord_id, github_id=saved.github_id + 1, repo_id=1, **stale
     )
 
-    again = connect_github(browser, browser.get("/github/"))
-    assert again.status_code == 200 and f"{names[second]}</label>" in again.text
+    with read_only_database():
+        shown = browser.get("/repositories/")
+    assert shown.status_code == 200 and f"{names[second]}</label>" in shown.text
+    assert "links not refreshed" in caplog.text and "ReadOnlySqlTransaction" in caplog.text
+    assert Link.objects.get(pk=saved.pk).discord_username == "old-handle"
 
+    again = browser.get("/repositories/")
+    assert again.status_code == 200 and f"{names[second]}</label>" in again.text
     saved.refresh_from_db()
     assert (saved.discord_username, saved.github_login) == ("nelly", "octocat")
     assert (saved.repo_full_name, saved.repo_private, saved.updated_at) == (names[first], False, linked_at)
@@ -417,6 +439,8 @@ def test_the_picker_brings_the_names_of_earlier_links_up_to_date(browser, provid
         "old-login",
         "old/name",
     )
+    browser.get("/repositories/")  # nothing left to bring up to date: no write
+    assert caplog.text.count("step=links_refreshed") == 1
 
 
 def test_repository_ids_are_never_written_with_thousand_separators(browser, providers, settings):

@@ -58,6 +58,6 @@ def _answers(port: int) -> bool:
     """Our app answers on the port: it echoes the request id (whatever /healthz finds of Postgres and Redis)."""
     try:
         answer = requests.get(f"http://127.0.0.1:{port}/healthz", headers={"X-Request-ID": "log-1"}, timeout=5)
-    except requests.RequestException:  # not listening yet, or something else on the port that does not answer
+    except requests.ConnectionError:  # not listening yet (a request that reached it is never asked again)
         return False
     return answer.headers.get("X-Request-ID") == "log-1"

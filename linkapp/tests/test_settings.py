@@ -100,7 +100,7 @@ def test_a_number_that_is_not_one_is_a_clear_error():
     assert "WIZARD_TTL must be a number, not '15m'." in result.stderr
 
 
-@pytest.mark.parametrize("rate", ["600 per minute", "0.5/s", "600/0m", "600/"])
+@pytest.mark.parametrize("rate", ["600 per minute", "0.5/s", "600/0m", "600/", "0/m"])
 def test_a_rate_limit_that_is_not_a_count_per_period_is_a_clear_error(monkeypatch, rate):
     """django-ratelimit reads it only on a request: unchecked, every limited request would be a 500."""
     settings_file = str(ROOT / "linkapp" / "settings.py")
@@ -112,6 +112,8 @@ def test_a_rate_limit_that_is_not_a_count_per_period_is_a_clear_error(monkeypatc
     monkeypatch.setenv("API_RATE_LIMIT", " 10/h ")
     read = runpy.run_path(settings_file)
     assert (read["LOGIN_RATE_LIMIT"], read["API_RATE_LIMIT"]) == ("100/5m", "10/h")
+    monkeypatch.setenv("API_RATE_LIMIT", " ")  # set but blank: unset, as for every other variable
+    assert runpy.run_path(settings_file)["API_RATE_LIMIT"] == "600/m"
 
 
 def test_a_switch_that_is_neither_on_nor_off_is_a_clear_error():

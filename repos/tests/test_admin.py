@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from repos import export, linking
+from repos.admin import OwnerFilter
 from repos.models import Link, LinkEvent
 
 pytestmark = pytest.mark.django_db
@@ -210,3 +211,12 @@ def test_a_date_out_of_range_gets_the_admins_invalid_lookup_answer(admin_client,
         query = query.replace("created_at", "at")
     answer = admin_client.get(f"{page}?{query}")
     assert (answer.status_code, answer["Location"]) == (302, f"{page}?e=1")
+
+
+def test_the_same_error_without_a_date_in_the_address_is_not_hidden(admin_client, links, monkeypatch):
+    def broken(self, request, queryset):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(OwnerFilter, "queryset", broken)
+    with pytest.raises(ValueError, match="a bug"):
+        admin_client.get("/admin/repos/link/?owner=acme-org")

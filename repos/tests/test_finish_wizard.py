@@ -55,7 +55,7 @@ def test_the_token_in_hand_is_revoked_when_redis_cannot_be_read(store, revoked, 
     assert revoked == ["gho_in_hand"]
 
 
-def test_a_github_disconnect_during_a_redis_blip_is_not_an_error_page(store, revoked, monkeypatch, caplog):
+def test_a_github_disconnect_during_a_redis_blip_does_not_fail(store, revoked, monkeypatch, caplog):
     """allauth has deleted the account before it tells us: a 503 would claim it was not disconnected."""
 
     def redis_gone() -> None:
