@@ -49,7 +49,12 @@ def client_address_behind_proxy(app_configs: Any, **kwargs: Any) -> list[CheckMe
     client address as the proxy's, the whole site shares one sign-in rate limit: a handful of people a
     minute, or one client sending requests, would lock everyone out."""
     default_key = settings.RATELIMIT_IP_META_KEY == f"{client_address.__module__}.{client_address.__qualname__}"
-    if not settings.HTTPS or settings.ALLAUTH_TRUSTED_PROXY_COUNT or not default_key:
+    if (
+        not settings.HTTPS
+        or settings.ALLAUTH_TRUSTED_PROXY_COUNT
+        or settings.CLIENT_ADDRESS_META_KEY
+        or not default_key
+    ):
         return []
     return [
         CheckWarning(

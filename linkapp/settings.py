@@ -284,8 +284,13 @@ CONTENT_SECURITY_POLICY = {
 }
 RATELIMIT_VIEW = "linkapp.failures.rate_limited"
 CSRF_FAILURE_VIEW = "linkapp.failures.csrf_failure"
-# By default the address allauth sees (TRUSTED_PROXY_COUNT); or a request header (e.g. HTTP_X_REAL_IP).
-RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", "linkapp.ratelimits.client_address")
+# Where rate limits find the client address: by default the address allauth sees (TRUSTED_PROXY_COUNT); or a
+# request header the proxy sets (HTTP_X_REAL_IP), which linkapp.ratelimits.client_address reads too, so that a
+# request without it (one that bypassed the proxy) falls back to the peer's address where django-ratelimit
+# itself would answer with a 500; or the dotted path of a function of your own.
+_client_address_key = env("RATELIMIT_IP_META_KEY").strip()
+CLIENT_ADDRESS_META_KEY = "" if "." in _client_address_key else _client_address_key
+RATELIMIT_IP_META_KEY = _client_address_key if "." in _client_address_key else "linkapp.ratelimits.client_address"
 if not REDIS_URL:
     # One process with an in-process cache (the demo): the counters are not shared, which is fine there.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"]

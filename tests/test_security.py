@@ -572,6 +572,23 @@ def test_without_trusted_proxies_a_forged_forwarded_for_changes_nothing(client, 
     assert statuses == [200, 200, 429]
 
 
+def test_behind_a_proxy_that_sets_a_header_each_client_has_its_own_sign_in_limit(client, settings):
+    """RATELIMIT_IP_META_KEY=HTTP_X_REAL_IP: the header's address; a request without it, or with something else
+    in it, counts against the peer's address instead of being a 500."""
+    settings.LOGIN_RATE_LIMIT = "2/d"
+    settings.CLIENT_ADDRESS_META_KEY = "HTTP_X_REAL_IP"
+
+    def guesses(**headers: str) -> list[int]:
+        return [
+            client.post("/admin/login/", {"username": "root", "password": "x"}, **headers).status_code for _ in range(3)
+        ]
+
+    assert guesses(HTTP_X_REAL_IP="203.0.113.7") == [200, 200, 429]
+    assert guesses(HTTP_X_REAL_IP="2001:db8::7") == [200, 200, 429]  # another person behind the same proxy
+    assert guesses() == [200, 200, 429]  # past the proxy: the peer's counter
+    assert guesses(HTTP_X_REAL_IP="unknown") == [429, 429, 429]  # the peer's counter again
+
+
 def test_behind_a_proxy_each_client_has_its_own_sign_in_limit(client, settings):
     """With TRUSTED_PROXY_COUNT set, the limit follows X-Forwarded-For, not the proxy's own address."""
     settings.LOGIN_RATE_LIMIT = "2/d"

@@ -116,6 +116,20 @@ def test_a_rate_limit_that_is_not_a_count_per_period_is_a_clear_error(monkeypatc
     assert runpy.run_path(settings_file)["API_RATE_LIMIT"] == "600/m"
 
 
+@pytest.mark.parametrize(
+    "value,header,function",
+    [
+        ("", "", "linkapp.ratelimits.client_address"),
+        ("HTTP_X_REAL_IP", "HTTP_X_REAL_IP", "linkapp.ratelimits.client_address"),  # read by ours, with a fallback
+        ("myproxy.addresses.client_ip", "", "myproxy.addresses.client_ip"),  # a function of the operator's own
+    ],
+)
+def test_where_rate_limits_read_the_client_address(monkeypatch, value, header, function):
+    monkeypatch.setenv("RATELIMIT_IP_META_KEY", value)
+    read = runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+    assert (read["CLIENT_ADDRESS_META_KEY"], read["RATELIMIT_IP_META_KEY"]) == (header, function)
+
+
 def test_a_switch_that_is_neither_on_nor_off_is_a_clear_error():
     result = manage("check", **{**PRODUCTION, "HTTPS": "ture"})
     assert result.returncode != 0
