@@ -85,6 +85,7 @@ class Fault:
     body: str | bytes | None = None
     headers: dict[str, str | None] = field(default_factory=dict)  # None leaves the header out
     delay: float = 0.0
+    trickle: float = 0.0  # seconds between the body's bytes: an answer that arrives a byte at a time
     pages: set[int] | None = None  # github.repos only: the pages it applies to
     times: int | None = None
 
@@ -912,13 +913,13 @@ class _Handler(BaseHTTPRequestHandler):
                 except Exception:  # noqa: BLE001 - a bug here should be a 500, not a hang-up
                     traceback.print_exc()
                     response = _json(500, examples.SERVER_ERROR)
-            self._write(response)
+            self._write(response, trickle=fault.trickle if fault else 0.0)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         finally:
             providers._finished()
 
-    def _write(self, response: _Response) -> None:
+    def _write(self, response: _Response, trickle: float = 0.0) -> None:
         self.send_response(response.status)
         for name, value in response.headers.items():
             if value is not None:
@@ -926,7 +927,13 @@ class _Handler(BaseHTTPRequestHandler):
         if response.status != 204:
             self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
-        if response.body:
+        if trickle:
+            for byte in range(len(response.body)):
+                if self.server.providers._cut_short.wait(trickle):
+                    self.close_connection = True  # reset(): the rest of the answer never comes
+                    return
+                self.wfile.write(response.body[byte : byte + 1])
+        elif response.body:
             self.wfile.write(response.body)
 
 

@@ -18,11 +18,13 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from allauth.socialaccount.providers.base import ProviderException
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 log = logging.getLogger("linkapp.providers")
+READ_CHUNK = 64 * 1024
 
 
 class ProviderError(ProviderException):
@@ -131,7 +133,8 @@ def provider_session() -> requests.Session:
     session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
     session.mount("https://", _adapter)
     session.mount("http://", _adapter)
-    session.hooks["response"].append(log_response)
+    # First: the other hooks (ours, and those allauth's session adds) then find the whole answer read.
+    session.hooks["response"] = [read_whole_answer, log_response]
     return session
 
 
@@ -195,6 +198,38 @@ def retry_after(response: requests.Response) -> float:
         reset = seconds(response.headers.get("x-ratelimit-reset"))
         wait = reset - time.time() if reset is not None else None
     return 60.0 if wait is None else wait
+
+
+def read_whole_answer(response: requests.Response, *args, stream: bool = False, **kwargs) -> None:
+    """A `requests` response hook: the whole answer within PROVIDER_TIMEOUT of the call's start.
+
+    `requests` times each wait for bytes, not the call: an answer that trickles in a few bytes at a time
+    would hold the thread for as long as it trickles. So the body is read here, as `requests` would read
+    it next, with each wait cut to what is left of PROVIDER_TIMEOUT. (A caller that streams reads it itself.)
+    """
+    if stream:
+        return
+    deadline = time.monotonic() + settings.PROVIDER_TIMEOUT - response.elapsed.total_seconds()
+    chunks = []
+    try:
+        while (remaining := deadline - time.monotonic()) > 0:
+            if (connection := response.raw.connection) is not None and connection.sock is not None:
+                connection.sock.settimeout(remaining)  # urllib3 sets it again when the connection is reused
+            if not (chunk := response.raw.read1(READ_CHUNK, decode_content=True)):
+                break
+            chunks.append(chunk)
+        else:
+            raise requests.ReadTimeout(f"no whole answer within {settings.PROVIDER_TIMEOUT} s", response=response)
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        response.close()
+        raise requests.ReadTimeout(exc, response=response) from exc
+    except urllib3.exceptions.HTTPError as exc:  # cut off mid-body, or a body that does not decode
+        response.close()
+        raise requests.ConnectionError(exc, response=response) from exc
+    except requests.ReadTimeout:
+        response.close()  # half read: not a connection to reuse
+        raise
+    response._content = b"".join(chunks)  # where `requests` keeps a body it has read (`Response.content`)
 
 
 def log_response(response: requests.Response, *args, **kwargs) -> None:

@@ -243,6 +243,8 @@ FAULTS = {
     "500": (Fault(status=500), 503),
     "502-html": (Fault(status=502, body="<html>Bad gateway</html>", headers={"Content-Type": "text/html"}), 503),
     "timeout": (Fault(delay=STALL), 504),
+    # The real answer a byte every half second: each wait within the timeout, the whole far past it.
+    "trickle": (Fault(trickle=0.5), 504),
     "html": (Fault(status=200, body="<html>maintenance</html>", headers={"Content-Type": "text/html"}), 502),
     "no-content-type": (Fault(status=200, body="<html>maintenance</html>", headers={"Content-Type": None}), 502),
     "broken-json": (Fault(status=200, body='{"access_token": ', headers={"Content-Type": "application/json"}), 502),
@@ -267,7 +269,7 @@ def test_provider_faults_give_a_clear_page(browser, providers, endpoint, fault):
     assert not re.search(r"HTTP \d{3}|non-JSON|[a-z](Error|Timeout)\b", page.text)  # no reason for the log only
     assert elapsed < django_settings.PROVIDER_TIMEOUT + 1
     assert not Link.objects.exists()
-    if spec.delay:
+    if spec.delay or spec.trickle:
         assert providers.in_flight > 0  # the page came while the provider was still stalling
     if endpoint in ("github.user", "github.repos"):
         # No worker left hanging: no thread of the list's pool still waits on GitHub.

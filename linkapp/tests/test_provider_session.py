@@ -1,4 +1,6 @@
+import gzip
 import http.server
+import json
 import threading
 
 import pytest
@@ -90,3 +92,63 @@ def test_a_providers_cookie_never_goes_with_the_next_persons_call(cookie_setter)
 
     assert second.text == ""
     assert len(session.cookies) == 0
+
+
+ANSWER = {"repositories": [{"id": n, "full_name": f"acme/repo-{n}", "description": "x" * 200} for n in range(1500)]}
+
+
+class EncodedAnswers(http.server.BaseHTTPRequestHandler):
+    """The same JSON (about 400 KB) as GitHub may send it: gzip-compressed or not, sized or chunked,
+    or cut off before its Content-Length."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        body = json.dumps(ANSWER).encode()
+        if "gzip" in self.path:
+            body = gzip.compress(body)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if "gzip" in self.path:
+            self.send_header("Content-Encoding", "gzip")
+        if "chunked" in self.path:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, len(body), 50_000):
+                piece = body[start : start + 50_000]
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if "cut" in self.path:
+            self.wfile.write(body[: len(body) // 2])
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def encoded_answers():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), EncodedAnswers)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("how", ["plain", "gzip", "chunked", "gzip-chunked"])
+def test_every_answer_is_read_whole_and_decoded(encoded_answers, how):
+    """The body is read by our deadline hook, not by `requests`: it must come out as `requests` would give it."""
+    first = calls.request("GitHub", "GET", f"{encoded_answers}/{how}")
+    second = calls.request("GitHub", "GET", f"{encoded_answers}/{how}")  # on the connection the first gave back
+
+    assert first.json() == second.json() == ANSWER
+
+
+def test_an_answer_cut_off_before_its_length_is_a_provider_failure(encoded_answers):
+    with pytest.raises(calls.ProviderUnavailable):
+        calls.request("GitHub", "GET", f"{encoded_answers}/cut")
