@@ -25,6 +25,13 @@ from requests.adapters import HTTPAdapter
 
 log = logging.getLogger("linkapp.providers")
 READ_CHUNK = 64 * 1024
+# urllib3's errors while reading a body, as `requests` maps them, except that a body past its time is a timeout.
+READ_ERRORS = (
+    (urllib3.exceptions.ReadTimeoutError, requests.ReadTimeout),
+    (urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError),
+    (urllib3.exceptions.DecodeError, requests.exceptions.ContentDecodingError),
+    (urllib3.exceptions.SSLError, requests.exceptions.SSLError),
+)
 
 
 class ProviderError(ProviderException):
@@ -200,35 +207,38 @@ def retry_after(response: requests.Response) -> float:
     return 60.0 if wait is None else wait
 
 
-def read_whole_answer(response: requests.Response, *args, stream: bool = False, **kwargs) -> None:
-    """A `requests` response hook: the whole answer within PROVIDER_TIMEOUT of the call's start.
+def read_whole_answer(
+    response: requests.Response, *args, stream: bool = False, timeout: object = None, **kwargs
+) -> None:
+    """A `requests` response hook: the answer's body within the call's timeout (PROVIDER_TIMEOUT) of its start.
 
     `requests` times each wait for bytes, not the call: an answer that trickles in a few bytes at a time
     would hold the thread for as long as it trickles. So the body is read here, as `requests` would read
-    it next, with each wait cut to what is left of PROVIDER_TIMEOUT. (A caller that streams reads it itself.)
+    it next, each wait cut to what is left of the timeout and no read begun past it. (A compressed or
+    chunked answer trickled byte by byte can still outlast it by the reads that one decoded piece takes;
+    a caller that streams, and a redirect on its way to the answer, are left to `requests`.)
     """
-    if stream:
+    if stream or response.raw is None or response.is_redirect:
         return
-    deadline = time.monotonic() + settings.PROVIDER_TIMEOUT - response.elapsed.total_seconds()
+    budget = timeout if isinstance(timeout, int | float) else settings.PROVIDER_TIMEOUT
+    deadline = time.monotonic() + budget - response.elapsed.total_seconds()
     chunks = []
     try:
-        while (remaining := deadline - time.monotonic()) > 0:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 and chunks and not response.raw.closed:
+                raise urllib3.exceptions.ReadTimeoutError(None, response.url, f"no whole answer within {budget} s")
             if (connection := response.raw.connection) is not None and connection.sock is not None:
-                connection.sock.settimeout(remaining)  # urllib3 sets it again when the connection is reused
+                # At least a moment: an answer already here is still read. urllib3 resets it on reuse.
+                connection.sock.settimeout(max(remaining, 0.001))
             if not (chunk := response.raw.read1(READ_CHUNK, decode_content=True)):
                 break
             chunks.append(chunk)
-        else:
-            raise requests.ReadTimeout(f"no whole answer within {settings.PROVIDER_TIMEOUT} s", response=response)
-    except urllib3.exceptions.ReadTimeoutError as exc:
-        response.close()
-        raise requests.ReadTimeout(exc, response=response) from exc
-    except urllib3.exceptions.HTTPError as exc:  # cut off mid-body, or a body that does not decode
-        response.close()
-        raise requests.ConnectionError(exc, response=response) from exc
-    except requests.ReadTimeout:
+    except urllib3.exceptions.HTTPError as exc:
         response.close()  # half read: not a connection to reuse
-        raise
+        log_response(response)
+        error = next((ours for theirs, ours in READ_ERRORS if isinstance(exc, theirs)), requests.ConnectionError)
+        raise error(exc, response=response) from exc
     response._content = b"".join(chunks)  # where `requests` keeps a body it has read (`Response.content`)
 
 

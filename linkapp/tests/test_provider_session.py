@@ -2,6 +2,7 @@ import gzip
 import http.server
 import json
 import threading
+import time
 
 import pytest
 
@@ -114,8 +115,11 @@ class EncodedAnswers(http.server.BaseHTTPRequestHandler):
         if "chunked" in self.path:
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            for start in range(0, len(body), 50_000):
-                piece = body[start : start + 50_000]
+            size = len(body) // 4 + 1  # four chunks
+            for start in range(0, len(body), size):
+                if "stall" in self.path and start >= len(body) // 2 and self.server.stop.wait(10):
+                    return  # half of it sent, then nothing more (until the test ends)
+                piece = body[start : start + size]
                 self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
             self.wfile.write(b"0\r\n\r\n")
             return
@@ -134,8 +138,10 @@ class EncodedAnswers(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def encoded_answers():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), EncodedAnswers)
+    server.stop = threading.Event()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
+    server.stop.set()
     server.shutdown()
     server.server_close()
 
@@ -152,3 +158,13 @@ def test_every_answer_is_read_whole_and_decoded(encoded_answers, how):
 def test_an_answer_cut_off_before_its_length_is_a_provider_failure(encoded_answers):
     with pytest.raises(calls.ProviderUnavailable):
         calls.request("GitHub", "GET", f"{encoded_answers}/cut")
+
+
+@pytest.mark.parametrize("how", ["chunked-stall", "gzip-chunked-stall"])
+def test_an_answer_that_stops_half_way_ends_at_the_timeout(encoded_answers, settings, how):
+    """Each wait for bytes is cut to what is left of the call's timeout, compressed answers included."""
+    settings.PROVIDER_TIMEOUT = 1
+    started = time.monotonic()
+    with pytest.raises(calls.ProviderTimeout):
+        calls.request("GitHub", "GET", f"{encoded_answers}/{how}")
+    assert time.monotonic() - started < settings.PROVIDER_TIMEOUT + 0.5
