@@ -3,6 +3,8 @@ import http.server
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -75,14 +77,24 @@ class CookieSetter(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@contextmanager
+def serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A small HTTP server on 127.0.0.1 for the test's length; its address. Handlers may wait on `server.stop`."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.stop = threading.Event()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.stop.set()
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture
 def cookie_setter():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), CookieSetter)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serving(CookieSetter) as address:
+        yield address
 
 
 def test_a_providers_cookie_never_goes_with_the_next_persons_call(cookie_setter):
@@ -137,13 +149,8 @@ class EncodedAnswers(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def encoded_answers():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), EncodedAnswers)
-    server.stop = threading.Event()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.stop.set()
-    server.shutdown()
-    server.server_close()
+    with serving(EncodedAnswers) as address:
+        yield address
 
 
 @pytest.mark.parametrize("how", ["plain", "gzip", "chunked", "gzip-chunked"])
