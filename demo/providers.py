@@ -79,7 +79,7 @@ DEFAULT_PORT = 8001
 @dataclass
 class Fault:
     """A misbehaviour to inject into one endpoint: a stall (delay), then an answer of its own (status,
-    with an optional body and headers) instead of the real one."""
+    with an optional body and headers) instead of the real one, or either answer a byte at a time (trickle)."""
 
     status: int | None = None
     body: str | bytes | None = None
@@ -928,11 +928,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         if trickle:
-            for byte in range(len(response.body)):
+            for at in range(len(response.body)):
                 if self.server.providers._cut_short.wait(trickle):
                     self.close_connection = True  # reset(): the rest of the answer never comes
                     return
-                self.wfile.write(response.body[byte : byte + 1])
+                self.wfile.write(response.body[at : at + 1])
         elif response.body:
             self.wfile.write(response.body)
 

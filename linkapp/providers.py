@@ -210,13 +210,15 @@ def retry_after(response: requests.Response) -> float:
 def read_whole_answer(
     response: requests.Response, *args, stream: bool = False, timeout: object = None, **kwargs
 ) -> None:
-    """A `requests` response hook: the answer's body within the call's timeout (PROVIDER_TIMEOUT) of its start.
+    """A `requests` response hook: the answer's body within the call's timeout (a number of seconds, else
+    PROVIDER_TIMEOUT) of its start.
 
     `requests` times each wait for bytes, not the call: an answer that trickles in a few bytes at a time
     would hold the thread for as long as it trickles. So the body is read here, as `requests` would read
-    it next, each wait cut to what is left of the timeout and no read begun past it. (A compressed or
-    chunked answer trickled byte by byte can still outlast it by the reads that one decoded piece takes;
-    a caller that streams, and a redirect on its way to the answer, are left to `requests`.)
+    it next, each wait cut to what is left of the timeout, and no further read once part of the body is in
+    and the time is up. (A compressed or chunked answer trickled byte by byte can still outlast it by the
+    reads that one decoded piece takes; a caller that streams, and a redirect on its way to the answer,
+    each hop with its own timeout, are left to `requests`.)
     """
     if stream or response.raw is None or response.is_redirect:
         return
@@ -229,7 +231,8 @@ def read_whole_answer(
             if remaining <= 0 and chunks and not response.raw.closed:
                 raise urllib3.exceptions.ReadTimeoutError(None, response.url, f"no whole answer within {budget} s")
             if (connection := response.raw.connection) is not None and connection.sock is not None:
-                # At least a moment: an answer already here is still read. urllib3 resets it on reuse.
+                # At least a moment: the first piece of an answer already here is still read. urllib3 resets
+                # the socket's timeout when the connection is reused.
                 connection.sock.settimeout(max(remaining, 0.001))
             if not (chunk := response.raw.read1(READ_CHUNK, decode_content=True)):
                 break

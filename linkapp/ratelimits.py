@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 
 
 def client_address(request: HttpRequest) -> str:
-    """The address in the header the proxy sets (CLIENT_ADDRESS_META_KEY), else the address allauth sees,
-    so TRUSTED_PROXY_COUNT alone tells both where a client is behind a proxy.
+    """The address in the header the proxy sets (CLIENT_ADDRESS_META_KEY); without one configured, the
+    address allauth sees, so that TRUSTED_PROXY_COUNT alone tells both where a client is behind a proxy.
 
     Read as REMOTE_ADDR there, every person would share the proxy's one counter. RATELIMIT_IP_META_KEY
     names this function unless it names a function of the operator's own.

@@ -289,6 +289,12 @@ CSRF_FAILURE_VIEW = "linkapp.failures.csrf_failure"
 # request without it (one that bypassed the proxy) falls back to the peer's address where django-ratelimit
 # itself would answer with a 500; or the dotted path of a function of your own.
 _client_address_key = env("RATELIMIT_IP_META_KEY").strip()
+if _client_address_key and "." not in _client_address_key and not re.fullmatch(r"HTTP_[A-Z0-9_]+", _client_address_key):
+    # `X-Real-IP` would never be found: every person would count against the proxy's address.
+    raise ImproperlyConfigured(
+        "RATELIMIT_IP_META_KEY must name a header as Django's request.META does (X-Real-IP is HTTP_X_REAL_IP), "
+        f"or a function by its dotted path, not {_client_address_key!r}."
+    )
 CLIENT_ADDRESS_META_KEY = "" if "." in _client_address_key else _client_address_key
 RATELIMIT_IP_META_KEY = _client_address_key if "." in _client_address_key else "linkapp.ratelimits.client_address"
 if not REDIS_URL:

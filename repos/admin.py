@@ -4,6 +4,7 @@ import logging
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet, Value
 from django.db.models.functions import Left, StrIndex
 from django.http import HttpRequest, StreamingHttpResponse
@@ -20,11 +21,11 @@ class OutOfRangeDateIsInvalidLookup:
     "invalid lookup" answer (a redirect to `?e=1`) instead of a 500. A mixin for a ModelAdmin with date_hierarchy;
     the same errors without a drill-down in the address are bugs, and stay 500s."""
 
-    def get_changelist_instance(self, request: HttpRequest):
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
         try:
             return super().get_changelist_instance(request)
         except (ValueError, OverflowError) as exc:
-            if not any(name.startswith(f"{self.date_hierarchy}__") for name in request.GET):
+            if not {f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day")} & set(request.GET):
                 raise
             log.info("admin date drill-down out of range: %s", exc)
             raise IncorrectLookupParameters(exc) from exc

@@ -157,7 +157,7 @@ def encoded_answers():
 def test_every_answer_is_read_whole_and_decoded(encoded_answers, how):
     """The body is read by our deadline hook, not by `requests`: it must come out as `requests` would give it."""
     first = calls.request("GitHub", "GET", f"{encoded_answers}/{how}")
-    second = calls.request("GitHub", "GET", f"{encoded_answers}/{how}")  # on the connection the first gave back
+    second = calls.request("GitHub", "GET", f"{encoded_answers}/{how}")  # after the first, as people's calls follow
 
     assert first.json() == second.json() == ANSWER
 

@@ -130,6 +130,13 @@ def test_where_rate_limits_read_the_client_address(monkeypatch, value, header, f
     assert (read["CLIENT_ADDRESS_META_KEY"], read["RATELIMIT_IP_META_KEY"]) == (header, function)
 
 
+def test_a_header_named_as_http_writes_it_is_a_clear_error(monkeypatch):
+    """X-Real-IP is never in request.META: every person would count against the proxy's address, quietly."""
+    monkeypatch.setenv("RATELIMIT_IP_META_KEY", "X-Real-IP")
+    with pytest.raises(ImproperlyConfigured, match="X-Real-IP is HTTP_X_REAL_IP"):
+        runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+
+
 def test_a_switch_that_is_neither_on_nor_off_is_a_clear_error():
     result = manage("check", **{**PRODUCTION, "HTTPS": "ture"})
     assert result.returncode != 0
