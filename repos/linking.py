@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from allauth.socialaccount.models import SocialAccount
+from allauth.socialaccount.models import SocialAccount, SocialLogin
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import DatabaseError, transaction
@@ -101,6 +101,17 @@ def refresh_links(discord: SocialAccount, github: SocialAccount, repos: Sequence
         else:
             log.info("step=links_refreshed discord_id=%s count=%s", discord.uid, len(changed))
     return links
+
+
+def refresh_discord_handle(sender: type, request: HttpRequest, sociallogin: SocialLogin, **kwargs) -> None:
+    """social_account_updated receiver: a returning person's new Discord handle reaches their links at their
+    sign-in, for the API and exports to read, not only once they reach the picker again."""
+    account = sociallogin.account
+    if account.provider != "discord":
+        return  # a GitHub connect always lands on the picker, which refreshes the login (refresh_links)
+    handle = discord_handle(account)
+    if Link.objects.filter(discord_id=account.uid).exclude(discord_username=handle).update(discord_username=handle):
+        log.info("step=links_refreshed discord_id=%s", account.uid)
 
 
 def finish_wizard(store: WizardStore, access_token: str | None = None) -> None:

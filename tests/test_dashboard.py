@@ -260,3 +260,22 @@ def test_the_sign_out_page_asks_in_the_apps_own_words(browser, providers):
     assert confirm.status_code == 200 and "<h1>Sign out?</h1>" in confirm.text
     assert urlsplit(browser.submit(confirm, "Sign out").url).path == "/"
     assert browser.get("/dashboard/").status_code == 403
+
+
+def test_a_new_discord_handle_reaches_the_links_at_the_next_sign_in(browser, providers):
+    """What services read from the API follows Discord's handle from the person's next sign-in, without a
+    new GitHub connect; the link's time stays."""
+    sign_in_with_discord(browser)
+    discord = SocialAccount.objects.get(provider="discord")
+    link = Link.objects.create(
+        discord_id=discord.uid, discord_username="old-handle", github_id=1, repo_id=1, repo_full_name="acme/rocket"
+    )
+    linked_at = link.updated_at
+    others = Link.objects.create(  # another person's link keeps its handle
+        discord_id="1", discord_username="someone", github_id=2, repo_id=2, repo_full_name="acme/other"
+    )
+
+    assert sign_in_with_discord(browser).status_code == 200
+    link.refresh_from_db()
+    assert (link.discord_username, link.updated_at) == ("nelly", linked_at)
+    assert Link.objects.get(pk=others.pk).discord_username == "someone"
