@@ -66,6 +66,7 @@ def discord_handle(discord: SocialAccount) -> str:
 
 
 def github_login(github: SocialAccount) -> str:
+    """The login as GitHub said it at the last connect (it may have been renamed since the link was made)."""
     return github.extra_data.get("login", "")
 
 

@@ -149,7 +149,7 @@ def _picker_page(
             "total": len(repos),
             "matches": len(selected),
             "page": picker_query.page_of(selected, request.GET.get("page")),
-            "owners": picker_query.owners(repos, github.extra_data.get("login", "")),
+            "owners": picker_query.owners(repos, linking.github_login(github)),
             "linked": {link.repo_id for link in linking.refresh_links(request.discord_account, github, repos)},
             "min_access": ACCESS_NAMES[settings.LINK_MIN_PERMISSION],
             "allowed_permissions": allowed,
