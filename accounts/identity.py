@@ -36,11 +36,21 @@ def discord_name(account: SocialAccount) -> str:
     return data.get("global_name") or data.get("username") or account.uid
 
 
+def discord_handle(account: SocialAccount) -> str:
+    """The handle ("nelly") kept on links, not the display name ("Nelly") the pages show."""
+    return account.extra_data.get("username") or account.uid
+
+
+def github_login(account: SocialAccount) -> str:
+    """The login as GitHub said it at the last connect (it may have been renamed since a link was made)."""
+    return account.extra_data.get("login", "")
+
+
 def identity_context(discord: SocialAccount, github: SocialAccount | None = None) -> dict:
     """What the wizard pages show of the person once known: Discord name, handle and avatar, GitHub login."""
     return {
         "discord_name": discord_name(discord),
         "discord_username": discord.extra_data.get("username", ""),
         "has_avatar": bool(settings.DISCORD_CDN_URL and discord.extra_data.get("avatar")),
-        "github_login": github.extra_data.get("login", "") if github else "",
+        "github_login": github_login(github) if github else "",
     }

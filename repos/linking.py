@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest
 
+from accounts.identity import discord_handle, github_login
 from accounts.wizard_store import WizardStore
 from linkapp.failures import CACHE_UNAVAILABLE
 from repos import github_api
@@ -58,16 +59,6 @@ def link_repository(
         transaction.on_commit(lambda: finish_wizard(store, github_token))
     log.info("step=linked discord_id=%s repo_id=%s created=%s", discord.uid, current.id, created)
     return link
-
-
-def discord_handle(discord: SocialAccount) -> str:
-    """The handle ("nelly"), not the display name ("Nelly") the pages show."""
-    return discord.extra_data.get("username") or discord.uid
-
-
-def github_login(github: SocialAccount) -> str:
-    """The login as GitHub said it at the last connect (it may have been renamed since the link was made)."""
-    return github.extra_data.get("login", "")
 
 
 def refresh_links(discord: SocialAccount, github: SocialAccount, repos: Sequence[RepoSummary]) -> list[Link]:

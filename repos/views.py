@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import get_usage
 
 from accounts.decorators import discord_required
-from accounts.identity import find_account, identity_context
+from accounts.identity import find_account, github_login, identity_context
 from accounts.wizard_store import CHOICE, WizardStore
 from linkapp.failures import in_words, provider_failure, render_failure
 from linkapp.providers import ProviderError, ProviderUnauthorized
@@ -149,7 +149,7 @@ def _picker_page(
             "total": len(repos),
             "matches": len(selected),
             "page": picker_query.page_of(selected, request.GET.get("page")),
-            "owners": picker_query.owners(repos, linking.github_login(github)),
+            "owners": picker_query.owners(repos, github_login(github)),
             "linked": {link.repo_id for link in linking.refresh_links(request.discord_account, github, repos)},
             "min_access": ACCESS_NAMES[settings.LINK_MIN_PERMISSION],
             "allowed_permissions": allowed,
