@@ -9,6 +9,7 @@ from functools import wraps
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -119,7 +120,7 @@ def picker(request: HttpRequest) -> HttpResponse:
         )
     except ProviderError as exc:
         if isinstance(exc, ProviderUnauthorized):
-            if _already_linked(request):
+            if _ended_by_another_press(request, store, token["access_token"]):
                 return redirect("dashboard")
             store.forget_github_token(token["access_token"])  # revoked meanwhile: of no further use
         return github_failure(request, exc)
@@ -180,17 +181,32 @@ def _fetch_repositories(store: WizardStore, access_token: str, discord_id: str) 
     return repos
 
 
-def _already_linked(request: HttpRequest) -> bool:
-    """A second press of "Link repository" (a double click, a second tab) after the first saved the
-    link: the wizard is over, and the first press has cleared or revoked the token meanwhile."""
+def _recent_links(request: HttpRequest) -> QuerySet[Link]:
+    """The person's links saved less than WIZARD_TTL ago, the ones that may have ended this wizard. A
+    token that expired unused is older than that, and so is a link made in an earlier wizard."""
+    since = timezone.now() - timedelta(seconds=settings.WIZARD_TTL)
+    return Link.objects.filter(discord_id=request.discord_account.uid, updated_at__gte=since)
+
+
+def _just_linked(request: HttpRequest) -> bool:
+    """A second press of "Link repository" (a double click, a second tab) after the first saved
+    the link and ended the wizard."""
     repo_id = posted_repo_id(request)
-    return bool(repo_id) and Link.objects.filter(discord_id=request.discord_account.uid, repo_id=repo_id).exists()
+    return repo_id is not None and _recent_links(request).filter(repo_id=repo_id).exists()
+
+
+def _ended_by_another_press(request: HttpRequest, store: WizardStore, access_token: str) -> bool:
+    """GitHub refused the token because another press saved this link and revoked it: that press
+    cleared the token from the wizard first. A token still there was revoked by the person on
+    GitHub, even for a repository linked a moment ago: they are asked to connect again."""
+    current = store.github_token()
+    return (current is None or current["access_token"] != access_token) and _just_linked(request)
 
 
 def _github_expired(request: HttpRequest) -> HttpResponse:
-    if _already_linked(request):
+    if _just_linked(request):
         return redirect("dashboard")
-    if request.method == "GET" and _linked_within_ttl(request):
+    if request.method == "GET" and _recent_links(request).exists():
         # The browser's Back button after linking: the dashboard, not a failure page.
         messages.info(
             request, "Your GitHub connection ended when your link was saved. To link another repository, connect again."
@@ -204,13 +220,6 @@ def _github_expired(request: HttpRequest) -> HttpResponse:
         title="Connect with GitHub first",
         retry_url=reverse("github_step"),
     )
-
-
-def _linked_within_ttl(request: HttpRequest) -> bool:
-    """A link saved less than WIZARD_TTL ago ended this wizard. A token that expired unused is older than
-    that, so an expired step after an earlier link still gets its failure page."""
-    since = timezone.now() - timedelta(seconds=settings.WIZARD_TTL)
-    return Link.objects.filter(discord_id=request.discord_account.uid, updated_at__gte=since).exists()
 
 
 def github_failure(request: HttpRequest, error: ProviderError) -> HttpResponse:

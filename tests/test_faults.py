@@ -14,7 +14,7 @@ from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
 from django.db import IntegrityError, connection
 
-from accounts.wizard_store import CHOICE, REPO_LIST, WizardStore
+from accounts.wizard_store import CHOICE, WizardStore
 from demo.providers import Fault
 from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent
@@ -360,27 +360,50 @@ def test_two_tabs_signing_up_the_same_discord_account_at_once(browser, providers
     assert "Connect with GitHub" in sign_in_with_discord(browser).text  # "Try again" signs in to that account
 
 
-def test_a_second_press_that_finds_the_token_revoked_by_the_first_shows_the_link(browser, providers):
-    """The second press read the token just before the first cleared it, and reaches GitHub just
-    after the first revoked it: GitHub's 401 is the first press's doing, not a broken connection."""
+def test_a_second_press_that_finds_the_token_revoked_by_the_first_shows_the_link(browser, providers, monkeypatch):
+    """The second press read the token, and the first press saved the link, cleared the wizard and revoked
+    the token before the second one's re-check reached GitHub: GitHub's 401 is the first press's doing,
+    not a broken connection."""
     picker = walk_to_picker(browser)
     _, repo_id = linkable_id(picker)
-    store = wizard_of(browser)
-    token, repositories = store.github_token(), store.get(REPO_LIST)
-    first = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
-    assert first.url.endswith("/dashboard/") and providers.tokens[token["access_token"]].revoked
-    # What the second press read before the first cleared it.
-    store.save_github_token(token["access_token"], token["scope"], token["uid"])
-    store.set(REPO_LIST, repositories)
+    token = github_token_of(browser)
+    first = []
+    get_repository = GitHubClient.get_repository
+
+    def first_press_lands_meanwhile(self, repo_id):
+        if not first:  # the second press, token in hand: the first press runs to its end, from another tab
+            first.append(None)
+            first[0] = browser.new_tab().submit(picker, "Link repository", {"repo_id": str(repo_id)})
+        return get_repository(self, repo_id)
+
+    monkeypatch.setattr(GitHubClient, "get_repository", first_press_lands_meanwhile)
     before = len(providers.calls)
 
     second = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
+    assert first[0].url.endswith("/dashboard/") and providers.tokens[token].revoked
     assert second.url.endswith("/dashboard/"), (second.status_code, second.text[:300])
-    (recheck,) = [call for call in providers.calls[before:] if call.endpoint.startswith("github.")]
-    assert recheck.endpoint == "github.repository"  # GitHub's 401 came from the re-check itself
-    assert recheck.headers["Authorization"].endswith(token["access_token"])
+    rechecks = [call for call in providers.calls[before:] if call.endpoint == "github.repository"]
+    assert len(rechecks) == 2  # the first press's, then the second's, which GitHub refused
+    assert all(call.headers["Authorization"].endswith(token) for call in rechecks)
     assert Link.objects.count() == 1
+
+
+def test_linking_an_already_linked_repository_with_a_token_revoked_at_github_asks_to_connect_again(browser, providers):
+    """The repository was linked in an earlier wizard; this wizard's token the person has since revoked on
+    GitHub's settings page. Their press is no second press of a saved link: they connect again."""
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+    picker = connect_github(browser, browser.get("/github/"))  # "Link another repository"
+    revoke_at_github(providers, github_token_of(browser))
+
+    page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert page.status_code == 401, page.url
+    assert "connect with GitHub again" in page.text and 'href="/github/">Try again' in page.text
+    assert wizard_of(browser).github_token() is None  # the dead token forgotten
+    assert list(LinkEvent.objects.values_list("action", flat=True)) == ["created"]
 
 
 def test_an_instance_dying_before_it_saves_the_session_leaves_no_token_behind(browser, providers):
