@@ -22,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from requests import ConnectionError, HTTPError, RequestException, Response, Session, Timeout
@@ -63,7 +64,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         return sociallogin.account.provider == "discord"
 
-    def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form=None) -> User:
+    def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form: Form | None = None) -> User:
         """The user and their Discord account together or not at all.
 
         Two tabs may finish signing up one Discord account at the same instant: both find no account,

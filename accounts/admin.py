@@ -19,5 +19,5 @@ class ReadOnlySocialAccountAdmin(SocialAccountAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: SocialAccount | None = None) -> bool:
         return False

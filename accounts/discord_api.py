@@ -43,9 +43,9 @@ def readable_profile(profile: object) -> bool:
     )
 
 
-def revoke_token(access_token: str) -> bool:
+def revoke_token(access_token: str) -> None:
     """Revoke at Discord (RFC 7009), as soon as the profile is read: sign-in needs nothing more."""
-    return providers.revoke(
+    providers.revoke(
         NAME,
         "POST",
         f"{settings.DISCORD_URL}/api/oauth2/token/revoke",

@@ -25,7 +25,7 @@ def social_account(user: AbstractBaseUser, provider: str) -> SocialAccount | Non
 
 
 def discord_id_of(user: AbstractBaseUser) -> str | None:
-    """The person's Discord id (for log lines), or None when not signed in with Discord."""
+    """The person's Discord id, or None for a session signed in some other way (an admin's password)."""
     account = social_account(user, "discord")
     return account.uid if account else None
 
@@ -50,7 +50,7 @@ def identity_context(discord: SocialAccount, github: SocialAccount | None = None
     """What the wizard pages show of the person once known: Discord name, handle and avatar, GitHub login."""
     return {
         "discord_name": discord_name(discord),
-        "discord_username": discord.extra_data.get("username", ""),
+        "discord_username": discord_handle(discord),
         "has_avatar": bool(settings.DISCORD_CDN_URL and discord.extra_data.get("avatar")),
         "github_login": github_login(github) if github else "",
     }

@@ -272,18 +272,16 @@ def raise_for_status(provider: str, response: requests.Response) -> None:
         raise ProviderError(provider, f"HTTP {status}")
 
 
-def revoke(provider: str, method: str, url: str, *, success: int, **kwargs) -> bool:
+def revoke(provider: str, method: str, url: str, *, success: int, **kwargs) -> None:
     """Give a token back; a failure is logged, never raised: what the person did goes on, and the
     token is kept nowhere anyway."""
     try:
         response = request(provider, method, url, **kwargs)
     except ProviderError as exc:
         log.warning("%s token revocation failed: %s", provider.lower(), exc.reason)
-        return False
+        return
     if response.status_code != success:
         log.warning("%s token revocation failed: HTTP %s", provider.lower(), response.status_code)
-        return False
-    return True
 
 
 def json_body(provider: str, response: requests.Response) -> dict | list:

@@ -37,7 +37,7 @@ class OwnerFilter(admin.SimpleListFilter):
     title = "owner"
     parameter_name = "owner"
 
-    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         # One row per owner from the database, not one per link (order_by() drops Meta.ordering,
         # whose column DISTINCT would otherwise have to include).
         owner = Left("repo_full_name", StrIndex("repo_full_name", Value("/")) - 1)
@@ -59,10 +59,10 @@ class LinkEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Link | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Link | None = None) -> bool:
         return False
 
 
@@ -100,7 +100,7 @@ class LinkAdmin(OutOfRangeDateIsInvalidLookup, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Link | None = None) -> bool:
         # Every field is read-only: a Save would only touch updated_at, unaudited.
         return False
 
@@ -133,8 +133,8 @@ class LinkEventAdmin(OutOfRangeDateIsInvalidLookup, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: LinkEvent | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: LinkEvent | None = None) -> bool:
         return False

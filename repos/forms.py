@@ -19,6 +19,7 @@ class LinkForm(forms.Form):
         self.min_permission = min_permission
 
     def clean_repo_id(self) -> RepoSummary:
+        """The chosen repository itself, as a ModelChoiceField gives its object rather than the id posted."""
         repo = self.repos.get(self.cleaned_data["repo_id"])
         if repo is None:
             raise forms.ValidationError("That repository is not in your list. Refresh the list and choose again.")

@@ -145,9 +145,9 @@ class GitHubClient:
             return exc
 
 
-def revoke_token(access_token: str) -> bool:
+def revoke_token(access_token: str) -> None:
     """DELETE /applications/{client_id}/token, so a grant we no longer hold does not stay alive at GitHub."""
-    return providers.revoke(
+    providers.revoke(
         NAME,
         "DELETE",
         f"{settings.GITHUB_API_URL}/applications/{settings.GITHUB_CLIENT_ID}/token",

@@ -109,9 +109,8 @@ def picker(request: HttpRequest) -> HttpResponse:
             min_permission=settings.LINK_MIN_PERMISSION,
         )
         if form.is_valid():
-            link = link_repository(
-                store, request.discord_account, github, token["access_token"], form.cleaned_data["repo_id"]
-            )
+            choice = form.cleaned_data["repo_id"]  # the RepoSummary from the person's list
+            link = link_repository(store, request.discord_account, github, token["access_token"], choice)
             messages.success(request, f"{link.repo_full_name} is now linked to your Discord account.")
             return redirect("dashboard")
     except RepositoryRefused as exc:

@@ -39,8 +39,9 @@
   });
 })();
 
-// One press of "Link repository": a double click would send the choice twice, and the second would
-// be saved (and audited) again while the first is still being checked with GitHub.
+// One press of each button that posts ("Link repository", "Refresh list", ...): a double click on "Link
+// repository" would send the choice twice, saved (and audited) again while the first is still being
+// checked with GitHub; on "Refresh list" it would walk the person's whole list at GitHub twice.
 (function () {
   "use strict";
   function enableAll() {

@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from api.models import ApiToken
 
@@ -6,7 +6,7 @@ from api.models import ApiToken
 class Command(BaseCommand):
     help = "Create an API token for a service and print it once (only its hash is stored)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="who will use the token, e.g. discord-bot")
 
     def handle(self, *args, name: str, **options) -> None:

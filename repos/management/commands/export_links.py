@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from repos import export
 from repos.models import Link
@@ -7,7 +7,7 @@ from repos.models import Link
 class Command(BaseCommand):
     help = "Print every link as CSV or JSON (the same columns as the admin's CSV export)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
 
     def handle(self, *args, **options) -> None:
