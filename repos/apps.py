@@ -9,7 +9,11 @@ class ReposConfig(AppConfig):
         from allauth.socialaccount.signals import social_account_removed, social_account_updated
         from django.contrib.auth.signals import user_logged_out
 
-        from repos.linking import finish_wizard_at_github_disconnect, finish_wizard_at_sign_out, refresh_discord_handle
+        from repos.receivers import (
+            finish_wizard_at_github_disconnect,
+            finish_wizard_at_sign_out,
+            refresh_discord_handle,
+        )
 
         user_logged_out.connect(finish_wizard_at_sign_out, dispatch_uid="repos.finish_wizard_at_sign_out")
         social_account_removed.connect(

@@ -7,7 +7,7 @@ from django.test import RequestFactory
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.wizard_store import REPO_LIST, WizardStore
-from repos import github_api, linking
+from repos import github_api, linking, receivers
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_a_github_disconnect_during_a_redis_blip_does_not_fail(store, revoked, m
     request.session = store.session
     account = SocialAccount(provider="github", uid="1")
 
-    linking.finish_wizard_at_github_disconnect(SocialAccount, request=request, socialaccount=account)
+    receivers.finish_wizard_at_github_disconnect(SocialAccount, request=request, socialaccount=account)
 
     assert "wizard store not read at a GitHub disconnect: ConnectionError" in caplog.text
     assert revoked == []
