@@ -521,8 +521,10 @@ class DemoProviders:
             for key, value in request.query.items()
             if key not in ("login", "decision")
         )
+        # GitHub's `prompt=select_account`: its account picker, even when the browser is signed in to one account.
+        picker = "<p>Choose the account to use.</p>" if request.query.get("prompt") == "select_account" else ""
         content = f"""<p>This page stands in for {name} so the app can be tried without real
-credentials. Nothing entered here leaves this computer.</p>
+credentials. Nothing entered here leaves this computer.</p>{picker}
 <p>The application <strong>{escape(request.query["client_id"])}</strong> would like to:</p>
 <ul>{"".join(f"<li><code>{escape(scope)}</code></li>" for scope in scopes)}</ul>
 <form method="post" action="{escape(request.path)}">

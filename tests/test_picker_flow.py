@@ -282,6 +282,45 @@ def test_private_repositories_need_a_step_up(browser, providers, settings):
     assert ">Include private repositories</button>" not in widened.text
 
 
+def test_another_github_account_through_githubs_account_picker(browser, providers):
+    """The browser is signed in to one GitHub account (GitHub would grant it at once); the person wants another."""
+    picker = walk_to_picker(browser, github="octocat")
+    assert "prompt" not in providers.calls_to("github.authorize")[-1].query  # a first connect: no picker forced
+    first_token = github_token_of(browser)
+
+    authorize = browser.submit(picker, "Use another GitHub account")
+    query = providers.calls_to("github.authorize")[-1].query
+    assert query["prompt"] == "select_account" and "Choose the account to use." in authorize.text
+    assert query["scope"] == providers.calls_to("github.authorize")[0].query["scope"]  # the scope granted so far
+    other = browser.submit(authorize, "Authorize", {"login": "hubot"})
+
+    assert other.url.endswith("/repositories/") and "GitHub: <strong>hubot</strong>" in other.text
+    assert providers.tokens[first_token].revoked  # the first account's grant is not left alive at GitHub
+    name, repo_id = next((n, i) for n, i in repo_ids(other).items() if n.startswith("hubot/"))
+    assert browser.submit(other, "Link repository", {"repo_id": str(repo_id)}).url.endswith("/dashboard/")
+    assert Link.objects.get().github_login == "hubot"
+
+
+def test_another_github_account_keeps_private_repositories_once_included(browser, providers, settings):
+    picker = walk_to_picker(browser)
+    widened = browser.submit(browser.submit(picker, "Include private repositories"), "Authorize")
+
+    browser.submit(widened, "Use another GitHub account")
+
+    query = providers.calls_to("github.authorize")[-1].query
+    assert query["prompt"] == "select_account"
+    assert set(settings.GITHUB_PRIVATE_SCOPES) <= set(re.split(r"[ ,]", query["scope"]))
+
+
+def test_the_account_picker_is_only_asked_for_by_our_own_button(browser, providers):
+    step2 = sign_in_with_discord(browser)
+    browser.post(
+        "/accounts/github/login/?auth_params=prompt%3Dconsent",
+        {"csrfmiddlewaretoken": csrf_token(step2), "process": "connect", "another_account": "yes"},
+    )
+    assert "prompt" not in providers.calls_to("github.authorize")[-1].query
+
+
 def test_no_private_step_up_when_no_private_scopes_are_configured(browser, providers, settings):
     settings.GITHUB_PRIVATE_SCOPES = []
     step2 = sign_in_with_discord(browser)

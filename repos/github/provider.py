@@ -10,6 +10,9 @@ from repos.github.views import GitHubOAuth2Adapter
 
 # Set on our own "Include private repositories" form; the only way to widen the scope.
 PRIVATE_PARAM = "include_private"
+# Set on our own "Use another GitHub account" form: GitHub would otherwise grant at once for the account
+# this browser is signed in to on github.com, and the person could never reach their other one.
+ANOTHER_ACCOUNT_PARAM = "another_account"
 
 
 class GitHubProvider(HardenedProviderMixin, AllauthGitHubProvider):
@@ -26,6 +29,13 @@ class GitHubProvider(HardenedProviderMixin, AllauthGitHubProvider):
         if request.POST.get(PRIVATE_PARAM) == "1":
             scope += [s for s in settings.GITHUB_PRIVATE_SCOPES if s not in scope]
         return scope
+
+    def get_auth_params_from_request(self, request: HttpRequest, action: str) -> dict:
+        # Only ours (see HardenedProviderMixin), plus GitHub's account picker for our own form.
+        params = super().get_auth_params_from_request(request, action)
+        if request.POST.get(ANOTHER_ACCOUNT_PARAM) == "1":
+            params = {**params, "prompt": "select_account"}
+        return params
 
     def extract_common_fields(self, data: dict) -> dict:
         return {"username": data.get("login"), "name": data.get("name")}
