@@ -55,7 +55,7 @@ class LinkEventInline(admin.TabularInline):
     Discord user and a repository is in *Link events*, searched by either id."""
 
     model = LinkEvent
-    fields = readonly_fields = ["at", "action", "actor"]
+    fields = readonly_fields = ["at", "action", "github_login", "actor"]
     extra = 0
     can_delete = False
 
@@ -125,9 +125,9 @@ class LinkAdmin(OutOfRangeDateIsInvalidLookup, admin.ModelAdmin):
 class LinkEventAdmin(OutOfRangeDateIsInvalidLookup, admin.ModelAdmin):
     """Read-only: the audit trail is written by the app, never edited."""
 
-    list_display = ["at", "action", "repo_full_name", "discord_id", "actor"]
+    list_display = ["at", "action", "repo_full_name", "discord_id", "github_login", "actor"]
     list_filter = ["action", "at"]
-    search_fields = ["discord_id", "repo_full_name", "actor"]
+    search_fields = ["discord_id", "repo_full_name", "github_login", "actor"]
     date_hierarchy = "at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -45,6 +45,10 @@ class LinkEvent(models.Model):
     discord_id = models.TextField(db_index=True)
     repo_id = models.BigIntegerField()
     repo_full_name = models.CharField(max_length=200)
+    # The GitHub account that vouched for the link (the Link row keeps only the latest). Empty on events from
+    # before it was recorded; defaults in the database too, for instances still running older code mid-deploy.
+    github_id = models.BigIntegerField(null=True, blank=True)
+    github_login = models.CharField(max_length=100, blank=True, db_default="")
     # "admin:" and a username of up to 150 characters (Django's limit).
     actor = models.CharField(max_length=160, help_text='"discord:<id>" for the person, "admin:<username>" for staff')
     at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -63,5 +67,7 @@ class LinkEvent(models.Model):
             discord_id=link.discord_id,
             repo_id=link.repo_id,
             repo_full_name=link.repo_full_name,
+            github_id=link.github_id,
+            github_login=link.github_login,
             actor=actor,
         )

@@ -18,13 +18,14 @@ from accounts.wizard_store import WizardStore
 from demo.providers import Fault
 from linkapp.failures import in_words
 from repos.github_api import GitHubClient
-from repos.models import Link
+from repos.models import Link, LinkEvent
 from tests.wizard import (
     all_repo_ids,
     connect_github,
     csrf_token,
     disabled_ids,
     linkable_id,
+    linkable_ids,
     repo_ids,
     retry_url,
     sign_in_with_discord,
@@ -209,6 +210,22 @@ def test_linking_again_updates_the_row(browser, providers):
 
     second = Link.objects.get()
     assert second.pk == first.pk and second.updated_at > first.updated_at
+
+
+def test_each_event_names_the_github_account_that_vouched_for_the_link(browser, providers):
+    """The same organisation repository linked with one GitHub account, then again with another of the person's."""
+    picker = walk_to_picker(browser, github="octocat")
+    shared = next(i for n, i in repo_ids(picker).items() if n.startswith("acme-org/") and i in linkable_ids(picker))
+    browser.submit(picker, "Link repository", {"repo_id": str(shared)})
+    picker = connect_github(browser, browser.get("/github/"))  # "Link another repository"
+    other = browser.submit(browser.submit(picker, "Use another GitHub account"), "Authorize", {"login": "hubot"})
+    assert browser.submit(other, "Link repository", {"repo_id": str(shared)}).url.endswith("/dashboard/")
+
+    hubot = SocialAccount.objects.get(provider="github", uid=str(Link.objects.get().github_id))
+    assert hubot.extra_data["login"] == "hubot"
+    events = LinkEvent.objects.order_by("id").values_list("action", "github_login", "github_id")
+    assert [event[:2] for event in events] == [("created", "octocat"), ("relinked", "hubot")]
+    assert events[1][2] == int(hubot.uid) != events[0][2]
 
 
 def test_expired_step(browser, providers, settings):

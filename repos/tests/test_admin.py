@@ -136,6 +136,7 @@ def test_delete_action_confirms_then_removes_and_audits(admin_client, admin_user
     assert Link.objects.count() == 2
     event = LinkEvent.objects.get()
     assert (event.action, event.discord_id, event.repo_full_name) == ("removed", "111", "acme-org/rocket")
+    assert (event.github_id, event.github_login) == (links[0].github_id, links[0].github_login) != (None, "")
     assert event.actor == f"admin:{admin_user.username}"
 
 
@@ -162,6 +163,16 @@ def test_staff_with_the_longest_username_can_remove_a_link(client, links, django
     client.post("/admin/repos/link/", {"action": "delete_selected", "_selected_action": [links[0].pk], "post": "yes"})
     assert LinkEvent.objects.get().actor == "admin:" + "a" * 150
     assert not Link.objects.filter(pk=links[0].pk).exists()
+
+
+def test_the_audit_trail_names_the_github_account_and_finds_events_by_it(admin_client, links):
+    LinkEvent.record(links[0], LinkEvent.Action.CREATED, "discord:111")
+    LinkEvent.record(links[1], LinkEvent.Action.CREATED, "discord:222")
+
+    found = admin_client.get("/admin/repos/linkevent/", {"q": "bobgh"}).content.decode()
+
+    assert '<td class="field-github_login">bobgh</td>' in found
+    assert "widgets-inc/gizmo" in found and "acme-org/rocket" not in found
 
 
 def test_audit_trail_is_read_only(admin_client, links):
