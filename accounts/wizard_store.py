@@ -9,6 +9,7 @@ session at sign-in and never exposes the session key in cache key names.
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 
 from django.conf import settings
@@ -60,8 +61,9 @@ class WizardStore:
             cache.delete_many([self._key(name) for name in names])
 
     def save_github_token(self, access_token: str, scope: str, uid: str) -> None:
-        """The token with the scope GitHub granted and the GitHub account (uid) it belongs to."""
-        self.set(GITHUB_TOKEN, {"access_token": access_token, "scope": scope, "uid": uid})
+        """The token with the scope GitHub granted, the GitHub account (uid) it belongs to, and when
+        (a link saved since then was saved with it)."""
+        self.set(GITHUB_TOKEN, {"access_token": access_token, "scope": scope, "uid": uid, "granted_at": time.time()})
 
     def forget_github_token(self, access_token: str) -> None:
         """GitHub refused this token: forget it, unless another tab has replaced it meanwhile."""
@@ -70,7 +72,7 @@ class WizardStore:
             self.delete(GITHUB_TOKEN)
 
     def github_token(self) -> dict | None:
-        """{"access_token": ..., "scope": ..., "uid": ...}, or None once expired or cleared."""
+        """{"access_token": ..., "scope": ..., "uid": ..., "granted_at": ...}, or None once expired or cleared."""
         return self.get(GITHUB_TOKEN)
 
     def clear(self) -> None:

@@ -1,5 +1,5 @@
 """Saving a link (the last step: re-check with GitHub, save, end the wizard), keeping the names on
-links current, and removing one. The signal receivers that end the wizard otherwise are in receivers.py."""
+links current, and removing one. What a sign-in, a sign-out or a GitHub disconnect does is in receivers.py."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 
 from allauth.socialaccount.models import SocialAccount
@@ -119,7 +119,11 @@ def picker(request: HttpRequest) -> HttpResponse:
         )
     except ProviderError as exc:
         if isinstance(exc, ProviderUnauthorized):
-            if _ended_by_another_press(request, store, token["access_token"]):
+            # Refused because another press linked this repository with this token, then revoked it. Any other
+            # refusal is the person's revoking it on GitHub, even after a link made in an earlier wizard: they
+            # connect again.
+            granted = token.get("granted_at")  # absent from a token stored by an earlier release
+            if _just_linked(request, since=granted and datetime.fromtimestamp(granted, UTC)):
                 return redirect("dashboard")
             store.forget_github_token(token["access_token"])  # revoked meanwhile: of no further use
         return github_failure(request, exc)
@@ -180,32 +184,24 @@ def _fetch_repositories(store: WizardStore, access_token: str, discord_id: str) 
     return repos
 
 
-def _recent_links(request: HttpRequest) -> QuerySet[Link]:
-    """The person's links saved less than WIZARD_TTL ago, the ones that may have ended this wizard. A
-    token that expired unused is older than that, and so is a link made in an earlier wizard."""
-    since = timezone.now() - timedelta(seconds=settings.WIZARD_TTL)
+def _links_since(request: HttpRequest, since: datetime | None = None) -> QuerySet[Link]:
+    """The person's links saved since `since`, by default WIZARD_TTL ago: the ones that may have ended
+    this wizard. A token that expired unused is older than that, and so is a link made in an earlier wizard."""
+    since = since or timezone.now() - timedelta(seconds=settings.WIZARD_TTL)
     return Link.objects.filter(discord_id=request.discord_account.uid, updated_at__gte=since)
 
 
-def _just_linked(request: HttpRequest) -> bool:
-    """A second press of "Link repository" (a double click, a second tab) after the first saved
-    the link and ended the wizard."""
+def _just_linked(request: HttpRequest, since: datetime | None = None) -> bool:
+    """A second press of "Link repository" (a double click, a second tab): the first saved the repository
+    this POST asks for (since `since`, by default within WIZARD_TTL) and ended the wizard."""
     repo_id = posted_repo_id(request)
-    return repo_id is not None and _recent_links(request).filter(repo_id=repo_id).exists()
-
-
-def _ended_by_another_press(request: HttpRequest, store: WizardStore, access_token: str) -> bool:
-    """GitHub refused the token because another press saved this link and revoked it: that press
-    cleared the token from the wizard first. A token still there was revoked by the person on
-    GitHub, even for a repository linked a moment ago: they are asked to connect again."""
-    current = store.github_token()
-    return (current is None or current["access_token"] != access_token) and _just_linked(request)
+    return repo_id is not None and _links_since(request, since).filter(repo_id=repo_id).exists()
 
 
 def _github_expired(request: HttpRequest) -> HttpResponse:
     if _just_linked(request):
         return redirect("dashboard")
-    if request.method == "GET" and _recent_links(request).exists():
+    if request.method == "GET" and _links_since(request).exists():
         # The browser's Back button after linking: the dashboard, not a failure page.
         messages.info(
             request, "Your GitHub connection ended when your link was saved. To link another repository, connect again."

@@ -14,7 +14,7 @@ from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
 from django.db import IntegrityError, connection
 
-from accounts.wizard_store import CHOICE, WizardStore
+from accounts.wizard_store import CHOICE, GITHUB_TOKEN, WizardStore
 from demo.providers import Fault
 from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent
@@ -387,6 +387,28 @@ def test_a_second_press_that_finds_the_token_revoked_by_the_first_shows_the_link
     assert len(rechecks) == 2  # the first press's, then the second's, which GitHub refused
     assert all(call.headers["Authorization"].endswith(token) for call in rechecks)
     assert Link.objects.count() == 1
+    assert list(LinkEvent.objects.values_list("action", flat=True)) == ["created"]  # the second was refused
+
+
+@pytest.mark.parametrize("stored_by", ["this release", "an earlier release"])
+def test_a_second_press_after_the_first_could_not_clear_the_wizard_shows_the_link(browser, providers, stored_by):
+    """Redis failed as the first press cleared the wizard: its token, revoked all the same, is still stored.
+    (An earlier release stored no grant time: a link made within WIZARD_TTL counts.)"""
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    store = wizard_of(browser)
+    token = store.github_token()
+    if stored_by == "an earlier release":
+        del token["granted_at"]
+        store.set(GITHUB_TOKEN, token)
+    first = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+    assert first.url.endswith("/dashboard/") and providers.tokens[token["access_token"]].revoked
+    store.set(GITHUB_TOKEN, token)  # what the failed clear left behind
+
+    second = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert second.url.endswith("/dashboard/"), (second.status_code, second.text[:300])
+    assert list(LinkEvent.objects.values_list("action", flat=True)) == ["created"]
 
 
 def test_linking_an_already_linked_repository_with_a_token_revoked_at_github_asks_to_connect_again(browser, providers):

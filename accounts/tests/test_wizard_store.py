@@ -1,3 +1,5 @@
+import time
+
 import pytest
 from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
@@ -15,6 +17,7 @@ def begun(session: SessionStore | None = None) -> WizardStore:
 def test_items_expire_after_wizard_ttl(settings):
     settings.WIZARD_TTL = 77
     store = begun()
+    before = time.time()
     store.save_github_token("gho_secret", "read:user", "1")
     store.set(REPO_LIST, b"list")
     store.set(CHOICE, 42)
@@ -22,7 +25,9 @@ def test_items_expire_after_wizard_ttl(settings):
     keys = cache.keys("wizard:*")
     assert len(keys) == 3
     assert all(70 < cache.ttl(key) <= 77 for key in keys)
-    assert store.github_token() == {"access_token": "gho_secret", "scope": "read:user", "uid": "1"}
+    token = store.github_token()
+    assert before <= token.pop("granted_at") <= time.time()
+    assert token == {"access_token": "gho_secret", "scope": "read:user", "uid": "1"}
 
 
 def test_keys_do_not_name_the_session():
