@@ -130,7 +130,7 @@ def test_redis_down_mid_wizard_sends_the_person_back(browser, providers, redis_p
     elapsed = time.monotonic() - started
 
     assert page.status_code == 503 and not page.history
-    assert elapsed < SOCKET_TIMEOUT + 1.5  # one wait on Redis, not one per attempt
+    assert elapsed < 2 * SOCKET_TIMEOUT  # one wait on Redis, not one per attempt
     assert int(page.headers["Retry-After"]) > 0
     assert "please start again" in page.text and 'href="/">Try again' in page.text
     assert not Link.objects.exists()
@@ -239,13 +239,11 @@ def test_repository_page_timeout(browser, providers, settings):
     providers.repo_counts["octocat"] = 250
     providers.faults["github.repos"] = Fault(delay=settings.PROVIDER_TIMEOUT + 5, pages={3}, times=1)
     authorize = browser.submit(sign_in_with_discord(browser), "Connect with GitHub")
-    started = time.monotonic()
     page = browser.submit(authorize, "Authorize")  # GitHub's redirect back: the callback walks the pages
-    elapsed = time.monotonic() - started
 
     assert page.status_code == 504
     assert "Try again" in page.text
-    assert elapsed < settings.PROVIDER_TIMEOUT + 1
+    assert page.elapsed.total_seconds() < settings.PROVIDER_TIMEOUT + 1  # the callback's own answer
     retry = browser.get("/repositories/")  # the session was kept: "Try again" lists them all
     assert retry.status_code == 200 and "250 of 250" in retry.text
 
@@ -506,7 +504,7 @@ def test_health_reports_postgres_down(client, postgres_proxy, mode):
     for path in ("/healthz", "/readyz"):
         started = time.monotonic()
         response = client.get(path)
-        assert time.monotonic() - started < connect_timeout + 1
+        assert time.monotonic() - started < 1.5 * connect_timeout  # one connect timeout, not two
         assert response.status_code == 503
         assert response.json() == {"status": "unavailable", "failed": ["database"]}
     postgres_proxy.set_mode("pass")

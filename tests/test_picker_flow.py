@@ -49,17 +49,21 @@ def repos_calls(providers) -> list[int]:
     return sorted(int(c.query.get("page", 1)) for c in providers.calls_to("github.repos"))
 
 
-def connect_counting_in_flight(browser, providers, delay: float):
-    """Connect GitHub with every provider answer delayed, counting requests in flight from then on."""
-    providers.delay = delay
+def connect_counting_in_flight(browser, providers, settings, *, first_wave: int, delay: float = 1.0):
+    """Connect GitHub, counting provider requests in flight from then on. `GET /user` and the first
+    `first_wave` pages of the list answer after `delay`: time for all of them to be on their way at once,
+    on a slow machine too. The other pages answer at once."""
+    settings.PROVIDER_TIMEOUT = 10  # the delay is not a timeout
     step2 = sign_in_with_discord(browser)
+    providers.faults["github.user"] = Fault(delay=delay)
+    providers.faults["github.repos"] = Fault(delay=delay, pages=set(range(1, first_wave + 1)))
     providers.reset_stats()
     return connect_github(browser, step2)
 
 
 def test_pages_after_the_first_are_fetched_concurrently_within_the_bound(browser, many, settings):
     settings.GITHUB_MAX_CONCURRENCY = 3
-    picker = connect_counting_in_flight(browser, many, delay=0.2)
+    picker = connect_counting_in_flight(browser, many, settings, first_wave=2)
 
     assert picker.status_code == 200
     assert repos_calls(many) == list(range(1, 21))
@@ -84,7 +88,7 @@ def test_without_a_last_link_the_next_links_are_followed(browser, many, settings
 
 def test_at_concurrency_one_the_walk_is_plain_and_sequential(browser, many, settings):
     settings.GITHUB_MAX_CONCURRENCY = 1
-    picker = connect_counting_in_flight(browser, many, delay=0.01)
+    picker = connect_counting_in_flight(browser, many, settings, first_wave=1, delay=0.5)
 
     calls = [c for c in many.calls if c.endpoint.startswith("github.")]
     names = [c.endpoint for c in calls]
@@ -108,7 +112,7 @@ def test_the_list_is_fetched_while_github_is_asked_who_the_person_is(browser, ma
         return ask_for_the_user(client)
 
     monkeypatch.setattr(GitHubClient, "get_user", ask_once_the_list_is_on_its_way)
-    picker = connect_counting_in_flight(browser, many, delay=0.5)  # time for all 8 to be on their way
+    picker = connect_counting_in_flight(browser, many, settings, first_wave=7)
 
     assert listed_first == [True]
     assert "2000 of 2000" in picker.text

@@ -32,7 +32,7 @@ def gunicorn_serving(port: int, env: dict[str, str], *options: str) -> Iterator[
     printed: list[str] = []
     try:
         deadline = time.monotonic() + 30
-        while not _answers(port):
+        while not _answers(port, timeout=max(deadline - time.monotonic(), 0.1)):
             # gunicorn exited (the port taken, say) or never answered: nothing after this would prove anything.
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
@@ -54,10 +54,11 @@ def run_gunicorn(port: int, env: dict[str, str], *options: str) -> tuple[str, st
     return out, err
 
 
-def _answers(port: int) -> bool:
-    """Our app answers on the port: it echoes the request id (whatever /healthz finds of Postgres and Redis)."""
+def _answers(port: int, timeout: float) -> bool:
+    """Our app answers on the port: it echoes the request id (whatever /healthz finds of Postgres and Redis).
+    gunicorn listens before its worker has loaded Django: the first request waits for that, however long."""
     try:
-        answer = requests.get(f"http://127.0.0.1:{port}/healthz", headers={"X-Request-ID": "log-1"}, timeout=5)
+        answer = requests.get(f"http://127.0.0.1:{port}/healthz", headers={"X-Request-ID": "log-1"}, timeout=timeout)
     except requests.ConnectionError:  # not listening yet (a request that reached it is never asked again)
         return False
     return answer.headers.get("X-Request-ID") == "log-1"

@@ -18,7 +18,9 @@ def chromium():
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing (.ci/run installs Debian's chromium)")
         pytest.skip(f"{CHROMIUM} is missing")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=15_000)  # as new_page's: a slow machine must not fail an assertion that waits
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls of the tests themselves
     # are synchronous and safe (the app runs in live_server's own threads). Only while a browser runs.

@@ -178,11 +178,12 @@ def test_search_filters_as_you_type(page, live_server, providers):
     expect(page.get_by_role("heading", name="Connect with GitHub first")).to_be_visible()
 
 
-def test_a_double_click_on_link_repository_sends_it_once(page, live_server, providers):
+def test_a_double_click_on_link_repository_sends_it_once(page, live_server, providers, settings):
     sign_in(page, live_server.url)
     connect(page)
     first_linkable(page).check()
-    providers.faults["github.repository"] = Fault(delay=1.0)  # the first press is still being checked
+    settings.PROVIDER_TIMEOUT = 10  # the delay below is not a timeout
+    providers.faults["github.repository"] = Fault(delay=3.0)  # the first press is still being checked
     button = page.get_by_role("button", name="Link repository")
     button.scroll_into_view_if_needed()
     box = button.bounding_box()  # where a person's pointer is: a click there on a disabled button does nothing
@@ -192,6 +193,7 @@ def test_a_double_click_on_link_repository_sends_it_once(page, live_server, prov
     with page.expect_request(lambda request: request.method == "POST"):
         page.mouse.click(box["x"] + 5, box["y"] + 5)
     page.mouse.click(box["x"] + 5, box["y"] + 5)
+    assert page.url.endswith("/repositories/")  # the second click came while the first press was on its way
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
     assert len(sent) == 1
