@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.contrib.sessions.backends.cache import SessionStore
@@ -29,6 +29,13 @@ def walk_to_picker(browser: Browser, discord: str = "nelly", github: str = "octo
     picker = connect_github(browser, step2, github)
     assert picker.status_code == 200, picker.text
     return picker
+
+
+def app_seconds(page: requests.Response) -> float:
+    """How long the app took to answer the requests that led to `page`, its redirects included (a callback
+    that redirects to the picker, say), and not the provider's pages in between: what a person waits for us."""
+    app = urlsplit(page.url).netloc
+    return sum(hop.elapsed.total_seconds() for hop in [*page.history, page] if urlsplit(hop.url).netloc == app)
 
 
 def wizard_of(browser: Browser) -> WizardStore:

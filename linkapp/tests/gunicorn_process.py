@@ -61,4 +61,6 @@ def _answers(port: int, timeout: float) -> bool:
         answer = requests.get(f"http://127.0.0.1:{port}/healthz", headers={"X-Request-ID": "log-1"}, timeout=timeout)
     except requests.ConnectionError:  # not listening yet (a request that reached it is never asked again)
         return False
+    except requests.Timeout:  # reached it, and no answer by the deadline: the caller gives up
+        return False
     return answer.headers.get("X-Request-ID") == "log-1"

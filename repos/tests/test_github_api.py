@@ -174,8 +174,8 @@ def test_a_failing_page_stops_the_walk_without_waiting_for_slower_ones(settings)
     fake.release.set()
     fake.after_9.set()
     wait_for_the_walk_to_end()
-    # Pages not yet started were never asked for: beside page 9's, the other three of the four threads
-    # can have started no more than pages 10 to 12 (held until now, however slow the machine).
+    # Pages not yet started were never asked for: of the four threads, one held on page 2, the other
+    # three can have started no more than pages 10 to 12 (held until now, however slow the machine).
     assert max(fake.asked) <= 12
 
 

@@ -1,4 +1,5 @@
-"""The `repos_link` table as other tools read it (CONTRACT.md, "Data")."""
+"""The tables as other tools and older instances meet them: `repos_link` as CONTRACT.md ("Data") fixes it,
+and the audit trail's columns added since."""
 
 from __future__ import annotations
 
