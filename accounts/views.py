@@ -2,9 +2,10 @@ from allauth.account.utils import get_next_redirect_url
 from allauth.socialaccount.forms import DisconnectForm
 from allauth.socialaccount.views import ConnectionsView as AllauthConnectionsView
 from django.conf import settings
+from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import cache_control, never_cache
 
@@ -71,6 +72,12 @@ class ConnectionsView(AllauthConnectionsView):
         return context
 
     def form_invalid(self, form: DisconnectForm) -> HttpResponse:
+        if form.has_error("account", code="invalid_choice"):
+            # Not (any more) one of theirs: a double click or a second tab, whose first request disconnected it.
+            messages.info(
+                self.request, "That account is not connected any more; it may have been disconnected already."
+            )
+            return redirect("socialaccount_connections")
         response = super().form_invalid(form)
         response.status_code = 400
         return response

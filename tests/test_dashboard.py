@@ -147,6 +147,12 @@ def test_discord_cannot_be_disconnected_but_github_can(browser, providers):
     assert "No GitHub account is connected" in disconnected.text and "Disconnect</button>" not in disconnected.text
     assert browser.get("/github/").status_code == 200  # still signed in with Discord
 
+    # A double click or a second tab: the account went with the first request, which is said as such.
+    again = browser.post("/accounts/3rdparty/", data={"csrfmiddlewaretoken": token, "account": github.pk})
+    assert again.status_code == 200 and again.url.endswith("/accounts/3rdparty/")
+    assert "That account is not connected any more; it may have been disconnected already." in again.text
+    assert "Select a valid choice" not in again.text
+
 
 def test_disconnecting_github_mid_wizard_revokes_and_forgets_its_token(browser, providers):
     earlier = providers.token_names()
