@@ -29,7 +29,14 @@ from requests import ConnectionError, HTTPError, RequestException, Response, Ses
 
 from accounts.identity import discord_id_of
 from accounts.wizard_store import WizardStore
-from linkapp.failures import provider_failure, render_failure, saved_by_another_tab, start_with_discord, step_word
+from linkapp.failures import (
+    account_deactivated,
+    provider_failure,
+    render_failure,
+    saved_by_another_tab,
+    start_with_discord,
+    step_word,
+)
 from linkapp.oauth import HardenedProviderMixin
 from linkapp.providers import ProviderError, StateRefused, provider_session, transport_error
 from repos.github import connect
@@ -41,12 +48,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def respond_user_inactive(self, request: HttpRequest, user: User) -> HttpResponse:
         """An admin deactivated this person: our failure page, not allauth's 200 page with no way on."""
         log.info("step=refused reason=inactive discord_id=%s", discord_id_of(user))
-        return render_failure(
-            request,
-            "An administrator has deactivated this account, so it cannot link repositories here.",
-            status=403,
-            title="Account deactivated",
-        )
+        return account_deactivated(request)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -5,8 +5,8 @@ from functools import wraps
 
 from django.http import HttpRequest, HttpResponse
 
-from accounts.identity import find_account, social_accounts
-from linkapp.failures import start_with_discord
+from accounts.identity import deactivated_in_session, find_account, social_accounts
+from linkapp.failures import account_deactivated, start_with_discord
 
 
 def discord_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -20,6 +20,8 @@ def discord_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         accounts = social_accounts(request.user)
         account = find_account(accounts, "discord")
         if account is None:
+            if deactivated_in_session(request):
+                return account_deactivated(request)
             # A page (a bookmarked dashboard, say) is where the sign-in then ends; a form's POST is not.
             return start_with_discord(request, request.get_full_path() if request.method in ("GET", "HEAD") else None)
         request.discord_account = account

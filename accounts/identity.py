@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
 
 
 def social_accounts(user: AbstractBaseUser) -> list[SocialAccount]:
@@ -22,6 +24,16 @@ def find_account(accounts: list[SocialAccount], provider: str, uid: str | None =
 
 def social_account(user: AbstractBaseUser, provider: str) -> SocialAccount | None:
     return find_account(social_accounts(user), provider)
+
+
+def deactivated_in_session(request: HttpRequest) -> bool:
+    """The session still names a user whom Django no longer signs in: an admin has deactivated them."""
+    user_id = request.session.get(SESSION_KEY)
+    return (
+        user_id is not None
+        and not request.user.is_authenticated
+        and get_user_model()._default_manager.filter(pk=user_id, is_active=False).exists()
+    )
 
 
 def discord_id_of(user: AbstractBaseUser) -> str | None:

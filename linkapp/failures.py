@@ -74,6 +74,17 @@ def start_with_discord(request: HttpRequest, next_url: str | None = None) -> Htt
     )
 
 
+def account_deactivated(request: HttpRequest) -> HttpResponse:
+    """An admin unticked Active on this person: at their Discord sign-in, or mid-wizard, where Django
+    would otherwise just treat them as signed out."""
+    return render_failure(
+        request,
+        "An administrator has deactivated this account, so it cannot link repositories here.",
+        status=403,
+        title="Account deactivated",
+    )
+
+
 def saved_by_another_tab(request: HttpRequest, provider: str, *, retry_url: str) -> HttpResponse:
     """Two tabs saved the same Discord or GitHub account at once; this one came second."""
     log.info("step=refused reason=saved_by_another_tab provider=%s", provider.lower())

@@ -597,3 +597,15 @@ def test_a_deactivated_account_gets_a_clear_page(browser, providers):
     assert page.status_code == 403
     assert "An administrator has deactivated this account" in page.text and "Try again" in page.text
     assert browser.get("/github/").status_code == 403  # not signed in
+
+
+def test_an_account_deactivated_mid_wizard_is_told_so_not_that_the_session_expired(browser, providers):
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    User.objects.update(is_active=False)  # an admin unticks Active meanwhile
+
+    for page in (browser.get("/dashboard/"), browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})):
+        assert page.status_code == 403
+        assert "An administrator has deactivated this account" in page.text and "Try again" in page.text
+        assert "your session has expired" not in page.text
+    assert not Link.objects.exists()
