@@ -127,7 +127,8 @@ class LinkEventAdmin(OutOfRangeDateIsInvalidLookup, admin.ModelAdmin):
 
     list_display = ["at", "action", "repo_full_name", "discord_id", "github_login", "actor"]
     list_filter = ["action", "at"]
-    search_fields = ["discord_id", "repo_full_name", "github_login", "actor"]
+    # GitHub's ids match whole, as on the links.
+    search_fields = ["discord_id", "repo_full_name", "github_login", "actor", "repo_id__exact", "github_id__exact"]
     date_hierarchy = "at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

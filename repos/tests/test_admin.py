@@ -175,6 +175,19 @@ def test_the_audit_trail_names_the_github_account_and_finds_events_by_it(admin_c
     assert "widgets-inc/gizmo" in found and "acme-org/rocket" not in found
 
 
+def test_the_audit_trail_finds_a_repositorys_or_a_github_accounts_events_by_id(admin_client, links):
+    """A repository's whole story, its link removed and made again, by the id other services name it by."""
+    Link.objects.filter(pk=links[1].pk).update(repo_id=1296269, github_id=583231)
+    links[1].refresh_from_db()
+    for link in links:
+        LinkEvent.record(link, LinkEvent.Action.CREATED, f"discord:{link.discord_id}")
+
+    for query in ("1296269", "583231"):  # the repository id, the GitHub account id
+        found = admin_client.get("/admin/repos/linkevent/", {"q": query}).content.decode()
+        assert "widgets-inc/gizmo" in found and "acme-org/rocket" not in found, query
+    assert admin_client.get("/admin/repos/linkevent/", {"q": "not-a-number"}).status_code == 200
+
+
 def test_audit_trail_is_read_only(admin_client, links):
     LinkEvent.record(links[0], LinkEvent.Action.CREATED, "discord:111")
     event = LinkEvent.objects.get()
