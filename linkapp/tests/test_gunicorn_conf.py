@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,3 +43,25 @@ def test_keepalive_may_outlast_a_load_balancers_idle_timeout(monkeypatch):
     assert runpy.run_path(CONF)["keepalive"] == 5
     monkeypatch.setenv("GUNICORN_KEEPALIVE", "75")
     assert runpy.run_path(CONF)["keepalive"] == 75
+
+
+@pytest.mark.parametrize(
+    ("env", "bind"),
+    [
+        ({}, "['127.0.0.1:8000']"),
+        # A platform that routes to the port it sets in PORT: gunicorn's own default, which the file must not hide.
+        ({"PORT": "8080"}, "['0.0.0.0:8080']"),
+        ({"PORT": "8080", "GUNICORN_BIND": "127.0.0.1:9000"}, "['127.0.0.1:9000']"),
+    ],
+)
+def test_bind_follows_gunicorn_bind_then_the_platforms_port(env, bind):
+    clean = {name: value for name, value in os.environ.items() if name not in ("PORT", "GUNICORN_BIND")}
+    printed = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--print-config", "linkapp.wsgi:application"],
+        cwd=Path(CONF).parent,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert re.search(r"^bind\s+= (.*)$", printed, re.M).group(1) == bind
