@@ -215,3 +215,39 @@ def test_a_statement_timeout_in_database_url_reaches_the_connection():
     result = manage("shell", "-c", code, **PRODUCTION, DATABASE_URL=url)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "50ms 5"
+
+
+def test_a_managed_redis_over_tls_keeps_its_user_password_and_ca_from_the_url():
+    """README, "On a container platform": `rediss://`, credentials and `ssl_ca_certs` reach redis-py as written,
+    beside our socket timeouts."""
+    code = (
+        "import json; from django_redis import get_redis_connection\n"
+        "pool = get_redis_connection().connection_pool\n"
+        "print(json.dumps([pool.connection_class.__name__, pool.connection_kwargs], default=repr))"
+    )
+    url = "rediss://linkapp:p%40ss@redis.example.org:6380/2?ssl_ca_certs=/etc/ssl/managed-redis.pem"
+    result = manage("shell", "-c", code, **{**PRODUCTION, "REDIS_URL": url})
+    assert result.returncode == 0, result.stderr
+    connection_class, kwargs = json.loads(result.stdout.splitlines()[-1])
+    assert connection_class == "SSLConnection"
+    assert {name: kwargs.get(name) for name in ("host", "port", "db", "username", "password", "ssl_ca_certs")} == {
+        "host": "redis.example.org",
+        "port": 6380,
+        "db": 2,
+        "username": "linkapp",
+        "password": "p@ss",
+        "ssl_ca_certs": "/etc/ssl/managed-redis.pem",
+    }
+    assert (kwargs["socket_connect_timeout"], kwargs["socket_timeout"]) == (2, 2)
+
+
+def test_callback_urls_are_https_even_where_the_proxys_hop_is_plain_http():
+    """SECURE_SSL_REDIRECT=0 (the proxy redirects itself) and a proxy whose X-Forwarded-Proto is not trusted:
+    the request looks like plain HTTP, and Discord and GitHub would refuse an http:// callback."""
+    code = (
+        "from django.test import Client\n"
+        "print(Client().post('/accounts/discord/login/', HTTP_HOST='links.example.org').headers['Location'])"
+    )
+    result = manage("shell", "-c", code, **{**PRODUCTION, "SECURE_SSL_REDIRECT": "0"})
+    assert result.returncode == 0, result.stderr
+    assert "redirect_uri=https%3A%2F%2Flinks.example.org%2Faccounts%2Fdiscord%2Flogin%2Fcallback%2F" in result.stdout
