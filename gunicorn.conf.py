@@ -6,9 +6,10 @@ The wizard waits on Discord and GitHub, so threads (gthread) keep a worker busy 
 
 import os
 
-# Else gunicorn's own default: 0.0.0.0:$PORT where a platform sets PORT (Heroku, Cloud Run, Render), else 127.0.0.1:8000.
-if os.environ.get("GUNICORN_BIND"):
-    bind = os.environ["GUNICORN_BIND"]
+# GUNICORN_BIND, else 0.0.0.0:$PORT where a platform sets PORT (Heroku, Render, Cloud Run), as gunicorn itself
+# does, else 127.0.0.1:8000. A PORT set but empty counts as unset (gunicorn would stop at "0.0.0.0:").
+_port = (os.environ.get("PORT") or "").strip()
+bind = os.environ.get("GUNICORN_BIND") or (f"0.0.0.0:{_port}" if _port else "127.0.0.1:8000")
 if os.environ.get("REDIS_URL"):
     # The cores this process may run on (a container's cpuset), not all the host's; a CPU quota is not seen.
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()  # not on macOS

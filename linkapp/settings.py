@@ -266,7 +266,8 @@ if HTTPS:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
     # The OAuth callback URLs allauth builds are https ones even where the hop from the proxy is plain HTTP and
-    # its X-Forwarded-Proto is not trusted (SECURE_SSL_REDIRECT=0): Discord and GitHub refuse an http:// callback.
+    # its X-Forwarded-Proto is not trusted (SECURE_SSL_REDIRECT=0): Discord and GitHub refuse any callback but the
+    # registered https:// one.
     ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -52,6 +52,7 @@ def test_keepalive_may_outlast_a_load_balancers_idle_timeout(monkeypatch):
         # A platform that routes to the port it sets in PORT: gunicorn's own default, which the file must not hide.
         ({"PORT": "8080"}, "['0.0.0.0:8080']"),
         ({"PORT": "8080", "GUNICORN_BIND": "127.0.0.1:9000"}, "['127.0.0.1:9000']"),
+        ({"PORT": ""}, "['127.0.0.1:8000']"),  # set but empty: unset, as for every other variable
     ],
 )
 def test_bind_follows_gunicorn_bind_then_the_platforms_port(env, bind):
@@ -63,5 +64,6 @@ def test_bind_follows_gunicorn_bind_then_the_platforms_port(env, bind):
         capture_output=True,
         text=True,
         check=True,
+        timeout=60,
     ).stdout
     assert re.search(r"^bind\s+= (.*)$", printed, re.M).group(1) == bind
