@@ -4,8 +4,11 @@ import http.client
 
 import pytest
 import requests
+from django.core.exceptions import MiddlewareNotUsed
+from django.http import HttpResponse
 
 from linkapp.tests.gunicorn_process import gunicorn_serving
+from linkapp.untrusted_proxy import UntrustedProxyWarning
 
 
 @pytest.mark.parametrize(("forwarded_allow_ips", "trusted"), [("127.0.0.1", True), ("", False)])
@@ -50,11 +53,24 @@ def test_a_platforms_proxy_at_an_address_of_its_own_is_trusted_only_with_a_star(
 ):
     """README, "On a container platform": the platform's proxy reaches the app from addresses the default
     (127.0.0.1,::1) does not name. Without FORWARDED_ALLOW_IPS=* each page redirects to its own https address."""
-    env = {"HTTPS": "1", "BEHIND_PROXY": "0", "ALLOWED_HOSTS": "links.example.org"}
-    with gunicorn_serving(free_tcp_port, {**env, "FORWARDED_ALLOW_IPS": forwarded_allow_ips}):
-        proxied = _get_from("127.0.0.2", free_tcp_port, {"Host": "links.example.org", "X-Forwarded-Proto": "https"})
+    env = {"HTTPS": "1", "BEHIND_PROXY": "0", "ALLOWED_HOSTS": "links.example.org", "WEB_CONCURRENCY": "1"}
+    headers = {"Host": "links.example.org", "X-Forwarded-Proto": "https"}
+    with gunicorn_serving(free_tcp_port, {**env, "FORWARDED_ALLOW_IPS": forwarded_allow_ips}) as printed:
+        proxied = _get_from("127.0.0.2", free_tcp_port, headers)
+        again = _get_from("127.0.0.2", free_tcp_port, headers)
+    logged = printed[1].count("If 127.0.0.2 is your TLS proxy, add it to FORWARDED_ALLOW_IPS")
 
     if trusted:
-        assert proxied.status == 200
-    else:  # the loop an operator would see: https://links.example.org/ sent back to https://links.example.org/
-        assert proxied.status == 301 and proxied.getheader("Location") == "https://links.example.org/"
+        assert (proxied.status, again.status, logged) == (200, 200, 0)
+    else:
+        # The loop an operator would see (https://links.example.org/ sent back to itself), named once in the log.
+        assert proxied.status == again.status == 301 and proxied.getheader("Location") == "https://links.example.org/"
+        assert logged == 1
+
+
+@pytest.mark.parametrize(("redirect", "proxy_header"), [(False, None), (True, ("HTTP_X_FORWARDED_PROTO", "https"))])
+def test_the_warning_stands_aside_where_no_redirect_can_loop(settings, redirect, proxy_header):
+    """HTTPS=0 (no redirect), or BEHIND_PROXY=1 (Django itself trusts the header): nothing to warn about."""
+    settings.SECURE_SSL_REDIRECT, settings.SECURE_PROXY_SSL_HEADER = redirect, proxy_header
+    with pytest.raises(MiddlewareNotUsed):
+        UntrustedProxyWarning(lambda request: HttpResponse())
