@@ -30,9 +30,9 @@ class UntrustedProxyWarning:
         if not self.warned and not request.is_secure() and request.headers.get("X-Forwarded-Proto") == "https":
             self.warned = True
             log.warning(
-                "A plain-HTTP request from %(peer)s says X-Forwarded-Proto: https, which is not trusted, so it is "
-                "redirected to https:// again. If %(peer)s is your TLS proxy, add it to FORWARDED_ALLOW_IPS "
-                "(README, On a container platform).",
+                "A plain-HTTP request from %(peer)s says X-Forwarded-Proto: https, which is not trusted: every page "
+                "is redirected to https:// again, for ever. If %(peer)s is your TLS proxy, add it to "
+                "FORWARDED_ALLOW_IPS (gunicorn; other servers: BEHIND_PROXY=1). README, On a container platform.",
                 {"peer": request.META.get("REMOTE_ADDR")},
             )
         return self.get_response(request)
