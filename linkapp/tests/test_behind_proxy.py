@@ -53,7 +53,7 @@ def test_a_platforms_proxy_at_an_address_of_its_own_is_trusted_only_with_a_star(
 ):
     """README, "On a container platform": the platform's proxy reaches the app from addresses the default
     (127.0.0.1,::1) does not name. Without FORWARDED_ALLOW_IPS=* each page redirects to its own https address."""
-    env = {"HTTPS": "1", "BEHIND_PROXY": "0", "ALLOWED_HOSTS": "links.example.org", "WEB_CONCURRENCY": "1"}
+    env = {"HTTPS": "1", "BEHIND_PROXY": "0", "ALLOWED_HOSTS": "links.example.org"}  # one worker: gunicorn_serving
     headers = {"Host": "links.example.org", "X-Forwarded-Proto": "https"}
     with gunicorn_serving(free_tcp_port, {**env, "FORWARDED_ALLOW_IPS": forwarded_allow_ips}) as printed:
         proxied = _get_from("127.0.0.2", free_tcp_port, headers)
