@@ -104,15 +104,24 @@ class GitHubClient:
     def list_repositories(
         self, concurrency: int | None = None, stop: threading.Event | None = None
     ) -> list[RepoSummary]:
-        """Every repository the person can see, most recently pushed first."""
-        return github_pagination.fetch_all(
+        """Every repository the person can see, each once (the picker sorts them itself).
+
+        GitHub pages by position, so the list is asked oldest first: an order that a push meanwhile does
+        not change (most recently pushed first would move that repository to a page already read, and
+        show another twice). A repository that arrives meanwhile (transferred in) can still push one
+        onto the next page; it is kept once."""
+        repos = github_pagination.fetch_all(
             self.get,
             check_repositories,
             f"{settings.GITHUB_API_URL}/user/repos",
-            {"per_page": PER_PAGE, "sort": "pushed"},
+            {"per_page": PER_PAGE, "sort": "created", "direction": "asc"},
             concurrency=concurrency or settings.GITHUB_MAX_CONCURRENCY,
             stop=stop,
         )
+        unique: dict[int, RepoSummary] = {}
+        for repo in repos:
+            unique.setdefault(repo.id, repo)
+        return list(unique.values())
 
     def get_user_and_repositories(self) -> tuple[dict, list[RepoSummary] | ProviderError]:
         """The user, and meanwhile their repositories: the list need not wait for `GET /user`.

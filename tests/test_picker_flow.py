@@ -359,7 +359,8 @@ def test_the_badges_say_what_github_says(browser, providers, settings):
     settings.GITHUB_SCOPES = ["read:user", "repo"]  # private repositories too
     picker = walk_to_picker(browser)
     (first_page,) = [call for call in providers.calls_to("github.repos") if call.query.get("page", "1") == "1"]
-    assert first_page.query["sort"] == "pushed"  # GitHub is asked for the default order
+    # GitHub is asked oldest first, an order no push changes while the pages are read (test_github_api.py) ...
+    assert (first_page.query["sort"], first_page.query["direction"]) == ("created", "asc")
     github = requests.get(
         f"{providers.github_api_url}/user/repos",
         params={"per_page": 100, "sort": "pushed"},
@@ -368,7 +369,8 @@ def test_the_badges_say_what_github_says(browser, providers, settings):
     ).json()
 
     shown = repo_ids(picker)
-    assert list(shown) == [repo["full_name"] for repo in github[: len(shown)]]  # most recently pushed first
+    # ... and the picker shows the most recently pushed first, as GitHub would sort them.
+    assert list(shown) == [repo["full_name"] for repo in github[: len(shown)]]
     for repo in github[: len(shown)]:
         item = re.search(rf'id="repo-{repo["id"]}".*?</li>', picker.text, re.S).group(0)
         # As a screen reader says them: a visually hidden " access" follows the permission.

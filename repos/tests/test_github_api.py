@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 import requests
@@ -278,3 +278,65 @@ def test_a_last_link_without_a_page_number_is_walked_by_its_next_links(settings)
     repos = github_pagination.fetch_all(fetch, github_api.check_repositories, base, {}, concurrency=4)
 
     assert [repo.id for repo in repos] == [1, 2, 3]
+
+
+class ChangingGitHub:
+    """250 repositories at GitHub, in the order a request asks for; `after_page_1` changes them meanwhile."""
+
+    def __init__(self, settings, after_page_1) -> None:
+        self.base = f"{settings.GITHUB_API_URL}/user/repos"
+        self.after_page_1 = after_page_1
+        self.repos = [self.repo(number, created=number, pushed=1000 - number) for number in range(1, 251)]
+
+    @staticmethod
+    def repo(number: int, *, created: int, pushed: int) -> dict:
+        def iso(minute: int) -> str:
+            return f"2026-01-01T{minute // 60:02d}:{minute % 60:02d}:00Z"
+
+        return {
+            **REPOSITORIES[0],
+            "id": number,
+            "full_name": f"octocat/r{number}",
+            "created_at": iso(created),
+            "pushed_at": iso(pushed),
+        }
+
+    def get(self, url: str, params: dict | None = None) -> requests.Response:
+        params = params or dict(parse_qsl(urlsplit(url).query))
+        sort = params.get("sort", "full_name")
+        direction = params.get("direction", "asc" if sort == "full_name" else "desc")
+        ordered = sorted(self.repos, key=lambda repo: repo[f"{sort}_at" if sort != "full_name" else sort])
+        ordered = ordered[::-1] if direction == "desc" else ordered
+        page = int(params.get("page", 1))
+        last = (len(ordered) + 99) // 100
+        links = [f'<{self.base}?{urlencode({**params, "page": last})}>; rel="last"']  # as GitHub's: the query kept
+        if page < last:
+            links.append(f'<{self.base}?{urlencode({**params, "page": page + 1})}>; rel="next"')
+        answer = response(200, ordered[(page - 1) * 100 : page * 100], {"Link": ", ".join(links)})
+        if page == 1:
+            self.after_page_1(self.repos)
+        return answer
+
+
+def pushed_to(repos: list[dict]) -> None:
+    repos[149]["pushed_at"] = "2026-11-29T12:00:00Z"  # repository 150: someone pushed to it just now
+
+
+def transferred_in(repos: list[dict]) -> None:
+    repos.append(ChangingGitHub.repo(251, created=0, pushed=0))  # older than all: it goes first
+
+
+@pytest.mark.parametrize("meanwhile", [pushed_to, transferred_in])
+@pytest.mark.parametrize("concurrency", [1, 8])
+def test_a_repository_changed_while_the_list_is_read_neither_disappears_nor_shows_twice(
+    settings, monkeypatch, meanwhile, concurrency
+):
+    """GitHub pages by position: a list asked in an order that changes meanwhile (most recently pushed
+    first) would lose the repository pushed to, and show another twice."""
+    github = ChangingGitHub(settings, meanwhile)
+    monkeypatch.setattr(github_api.GitHubClient, "get", lambda client, url, params=None: github.get(url, params))
+
+    ids = [repo.id for repo in github_api.GitHubClient("gho_x").list_repositories(concurrency=concurrency)]
+
+    assert len(ids) == len(set(ids))
+    assert set(range(1, 251)) <= set(ids)
