@@ -257,6 +257,19 @@ def test_a_bookmarked_dashboard_asks_for_discord_and_then_opens(browser, provide
     assert "Signed in with Discord as" in dashboard.text
 
 
+def test_a_bookmarked_picker_asks_for_discord_and_then_for_github(browser, providers):
+    """The picker has nothing to show before GitHub is connected again: the sign-in ends at the GitHub step."""
+    refused = browser.get("/repositories/", params={"q": "hello"})
+    assert refused.status_code == 403 and "Please connect with Discord first" in refused.text
+
+    home = browser.follow(refused, "Try again")
+    authorize = browser.submit(home, "Connect with Discord")
+    step2 = browser.submit(authorize, "Authorize", {"login": "nelly"})
+
+    assert step2.status_code == 200 and step2.url.endswith("/github/")
+    assert "Connect with GitHub" in step2.text
+
+
 def test_a_next_address_elsewhere_is_dropped(browser, providers):
     home = browser.get("/", params={"next": "https://evil.example/"})
     assert 'name="next"' not in home.text

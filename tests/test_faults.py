@@ -89,8 +89,8 @@ def test_redis_wiped_mid_wizard_sends_the_person_back(browser, providers, redis_
         page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
     assert page.status_code == 403
-    # "Try again" signs in anew and, from a page (not a form), ends where the person was.
-    retry = {"github step": "/?next=%2Fgithub%2F", "picker": "/?next=%2Frepositories%2F", "link": "/"}[step]
+    # "Try again" signs in anew and, from a page (not a form), ends where the person can go on.
+    retry = {"github step": "/?next=%2Fgithub%2F", "picker": "/?next=%2Fgithub%2F", "link": "/"}[step]
     assert "Please connect with Discord first" in page.text and f'href="{retry}">Try again' in page.text
     assert browser.get("/dashboard/").status_code == 403  # not signed in on an empty session
     assert not Link.objects.exists()
