@@ -52,7 +52,11 @@ class HardenedProviderMixin:
         # provider's own passes, which is all its callback accepts anyway.
         if get_request_param(request, "process", AuthProcess.LOGIN) != self.process:
             return render_failure(request, "That sign-in request is not valid.", status=400, retry_url=self.start_url())
-        return super().redirect_from_request(request)
+        return self.refusal_before_redirect(request) or super().redirect_from_request(request)
+
+    def refusal_before_redirect(self, request: HttpRequest) -> HttpResponse | None:
+        """This provider's own reason not to send the person to it at all (nothing is stored yet)."""
+        return None
 
     def get_scope_from_request(self, request: HttpRequest) -> list[str]:
         # allauth would add any ?scope= from the login URL; we only ever ask for the configured scope.

@@ -472,13 +472,29 @@ def test_sign_in_start_and_callback_are_rate_limited(browser, providers, setting
 
 
 def test_github_cannot_be_connected_without_discord(browser, providers):
+    """Refused before GitHub: the person would consent there, only to be refused on the way back."""
     page = browser.get("/")
-    authorize = browser.post("/accounts/github/login/", {"csrfmiddlewaretoken": csrf_token(page), "process": "connect"})
+    refused = browser.post("/accounts/github/login/", {"csrfmiddlewaretoken": csrf_token(page), "process": "connect"})
+
+    assert refused.status_code == 403
+    assert "Please connect with Discord first" in refused.text
+    assert 'href="/?next=%2Fgithub%2F">Try again' in refused.text
+    assert not providers.calls_to("github.authorize")
+    assert not SocialAccount.objects.exists()
+    assert not cache.keys("wizard:*")
+
+
+def test_a_github_grant_for_a_sign_in_that_ended_meanwhile_is_refused_and_revoked(
+    browser, providers, django_user_model
+):
+    """The callback checks again: an admin deactivated the person while they were at GitHub."""
+    step2 = sign_in_with_discord(browser)
+    authorize = browser.submit(step2, "Connect with GitHub")
+    django_user_model.objects.update(is_active=False)
     landed = browser.submit(authorize, "Authorize")
 
     assert landed.status_code == 403
-    assert "Please connect with Discord first" in landed.text
-    assert not SocialAccount.objects.exists()
+    assert not SocialAccount.objects.filter(provider="github").exists()
     assert not cache.keys("wizard:*")
     (revoke,) = providers.calls_to("github.revoke")  # the grant is not left alive at GitHub
     assert providers.tokens[revoke.form["access_token"]].revoked
@@ -498,17 +514,15 @@ def test_github_cannot_be_connected_onto_an_admin_signed_in_with_a_password(brow
         },
     )
     assert signed_in.url.endswith("/admin/")
-    authorize = browser.post(
+    refused = browser.post(
         "/accounts/github/login/", {"csrfmiddlewaretoken": csrf_token(browser.get("/")), "process": "connect"}
     )
-    landed = browser.submit(authorize, "Authorize")
 
-    assert landed.status_code == 403
-    assert "Please connect with Discord first" in landed.text
+    assert refused.status_code == 403
+    assert "Please connect with Discord first" in refused.text
+    assert not providers.calls_to("github.authorize")
     assert not SocialAccount.objects.exists()
-    assert not cache.keys("wizard:*") and not providers.calls_to("github.repos")
-    (revoke,) = providers.calls_to("github.revoke")
-    assert providers.tokens[revoke.form["access_token"]].revoked
+    assert not cache.keys("wizard:*")
 
 
 @pytest.mark.parametrize("repo_id", ["²", "9" * 5000, "-1", "1e3", " 12"])

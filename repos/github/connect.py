@@ -30,10 +30,9 @@ log = logging.getLogger("linkapp.wizard")
 def connect_github(request: HttpRequest, sociallogin: SocialLogin) -> str:
     """Store the grant and its repository list for the wizard; refuse (and revoke) a connect
     that is not onto this person's Discord sign-in."""
-    # A session signed in some other way (an admin's password) has no Discord user and no wizard.
-    discord_id = discord_id_of(request.user)
+    discord_id = wizard_owner(request)  # checked at the login too; the sign-in may have ended meanwhile
     store = WizardStore(request.session)
-    if sociallogin.state.get("process") != AuthProcess.CONNECT or discord_id is None or not store.began:
+    if sociallogin.state.get("process") != AuthProcess.CONNECT or discord_id is None:
         github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
         raise ImmediateHttpResponse(start_with_discord(request))
     previous = store.github_token()
@@ -44,6 +43,13 @@ def connect_github(request: HttpRequest, sociallogin: SocialLogin) -> str:
     if sociallogin.is_existing and sociallogin.user != request.user:
         _move_to(request, sociallogin, discord_id)  # last: only once this person's grant is stored
     return discord_id
+
+
+def wizard_owner(request: HttpRequest) -> str | None:
+    """The Discord id of the wizard a GitHub connect joins. None for a session signed in some other way
+    (an admin's password), which has no Discord user and no wizard."""
+    discord_id = discord_id_of(request.user)
+    return discord_id if discord_id is not None and WizardStore(request.session).began else None
 
 
 def _move_to(request: HttpRequest, sociallogin: SocialLogin, discord_id: str) -> None:

@@ -3,9 +3,11 @@ from __future__ import annotations
 from allauth.socialaccount.providers.base import AuthProcess
 from allauth.socialaccount.providers.github.provider import GitHubProvider as AllauthGitHubProvider
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
+from linkapp.failures import start_with_discord
 from linkapp.oauth import HardenedProviderMixin
+from repos.github import connect
 from repos.github.views import GitHubOAuth2Adapter
 
 # Set on our own "Include private repositories" form; the only way to widen the scope.
@@ -19,6 +21,12 @@ class GitHubProvider(HardenedProviderMixin, AllauthGitHubProvider):
     oauth2_adapter_class = GitHubOAuth2Adapter
     start_url_name = "github_step"
     process = AuthProcess.CONNECT
+
+    def refusal_before_redirect(self, request: HttpRequest) -> HttpResponse | None:
+        # Before the person consents at GitHub only to be refused on the way back (connect_github).
+        if connect.wizard_owner(request) is None:
+            return start_with_discord(request, self.start_url())
+        return None
 
     def get_scope(self) -> list[str]:
         return list(settings.GITHUB_SCOPES)
