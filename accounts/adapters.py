@@ -19,11 +19,13 @@ from allauth.socialaccount.models import SocialAccount, SocialApp, SocialLogin
 from allauth.socialaccount.providers.base import AuthError, AuthProcess
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from requests import ConnectionError, HTTPError, RequestException, Response, Session, Timeout
 
@@ -200,4 +202,19 @@ def authentication_failure(
             retry_url=retry,
         )
     # No state, an unknown one, one already used, or one that expired.
+    if exception is None and (done := _step_already_done(request, provider)):
+        return done
     return provider_failure(request, StateRefused(name, "unknown state"), retry_url=retry, reconnect_url=reconnect)
+
+
+def _step_already_done(request: HttpRequest, provider: HardenedProviderMixin) -> HttpResponse | None:
+    """The browser's Back button from the next step to the provider's consent page, and Authorize again (GitHub
+    redirects at once for a grant it already gave): the callback's state was used, but the step is done, so the
+    person goes on. The code in that address is never exchanged."""
+    if provider.id == "discord" and discord_id_of(request.user) is not None:
+        messages.info(request, "You are already signed in with Discord.")
+        return redirect("github_step")
+    if provider.id == "github" and WizardStore(request.session).github_token():
+        messages.info(request, "Your GitHub account is still connected.")
+        return redirect("picker")
+    return None

@@ -124,14 +124,31 @@ def test_messages_say_what_happened_in_plain_words(browser, providers):
     assert "third-party" not in picker.text
 
 
-def test_replayed_callback_is_refused(browser, providers):
+def test_a_replayed_callback_is_refused(browser, providers):
     step2 = sign_in_with_discord(browser)
     callback = next(r for r in browser.responses if "/login/callback/" in r.url)
+    browser.post("/accounts/logout/", {"csrfmiddlewaretoken": csrf_token(step2)})
     replay = browser.get(callback.url)
 
     assert step2.status_code == 200
-    assert replay.status_code == 400
+    assert replay.status_code == 400 and "Try again" in replay.text
     assert len(providers.calls_to("discord.token")) == 1
+
+
+@pytest.mark.parametrize("provider", ["discord", "github"])
+def test_back_to_the_consent_page_and_authorize_again_goes_on(browser, providers, provider):
+    """The browser's Back button from the next step to the provider's consent page, and Authorize again (GitHub
+    even redirects at once for a grant it already gave): the callback's state was used, but this step is done."""
+    picker = walk_to_picker(browser)
+    callback = next(r for r in browser.responses if f"/accounts/{provider}/login/callback/" in r.url)
+    again = browser.get(callback.url)
+
+    assert picker.status_code == 200 and again.status_code == 200
+    if provider == "discord":
+        assert again.url.endswith("/github/") and "You are already signed in with Discord." in again.text
+    else:
+        assert again.url.endswith("/repositories/") and "Your GitHub account is still connected." in again.text
+    assert len(providers.calls_to(f"{provider}.token")) == 1  # the code in the replayed address is not used
 
 
 def test_repository_not_in_the_list_is_refused(browser, providers):
