@@ -23,6 +23,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     # Before allauth's own: "Connect with Discord" on the first step is the only way to sign in here.
     path("accounts/login/", RedirectView.as_view(pattern_name="home")),
+    # A deactivated person gets our page where it happens (accounts.adapters); allauth's told anyone "inactive".
+    path("accounts/inactive/", RedirectView.as_view(pattern_name="home")),
     path("accounts/3rdparty/login/cancelled/", account_views.login_cancelled),
     path("accounts/3rdparty/login/error/", account_views.login_error),
     path("accounts/3rdparty/", account_views.ConnectionsView.as_view()),

@@ -27,6 +27,7 @@ PATHS = [
     "/accounts/3rdparty/",
     "/accounts/logout/",
     "/accounts/login/",
+    "/accounts/inactive/",
     "/accounts/3rdparty/login/cancelled/",
     "/accounts/3rdparty/login/error/",
     "/accounts/3rdparty/signup/",
@@ -78,6 +79,8 @@ def test_allauths_own_sign_in_pages_lead_to_the_first_step(client: Client) -> No
     """Its sign-in page would offer GitHub, which never signs anyone in; its "cancelled" and "error"
     pages were 200s."""
     assert client.get("/accounts/login/")["Location"] == "/"
+    # A deactivated person gets our page where it happens (AccountAdapter); allauth's told anyone "inactive".
+    assert client.get("/accounts/inactive/")["Location"] == "/"
     cancelled = client.get("/accounts/3rdparty/login/cancelled/")
     assert cancelled.status_code == 403 and 'href="/">Try again' in cancelled.text
     error = client.get("/accounts/3rdparty/login/error/")

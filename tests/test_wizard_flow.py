@@ -135,6 +135,18 @@ def test_a_replayed_callback_is_refused(browser, providers):
     assert len(providers.calls_to("discord.token")) == 1
 
 
+def test_allauths_continue_page_for_github_connects(browser, providers):
+    """A GET of the login address (a link, a reload) shows allauth's "Continue" page: it must post GitHub's own
+    process, or "Continue" ends on "That sign-in request is not valid."."""
+    step2 = sign_in_with_discord(browser)
+    page = browser.get("/accounts/github/login/")
+    assert page.status_code == 200 and "to connect your account" in page.text
+    authorize = browser.submit(page, "Continue")
+
+    assert step2.status_code == 200 and authorize.status_code == 200
+    assert providers.calls_to("github.authorize")
+
+
 @pytest.mark.parametrize("provider", ["discord", "github"])
 def test_back_to_the_consent_page_and_authorize_again_goes_on(browser, providers, provider):
     """The browser's Back button from the next step to the provider's consent page, and Authorize again (GitHub
