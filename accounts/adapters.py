@@ -168,6 +168,9 @@ def authentication_failure(
 ) -> HttpResponse:
     """Map allauth's error (and what caused it) to a page a person understands."""
     name, retry = provider.name, provider.start_url()
+    next_url = (context.get("state") or {}).get("next")  # checked by allauth when the sign-in began
+    if provider.id == "discord" and next_url:
+        retry = reverse("home", query={"next": next_url})  # a sign-in begun from a bookmark still ends there
     reconnect = retry
     if provider.id == "github" and WizardStore(request.session).github_token():
         retry = reverse("picker")  # a refused "Include private repositories": the connection made before still works

@@ -257,6 +257,16 @@ def test_a_bookmarked_dashboard_asks_for_discord_and_then_opens(browser, provide
     assert "Signed in with Discord as" in dashboard.text
 
 
+def test_a_bookmarked_dashboard_is_still_where_the_sign_in_ends_after_a_cancel_and_try_again(browser, providers):
+    home = browser.follow(browser.get("/dashboard/"), "Try again")
+    cancelled = browser.submit(browser.submit(home, "Connect with Discord"), "Cancel")
+    assert cancelled.status_code == 403 and 'href="/?next=%2Fdashboard%2F">Try again' in cancelled.text
+
+    authorize = browser.submit(browser.follow(cancelled, "Try again"), "Connect with Discord")
+    dashboard = browser.submit(authorize, "Authorize", {"login": "nelly"})
+    assert dashboard.status_code == 200 and dashboard.url.endswith("/dashboard/")
+
+
 def test_a_bookmarked_picker_asks_for_discord_and_then_for_github(browser, providers):
     """The picker has nothing to show before GitHub is connected again: the sign-in ends at the GitHub step."""
     refused = browser.get("/repositories/", params={"q": "hello"})
