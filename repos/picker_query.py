@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 from django import forms
@@ -33,13 +34,19 @@ def owners(repos: Sequence[RepoSummary], github_login: str) -> list[str]:
     return [github_login, *others] if github_login else others
 
 
+def folded(text: str) -> str:
+    """Text as search compares it: what a person reads as the same letters is equal (ß and ss, é typed as one
+    character or as e and an accent, full-width letters), whatever their case."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
 def select(repos: Sequence[RepoSummary], q: str = "", owner: str = "", sort: str = "pushed") -> list[RepoSummary]:
-    needle = q.strip().lower()
+    needle = folded(q.strip())
     chosen = [
         repo
         for repo in repos
         if (not owner or repo.owner == owner)
-        and (not needle or needle in repo.full_name.lower() or needle in repo.description.lower())
+        and (not needle or needle in folded(repo.full_name) or needle in folded(repo.description))
     ]
     if sort == "name":
         chosen.sort(key=lambda repo: repo.full_name.lower())

@@ -37,6 +37,13 @@ def test_search_is_case_insensitive_on_name_and_description():
     assert select(REPOS, q="nothing like this") == []
 
 
+def test_search_matches_what_a_person_reads_as_the_same_letters():
+    """Case folding beyond lower() (ß is ss), and one é whether typed as one character or as e and an accent."""
+    texts = [repo("octocat", "streets", 1, "STRASSE names"), repo("octocat", "menu", 2, "Cafe\u0301 finder")]
+    assert names(select(texts, q="Straße")) == ["octocat/streets"]
+    assert names(select(texts, q="caf\u00e9")) == ["octocat/menu"]
+
+
 def test_owner_filter():
     assert names(select(REPOS, owner="acme-org", sort="name")) == ["acme-org/anvil", "acme-org/rocket"]
 
