@@ -26,6 +26,7 @@ from django.conf import settings
 
 from linkapp.providers import ProviderError
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
 # 100,000 repositories: far beyond any person, and a bound on what a broken Link header can ask of us.
 MAX_PAGES = 1000
 
@@ -121,10 +122,16 @@ def next_url(response: requests.Response) -> str | None:
 
 def _same_origin(url: str) -> None:
     """Pagination links must stay on GitHub's API origin, so the token goes nowhere else."""
-    api = urlsplit(settings.GITHUB_API_URL)
     try:
-        target = urlsplit(url)
-    except ValueError as exc:  # e.g. an unclosed IPv6 bracket: no URL at all
+        target = _origin(url)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket or a port out of range: no URL at all
         raise ProviderError("GitHub", "unreadable pagination link") from exc
-    if (target.scheme, target.netloc) != (api.scheme, api.netloc):
+    if target != _origin(settings.GITHUB_API_URL):
         raise ProviderError("GitHub", "pagination link to another origin")
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    """Scheme, host and port as they compare (RFC 6454): GITHUB_URL may spell a capital or the default port."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname, parts.port or DEFAULT_PORTS.get(scheme)

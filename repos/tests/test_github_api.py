@@ -99,6 +99,18 @@ def test_next_link_must_stay_on_the_api_origin(settings):
     assert github_pagination.next_url(response(200, [])) is None
 
 
+def test_the_same_origin_however_the_address_spells_it(settings):
+    """GITHUB_URL as an operator may write it (a capital, the default port); GitHub's links name neither."""
+    settings.GITHUB_API_URL = "https://GHE.example.com:443/api/v3"
+    same = response(200, [], {"link": '<https://ghe.example.com/api/v3/user/repos?page=2>; rel="next"'})
+    assert github_pagination.next_url(same) == "https://ghe.example.com/api/v3/user/repos?page=2"
+    for other in ("https://ghe.example.com:8443/api/v3/x", "http://ghe.example.com/api/v3/x", "https://example.com/x"):
+        with pytest.raises(ProviderError, match="another origin"):
+            github_pagination.next_url(response(200, [], {"link": f'<{other}>; rel="next"'}))
+    with pytest.raises(ProviderError, match="unreadable pagination link"):
+        github_pagination.next_url(response(200, [], {"link": '<https://ghe.example.com:99999/x>; rel="next"'}))
+
+
 @pytest.mark.parametrize("rel", ["next", "last"])
 def test_a_link_that_is_no_url_is_a_provider_error(settings, rel):
     settings.GITHUB_API_URL = "https://api.github.com"
