@@ -26,7 +26,7 @@ from linkapp.failures import in_words, provider_failure, render_failure
 from linkapp.providers import ProviderError, ProviderUnauthorized
 from linkapp.ratelimits import View
 from repos import linking, picker_query, repo_store
-from repos.forms import LinkForm
+from repos.forms import LinkForm, repo_id_of
 from repos.github import connect
 from repos.github_api import GitHubClient
 from repos.linking import RepositoryRefused, link_repository
@@ -47,9 +47,8 @@ def github_step(request: HttpRequest) -> HttpResponse:
 
 
 def posted_repo_id(request: HttpRequest) -> int | None:
-    """The repository id of a POST when it looks like one (GitHub ids fit in a bigint)."""
-    value = request.POST.get("repo_id", "") if request.method == "POST" else ""
-    return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else None
+    """The repository id of a POST when it looks like one, as LinkForm reads it."""
+    return repo_id_of(request.POST.get("repo_id", "")) if request.method == "POST" else None
 
 
 def remember_choice(view: View) -> View:
