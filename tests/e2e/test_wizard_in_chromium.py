@@ -292,10 +292,12 @@ def test_narrow_screen_and_both_themes(chromium, live_server, providers, dark):
     assert (background == "rgb(13, 17, 23)") == dark  # the theme the screen asked for
     assert_no_horizontal_scroll(page)
     assert_accessible(page)
-    sign_in(page, base)
+    # In the light theme the longest names, with nowhere to break; the dark one is README's picture.
+    longest = not dark
+    sign_in(page, base, discord="averylongdiscordusernameof32char" if longest else "nelly")
     assert_no_horizontal_scroll(page)
     assert_accessible(page)
-    connect(page)
+    connect(page, github="averylonggithubloginofthirtyninechars39" if longest else "octocat")
     assert_no_horizontal_scroll(page)
     assert_accessible(page)
     if dark:
