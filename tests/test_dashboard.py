@@ -129,6 +129,7 @@ def test_discord_cannot_be_disconnected_but_github_can(browser, providers):
     link_one(browser, "nelly", "octocat")
     connections = browser.get("/accounts/3rdparty/")
     assert "Nelly (Discord): how you sign in" in connections.text
+    assert "Disconnecting GitHub does not unlink your repositories" in connections.text
     discord = SocialAccount.objects.get(provider="discord")
     github = SocialAccount.objects.get(provider="github")
     token = csrf_token(connections)
@@ -146,6 +147,7 @@ def test_discord_cannot_be_disconnected_but_github_can(browser, providers):
     assert "GitHub account disconnected." in disconnected.text
     assert "No GitHub account is connected" in disconnected.text and "Disconnect</button>" not in disconnected.text
     assert browser.get("/github/").status_code == 200  # still signed in with Discord
+    assert Link.objects.count() == 1  # as the page said
 
     # A double click or a second tab: the account went with the first request, which is said as such.
     again = browser.post("/accounts/3rdparty/", data={"csrfmiddlewaretoken": token, "account": github.pk})
