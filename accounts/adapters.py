@@ -5,6 +5,7 @@
 - A GitHub connect goes to repos/github/connect.py, which captures the token into the
   WizardStore (SOCIALACCOUNT_STORE_TOKENS is off).
 - Every authentication error becomes our failure page with a fitting status; so does a deactivated account.
+  A callback used before, again (Back to the provider's consent page), sends the person on where its step is done.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from linkapp.failures import (
     start_with_discord,
     step_word,
 )
-from linkapp.oauth import HardenedProviderMixin
+from linkapp.oauth import HardenedProviderMixin, used_here
 from linkapp.providers import ProviderError, StateRefused, provider_session, transport_error
 from repos.github import connect
 
@@ -172,7 +173,8 @@ def authentication_failure(
     if provider.id == "discord" and next_url:
         retry = reverse("home", query={"next": next_url})  # a sign-in begun from a bookmark still ends there
     reconnect = retry
-    if provider.id == "github" and WizardStore(request.session).github_token():
+    token = WizardStore(request.session).github_token() if provider.id == "github" else None
+    if token:
         retry = reverse("picker")  # a refused "Include private repositories": the connection made before still works
     if isinstance(exception, (ConnectionError, Timeout, HTTPError)):  # the token exchange got no answer
         exception = transport_error(name, exception)
@@ -205,19 +207,20 @@ def authentication_failure(
             retry_url=retry,
         )
     # No state, an unknown one, one already used, or one that expired.
-    if exception is None and (done := _step_already_done(request, provider)):
+    if exception is None and used_here(request, provider) and (done := _step_already_done(request, provider, token)):
         return done
     return provider_failure(request, StateRefused(name, "unknown state"), retry_url=retry, reconnect_url=reconnect)
 
 
-def _step_already_done(request: HttpRequest, provider: HardenedProviderMixin) -> HttpResponse | None:
-    """The browser's Back button from the next step to the provider's consent page, and Authorize again (GitHub
-    redirects at once for a grant it already gave): the callback's state was used, but the step is done, so the
-    person goes on. The code in that address is never exchanged."""
+def _step_already_done(
+    request: HttpRequest, provider: HardenedProviderMixin, github_token: dict | None
+) -> HttpResponse | None:
+    """A callback this session has already used, again: where its step is still done, the person goes on.
+    The code in that address is never exchanged."""
     if provider.id == "discord" and discord_id_of(request.user) is not None:
         messages.info(request, "You are already signed in with Discord.")
         return redirect("github_step")
-    if provider.id == "github" and WizardStore(request.session).github_token():
+    if provider.id == "github" and github_token:
         messages.info(request, "Your GitHub account is still connected.")
         return redirect("picker")
     return None

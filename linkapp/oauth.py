@@ -36,6 +36,8 @@ from linkapp.providers import StateRefused
 from linkapp.ratelimits import View, limit_per_address
 
 log = logging.getLogger("linkapp.wizard")
+USED_STATES = "linkapp_used_states"  # session key: the last few states this session's callbacks used
+USED_STATES_KEPT = 8
 
 
 class HardenedProviderMixin:
@@ -154,7 +156,21 @@ class CallbackView(OAuth2CallbackView):
             return None, render_authentication_error(
                 request, provider, exception=StateRefused(provider.name, "sign-in attempt expired")
             )
+        if state is not None:
+            used = request.session.get(USED_STATES, [])[-(USED_STATES_KEPT - 1) :]
+            request.session[USED_STATES] = [*used, _used_state_key(request, provider)]
         return state, response
+
+
+def used_here(request: HttpRequest, provider: Provider) -> bool:
+    """Whether this callback's state is one this session has already used: the browser's Back button to the
+    provider's consent page, and Authorize again (GitHub redirects at once for a grant it already gave).
+    Not a state that expired, or a forged one."""
+    return _used_state_key(request, provider) in request.session.get(USED_STATES, [])
+
+
+def _used_state_key(request: HttpRequest, provider: Provider) -> str:
+    return f"{provider.id}:{get_request_param(request, 'state')}"
 
 
 def login_view(adapter: type[OAuth2Adapter]) -> View:

@@ -9,9 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
+from allauth.socialaccount.internal.statekit import STATE_TTL, STATES_SESSION_KEY
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
+from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
 
 from accounts.wizard_store import WizardStore
@@ -161,6 +163,20 @@ def test_back_to_the_consent_page_and_authorize_again_goes_on(browser, providers
     else:
         assert again.url.endswith("/repositories/") and "Your GitHub account is still connected." in again.text
     assert len(providers.calls_to(f"{provider}.token")) == 1  # the code in the replayed address is not used
+
+
+def test_an_attempt_that_expired_is_not_taken_for_a_step_done(browser, providers):
+    """Another GitHub account asked for, and back only after allauth's 10 minutes: that attempt expired; the
+    connection made before is not what the person asked for."""
+    authorize = browser.submit(walk_to_picker(browser), "Use another GitHub account")
+    session = SessionStore(browser.session.cookies.get("sessionid"))
+    ((state_id, (state, stashed_at, provider)),) = session[STATES_SESSION_KEY].items()
+    session[STATES_SESSION_KEY] = {state_id: (state, stashed_at - STATE_TTL - 1, provider)}
+    session.save()
+    page = browser.submit(authorize, "Authorize")
+
+    assert page.status_code == 400 and "Connection expired" in page.text
+    assert len(providers.calls_to("github.token")) == 1
 
 
 def test_repository_not_in_the_list_is_refused(browser, providers):
