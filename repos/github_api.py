@@ -109,7 +109,8 @@ class GitHubClient:
         GitHub pages by position, so the list is asked oldest first: an order that a push meanwhile does
         not change (most recently pushed first would move that repository to a page already read, and
         show another twice). A repository that arrives meanwhile (transferred in) can still push one
-        onto the next page; it is kept once."""
+        onto the next page; it is kept once. One that goes meanwhile (deleted, access lost) pulls the next
+        one onto a page already read: that one is missing until "Refresh list"."""
         repos = github_pagination.fetch_all(
             self.get,
             check_repositories,

@@ -131,7 +131,8 @@ def _same_origin(url: str) -> None:
 
 
 def _origin(url: str) -> tuple[str, str | None, int | None]:
-    """Scheme, host and port as they compare (RFC 6454): GITHUB_URL may spell a capital or the default port."""
+    """Scheme, host and port as they compare (RFC 6454): GITHUB_API_URL (or the GITHUB_URL it comes from) may
+    spell a capital or the default port, which GitHub's own links do not."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     return scheme, parts.hostname, parts.port or DEFAULT_PORTS.get(scheme)

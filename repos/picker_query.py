@@ -37,7 +37,7 @@ def owners(repos: Sequence[RepoSummary], github_login: str) -> list[str]:
 def folded(text: str) -> str:
     """Text as search compares it: what a person reads as the same letters is equal (ß and ss, é typed as one
     character or as e and an accent, full-width letters), whatever their case."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())  # Unicode's caseless match
 
 
 def select(repos: Sequence[RepoSummary], q: str = "", owner: str = "", sort: str = "pushed") -> list[RepoSummary]:

@@ -70,7 +70,7 @@ def remember_choice(view: View) -> View:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 @remember_choice
-@discord_required(resume_at="github_step")
+@discord_required(return_here=False)
 def picker(request: HttpRequest) -> HttpResponse:
     """Step 3: choose a repository; on POST re-check it with GitHub and save the link."""
     store = WizardStore(request.session)

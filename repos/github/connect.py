@@ -18,9 +18,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from accounts.identity import discord_id_of
+from accounts.identity import deactivated_in_session, discord_id_of
 from accounts.wizard_store import WizardStore
-from linkapp.failures import render_failure, saved_by_another_tab, start_with_discord
+from linkapp.failures import account_deactivated, render_failure, saved_by_another_tab, start_with_discord
 from linkapp.providers import ProviderError
 from repos import github_api, linking, repo_store
 
@@ -34,7 +34,7 @@ def connect_github(request: HttpRequest, sociallogin: SocialLogin) -> str:
     store = WizardStore(request.session)
     if sociallogin.state.get("process") != AuthProcess.CONNECT or discord_id is None:
         github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
-        raise ImmediateHttpResponse(start_with_discord(request))
+        raise ImmediateHttpResponse(outside_a_wizard(request))
     previous = store.github_token()
     if previous and previous["access_token"] != sociallogin.token.token:
         github_api.revoke_token(previous["access_token"])  # replaced, e.g. by the private step-up
@@ -50,6 +50,13 @@ def wizard_owner(request: HttpRequest) -> str | None:
     (an admin's password), which has no Discord user and no wizard."""
     discord_id = discord_id_of(request.user)
     return discord_id if discord_id is not None and WizardStore(request.session).began else None
+
+
+def outside_a_wizard(request: HttpRequest) -> HttpResponse:
+    """The page for a GitHub connect that no wizard of this session can take."""
+    if deactivated_in_session(request):
+        return account_deactivated(request)
+    return start_with_discord(request, reverse("github_step"))
 
 
 def _move_to(request: HttpRequest, sociallogin: SocialLogin, discord_id: str) -> None:

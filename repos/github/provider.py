@@ -5,7 +5,6 @@ from allauth.socialaccount.providers.github.provider import GitHubProvider as Al
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from linkapp.failures import start_with_discord
 from linkapp.oauth import HardenedProviderMixin
 from repos.github import connect
 from repos.github.views import GitHubOAuth2Adapter
@@ -24,9 +23,7 @@ class GitHubProvider(HardenedProviderMixin, AllauthGitHubProvider):
 
     def refusal_before_redirect(self, request: HttpRequest) -> HttpResponse | None:
         # Before the person consents at GitHub only to be refused on the way back (connect_github).
-        if connect.wizard_owner(request) is None:
-            return start_with_discord(request, self.start_url())
-        return None
+        return connect.outside_a_wizard(request) if connect.wizard_owner(request) is None else None
 
     def get_scope(self) -> list[str]:
         return list(settings.GITHUB_SCOPES)

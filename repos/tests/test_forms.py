@@ -33,5 +33,5 @@ def test_refuses_garbage():
 
 def test_takes_only_the_digits_the_picker_posts():
     """int() would also read these as 1; the wizard's remembered choice (posted_repo_id) would not."""
-    for odd in (" 1", "1 ", "+1", "\u0661", "1.0", "01_0"):
+    for odd in (" 1", "1 ", "+1", "\u0661", "1.0", "0_1"):
         assert not LinkForm({"repo_id": odd}, repos=REPOS, min_permission="pull").is_valid(), odd

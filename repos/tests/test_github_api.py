@@ -298,6 +298,7 @@ class ChangingGitHub:
     def __init__(self, settings, after_page_1) -> None:
         self.base = f"{settings.GITHUB_API_URL}/user/repos"
         self.after_page_1 = after_page_1
+        self.changed = threading.Event()  # other pages are answered only after the change, however they are asked
         self.repos = [self.repo(number, created=number, pushed=1000 - number) for number in range(1, 251)]
 
     @staticmethod
@@ -315,11 +316,13 @@ class ChangingGitHub:
 
     def get(self, url: str, params: dict | None = None) -> requests.Response:
         params = params or dict(parse_qsl(urlsplit(url).query))
+        page = int(params.get("page", 1))
+        if page != 1:
+            assert self.changed.wait(5), "page 1 was never asked for"
         sort = params.get("sort", "full_name")
         direction = params.get("direction", "asc" if sort == "full_name" else "desc")
         ordered = sorted(self.repos, key=lambda repo: repo[f"{sort}_at" if sort != "full_name" else sort])
         ordered = ordered[::-1] if direction == "desc" else ordered
-        page = int(params.get("page", 1))
         last = (len(ordered) + 99) // 100
         links = [f'<{self.base}?{urlencode({**params, "page": last})}>; rel="last"']  # as GitHub's: the query kept
         if page < last:
@@ -327,6 +330,7 @@ class ChangingGitHub:
         answer = response(200, ordered[(page - 1) * 100 : page * 100], {"Link": ", ".join(links)})
         if page == 1:
             self.after_page_1(self.repos)
+            self.changed.set()
         return answer
 
 
