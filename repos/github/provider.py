@@ -3,8 +3,10 @@ from __future__ import annotations
 from allauth.socialaccount.providers.base import AuthProcess
 from allauth.socialaccount.providers.github.provider import GitHubProvider as AllauthGitHubProvider
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse
 
+from accounts.wizard_store import WizardStore
 from linkapp.oauth import HardenedProviderMixin
 from repos.github import connect
 from repos.github.views import GitHubOAuth2Adapter
@@ -22,8 +24,11 @@ class GitHubProvider(HardenedProviderMixin, AllauthGitHubProvider):
     process = AuthProcess.CONNECT
 
     def refusal_before_redirect(self, request: HttpRequest) -> HttpResponse | None:
-        # Before the person consents at GitHub only to be refused on the way back (connect_github).
-        return connect.outside_a_wizard(request) if connect.wizard_owner(request) is None else None
+        # Before the person consents at GitHub only to be refused on the way back (signed out in another tab, say).
+        # The session tells without asking the database; the callback checks the Discord account (connect_github).
+        if SESSION_KEY in request.session and WizardStore(request.session).began:
+            return None
+        return connect.outside_a_wizard(request)
 
     def get_scope(self) -> list[str]:
         return list(settings.GITHUB_SCOPES)
