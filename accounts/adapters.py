@@ -126,6 +126,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         extra_context: dict | None = None,
     ) -> None:
         response = authentication_failure(request, provider, error, exception, extra_context or {})
+        if response.status_code == 302:  # a callback again for a step done (_step_already_done): the person goes on
+            log.info("step=already_done provider=%s discord_id=%s", provider.id, discord_id_of(request.user))
+            raise ImmediateHttpResponse(response)
         # Our errors' reason, or only the class of any other: allauth's carry the provider's answer.
         reason = exception.reason if isinstance(exception, ProviderError) else type(exception).__name__
         log.info(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.helpers import render_authentication_error
@@ -32,7 +33,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from linkapp.failures import DATABASE_UNAVAILABLE, database_unavailable, render_failure
-from linkapp.providers import StateRefused
+from linkapp.providers import DEFAULT_PORTS, StateRefused
 from linkapp.ratelimits import View, limit_per_address
 
 log = logging.getLogger("linkapp.wizard")
@@ -118,7 +119,7 @@ class TokenAnswerMixin:
 class CallbackView(OAuth2CallbackView):
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         issuer = request.GET.get("iss")
-        if issuer is not None and issuer.rstrip("/") != self.adapter.issuer:
+        if issuer is not None and issuer.rstrip("/") != as_providers_write(self.adapter.issuer):
             provider = self.adapter.get_provider()
             return render_authentication_error(
                 request, provider, exception=StateRefused(provider.name, "issuer mismatch")
@@ -179,3 +180,13 @@ def login_view(adapter: type[OAuth2Adapter]) -> View:
 
 def callback_view(adapter: type[OAuth2Adapter], view: type[CallbackView] = CallbackView) -> View:
     return limit_per_address(view.adapter_view(adapter))
+
+
+def as_providers_write(url: str) -> str:
+    """A configured address as the provider writes its own, to be compared exactly (RFC 9207): GITHUB_URL
+    may spell a capital or the default port (https://GHE.example.com:443), which GitHub's `iss` does not."""
+    parts = urlsplit(url)
+    scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
+    if parts.port is not None and parts.port == DEFAULT_PORTS.get(scheme):
+        netloc = netloc.rpartition(":")[0]
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "", ""))

@@ -24,6 +24,7 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 log = logging.getLogger("linkapp.providers")
+DEFAULT_PORTS = {"http": 80, "https": 443}
 READ_CHUNK = 64 * 1024
 # urllib3's errors while reading a body, as `requests` maps them, except that a body past its time is a timeout.
 READ_ERRORS = (

@@ -24,9 +24,8 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 from django.conf import settings
 
-from linkapp.providers import ProviderError
+from linkapp.providers import DEFAULT_PORTS, ProviderError
 
-DEFAULT_PORTS = {"http": 80, "https": 443}
 # 100,000 repositories: far beyond any person, and a bound on what a broken Link header can ask of us.
 MAX_PAGES = 1000
 

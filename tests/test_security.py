@@ -12,7 +12,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit
 
 import pytest
 from allauth.socialaccount.internal.statekit import STATES_SESSION_KEY
@@ -129,6 +129,18 @@ def test_github_callback_issuer_is_githubs_oauth_address(browser, providers, iss
 
     assert page.status_code == status
     assert len(providers.calls_to("github.token")) == (0 if status == 400 else 1)
+
+
+def test_github_callback_issuer_matches_an_address_written_otherwise(browser, providers, settings):
+    """GITHUB_URL written with capitals (or GitHub Enterprise's default port) is the same address: GitHub's
+    `iss` still names it, written as GitHub writes it."""
+    settings.GITHUB_URL = providers.github_url.replace("http://", "HTTP://")
+    sign_in_with_discord(browser)
+    callback = authorize_without_following(browser, providers, "github")
+    page = browser.get(callback)
+
+    assert f"iss={quote(providers.github_url, safe='')}" in callback and page.status_code == 200
+    assert len(providers.calls_to("github.token")) == 1
 
 
 # --- PKCE and scope ------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -150,11 +151,13 @@ def test_allauths_continue_page_for_github_connects(browser, providers):
 
 
 @pytest.mark.parametrize("provider", ["discord", "github"])
-def test_back_to_the_consent_page_and_authorize_again_goes_on(browser, providers, provider):
+def test_back_to_the_consent_page_and_authorize_again_goes_on(browser, providers, provider, caplog):
     """The browser's Back button from the next step to the provider's consent page, and Authorize again (GitHub
     even redirects at once for a grant it already gave): the callback's state was used, but this step is done."""
     picker = walk_to_picker(browser)
     callback = next(r for r in browser.responses if f"/accounts/{provider}/login/callback/" in r.url)
+    caplog.set_level(logging.INFO, logger="linkapp")
+    caplog.clear()
     again = browser.get(callback.url)
 
     assert picker.status_code == 200 and again.status_code == 200
@@ -163,6 +166,9 @@ def test_back_to_the_consent_page_and_authorize_again_goes_on(browser, providers
     else:
         assert again.url.endswith("/repositories/") and "Your GitHub account is still connected." in again.text
     assert len(providers.calls_to(f"{provider}.token")) == 1  # the code in the replayed address is not used
+    discord_id = SocialAccount.objects.get(provider="discord").uid
+    steps = [record.getMessage() for record in caplog.records if record.getMessage().startswith("step=")]
+    assert steps == [f"step=already_done provider={provider} discord_id={discord_id}"]  # not logged as a failure
 
 
 def test_an_attempt_that_expired_is_not_taken_for_a_step_done(browser, providers):
