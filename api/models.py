@@ -23,7 +23,8 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
     # Who revoked it, as text: admin's history goes with a staff account that is deleted, this stays.
-    revoked_by = models.CharField(max_length=150, blank=True, editable=False)
+    # db_default: an instance on older code still issues tokens once `migrate` has added the column.
+    revoked_by = models.CharField(max_length=150, blank=True, editable=False, db_default="")
 
     class Meta:
         # A name may hold two live tokens: a service switches to its new token before the old one is

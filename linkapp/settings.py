@@ -5,6 +5,7 @@ Without DATABASE_URL / REDIS_URL the app runs on SQLite and an in-process cache,
 which is only right for a single process (the demo).
 """
 
+import math
 import os
 import re
 import warnings
@@ -45,11 +46,16 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
 
 
-def env_number(name: str, default: str, kind: type[int] | type[float] = int) -> int | float:
+def env_number(name: str, default: str, kind: type[int] | type[float] = int, *, positive: bool = False) -> int | float:
+    """A count or a number of seconds: never negative, and where 0 would stop the app (`WIZARD_TTL=0` would
+    expire every sign-in at once), more than 0."""
     try:
-        return kind(env(name, default))
+        value = kind(env(name, default))
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a number, not {env(name)!r}.") from None
+    if not (math.isfinite(value) and (value > 0 if positive else value >= 0)):
+        raise ImproperlyConfigured(f"{name} must be {'more than 0' if positive else '0 or more'}, not {env(name)!r}.")
+    return value
 
 
 def env_rate(name: str, default: str) -> str:
@@ -95,8 +101,8 @@ GITHUB_PRIVATE_SCOPES = (
     [] if os.environ.get("GITHUB_PRIVATE_SCOPES") == "" else env_list("GITHUB_PRIVATE_SCOPES", "repo")
 )
 LINK_MIN_PERMISSION = env_choice("LINK_MIN_PERMISSION", "push", ("pull", "triage", "push", "maintain", "admin"))
-WIZARD_TTL = env_number("WIZARD_TTL", "900")
-PROVIDER_TIMEOUT = env_number("PROVIDER_TIMEOUT", "10", float)
+WIZARD_TTL = env_number("WIZARD_TTL", "900", positive=True)
+PROVIDER_TIMEOUT = env_number("PROVIDER_TIMEOUT", "10", float, positive=True)
 # Starting a sign-in, provider callbacks, admin password attempts and refused API tokens, per client address
 # (django-ratelimit syntax).
 LOGIN_RATE_LIMIT = env_rate("LOGIN_RATE_LIMIT", "30/m")

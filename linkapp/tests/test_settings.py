@@ -100,6 +100,23 @@ def test_a_number_that_is_not_one_is_a_clear_error():
     assert "WIZARD_TTL must be a number, not '15m'." in result.stderr
 
 
+@pytest.mark.parametrize(
+    "name,value,error",
+    [
+        ("WIZARD_TTL", "0", "more than 0"),
+        ("WIZARD_TTL", "-900", "more than 0"),
+        ("PROVIDER_TIMEOUT", "0", "more than 0"),
+        ("PROVIDER_TIMEOUT", "nan", "more than 0"),
+        ("CONN_MAX_AGE", "-1", "0 or more"),
+    ],
+)
+def test_a_number_out_of_range_is_a_clear_error(name, value, error):
+    """WIZARD_TTL=0 passed every check and then expired every sign-in the moment it began."""
+    result = manage("check", **PRODUCTION, **{name: value})
+    assert result.returncode != 0
+    assert f"{name} must be {error}, not {value!r}." in result.stderr
+
+
 @pytest.mark.parametrize("rate", ["600 per minute", "0.5/s", "600/0m", "600/", "0/m"])
 def test_a_rate_limit_that_is_not_a_count_per_period_is_a_clear_error(monkeypatch, rate):
     """django-ratelimit reads it only on a request: unchecked, every limited request would be a 500."""
