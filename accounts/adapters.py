@@ -34,6 +34,7 @@ from accounts.identity import discord_id_of
 from accounts.wizard_store import WizardStore
 from linkapp.failures import (
     account_deactivated,
+    failure_level,
     provider_failure,
     render_failure,
     saved_by_another_tab,
@@ -131,7 +132,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             raise ImmediateHttpResponse(response)
         # Our errors' reason, or only the class of any other: allauth's carry the provider's answer.
         reason = exception.reason if isinstance(exception, ProviderError) else type(exception).__name__
-        log.info(
+        log.log(
+            failure_level(response.status_code),
             "step=failed provider=%s status=%s reason=%s discord_id=%s",
             provider.id,
             response.status_code,

@@ -97,6 +97,12 @@ def saved_by_another_tab(request: HttpRequest, provider: str, *, retry_url: str)
     )
 
 
+def failure_level(status: int) -> int:
+    """A provider down, slow or limiting us is answered 5xx, which Django logs as an ERROR without the reason:
+    our line with the reason is a WARNING, so it is kept wherever LOG_LEVEL keeps that ERROR."""
+    return logging.WARNING if status >= 500 else logging.INFO
+
+
 def step_word(provider: str) -> str:
     """What a person did with the provider: Discord signs them in, GitHub never does."""
     return "sign-in" if provider == "Discord" else "connection"

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from django.http import HttpRequest, HttpResponse
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
-_VALID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_VALID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # not "-", which marks a line outside any request
 
 
 class RequestIdMiddleware:

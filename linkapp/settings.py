@@ -353,14 +353,18 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own configuration gives `django` a level (INFO) and handlers of its own (a second console
+        # under DEBUG=1, mail_admins): its lines go to ours, at the level asked for.
+        "django": {"handlers": [], "level": LOG_LEVEL},
         # urllib3 logs full request URLs at DEBUG; keep it quiet so no query string leaks.
         "urllib3": {"level": "WARNING"},
         # runserver's request lines (the demo): paths only.
         "django.server": {"handlers": ["dev_server"], "level": "INFO", "propagate": False},
         # A wrong Host header is answered 400; Django would log it as an ERROR with a whole traceback.
         "django.security.DisallowedHost": {"filters": ["one_line_warning"]},
-        # Likewise a body over DATA_UPLOAD_MAX_MEMORY_SIZE or with too many fields: anyone can send one.
+        # Likewise a body over DATA_UPLOAD_MAX_MEMORY_SIZE or with too many fields or files: anyone can send one.
         "django.security.RequestDataTooBig": {"filters": ["one_line_warning"]},
         "django.security.TooManyFieldsSent": {"filters": ["one_line_warning"]},
+        "django.security.TooManyFilesSent": {"filters": ["one_line_warning"]},
     },
 }

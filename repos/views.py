@@ -22,7 +22,7 @@ from django_ratelimit.core import get_usage
 from accounts.decorators import discord_required
 from accounts.identity import find_account, github_login, identity_context
 from accounts.wizard_store import CHOICE, WizardStore
-from linkapp.failures import in_words, provider_failure, render_failure
+from linkapp.failures import failure_level, in_words, provider_failure, render_failure
 from linkapp.providers import ProviderError, ProviderUnauthorized
 from linkapp.ratelimits import View
 from repos import linking, picker_query, repo_store
@@ -218,7 +218,10 @@ def _github_expired(request: HttpRequest) -> HttpResponse:
 
 def github_failure(request: HttpRequest, error: ProviderError) -> HttpResponse:
     """A failed GitHub call during the picker step; the session is kept."""
-    log.info("step=failed provider=github reason=%s discord_id=%s", error.reason, request.discord_account.uid)
+    discord_id = request.discord_account.uid
+    log.log(
+        failure_level(error.status), "step=failed provider=github reason=%s discord_id=%s", error.reason, discord_id
+    )
     # "Try again" returns to the same picker page and search, where the remembered choice is.
     return provider_failure(request, error, retry_url=request.get_full_path(), reconnect_url=reverse("github_step"))
 

@@ -202,6 +202,18 @@ def test_a_body_larger_than_any_form_of_ours_is_refused_in_one_warning_line(brow
     assert logged.levelname == "WARNING" and logged.exc_info is None  # anyone can send one: no alert, no traceback
 
 
+def test_a_body_with_more_files_than_allowed_is_refused_in_one_warning_line(browser, providers, caplog):
+    """101 empty file parts are 15 KB, which any proxy lets through: Django refuses them (TooManyFilesSent)."""
+    page = browser.get("/")
+    files = [("f", ("a", b"")) for _ in range(101)]
+    with caplog.at_level(logging.WARNING):
+        refused = browser.post("/accounts/discord/login/", {"csrfmiddlewaretoken": csrf_token(page)}, files=files)
+
+    assert refused.status_code == 400 and not providers.calls_to("discord.authorize")
+    (logged,) = [r for r in caplog.records if r.name == "django.security.TooManyFilesSent"]
+    assert logged.levelname == "WARNING" and logged.exc_info is None
+
+
 def test_login_starts_only_by_post(browser, providers):
     page = browser.get("/accounts/discord/login/")
     assert page.status_code == 200

@@ -324,11 +324,12 @@ FAULTS = {
 @pytest.mark.parametrize(
     "endpoint", ["discord.token", "discord.profile", "github.token", "github.user", "github.repos"]
 )
-def test_provider_faults_give_a_clear_page(browser, providers, endpoint, fault):
+def test_provider_faults_give_a_clear_page(browser, providers, endpoint, fault, caplog):
     spec, status = FAULTS[fault]
     providers.faults[endpoint] = spec
     step = browser.get("/") if endpoint.startswith("discord") else sign_in_with_discord(browser)
     authorize = browser.submit(step, f"Connect with {'Discord' if endpoint.startswith('discord') else 'GitHub'}")
+    caplog.set_level(logging.INFO, logger="linkapp")
     page = browser.submit(authorize, "Authorize")  # the redirect back: the callback meets the fault
 
     assert page.status_code == status, page.text[:500]
@@ -336,6 +337,8 @@ def test_provider_faults_give_a_clear_page(browser, providers, endpoint, fault):
     assert not re.search(r"HTTP \d{3}|non-JSON|[a-z](Error|Timeout)\b", page.text)  # no reason for the log only
     assert app_seconds(page) < django_settings.PROVIDER_TIMEOUT + 1
     assert not Link.objects.exists()
+    # Django logs the 5xx page as an ERROR without its reason: the reason is a WARNING, kept at LOG_LEVEL=WARNING.
+    assert {r.levelname for r in caplog.records if r.getMessage().startswith("step=failed")} == {"WARNING"}
     if spec.delay or spec.trickle:
         assert providers.in_flight > 0  # the page came while the provider was still stalling
     if endpoint in ("github.user", "github.repos"):

@@ -1,5 +1,6 @@
 import json
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +16,14 @@ def test_request_id_is_echoed_and_generated(client):
 
     assert given["X-Request-ID"] == "abc-123"
     assert made["X-Request-ID"] != "bad id; rm -rf" and len(made["X-Request-ID"]) == 32
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sent", ["-", "--", ".", "_x"])
+def test_a_request_id_must_begin_with_a_letter_or_digit(client, sent):
+    """ "-" is what a line outside any request carries: a request sending it could not be found in the logs."""
+    answered = client.get("/healthz", HTTP_X_REQUEST_ID=sent)["X-Request-ID"]
+    assert answered != sent and len(answered) == 32
 
 
 def test_json_lines_carry_the_request_id():
@@ -76,6 +85,14 @@ def test_gunicorn_lines_are_json_too_with_log_format_json(free_tcp_port, tmp_pat
     assert any("/healthz" in e["message"] and e["request_id"] == "log-1" for e in access)
     if access_log != "-":
         assert not [e for e in entries if e["logger"] == "gunicorn.access"]  # only in the file asked for
+
+
+def test_gunicorns_plain_access_lines_say_when(free_tcp_port):
+    """A plain access log written to a file has no other time than the one its format writes."""
+    out, err = run_gunicorn(free_tcp_port, {"GUNICORN_ACCESS_LOG": "-"})
+
+    (line,) = [line for line in out.splitlines() if "/healthz" in line]
+    assert re.search(r"\[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\]", line) and "log-1" in line
 
 
 def test_gunicorn_json_lines_keep_the_log_level_asked_for(free_tcp_port):

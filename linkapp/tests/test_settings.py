@@ -1,6 +1,7 @@
 """Production settings, checked the way an operator would run them."""
 
 import json
+import logging
 import os
 import runpy
 import subprocess
@@ -98,6 +99,20 @@ def test_a_number_that_is_not_one_is_a_clear_error():
     result = manage("check", **PRODUCTION, WIZARD_TTL="15m")
     assert result.returncode != 0
     assert "WIZARD_TTL must be a number, not '15m'." in result.stderr
+
+
+def test_log_level_applies_to_djangos_own_loggers_too():
+    """Django configures its `django` logger at INFO with handlers of its own: LOG_LEVEL=ERROR still let
+    through every "Not Found" a scanner causes, and under DEBUG=1 each of Django's lines was written twice."""
+    code = (
+        "import logging; request = logging.getLogger('django.request');"
+        "print(request.getEffectiveLevel(), len(logging.getLogger('django').handlers))"
+    )
+    quiet = manage("shell", "-v", "0", "-c", code, **PRODUCTION, LOG_LEVEL="ERROR")
+    debug = manage("shell", "-v", "0", "-c", code, DEBUG="1")
+
+    assert quiet.stdout.split() == [str(logging.ERROR), "0"], quiet.stderr
+    assert debug.stdout.split() == [str(logging.INFO), "0"], debug.stderr
 
 
 @pytest.mark.parametrize(
