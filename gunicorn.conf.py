@@ -30,8 +30,7 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT") or 30)
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 5)
 # Off by default. When on, only the path (%(U)s), never the query string: callbacks carry `code` and `state`.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
-# %(t)s: gunicorn writes a plain access line as this format alone, with no time of its own (JSON lines have theirs).
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(M)sms %({x-request-id}o)s'
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(M)sms %({x-request-id}o)s'
 # No forwarded_allow_ips here: gunicorn reads FORWARDED_ALLOW_IPS from the environment itself.
 
 # In any case, as settings.py's env_choice reads it (this file is read without Django's settings).
@@ -61,3 +60,6 @@ if (os.environ.get("LOG_FORMAT") or "").strip().lower() == "json":
             },
         },
     }
+else:
+    # gunicorn writes a plain access line as the format alone, with no time of its own (JSON lines have theirs).
+    access_log_format = "%(t)s " + access_log_format

@@ -25,7 +25,7 @@ from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
 from requests import ConnectionError, HTTPError, RequestException, Response, Session, Timeout
@@ -127,7 +127,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         extra_context: dict | None = None,
     ) -> None:
         response = authentication_failure(request, provider, error, exception, extra_context or {})
-        if response.status_code == 302:  # a callback again for a step done (_step_already_done): the person goes on
+        if isinstance(response, HttpResponseRedirect):  # a callback again for a step done (_step_already_done)
             log.info("step=already_done provider=%s discord_id=%s", provider.id, discord_id_of(request.user))
             raise ImmediateHttpResponse(response)
         # Our errors' reason, or only the class of any other: allauth's carry the provider's answer.

@@ -98,8 +98,8 @@ def saved_by_another_tab(request: HttpRequest, provider: str, *, retry_url: str)
 
 
 def failure_level(status: int) -> int:
-    """A provider down, slow or limiting us is answered 5xx, which Django logs as an ERROR without the reason:
-    our line with the reason is a WARNING, so it is kept wherever LOG_LEVEL keeps that ERROR."""
+    """A provider that failed or answered badly is a 5xx page, which Django logs as an ERROR without the reason:
+    our line with the reason is a WARNING, so LOG_LEVEL=WARNING keeps both."""
     return logging.WARNING if status >= 500 else logging.INFO
 
 

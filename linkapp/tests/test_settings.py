@@ -109,7 +109,7 @@ def test_log_level_applies_to_djangos_own_loggers_too():
         "print(request.getEffectiveLevel(), len(logging.getLogger('django').handlers))"
     )
     quiet = manage("shell", "-v", "0", "-c", code, **PRODUCTION, LOG_LEVEL="ERROR")
-    debug = manage("shell", "-v", "0", "-c", code, DEBUG="1")
+    debug = manage("shell", "-v", "0", "-c", code, DEBUG="1", LOG_LEVEL="INFO")
 
     assert quiet.stdout.split() == [str(logging.ERROR), "0"], quiet.stderr
     assert debug.stdout.split() == [str(logging.INFO), "0"], debug.stderr

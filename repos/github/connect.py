@@ -20,13 +20,7 @@ from django.urls import reverse
 
 from accounts.identity import deactivated_in_session, discord_id_of
 from accounts.wizard_store import WizardStore
-from linkapp.failures import (
-    account_deactivated,
-    failure_level,
-    render_failure,
-    saved_by_another_tab,
-    start_with_discord,
-)
+from linkapp.failures import account_deactivated, render_failure, saved_by_another_tab, start_with_discord
 from linkapp.providers import ProviderError
 from repos import github_api, linking, repo_store
 
@@ -112,8 +106,8 @@ def _store_repositories(store: WizardStore, sociallogin: SocialLogin, discord_id
         repo_store.save(store, fetched)
         log.info("step=repos_fetched discord_id=%s count=%s", discord_id, len(fetched))
     elif isinstance(fetched, ProviderError):
-        level = failure_level(fetched.status)
-        log.log(level, "step=failed provider=github reason=%s discord_id=%s", fetched.reason, discord_id)
+        # This request goes on to the picker, which shows the failure and logs it by its status (github_failure).
+        log.info("step=failed provider=github reason=%s discord_id=%s", fetched.reason, discord_id)
         repo_store.save_failure(store, fetched)
     else:
         repo_store.forget(store)
