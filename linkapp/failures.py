@@ -22,6 +22,7 @@ from django.views import defaults
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
+from linkapp.logs import request_id
 from linkapp.providers import (
     ProviderError,
     ProviderRateLimited,
@@ -51,13 +52,19 @@ def render_failure(
     response = render(
         request,
         "error.html",
-        {"title": title, "message": message, "retry_url": retry_url or reverse("home")},
+        {"title": title, "message": message, "retry_url": retry_url or reverse("home"), "reference": reference(status)},
         status=status,
     )
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     patch_cache_control(response, no_store=True)
     return response
+
+
+def reference(status: int) -> str | None:
+    """Our failures (5xx) show the request id, so what a person quotes to support finds their request in the logs."""
+    current = request_id.get()
+    return current if status >= 500 and current != "-" else None
 
 
 def start_with_discord(request: HttpRequest, next_url: str | None = None) -> HttpResponse:
@@ -278,7 +285,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
         )
     if _is_api(request):
         return _api_error("Internal error.", 500)
-    response = HttpResponse(render_to_string("500.html"), status=500)
+    response = HttpResponse(render_to_string("500.html", {"reference": reference(500)}), status=500)
     patch_cache_control(response, no_store=True)
     return response
 
@@ -289,7 +296,8 @@ def database_unavailable(retry_url: str) -> HttpResponse:
 
 
 def _unavailable(message: str, retry_url: str) -> HttpResponse:
-    response = HttpResponse(render_to_string("503.html", {"message": message, "retry_url": retry_url}), status=503)
+    context = {"message": message, "retry_url": retry_url, "reference": reference(503)}
+    response = HttpResponse(render_to_string("503.html", context), status=503)
     response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
     patch_cache_control(response, no_store=True)
     return response

@@ -26,6 +26,7 @@ from tests.wizard import (
     csrf_token,
     github_token_of,
     linkable_id,
+    quoted_reference,
     retry_url,
     sign_in_with_discord,
     walk_to_picker,
@@ -104,6 +105,7 @@ def test_redis_failing_after_github_granted_revokes_the_grant(browser, providers
     page = connect_github(browser, step2)
 
     assert page.status_code == 503 and "please start again" in page.text
+    assert quoted_reference(page) == page.headers["X-Request-ID"]
     (granted,) = providers.tokens_since(earlier, "github").values()
     assert granted.revoked
     assert not SocialAccount.objects.filter(provider="github").exists() and not Link.objects.exists()
@@ -201,7 +203,7 @@ def test_try_again_after_postgres_failed_returns_to_the_same_picker_page(browser
     down = browser.submit(page2, "Link repository", {"repo_id": str(repo_id)})
     postgres_proxy.set_mode("pass")
 
-    assert down.status_code == 503
+    assert down.status_code == 503 and quoted_reference(down) == down.headers["X-Request-ID"]
     retry = retry_url(down)
     assert retry == "/repositories/?page=2"
     again = browser.get(retry)

@@ -30,6 +30,7 @@ from tests.wizard import (
     disabled_ids,
     linkable_id,
     linkable_ids,
+    quoted_reference,
     repo_ids,
     retry_url,
     sign_in_with_discord,
@@ -97,6 +98,7 @@ def test_consent_denied(browser, providers, step):
     assert page.status_code == 403
     assert f"You chose not to allow access at {name}, so nothing was linked." in page.text
     assert f'href="{retry}">Try again' in page.text
+    assert quoted_reference(page) is None  # the person's own choice: nothing for support to look up
     assert not providers.calls_to(f"{step}.token")
     assert not Link.objects.exists()
     if step == "github":  # the Discord sign-in made before is kept
@@ -335,6 +337,7 @@ def test_provider_faults_give_a_clear_page(browser, providers, endpoint, fault, 
     assert page.status_code == status, page.text[:500]
     assert "Try again" in page.text
     assert not re.search(r"HTTP \d{3}|non-JSON|[a-z](Error|Timeout)\b", page.text)  # no reason for the log only
+    assert quoted_reference(page) == page.headers["X-Request-ID"]  # what support looks up in the logs
     assert app_seconds(page) < django_settings.PROVIDER_TIMEOUT + 1
     assert not Link.objects.exists()
     # Django logs the 5xx page as an ERROR without its reason: the reason, logged by the request that answered the
@@ -629,6 +632,7 @@ def test_a_bug_in_the_github_callback_revokes_the_grant_it_kept_nowhere(browser,
     page = connect_github(browser, step2)
 
     assert page.status_code == 500 and "Try again" in page.text and "RuntimeError" not in page.text
+    assert quoted_reference(page) == page.headers["X-Request-ID"]
     (granted,) = providers.tokens_since(earlier, "github").values()
     assert granted.revoked
     assert len(providers.calls_to("github.revoke")) == 1

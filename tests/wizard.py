@@ -52,6 +52,12 @@ def retry_url(page: requests.Response) -> str:
     return re.search(r'href="([^"]+)">Try again', page.text).group(1)
 
 
+def quoted_reference(page: requests.Response) -> str | None:
+    """The reference a failure page asks a person to quote to support, if it shows one."""
+    found = re.search(r"quote reference <code>([^<]+)</code>", page.text)
+    return found.group(1) if found else None
+
+
 def csrf_token(page: requests.Response) -> str:
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
 
