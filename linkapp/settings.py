@@ -10,6 +10,7 @@ import os
 import re
 import warnings
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -67,6 +68,30 @@ def env_rate(name: str, default: str) -> str:
     return value.lower()  # django-ratelimit reads `5M` as five seconds
 
 
+def env_url(name: str, default: str) -> str:
+    """A provider's address, without its trailing `/`. A typo (`github.com`, a port out of range) is an error
+    here, not a broken redirect or a 500 on every callback. Empty stays empty (DISCORD_CDN_URL's "none")."""
+    value = (env(name).strip() or default).rstrip("/")
+    if not value:
+        return value
+    refused = ImproperlyConfigured(f"{name} must be an address such as https://github.com, not {env(name)!r}.")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:  # a port out of range or not a number, a broken IPv6 address
+        raise refused from None
+    if (
+        parts.scheme.lower() not in {"http", "https"}
+        or not parts.hostname
+        or port == 0
+        or parts.username is not None  # it would be written into every log line that names the address
+        or parts.query
+        or parts.fragment
+    ):
+        raise refused
+    return value
+
+
 DEBUG = env_bool("DEBUG", False)
 HTTPS = env_bool("HTTPS", not DEBUG)
 
@@ -80,17 +105,16 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # --- Providers -------------------------------------------------------------
-DISCORD_URL = env("DISCORD_URL", "https://discord.com").rstrip("/")
-GITHUB_URL = env("GITHUB_URL", "https://github.com").rstrip("/")
-GITHUB_API_URL = env(
-    "GITHUB_API_URL",
-    "https://api.github.com" if GITHUB_URL == "https://github.com" else f"{GITHUB_URL}/api/v3",
-).rstrip("/")
+DISCORD_URL = env_url("DISCORD_URL", "https://discord.com")
+GITHUB_URL = env_url("GITHUB_URL", "https://github.com")
+GITHUB_API_URL = env_url(
+    "GITHUB_API_URL", "https://api.github.com" if GITHUB_URL == "https://github.com" else f"{GITHUB_URL}/api/v3"
+)
 # Avatars are fetched by the server and served from our origin (the CSP allows no other). With another
 # DISCORD_URL (a stand-in Discord) and no CDN named, there are no avatars rather than calls to the real CDN.
-DISCORD_CDN_URL = env(
+DISCORD_CDN_URL = env_url(
     "DISCORD_CDN_URL", "https://cdn.discordapp.com" if DISCORD_URL == "https://discord.com" else ""
-).rstrip("/")
+)
 DISCORD_CLIENT_ID = env("DISCORD_CLIENT_ID")
 DISCORD_CLIENT_SECRET = env("DISCORD_CLIENT_SECRET")
 GITHUB_CLIENT_ID = env("GITHUB_CLIENT_ID")

@@ -212,6 +212,40 @@ def test_the_cdn_follows_discord_url_unless_named(monkeypatch):
     )
 
 
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("GITHUB_URL", "github.com"),  # no scheme: a redirect relative to our own site
+        ("GITHUB_URL", "https://ghe.example.com:99999"),  # passed, then a 500 on every callback
+        ("GITHUB_URL", "https://ghe.example.com:443x"),
+        ("GITHUB_API_URL", "https://:443"),
+        ("DISCORD_URL", "ftp://discord.example.com"),
+        ("DISCORD_URL", "https://user:password@discord.example.com"),
+        ("DISCORD_CDN_URL", "https://cdn.example.com/?v=1"),
+    ],
+)
+def test_a_provider_address_that_is_not_one_is_a_clear_error(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ImproperlyConfigured) as refused:
+        runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+    assert str(refused.value) == f"{name} must be an address such as https://github.com, not {value!r}."
+
+
+def test_a_provider_address_is_read_without_its_trailing_slash_and_blank_is_unset(monkeypatch):
+    settings_file = str(ROOT / "linkapp" / "settings.py")
+    monkeypatch.setenv("GITHUB_URL", "HTTPS://GHE.example.com:8443/")
+    monkeypatch.delenv("GITHUB_API_URL", raising=False)
+    read = runpy.run_path(settings_file)
+    assert (read["GITHUB_URL"], read["GITHUB_API_URL"]) == (
+        "HTTPS://GHE.example.com:8443",  # as written: linkapp.oauth compares it with GitHub's `iss` as GitHub writes
+        "HTTPS://GHE.example.com:8443/api/v3",
+    )
+    monkeypatch.setenv("GITHUB_URL", " ")
+    monkeypatch.setenv("DISCORD_URL", " ")
+    read = runpy.run_path(settings_file)
+    assert (read["GITHUB_URL"], read["DISCORD_URL"]) == ("https://github.com", "https://discord.com")
+
+
 def test_a_choice_may_be_written_in_any_case_and_anything_else_is_a_clear_error(monkeypatch):
     """`LOG_LEVEL=info`, as gunicorn's --log-level is written, would otherwise stop every worker from booting."""
     settings_file = str(ROOT / "linkapp" / "settings.py")
