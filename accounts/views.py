@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_safe
 
 from accounts import discord_api
 from accounts.decorators import discord_required
@@ -19,6 +20,7 @@ AVATAR_MISS_SECONDS = 300  # a missing, refused or unreachable avatar is not ask
 
 
 @never_cache
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """Step 1: "Connect with Discord" (a POST form: allauth starts the login only on POST)."""
     account = social_account(request.user, "discord")
@@ -30,6 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_safe
 @discord_required
 @cache_control(private=True, max_age=3600)
 def avatar(request: HttpRequest) -> HttpResponse:

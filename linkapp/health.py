@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ def _failures() -> list[str]:
 
 
 @never_cache
+@require_safe
 def health(request: HttpRequest) -> JsonResponse:
     failed = _failures()
     if failed:

@@ -61,9 +61,10 @@ class ProviderTimeout(ProviderUnavailable):
 
 
 class ProviderUnauthorized(ProviderError):
-    """The token we hold is no longer accepted (revoked or expired)."""
+    """The token we hold is no longer accepted (revoked or expired). A 403, not a 401: the person's session
+    with us is fine, and a 401 must name a way to authenticate with us (RFC 9110, WWW-Authenticate)."""
 
-    status = 401
+    status = 403
 
 
 class StateRefused(ProviderError):

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import get_usage
 
 from accounts.decorators import discord_required
@@ -39,6 +39,7 @@ REFRESH_RATE_LIMIT = "10/m"  # per person
 
 
 @never_cache
+@require_safe
 @discord_required
 def github_step(request: HttpRequest) -> HttpResponse:
     """Step 2: "Connect with GitHub" (allauth's connect process onto the Discord user)."""
@@ -200,7 +201,7 @@ def _just_linked(request: HttpRequest, since: datetime | None = None) -> bool:
 def _github_expired(request: HttpRequest) -> HttpResponse:
     if _just_linked(request):
         return redirect("dashboard")
-    if request.method == "GET" and _links_since(request).exists():
+    if request.method in ("GET", "HEAD") and _links_since(request).exists():
         # The browser's Back button after linking: the dashboard, not a failure page.
         messages.info(
             request, "Your GitHub connection ended when your link was saved. To link another repository, connect again."
@@ -227,6 +228,7 @@ def github_failure(request: HttpRequest, error: ProviderError) -> HttpResponse:
 
 
 @never_cache
+@require_safe
 @discord_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     account = request.discord_account

@@ -88,10 +88,22 @@ def test_allauths_own_sign_in_pages_lead_to_the_first_step(client: Client) -> No
 
 
 @pytest.mark.django_db
-def test_a_method_a_page_does_not_take_gets_the_405_page(client: Client) -> None:
-    page = client.options("/repositories/")
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/repositories/", "GET, HEAD, POST"),
+        # Pages that only show: a DELETE or an OPTIONS answered with the whole page looked like it did something.
+        ("/", "GET, HEAD"),
+        ("/github/", "GET, HEAD"),
+        ("/dashboard/", "GET, HEAD"),
+        ("/avatar/", "GET, HEAD"),
+        ("/healthz", "GET, HEAD"),
+    ],
+)
+def test_a_method_a_page_does_not_take_gets_the_405_page(client: Client, path: str, allowed: str) -> None:
+    page = client.options(path)
 
     assert page.status_code == 405
-    assert page["Allow"] == "GET, HEAD, POST"
-    assert "cannot be used that way" in page.text and 'href="/repositories/">Try again' in page.text
-    assert client.head("/repositories/").status_code != 405
+    assert page["Allow"] == allowed
+    assert "cannot be used that way" in page.text and f'href="{path}">Try again' in page.text
+    assert client.head(path).status_code != 405

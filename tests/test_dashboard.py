@@ -217,6 +217,8 @@ def test_back_to_the_picker_after_linking_is_the_dashboard_not_a_failure(browser
     assert back.status_code == 200 and back.url.endswith("/dashboard/")
     assert name in back.text
     assert "Your GitHub connection ended when your link was saved." in back.text
+    head = browser.session.head(browser.base_url + "repositories/", timeout=30)  # answered as GET is, without a body
+    assert head.status_code == 302 and head.headers["Location"] == "/dashboard/"
 
 
 def test_an_expired_step_after_an_older_link_is_still_explained(browser, providers, settings):

@@ -227,7 +227,7 @@ def test_github_token_revoked_meanwhile(browser, providers, button):
     revoke_at_github(providers, github_token_of(browser))
     page = browser.submit(picker, button, {"repo_id": str(repo_id)})
 
-    assert page.status_code == 401
+    assert page.status_code == 403  # GitHub refused the grant: no WWW-Authenticate of ours to name
     assert "connect with GitHub again" in page.text and 'href="/github/">Try again' in page.text
     assert page.url.endswith("/repositories/")
     assert not Link.objects.exists()
@@ -429,7 +429,7 @@ def test_linking_an_already_linked_repository_with_a_token_revoked_at_github_ask
 
     page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
-    assert page.status_code == 401, page.url
+    assert page.status_code == 403, page.url
     assert "connect with GitHub again" in page.text and 'href="/github/">Try again' in page.text
     assert wizard_of(browser).github_token() is None  # the dead token forgotten
     assert list(LinkEvent.objects.values_list("action", flat=True)) == ["created"]

@@ -422,7 +422,7 @@ def test_a_step_up_whose_new_token_is_refused_asks_to_connect_again(browser, pro
     providers.faults["github.user"] = Fault(status=401)
     refused = browser.submit(browser.submit(picker, "Include private repositories"), "Authorize")
 
-    assert refused.status_code == 401 and "Connect with GitHub again" in refused.text
+    assert refused.status_code == 403 and "Connect with GitHub again" in refused.text
     assert retry_url(refused) == "/github/"
 
 

@@ -377,7 +377,7 @@ def test_discord_token_is_revoked_when_the_profile_is_refused(browser, providers
     providers.faults["discord.profile"] = Fault(status=401)  # Discord's own 401 body
     page = browser.submit(browser.submit(browser.get("/"), "Connect with Discord"), "Authorize")
 
-    assert page.status_code == 401
+    assert page.status_code == 403
     assert len(providers.calls_to("discord.revoke")) == 1
 
 
