@@ -9,8 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from allauth.socialaccount.internal.statekit import STATES_SESSION_KEY
-from django.contrib.sessions.backends.cache import SessionStore
 from django.db import connection
 
 import repos.views
@@ -19,8 +17,10 @@ from demo.providers import Fault
 from linkapp.failures import in_words
 from repos.github_api import GitHubClient
 from repos.models import Link
+from repos.picker_query import PAGE_SIZE
 from tests.browser import Browser
 from tests.wizard import (
+    age_state,
     all_repo_ids,
     connect_github,
     csrf_token,
@@ -369,6 +369,7 @@ def test_the_badges_say_what_github_says(browser, providers, settings):
     ).json()
 
     shown = repo_ids(picker)
+    assert len(shown) == PAGE_SIZE  # the whole first page, each checked below
     # ... and the picker shows the most recently pushed first, as GitHub would sort them.
     assert list(shown) == [repo["full_name"] for repo in github[: len(shown)]]
     for repo in github[: len(shown)]:
@@ -402,11 +403,7 @@ def test_a_step_up_that_cannot_be_trusted_returns_to_the_picker(browser, provide
     picker = walk_to_picker(browser)
     if how == "expired":
         authorize = browser.submit(picker, "Include private repositories")
-        # Only the state grows old (one second past WIZARD_TTL); the connection made before does not.
-        session = SessionStore(browser.session.cookies.get("sessionid"))
-        (stashed,) = session[STATES_SESSION_KEY].values()
-        stashed[0]["created"] -= settings.WIZARD_TTL + 1
-        session.save()
+        age_state(browser, settings.WIZARD_TTL + 1)  # one second past WIZARD_TTL; the connection made before is not
         refused = browser.submit(authorize, "Authorize")
     else:
         refused = browser.get("/accounts/github/login/callback/", params={"code": "x", "state": "not-ours"})

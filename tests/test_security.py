@@ -15,7 +15,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit
 
 import pytest
-from allauth.socialaccount.internal.statekit import STATES_SESSION_KEY
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.contrib.sessions.backends.cache import SessionStore
@@ -29,6 +28,7 @@ from linkapp.failures import in_words
 from repos.models import Link
 from tests.browser import Browser
 from tests.wizard import (
+    age_state,
     connect_github,
     csrf_token,
     github_token_of,
@@ -84,10 +84,7 @@ def test_state_expires_with_the_wizard_ttl(browser, providers, settings):
     """Only the state grows old (one second past WIZARD_TTL), not the session that holds it: a session gone
     too would be refused as "no state" whether or not the state's own age is checked."""
     authorize = browser.submit(browser.get("/"), "Connect with Discord")
-    session = SessionStore(browser.session.cookies.get("sessionid"))
-    (stashed,) = session[STATES_SESSION_KEY].values()
-    stashed[0]["created"] -= settings.WIZARD_TTL + 1
-    session.save()
+    session = age_state(browser, settings.WIZARD_TTL + 1)
     page = browser.submit(authorize, "Authorize")
 
     assert page.status_code == 400 and "Sign-in expired" in page.text

@@ -7,6 +7,7 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from allauth.socialaccount.internal.statekit import STATES_SESSION_KEY
 from django.contrib.sessions.backends.cache import SessionStore
 
 from accounts.wizard_store import WizardStore
@@ -45,6 +46,15 @@ def wizard_of(browser: Browser) -> WizardStore:
 
 def github_token_of(browser: Browser) -> str:
     return wizard_of(browser).github_token()["access_token"]
+
+
+def age_state(browser: Browser, seconds: float) -> SessionStore:
+    """Makes the sign-in attempt waiting in this browser's session `seconds` older: only its state, not the session."""
+    session = SessionStore(browser.session.cookies.get("sessionid"))
+    (stashed,) = session[STATES_SESSION_KEY].values()
+    stashed[0]["created"] -= seconds
+    session.save()
+    return session
 
 
 def retry_url(page: requests.Response) -> str:

@@ -169,7 +169,8 @@ def test_an_answer_cut_off_before_its_length_is_a_provider_failure(encoded_answe
 
 @pytest.mark.parametrize("how", ["chunked-stall", "gzip-chunked-stall"])
 def test_an_answer_that_stops_half_way_ends_at_the_timeout(encoded_answers, settings, how):
-    """Each wait for bytes is cut to what is left of the call's timeout, compressed answers included."""
+    """A body that stops coming ends at the call's timeout, compressed answers included. (One that trickles, each
+    wait for bytes within the timeout and the whole past it: test_wizard_flow.py's "trickle" fault.)"""
     settings.PROVIDER_TIMEOUT = 1
     started = time.monotonic()
     with pytest.raises(calls.ProviderTimeout):

@@ -12,7 +12,7 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # so that DJANGO_ALLOW_ASYNC_UNSAFE ends with the browser tests
 def chromium():
     if not shutil.which(CHROMIUM):
         if os.environ.get("CI") == "true":
@@ -54,10 +54,23 @@ def new_page(chromium, *, javascript: bool = True, width: int = 1440, dark: bool
 
 
 @pytest.fixture
-def page(chromium, live_server, providers):
-    page = new_page(chromium)
-    yield page
-    page.context.close()
+def open_page(chromium, live_server, providers):
+    """Pages of a test's own kind (JavaScript off, a narrow or dark screen), closed however the test ends."""
+    contexts = []
+
+    def open_(**options):
+        page = new_page(chromium, **options)
+        contexts.append(page.context)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(open_page):
+    return open_page()
 
 
 def screenshot(page, name: str) -> None:

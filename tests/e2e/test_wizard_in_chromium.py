@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from accounts.wizard_store import GITHUB_TOKEN, WizardStore
 from demo.providers import Fault
 from repos.models import Link, LinkEvent
-from tests.e2e.conftest import new_page, screenshot
+from tests.e2e.conftest import screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 AXE = Axe()
@@ -51,9 +51,9 @@ def first_linkable(page: Page):
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-def test_whole_wizard_by_mouse(chromium, live_server, providers, javascript):
+def test_whole_wizard_by_mouse(open_page, live_server, javascript):
     """With JavaScript off the page cannot run axe or be inspected by script: those checks run in the JS pass."""
-    page = new_page(chromium, javascript=javascript)
+    page = open_page(javascript=javascript)
     base = live_server.url
     page.goto(base)
     expect(page.locator('[aria-current="step"]')).to_contain_text("Discord")
@@ -109,18 +109,16 @@ def test_whole_wizard_by_mouse(chromium, live_server, providers, javascript):
     page.get_by_role("button", name="Disconnect").click()
     expect(page.get_by_label("octocat (GitHub)")).to_have_count(0)
     assert not SocialAccount.objects.filter(provider="github").exists()
-    page.context.close()
 
 
-def test_search_works_without_javascript(chromium, live_server, providers):
-    page = new_page(chromium, javascript=False)
+def test_search_works_without_javascript(open_page, live_server):
+    page = open_page(javascript=False)
     sign_in(page, live_server.url)
     connect(page)
     target = page.locator(".repo-list label").nth(2).inner_text()
     page.get_by_label("Search").fill(target)
     page.get_by_role("button", name="Search").click()
     expect(page.locator(".repo-list label")).to_have_text([target])
-    page.context.close()
 
 
 def tab_to(page: Page, locator, limit: int = 80) -> None:
@@ -284,8 +282,8 @@ def test_error_pages_are_friendly_and_accessible(page, live_server, providers):
 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
-def test_narrow_screen_and_both_themes(chromium, live_server, providers, dark):
-    page = new_page(chromium, width=375, dark=dark)
+def test_narrow_screen_and_both_themes(open_page, live_server, dark):
+    page = open_page(width=375, dark=dark)
     base = live_server.url
     page.goto(base)
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
@@ -307,4 +305,3 @@ def test_narrow_screen_and_both_themes(chromium, live_server, providers, dark):
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     assert_no_horizontal_scroll(page)
     assert_accessible(page)
-    page.context.close()
