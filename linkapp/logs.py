@@ -11,12 +11,13 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from django.http import HttpRequest, HttpResponse
 
+log = logging.getLogger(__name__)
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 _VALID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # not "-", which marks a line outside any request
 
@@ -35,6 +36,24 @@ class RequestIdMiddleware:
             return response
         finally:
             request_id.reset(token)
+
+
+def streamed_under(current_id: str, content: Iterable[str]) -> Iterator[str]:
+    """A streamed body (the admin's CSV export) is read once RequestIdMiddleware has returned: what is logged
+    while it is read, a failure half-way included, still carries the request's id."""
+    chunks = iter(content)
+    while True:
+        token = request_id.set(current_id)
+        try:
+            chunk = next(chunks)
+        except StopIteration:
+            return
+        except Exception:
+            log.exception("streamed answer failed half-way")  # the server's own line about it carries no id
+            raise
+        finally:
+            request_id.reset(token)
+        yield chunk
 
 
 class RequestIdFilter(logging.Filter):

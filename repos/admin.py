@@ -10,6 +10,7 @@ from django.db.models.functions import Left, StrIndex
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.html import format_html
 
+from linkapp.logs import streamed_under
 from repos import export, linking
 from repos.models import Link, LinkEvent
 
@@ -108,7 +109,7 @@ class LinkAdmin(OutOfRangeDateIsInvalidLookup, admin.ModelAdmin):
     def export_csv(self, request: HttpRequest, queryset: QuerySet) -> StreamingHttpResponse:
         # Streamed: "Select all" over a large table would otherwise be held in memory twice.
         return StreamingHttpResponse(
-            export.csv_lines(queryset.order_by("id").iterator()),
+            streamed_under(request.request_id, export.csv_lines(queryset.order_by("id").iterator())),
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="links.csv"'},
         )

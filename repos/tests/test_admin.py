@@ -6,9 +6,10 @@ import json
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
+from linkapp.logs import RequestIdFilter
 from repos import export, linking
 from repos.admin import OwnerFilter
 from repos.models import Link, LinkEvent
@@ -121,6 +122,27 @@ def test_csv_export(admin_client, links):
     ]
     assert rows[2]["discord_username"] == "'=cmd"  # no spreadsheet formula
     assert rows[3]["discord_username"] == "'\tat" and rows[3]["github_login"] == ""  # an empty cell stays empty
+
+
+def test_an_export_that_fails_half_way_is_logged_with_its_request_id(admin_client, links, monkeypatch, caplog):
+    """The rows are read after the middleware has returned: the failure must still name its request."""
+
+    def broken(links):
+        yield ",".join(export.COLUMNS) + "\r\n"
+        raise OperationalError("the connection was lost")
+
+    monkeypatch.setattr(export, "csv_lines", broken)
+    caplog.handler.addFilter(RequestIdFilter())  # as settings.LOGGING's handlers have it
+    response = admin_client.post(
+        "/admin/repos/link/",
+        {"action": "export_csv", "_selected_action": [link.pk for link in links]},
+        HTTP_X_REQUEST_ID="export-1",
+    )
+    with pytest.raises(OperationalError):
+        b"".join(response.streaming_content)
+
+    (failed,) = [record for record in caplog.records if record.name == "linkapp.logs"]
+    assert (failed.levelname, failed.request_id, failed.exc_info[0]) == ("ERROR", "export-1", OperationalError)
 
 
 def test_delete_action_confirms_then_removes_and_audits(admin_client, admin_user, links):
