@@ -7,7 +7,6 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from allauth.socialaccount.internal.statekit import STATES_SESSION_KEY
 from django.contrib.sessions.backends.cache import SessionStore
 
 from accounts.wizard_store import WizardStore
@@ -50,6 +49,9 @@ def github_token_of(browser: Browser) -> str:
 
 def age_state(browser: Browser, seconds: float) -> SessionStore:
     """Makes the sign-in attempt waiting in this browser's session `seconds` older: only its state, not the session."""
+    # Imported here: allauth's models need Django set up, and bench/ imports this module before it is.
+    from allauth.socialaccount.internal.statekit import STATES_SESSION_KEY
+
     session = SessionStore(browser.session.cookies.get("sessionid"))
     (stashed,) = session[STATES_SESSION_KEY].values()
     stashed[0]["created"] -= seconds
