@@ -22,7 +22,9 @@ from linkapp.providers import ProviderError
 # and as its own pages name them to people.
 PERMISSIONS = ("pull", "triage", "push", "maintain", "admin")
 ACCESS_NAMES = {"pull": "read", "triage": "triage", "push": "write", "maintain": "maintain", "admin": "admin"}
-DESCRIPTION_LIMIT = 140
+# GitHub's own longest description: kept whole, for search (the picker shows the first 140 characters).
+# Longer is a server that is not GitHub, and is cut.
+DESCRIPTION_LIMIT = 350
 
 
 def is_github_id(value: object) -> bool:

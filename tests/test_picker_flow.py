@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from django.db import connection
 
 import repos.views
 from accounts.wizard_store import REPO_LIST
+from demo.github_objects import LONG_FILLER
 from demo.providers import Fault
 from linkapp.failures import in_words
 from repos.github_api import GitHubClient
@@ -192,6 +194,20 @@ def test_search_filter_sort_and_pages(browser, many):
 
     every = all_repo_ids(browser, browser.get("/repositories/", params={"owner": "widgets-inc"}))
     assert len(every) == len([n for n in every if n.startswith("widgets-inc/")]) > 50
+
+
+def test_a_long_description_is_shown_cut_and_searched_whole(browser, providers):
+    """The demo's every 13th repository has a 300-character description: the picker shows its first 140,
+    and search finds words past them."""
+    picker = walk_to_picker(browser)
+    shown = [html.unescape(text) for text in re.findall(r'<p class="description">([^<]*)</p>', picker.text)]
+    assert any(text.endswith("…") for text in shown) and max(map(len, shown)) == 140
+
+    # Two fillers' worth (99 characters): it begins at character 86, so it ends past the 140 shown.
+    past_the_cut = "exercised." + LONG_FILLER + " It is deliberately"
+    found = browser.get("/repositories/", params={"q": past_the_cut})
+    numbers = [int(name.rsplit("-", 1)[1]) for name in repo_ids(found)]  # owner/project-0013
+    assert numbers and all(number % 13 == 0 for number in numbers), found.text[-800:]
 
 
 def test_bad_search_parameters_get_a_400(browser, providers):

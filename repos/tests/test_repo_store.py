@@ -23,11 +23,12 @@ def test_from_github_keeps_what_the_picker_needs():
     assert repo.pushed_at > 0
 
 
-def test_description_is_cut_visibly():
-    repo = RepoSummary.from_github({**EXAMPLE, "description": "word " * 100})
-    assert len(repo.description) <= 140 and repo.description.endswith("word…")
-    whole = "x" * 140
+def test_a_description_is_kept_whole_up_to_githubs_longest():
+    """The picker's search reads all of it; only a longer one (no GitHub writes one) is cut, visibly."""
+    whole = "x" * 350
     assert RepoSummary.from_github({**EXAMPLE, "description": whole}).description == whole
+    repo = RepoSummary.from_github({**EXAMPLE, "description": "word " * 100})
+    assert len(repo.description) <= 350 and repo.description.endswith("word…")
 
 
 def test_round_trip():
