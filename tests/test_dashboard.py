@@ -128,7 +128,7 @@ def test_people_see_and_change_only_their_own_links(live_server, providers):
 def test_discord_cannot_be_disconnected_but_github_can(browser, providers):
     link_one(browser, "nelly", "octocat")
     connections = browser.get("/accounts/3rdparty/")
-    assert "Nelly (Discord): how you sign in" in connections.text
+    assert "<bdi>Nelly</bdi> (Discord): how you sign in" in connections.text
     assert "Disconnecting GitHub does not unlink your repositories" in connections.text
     discord = SocialAccount.objects.get(provider="discord")
     github = SocialAccount.objects.get(provider="github")
@@ -203,10 +203,25 @@ def test_without_a_cdn_no_avatar_is_shown_or_fetched(browser, providers, setting
 def test_a_signed_in_person_on_the_first_step_can_go_on(browser, providers):
     sign_in_with_discord(browser)
     home = browser.get("/")
-    assert "You are signed in as <strong>Nelly</strong>" in home.text
+    assert "You are signed in as <strong><bdi>Nelly</bdi></strong>" in home.text
     assert browser.follow(home, "Continue with GitHub").url.endswith("/github/")
     assert browser.follow(home, "Your dashboard").status_code == 200
     assert "Connect with Discord" in home.text  # still there, to sign in as someone else
+
+
+def test_a_name_written_right_to_left_does_not_turn_the_sentence_around_it(browser, providers):
+    """A Discord display name may hold a right-to-left override (U+202E): isolated, it cannot reverse the
+    words after it (the handle, "(Discord): how you sign in")."""
+    link_one(browser, "nelly", "octocat")
+    account = SocialAccount.objects.get(provider="discord")
+    account.extra_data["global_name"] = "\u202eNelly"
+    account.save()
+
+    for path in ("/", "/github/", "/dashboard/", "/accounts/3rdparty/"):
+        page = browser.get(path)
+        assert page.status_code == 200, path
+        spans = re.findall(r"<bdi>([^<]*)</bdi>", page.text)
+        assert "\u202eNelly" in spans and "\u202e" not in re.sub(r"<bdi>[^<]*</bdi>", "", page.text), path
 
 
 def test_back_to_the_picker_after_linking_is_the_dashboard_not_a_failure(browser, providers):

@@ -60,7 +60,7 @@ def test_whole_wizard_with_250_repositories(browser, providers, settings):
 
     assert dashboard.url.endswith("/dashboard/")
     assert name in dashboard.text
-    assert "Signed in with Discord as <strong>Nelly</strong> (@nelly)." in dashboard.text
+    assert "Signed in with Discord as <strong><bdi>Nelly</bdi></strong> (@nelly)." in dashboard.text
     assert f"{name} is now linked to your Discord account." in dashboard.text
     link = Link.objects.get()
     assert (link.repo_id, link.repo_full_name, link.github_login) == (repo_id, name, "octocat")
