@@ -62,7 +62,8 @@ def render_failure(
 
 
 def reference(status: int) -> str | None:
-    """Our failures (5xx) show the request id, so what a person quotes to support finds their request in the logs."""
+    """A failure page with a 5xx status (ours, or a provider's we pass on) shows the request id: what a person
+    quotes to support finds their request in the logs."""
     current = request_id.get()
     return current if status >= 500 and current != "-" else None
 

@@ -70,7 +70,8 @@ def env_rate(name: str, default: str) -> str:
 
 def env_url(name: str, default: str) -> str:
     """A provider's address, without its trailing `/`. A typo (`github.com`, a port out of range) is an error
-    here, not a broken redirect or a 500 on every callback. Empty stays empty (DISCORD_CDN_URL's "none")."""
+    here, not a broken redirect or a 500 on every callback. An empty default stays empty (DISCORD_CDN_URL's
+    "no avatars" with another DISCORD_URL)."""
     value = (env(name).strip() or default).rstrip("/")
     if not value:
         return value
@@ -81,12 +82,12 @@ def env_url(name: str, default: str) -> str:
     except ValueError:  # a port out of range or not a number, a broken IPv6 address
         raise refused from None
     if (
-        parts.scheme.lower() not in {"http", "https"}
+        parts.scheme not in {"http", "https"}  # urlsplit writes it in lower case
         or not parts.hostname
         or port == 0
         or parts.username is not None  # it would be written into every log line that names the address
-        or parts.query
-        or parts.fragment
+        or "?" in value  # a query or a fragment, even an empty one: paths are appended to the address
+        or "#" in value
     ):
         raise refused
     return value

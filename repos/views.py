@@ -203,9 +203,11 @@ def _github_expired(request: HttpRequest) -> HttpResponse:
         return redirect("dashboard")
     if request.method in ("GET", "HEAD") and _links_since(request).exists():
         # The browser's Back button after linking: the dashboard, not a failure page.
-        messages.info(
-            request, "Your GitHub connection ended when your link was saved. To link another repository, connect again."
-        )
+        if request.method == "GET":  # a HEAD (a prefetch, a monitor) leaves nothing for the next page to show
+            messages.info(
+                request,
+                "Your GitHub connection ended when your link was saved. To link another repository, connect again.",
+            )
         return redirect("dashboard")
     return render_failure(
         request,

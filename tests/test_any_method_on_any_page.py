@@ -97,7 +97,6 @@ def test_allauths_own_sign_in_pages_lead_to_the_first_step(client: Client) -> No
         ("/github/", "GET, HEAD"),
         ("/dashboard/", "GET, HEAD"),
         ("/avatar/", "GET, HEAD"),
-        ("/healthz", "GET, HEAD"),
     ],
 )
 def test_a_method_a_page_does_not_take_gets_the_405_page(client: Client, path: str, allowed: str) -> None:

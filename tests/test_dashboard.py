@@ -234,6 +234,7 @@ def test_back_to_the_picker_after_linking_is_the_dashboard_not_a_failure(browser
     assert "Your GitHub connection ended when your link was saved." in back.text
     head = browser.session.head(browser.base_url + "repositories/", timeout=30)  # answered as GET is, without a body
     assert head.status_code == 302 and head.headers["Location"] == "/dashboard/"
+    assert "Your GitHub connection ended" not in browser.get("/dashboard/").text  # the HEAD left no message
 
 
 def test_an_expired_step_after_an_older_link_is_still_explained(browser, providers, settings):

@@ -203,7 +203,7 @@ def test_a_long_description_is_shown_cut_and_searched_whole(browser, providers):
     shown = [html.unescape(text) for text in re.findall(r'<p class="description">([^<]*)</p>', picker.text)]
     assert any(text.endswith("…") for text in shown) and max(map(len, shown)) == 140
 
-    # Two fillers' worth (99 characters): it begins at character 86, so it ends past the 140 shown.
+    # 98 characters across two fillers, from character 85 to 183: past the 140 shown.
     past_the_cut = "exercised." + LONG_FILLER + " It is deliberately"
     found = browser.get("/repositories/", params={"q": past_the_cut})
     numbers = [int(name.rsplit("-", 1)[1]) for name in repo_ids(found)]  # owner/project-0013

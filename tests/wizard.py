@@ -48,7 +48,8 @@ def github_token_of(browser: Browser) -> str:
 
 
 def age_state(browser: Browser, seconds: float) -> SessionStore:
-    """Makes the sign-in attempt waiting in this browser's session `seconds` older: only its state, not the session."""
+    """Makes the sign-in attempt waiting in this browser's session `seconds` older: only its state's `created`,
+    which linkapp.oauth checks against WIZARD_TTL, not the session."""
     # Imported here: allauth's models need Django set up, and bench/ imports this module before it is.
     from allauth.socialaccount.internal.statekit import STATES_SESSION_KEY
 

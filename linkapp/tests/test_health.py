@@ -10,6 +10,13 @@ def test_healthy(client):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("method", ["head", "options"])
+def test_a_balancers_check_may_ask_with_head_or_options(client, method):
+    """HAProxy's `option httpchk /healthz` sends OPTIONS; a 405 would mark every instance down."""
+    assert getattr(client, method)("/healthz").status_code == 200
+
+
+@pytest.mark.django_db
 def test_cache_down_is_503(client, settings):
     settings.CACHES = {
         "default": {

@@ -222,6 +222,7 @@ def test_the_cdn_follows_discord_url_unless_named(monkeypatch):
         ("DISCORD_URL", "ftp://discord.example.com"),
         ("DISCORD_URL", "https://user:password@discord.example.com"),
         ("DISCORD_CDN_URL", "https://cdn.example.com/?v=1"),
+        ("GITHUB_URL", "https://github.com/?"),  # an empty query: its login address would be .../?/login/oauth
     ],
 )
 def test_a_provider_address_that_is_not_one_is_a_clear_error(monkeypatch, name, value):
