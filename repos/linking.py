@@ -70,26 +70,38 @@ def refresh_links(discord: SocialAccount, github: SocialAccount, repos: Sequence
     """
     fresh = {repo.id: repo for repo in repos}
     handle, github_id, login = discord_handle(discord), int(github.uid), github_login(github)
-    names = ("discord_username", "github_login", "repo_full_name", "repo_private")
     links = list(Link.objects.filter(discord_id=discord.uid))
-    changed = []
-    for link in links:
-        before = [getattr(link, name) for name in names]
+    renamed_handle = [link for link in links if link.discord_username != handle]
+    renamed_login = [link for link in links if link.github_id == github_id and link.github_login != login]
+    renamed_repos = [
+        link
+        for link in links
+        if (repo := fresh.get(link.repo_id))
+        and (link.repo_full_name, link.repo_private) != (repo.full_name, repo.private)
+    ]
+    if not (renamed_handle or renamed_login or renamed_repos):
+        return links
+    for link in renamed_handle:
         link.discord_username = handle
-        if link.github_id == github_id:
-            link.github_login = login
-        if repo := fresh.get(link.repo_id):
-            link.repo_full_name, link.repo_private = repo.full_name, repo.private
-        if [getattr(link, name) for name in names] != before:
-            changed.append(link)
-    if changed:
-        try:
-            Link.objects.bulk_update(changed, names)
-        except DatabaseError as exc:
-            # The driver's own error names the cause (ReadOnlySqlTransaction) where Django's says InternalError.
-            log.warning("links not refreshed discord_id=%s: %s", discord.uid, type(exc.__cause__ or exc).__name__)
-        else:
-            log.info("step=links_refreshed discord_id=%s count=%s", discord.uid, len(changed))
+    for link in renamed_login:
+        link.github_login = login
+    for link in renamed_repos:
+        link.repo_full_name, link.repo_private = fresh[link.repo_id].full_name, fresh[link.repo_id].private
+    try:
+        # Each name is written where it is still true when the write lands: another tab may have linked
+        # one of these repositories again meanwhile, with another GitHub account (and its login).
+        with transaction.atomic():
+            if renamed_handle:
+                Link.objects.filter(discord_id=discord.uid).update(discord_username=handle)
+            if renamed_login:
+                Link.objects.filter(discord_id=discord.uid, github_id=github_id).update(github_login=login)
+            Link.objects.bulk_update(renamed_repos, ["repo_full_name", "repo_private"])
+    except DatabaseError as exc:
+        # The driver's own error names the cause (ReadOnlySqlTransaction) where Django's says InternalError.
+        log.warning("links not refreshed discord_id=%s: %s", discord.uid, type(exc.__cause__ or exc).__name__)
+    else:
+        changed = {link.pk for link in renamed_handle + renamed_login + renamed_repos}
+        log.info("step=links_refreshed discord_id=%s count=%s", discord.uid, len(changed))
     return links
 
 

@@ -127,8 +127,9 @@ def forget(store: WizardStore) -> None:
     store.delete(REPO_LIST, REPO_LIST_FAILURE)
 
 
-def load(store: WizardStore) -> tuple[RepoSummary, ...] | None:
-    """The stored list, or None when there is none. A stored failure is raised once, then forgotten.
+def load(store: WizardStore, *, keep_failure: bool = False) -> tuple[RepoSummary, ...] | None:
+    """The stored list, or None when there is none. A stored failure is raised once, then forgotten
+    (`keep_failure`: raised and kept, for a HEAD, which shows no one the explanation).
 
     A list this code cannot read (written by another release of it, during a rolling deploy) is
     none either: the picker fetches it afresh instead of failing on every page until it expires."""
@@ -141,6 +142,7 @@ def load(store: WizardStore) -> tuple[RepoSummary, ...] | None:
             return None
     failure = store.get(REPO_LIST_FAILURE)
     if failure is not None:
-        store.delete(REPO_LIST_FAILURE)
+        if not keep_failure:
+            store.delete(REPO_LIST_FAILURE)
         raise failure
     return None

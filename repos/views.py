@@ -55,13 +55,15 @@ def posted_repo_id(request: HttpRequest) -> int | None:
 def remember_choice(view: View) -> View:
     """Keep the submitted repository id in the wizard store before anything else can fail (the
     database, GitHub), so that "Try again" shows the same choice ready to be linked again.
-    Only in a wizard (a Discord sign-in), which the session itself tells without asking the database."""
+    Only in a wizard (a Discord sign-in, which the session itself tells without asking the database)
+    that still holds a GitHub token: a late second press must not leave the linked repository
+    chosen in the person's next wizard."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         repo_id = posted_repo_id(request)
         store = WizardStore(request.session)
-        if repo_id is not None and store.began:
+        if repo_id is not None and store.began and store.github_token():
             store.set(CHOICE, repo_id)
         return view(request, *args, **kwargs)
 
@@ -96,7 +98,7 @@ def picker(request: HttpRequest) -> HttpResponse:
             retry_after=wait,
         )
     try:
-        repos = repo_store.load(store)
+        repos = repo_store.load(store, keep_failure=request.method == "HEAD")
         if repos is None or refresh:  # the list expired before the token (a link is then checked against the new one)
             repos = _fetch_repositories(store, token["access_token"], request.discord_account.uid)
             if refresh:
@@ -179,6 +181,10 @@ def _refresh_wait(request: HttpRequest) -> int | None:
 
 def _fetch_repositories(store: WizardStore, access_token: str, discord_id: str) -> list[RepoSummary]:
     repos = GitHubClient(access_token).list_repositories()
+    current = store.github_token()
+    if current is None or current["access_token"] != access_token:
+        # Another tab connected GitHub again while this list was read: the list stored is the new grant's.
+        return repos
     repo_store.save(store, repos)
     log.info("step=repos_fetched discord_id=%s count=%s", discord_id, len(repos))
     return repos

@@ -17,9 +17,11 @@ from accounts.wizard_store import REPO_LIST
 from demo.github_objects import LONG_FILLER
 from demo.providers import Fault
 from linkapp.failures import in_words
+from linkapp.providers import ProviderRateLimited
 from repos.github_api import GitHubClient
 from repos.models import Link
 from repos.picker_query import PAGE_SIZE
+from repos.repo_store import load, save_failure
 from tests.browser import Browser
 from tests.wizard import (
     age_state,
@@ -171,6 +173,21 @@ def test_rate_limit_stops_at_once_and_says_when(browser, many, settings, page):
     assert "2000 of 2000" in retry.text
 
 
+def test_a_head_leaves_the_stored_failure_for_the_page_that_shows_it(browser, providers):
+    """A prefetch or a monitor asking first must not cost the person the explanation (and a second walk
+    of their list at GitHub, into the same limit)."""
+    walk_to_picker(browser)
+    save_failure(wizard_of(browser), ProviderRateLimited("GitHub", 600))
+    before = len(providers.calls_to("github.repos"))
+
+    head = browser.session.head(browser.base_url + "repositories/")
+    shown = browser.get("/repositories/")
+
+    assert head.status_code == shown.status_code == 503
+    assert "GitHub is limiting requests" in shown.text
+    assert len(providers.calls_to("github.repos")) == before
+
+
 def test_search_filter_sort_and_pages(browser, many):
     picker = walk_to_picker(browser)
     assert "page 1 of 40" in picker.text
@@ -230,6 +247,31 @@ def test_refresh_fetches_the_list_again(browser, providers):
     assert shown > 120
     assert f"Your list was fetched again from GitHub: {shown} repositories." in refreshed.text
     assert len(all_repo_ids(browser, refreshed)) == shown  # later pages are read from the new list
+
+
+def test_a_list_read_with_a_token_replaced_meanwhile_does_not_replace_the_new_tokens_list(
+    browser, providers, monkeypatch
+):
+    """While "Refresh list" was reading octocat's list, another tab switched to hubot: the picker must show
+    hubot's list with hubot's grant, not octocat's read with a token since revoked."""
+    picker = walk_to_picker(browser)
+    list_repositories = GitHubClient.list_repositories
+    switched = {}
+
+    def switched_meanwhile(client, *args, **kwargs):
+        repos = list_repositories(client, *args, **kwargs)
+        if not switched:
+            switched["tab"] = tab = browser.new_tab()
+            tab.submit(tab.submit(picker, "Use another GitHub account"), "Authorize", {"login": "hubot"})
+            switched["list"] = load(wizard_of(browser))
+        return repos
+
+    monkeypatch.setattr(GitHubClient, "list_repositories", switched_meanwhile)
+    refreshed = browser.submit(picker, "Refresh list")
+
+    assert refreshed.status_code == 200 and "hubot" in refreshed.text
+    assert switched["list"] and load(wizard_of(browser)) == switched["list"]
+    assert all(repo.owner != "octocat" for repo in switched["list"])
 
 
 def test_a_choice_made_after_the_list_expired_is_checked_against_a_fresh_one(browser, providers):

@@ -519,6 +519,37 @@ def test_a_github_grant_for_a_sign_in_that_ended_meanwhile_is_refused_and_revoke
     assert providers.tokens[revoke.form["access_token"]].revoked
 
 
+@pytest.mark.parametrize("other_tab", ["signs out", "signs in again with Discord"])
+def test_a_github_grant_for_a_sign_in_that_ended_during_its_callback_is_revoked(
+    browser, providers, monkeypatch, other_tab
+):
+    """The sign-out in another tab came while GitHub's callback was asking for the list: it found no grant to
+    revoke then, so the callback must, instead of saving it under a wizard no session names any more."""
+    from repos.github_api import GitHubClient
+
+    step2 = sign_in_with_discord(browser)
+    authorize = browser.submit(step2, "Connect with GitHub")
+    tab = browser.new_tab()
+    fetch = GitHubClient.get_user_and_repositories
+
+    def ended_meanwhile(client):
+        if other_tab == "signs out":
+            tab.post("/accounts/logout/", {"csrfmiddlewaretoken": csrf_token(step2)})
+        else:
+            sign_in_with_discord(tab)
+        return fetch(client)
+
+    monkeypatch.setattr(GitHubClient, "get_user_and_repositories", ended_meanwhile)
+    before = providers.token_names()
+    landed = browser.submit(authorize, "Authorize")
+
+    assert landed.status_code == 403 and "Please connect with Discord first" in landed.text
+    (grant,) = providers.tokens_since(before, "github").values()
+    assert grant.revoked  # not left alive at GitHub, where it would never expire
+    assert not cache.keys("wizard:*")  # nor its list kept under the ended wizard's keys
+    assert not SocialAccount.objects.filter(provider="github").exists()
+
+
 def test_github_cannot_be_connected_onto_an_admin_signed_in_with_a_password(browser, providers, django_user_model):
     """Only a Discord sign-in starts a wizard: an admin's session gets no GitHub account and keeps no token."""
     django_user_model.objects.create_superuser("root", password="right horse battery")

@@ -251,6 +251,9 @@ def test_double_submit_saves_one_row(browser, providers):
 
     assert first.url.endswith("/dashboard/") and second.url.endswith("/dashboard/")
     assert Link.objects.count() == 1
+    # The late press found the wizard ended: it leaves no choice behind for "Link another repository".
+    again = connect_github(browser, browser.get("/github/"))
+    assert f'value="{repo_id}"' in again.text and " checked" not in again.text
 
 
 def test_linking_again_updates_the_row(browser, providers):

@@ -40,6 +40,8 @@ def connect_github(request: HttpRequest, sociallogin: SocialLogin) -> str:
         github_api.revoke_token(previous["access_token"])  # replaced, e.g. by the private step-up
     store.save_github_token(sociallogin.token.token, _granted_scope(sociallogin), sociallogin.account.uid)
     _store_repositories(store, sociallogin, discord_id)
+    if not request.session.exists(request.session.session_key):
+        ended_meanwhile(request, store, sociallogin.token.token)
     if sociallogin.is_existing and sociallogin.user != request.user:
         _move_to(request, sociallogin, discord_id)  # last: only once this person's grant is stored
     return discord_id
@@ -50,6 +52,15 @@ def wizard_owner(request: HttpRequest) -> str | None:
     (an admin's password), which has no Discord user and no wizard."""
     discord_id = discord_id_of(request.user)
     return discord_id if discord_id is not None and WizardStore(request.session).began else None
+
+
+def ended_meanwhile(request: HttpRequest, store: WizardStore, access_token: str) -> None:
+    """The person signed out (or in again) in another tab while GitHub was answering this callback. That
+    sign-out found no grant to revoke, so this one is revoked here. Checked only after the grant is stored:
+    a sign-out from then on finds it and revokes it itself."""
+    linking.finish_wizard(store, access_token)
+    request.session.modified = False  # the session is gone: nothing to save, and the other tab's cookie stays
+    raise ImmediateHttpResponse(start_with_discord(request, reverse("github_step")))
 
 
 def outside_a_wizard(request: HttpRequest) -> HttpResponse:
