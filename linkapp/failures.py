@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -251,21 +252,25 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """CSRF_FAILURE_VIEW: a refused form. Staff go back to the admin page they were on (its sign-in form
-    included), everyone else to the wizard's first step."""
-    if request.path.startswith(reverse("admin:index")):
-        again, retry_url = "Please open the page again.", request.path
-        if request.path == reverse("admin:login"):
-            again = "Please sign in again."
+    """CSRF_FAILURE_VIEW: a refused form. "Try again" opens the page the form belongs to again (every form
+    here posts to an address that also shows a page), with a fresh token; the person keeps their place
+    (the picker's search, what the wizard store holds). A browser that refuses our cookies is told so:
+    trying again cannot help it."""
+    if reason == REASON_NO_CSRF_COOKIE:
+        message = "Your browser did not send this site's cookies, so nothing was changed. "
+        message += "Please allow cookies for this site: signing in needs them."
+    elif request.path == reverse("admin:login"):
+        message = "This form was too old or did not come from this site, so nothing was changed. Please sign in again."
     else:
-        again, retry_url = "Please start again from the first step.", None
-    return render_failure(
-        request,
-        f"This form was too old or did not come from this site, so nothing was changed. {again}",
-        status=403,
-        title="Form expired",
-        retry_url=retry_url,
-    )
+        message = "This form was too old or did not come from this site, so nothing was changed. "
+        message += "Please open the page again."
+    return render_failure(request, message, status=403, title="Form expired", retry_url=this_page(request))
+
+
+def this_page(request: HttpRequest) -> str:
+    """The address of this request's page for "Try again", its query included, as a local path
+    ("//host/..." would leave the site)."""
+    return "/" + request.get_full_path().lstrip("/")
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -277,8 +282,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     error = sys.exc_info()[1]
     if isinstance(error, DATABASE_UNAVAILABLE):
         # The session (tokens, list, choice) is intact: "Try again" reloads this very page, the
-        # picker's page and search included (as a local path: "//host/..." would leave the site).
-        return database_unavailable("/" + request.get_full_path().lstrip("/"))
+        # picker's page and search included.
+        return database_unavailable(this_page(request))
     if isinstance(error, CACHE_UNAVAILABLE):
         # The session cannot be read: start again from the first step once it is back.
         return _unavailable(

@@ -144,6 +144,7 @@ def _picker_page(
 ) -> HttpResponse:
     """The picker: one page of the person's repositories as searched, with their badges."""
     selected = picker_query.select(repos, **query.cleaned_data)
+    page = picker_query.page_of(selected, request.GET.get("page"))
     granted = set(re.split(r"[,\s]+", token.get("scope") or ""))
     allowed = permissions_at_least(settings.LINK_MIN_PERMISSION)
     return render(
@@ -154,13 +155,14 @@ def _picker_page(
             "query": query,
             "total": len(repos),
             "matches": len(selected),
-            "page": picker_query.page_of(selected, request.GET.get("page")),
+            "page": page,
             "owners": picker_query.owners(repos, github_login(github)),
             "linked": {link.repo_id for link in linking.refresh_links(request.discord_account, github, repos)},
             "min_access": ACCESS_NAMES[settings.LINK_MIN_PERMISSION],
             "allowed_permissions": allowed,
             # None at all: say so, instead of a list of disabled choices and a button that cannot work.
             "any_linkable": any(repo.permission in allowed for repo in repos),
+            "page_linkable": any(repo.permission in allowed for repo in page),
             "step": 3,
             **identity_context(request.discord_account, github),
             "chosen": store.get(CHOICE),

@@ -26,7 +26,15 @@
           form.submit();
           return;
         }
+        // What the person did in the list while this answer was on its way stays done: the repository
+        // they chose stays chosen, and the control they were on keeps the focus (by its id in the fresh list).
+        var chosen = results.querySelector("input[name=repo_id]:checked");
+        var focused = results.contains(document.activeElement) ? document.activeElement.id : "";
         results.replaceChildren.apply(results, Array.from(fresh.childNodes));
+        var again = chosen && document.getElementById(chosen.id);
+        if (again && results.contains(again) && !again.disabled) again.checked = true;
+        var refocus = focused && document.getElementById(focused);
+        if (refocus && results.contains(refocus)) refocus.focus();
         // Screen readers hear the short count (a status region), not the whole list read out again.
         count.textContent = freshCount.textContent;
         history.replaceState(null, "", url);
@@ -37,26 +45,4 @@
     clearTimeout(timer);
     timer = setTimeout(update, 250);
   });
-})();
-
-// One press of each button that posts ("Link repository", "Refresh list", ...): a double click on "Link
-// repository" would send the choice twice, saved (and audited) again while the first is still being
-// checked with GitHub; on "Refresh list" it would walk the person's whole list at GitHub twice.
-(function () {
-  "use strict";
-  function enableAll() {
-    document.querySelectorAll("form[method=post] button[disabled]").forEach(function (button) {
-      button.disabled = false;
-    });
-  }
-  document.addEventListener("submit", function (event) {
-    var button = event.submitter;
-    if (!button || event.target.method !== "post") return;
-    // After this event: the form's data is gathered first, with the button still enabled. If the
-    // page is still here 10 s later (the person pressed Stop), the button works again.
-    setTimeout(function () { button.disabled = true; }, 0);
-    setTimeout(enableAll, 10000);
-  });
-  // Back to this page (from the back/forward cache, or a form state the browser restored): usable again.
-  window.addEventListener("pageshow", enableAll);
 })();

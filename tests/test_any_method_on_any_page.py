@@ -39,6 +39,7 @@ PATHS = [
     "/admin/",
     "/admin/login/",
     "/static/picker.js",
+    "/static/forms.js",
     "/no-such-page/",
 ]
 METHODS = ["get", "post", "put", "patch", "delete", "head", "options"]

@@ -188,6 +188,18 @@ def test_a_head_leaves_the_stored_failure_for_the_page_that_shows_it(browser, pr
     assert len(providers.calls_to("github.repos")) == before
 
 
+def test_a_page_where_nothing_can_be_linked_has_no_link_button(browser, providers):
+    """Other pages hold linkable repositories, this one none: a button here could only post nothing."""
+    picker = walk_to_picker(browser)
+    name = next(name for name, repo_id in repo_ids(picker).items() if repo_id in disabled_ids(picker))
+
+    found = browser.get("/repositories/", params={"q": name})
+
+    assert list(repo_ids(found)) == [name]
+    assert "Link repository" not in found.text
+    assert "None of the repositories shown give you <strong>write</strong> access" in found.text
+
+
 def test_search_filter_sort_and_pages(browser, many):
     picker = walk_to_picker(browser)
     assert "page 1 of 40" in picker.text

@@ -265,7 +265,10 @@ def test_every_post_needs_a_csrf_token(browser, providers):
     for url, data in post_targets(browser):
         response = browser.post(url, data, allow_redirects=False)
         assert response.status_code == 403, url
-        assert "Form expired" in response.text and 'href="/">Try again' in response.text, url
+        # "Try again" opens the form's own page again (each also answers GET), not the first step.
+        assert "Form expired" in response.text and f'href="{url}">Try again' in response.text, url
+        assert "Please open the page again." in response.text, url
+        assert browser.get(url).status_code == 200, url
     assert len(providers.calls_to("github.authorize")) == 2  # only the two walks' own
     assert Link.objects.count() == 1
     # The admin's sign-in form, expired: staff are sent back to it, not into the wizard.
@@ -275,6 +278,14 @@ def test_every_post_needs_a_csrf_token(browser, providers):
     action = browser.post("/admin/repos/link/", {"action": "export_csv"}, allow_redirects=False)
     assert action.status_code == 403 and "Please open the page again." in action.text
     assert 'href="/admin/repos/link/">Try again' in action.text
+
+
+def test_a_browser_refusing_cookies_is_told_so(live_server):
+    """Without the CSRF cookie no form can work here: "the form was too old" would have the person retry forever."""
+    refused = Browser(live_server.url).post("/accounts/discord/login/", {"csrfmiddlewaretoken": "x" * 64})
+
+    assert refused.status_code == 403 and "Please allow cookies for this site" in refused.text
+    assert "too old" not in refused.text
 
 
 def test_every_post_refuses_a_foreign_origin(browser, providers, caplog):

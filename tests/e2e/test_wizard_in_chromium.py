@@ -176,6 +176,36 @@ def test_search_filters_as_you_type(page, live_server, providers):
     expect(page.get_by_role("heading", name="Connect with GitHub first")).to_be_visible()
 
 
+def test_a_choice_made_while_the_list_updates_is_kept(page, live_server, providers):
+    """The answer to the person's typing lands after they chose (and moved onto) a repository: the fresh list
+    keeps both, so "Link repository" links what they chose and a screen reader stays where it was."""
+    sign_in(page, live_server.url)
+    connect(page)
+    radio = first_linkable(page)
+    repo_id = radio.get_attribute("value")
+    radio.check()
+    radio.focus()
+    radio.evaluate("radio => { radio.dataset.before = '' }")  # to tell the fresh list's radio from this one
+
+    with page.expect_response(lambda response: "/repositories/?" in response.url):
+        page.locator("#repo-search").dispatch_event("input")  # typed just before; the answer lands now
+
+    fresh = page.locator(f"#repo-{repo_id}:not([data-before])")
+    expect(fresh).to_be_checked()
+    expect(fresh).to_be_focused()
+
+
+def test_every_button_that_posts_is_pressed_once(page, live_server):
+    """Not only the picker's: a second press of "Connect with GitHub" would start a second grant at GitHub."""
+    sign_in(page, live_server.url)
+    button = page.get_by_role("button", name="Connect with GitHub")
+    page.evaluate("addEventListener('submit', event => event.preventDefault(), true)")  # stay on this page
+
+    button.click()
+
+    expect(button).to_be_disabled()
+
+
 def test_a_double_click_on_link_repository_sends_it_once(page, live_server, providers, settings):
     sign_in(page, live_server.url)
     connect(page)
