@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from allauth.socialaccount.providers import registry
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
@@ -252,19 +253,31 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """CSRF_FAILURE_VIEW: a refused form. "Try again" opens the page the form belongs to again (every form
-    here posts to an address that also shows a page), with a fresh token; the person keeps their place
-    (the picker's search, what the wizard store holds). A browser that refuses our cookies is told so:
-    trying again cannot help it."""
+    """CSRF_FAILURE_VIEW: a refused form. "Try again" opens the page the form was on again, with a fresh
+    token: the form's own address where that shows the form (the picker keeps its search, the wizard store
+    what it holds), the step with the provider's button for a sign-in start. A browser that sent no cookie
+    at all may be refusing cookies, which trying again cannot mend: it is told so."""
     if reason == REASON_NO_CSRF_COOKIE:
-        message = "Your browser did not send this site's cookies, so nothing was changed. "
-        message += "Please allow cookies for this site: signing in needs them."
+        message = "Your browser did not send this site's cookies, so nothing was changed. If you cleared them, "
+        message += "please try again; otherwise allow cookies for this site: signing in needs them."
     elif request.path == reverse("admin:login"):
         message = "This form was too old or did not come from this site, so nothing was changed. Please sign in again."
     else:
         message = "This form was too old or did not come from this site, so nothing was changed. "
         message += "Please open the page again."
-    return render_failure(request, message, status=403, title="Form expired", retry_url=this_page(request))
+    return render_failure(request, message, status=403, title="Form expired", retry_url=_form_page(request))
+
+
+def _form_page(request: HttpRequest) -> str:
+    """Where a refused POST's form is shown. A provider's sign-in start only shows allauth's bare "Continue"
+    page, which would drop what the form asked for (private repositories, another GitHub account); the
+    admin's sign-out takes no GET."""
+    name = request.resolver_match and request.resolver_match.url_name
+    if name in ("discord_login", "github_login"):
+        return reverse(registry.get_class(name.removesuffix("_login")).start_url_name)
+    if request.path == reverse("admin:logout"):
+        return reverse("admin:index")
+    return this_page(request)
 
 
 def this_page(request: HttpRequest) -> str:

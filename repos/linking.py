@@ -88,8 +88,8 @@ def refresh_links(discord: SocialAccount, github: SocialAccount, repos: Sequence
     for link in renamed_repos:
         link.repo_full_name, link.repo_private = fresh[link.repo_id].full_name, fresh[link.repo_id].private
     try:
-        # Each name is written where it is still true when the write lands: another tab may have linked
-        # one of these repositories again meanwhile, with another GitHub account (and its login).
+        # A login is written only onto links of its own GitHub account as they are when the write lands:
+        # another tab may have linked one of these repositories again meanwhile, with another account.
         with transaction.atomic():
             if renamed_handle:
                 Link.objects.filter(discord_id=discord.uid).update(discord_username=handle)

@@ -101,6 +101,8 @@ def picker(request: HttpRequest) -> HttpResponse:
         repos = repo_store.load(store, keep_failure=request.method == "HEAD")
         if repos is None or refresh:  # the list expired before the token (a link is then checked against the new one)
             repos = _fetch_repositories(store, token["access_token"], request.discord_account.uid)
+            if repos is None:  # another tab's grant replaced this one meanwhile: its list is the one to show
+                return redirect(request.get_full_path())
             if refresh:
                 count = ngettext("%d repository", "%d repositories", len(repos)) % len(repos)
                 messages.info(request, f"Your list was fetched again from GitHub: {count}.")
@@ -181,12 +183,13 @@ def _refresh_wait(request: HttpRequest) -> int | None:
     return max(usage["time_left"], 1) if usage and usage["should_limit"] else None
 
 
-def _fetch_repositories(store: WizardStore, access_token: str, discord_id: str) -> list[RepoSummary]:
+def _fetch_repositories(store: WizardStore, access_token: str, discord_id: str) -> list[RepoSummary] | None:
+    """The list read with this token, stored; None when the token was replaced (another tab connected
+    GitHub again) or let go (a link saved) while it was read: the wizard's list is then not this one."""
     repos = GitHubClient(access_token).list_repositories()
     current = store.github_token()
     if current is None or current["access_token"] != access_token:
-        # Another tab connected GitHub again while this list was read: the list stored is the new grant's.
-        return repos
+        return None
     repo_store.save(store, repos)
     log.info("step=repos_fetched discord_id=%s count=%s", discord_id, len(repos))
     return repos

@@ -11,7 +11,7 @@
   }
   document.addEventListener("submit", function (event) {
     var button = event.submitter;
-    if (!button || event.target.method !== "post") return;
+    if (!button || event.defaultPrevented || event.target.method !== "post") return;
     // After this event: the form's data is gathered first, with the button still enabled. If the
     // page is still here 10 s later (the person pressed Stop), the button works again.
     setTimeout(function () { button.disabled = true; }, 0);

@@ -29,12 +29,14 @@
         // What the person did in the list while this answer was on its way stays done: the repository
         // they chose stays chosen, and the control they were on keeps the focus (by its id in the fresh list).
         var chosen = results.querySelector("input[name=repo_id]:checked");
-        var focused = results.contains(document.activeElement) ? document.activeElement.id : "";
+        // null: the focus was elsewhere (the search box); "" an element without an id (a link, the button).
+        var focused = results.contains(document.activeElement) ? document.activeElement.id : null;
         results.replaceChildren.apply(results, Array.from(fresh.childNodes));
         var again = chosen && document.getElementById(chosen.id);
         if (again && results.contains(again) && !again.disabled) again.checked = true;
         var refocus = focused && document.getElementById(focused);
         if (refocus && results.contains(refocus)) refocus.focus();
+        else if (focused !== null && !results.contains(document.activeElement)) results.focus();
         // Screen readers hear the short count (a status region), not the whole list read out again.
         count.textContent = freshCount.textContent;
         history.replaceState(null, "", url);

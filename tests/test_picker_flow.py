@@ -283,6 +283,7 @@ def test_a_list_read_with_a_token_replaced_meanwhile_does_not_replace_the_new_to
 
     assert refreshed.status_code == 200 and "hubot" in refreshed.text
     assert switched["list"] and load(wizard_of(browser)) == switched["list"]
+    assert "Your list was fetched again" not in refreshed.text  # a count of the list let go would mislead
     assert all(repo.owner != "octocat" for repo in switched["list"])
 
 

@@ -265,10 +265,12 @@ def test_every_post_needs_a_csrf_token(browser, providers):
     for url, data in post_targets(browser):
         response = browser.post(url, data, allow_redirects=False)
         assert response.status_code == 403, url
-        # "Try again" opens the form's own page again (each also answers GET), not the first step.
-        assert "Form expired" in response.text and f'href="{url}">Try again' in response.text, url
+        # "Try again" opens the page the form was on again, not the first step: the form's own address, or
+        # for a sign-in start the step with the provider's button (its own GET page drops what was asked).
+        page = {"/accounts/discord/login/": "/", "/accounts/github/login/": "/github/"}.get(url, url)
+        assert "Form expired" in response.text and f'href="{page}">Try again' in response.text, url
         assert "Please open the page again." in response.text, url
-        assert browser.get(url).status_code == 200, url
+        assert browser.get(page).status_code == 200, url
     assert len(providers.calls_to("github.authorize")) == 2  # only the two walks' own
     assert Link.objects.count() == 1
     # The admin's sign-in form, expired: staff are sent back to it, not into the wizard.
@@ -278,13 +280,15 @@ def test_every_post_needs_a_csrf_token(browser, providers):
     action = browser.post("/admin/repos/link/", {"action": "export_csv"}, allow_redirects=False)
     assert action.status_code == 403 and "Please open the page again." in action.text
     assert 'href="/admin/repos/link/">Try again' in action.text
+    signed_out = browser.post("/admin/logout/", {}, allow_redirects=False)  # a POST-only address
+    assert signed_out.status_code == 403 and 'href="/admin/">Try again' in signed_out.text
 
 
 def test_a_browser_refusing_cookies_is_told_so(live_server):
     """Without the CSRF cookie no form can work here: "the form was too old" would have the person retry forever."""
     refused = Browser(live_server.url).post("/accounts/discord/login/", {"csrfmiddlewaretoken": "x" * 64})
 
-    assert refused.status_code == 403 and "Please allow cookies for this site" in refused.text
+    assert refused.status_code == 403 and "allow cookies for this site" in refused.text
     assert "too old" not in refused.text
 
 
@@ -555,6 +559,9 @@ def test_a_github_grant_for_a_sign_in_that_ended_during_its_callback_is_revoked(
     landed = browser.submit(authorize, "Authorize")
 
     assert landed.status_code == 403 and "Please connect with Discord first" in landed.text
+    assert "sessionid" not in landed.headers.get("Set-Cookie", "")  # the other tab's sign-in stands
+    if other_tab == "signs in again with Discord":
+        assert tab.get("/github/").status_code == 200
     (grant,) = providers.tokens_since(before, "github").values()
     assert grant.revoked  # not left alive at GitHub, where it would never expire
     assert not cache.keys("wizard:*")  # nor its list kept under the ended wizard's keys

@@ -194,12 +194,17 @@ def test_a_choice_made_while_the_list_updates_is_kept(page, live_server, provide
     expect(fresh).to_be_checked()
     expect(fresh).to_be_focused()
 
+    page.get_by_role("button", name="Link repository").focus()  # a control the fresh list cannot name
+    with page.expect_response(lambda response: "/repositories/?" in response.url):
+        page.locator("#repo-search").dispatch_event("input")
+    expect(page.locator("#results")).to_be_focused()  # still in the list, not fallen back to the page
+
 
 def test_every_button_that_posts_is_pressed_once(page, live_server):
     """Not only the picker's: a second press of "Connect with GitHub" would start a second grant at GitHub."""
     sign_in(page, live_server.url)
     button = page.get_by_role("button", name="Connect with GitHub")
-    page.evaluate("addEventListener('submit', event => event.preventDefault(), true)")  # stay on this page
+    page.route("**/accounts/github/login/", lambda route: route.fulfill(status=204))  # No Content: the page stays
 
     button.click()
 
