@@ -22,6 +22,13 @@ class Link(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["discord_id", "repo_id"], name="unique_discord_repo"),
         ]
+        indexes = [
+            # The admin's list, newest first (the admin adds -id for a stable order): a page of it reads
+            # a page of this index, not every link sorted.
+            models.Index(fields=["-updated_at", "-id"], name="link_newest_first"),
+            # The admin's date drill-down (its first and last date) and its "created" filter.
+            models.Index(fields=["created_at"], name="link_created_at"),
+        ]
         ordering = ["-updated_at"]
 
     def __str__(self) -> str:
