@@ -202,6 +202,15 @@ def authentication_failure(
             title=f"{step.capitalize()} failed",
             retry_url=retry,
         )
+    if exception is None and "state" in context and "error" not in request.GET:
+        # A valid state but neither a code nor an error: an address cut short (copied, pasted), not a provider's.
+        return render_failure(
+            request,
+            f"The address that brought you back from {name} was incomplete, so the {step} did not finish.",
+            status=400,
+            title=f"{step.capitalize()} failed",
+            retry_url=retry,
+        )
     if exception is None and "state" in context:
         # The provider redirected back with an error of its own.
         return render_failure(

@@ -257,6 +257,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     token: the form's own address where that shows the form (the picker keeps its search, the wizard store
     what it holds), the step with the provider's button for a sign-in start. A browser that sent no cookie
     at all may be refusing cookies, which trying again cannot mend: it is told so."""
+    if _is_api(request):  # a POST to the schema, say: the API's own JSON, like its other refusals
+        return _api_error("Forbidden: this address takes no form posts.", 403)
     if reason == REASON_NO_CSRF_COOKIE:
         message = "Your browser did not send this site's cookies, so nothing was changed. If you cleared them, "
         message += "please try again; otherwise allow cookies for this site: signing in needs them."

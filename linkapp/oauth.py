@@ -31,6 +31,7 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
 
 from linkapp.failures import DATABASE_UNAVAILABLE, database_unavailable, render_failure
 from linkapp.providers import DEFAULT_PORTS, StateRefused
@@ -175,11 +176,14 @@ def _used_state_key(request: HttpRequest, provider: Provider) -> str:
 
 
 def login_view(adapter: type[OAuth2Adapter]) -> View:
-    return limit_per_address(OAuth2LoginView.adapter_view(adapter))
+    # allauth shows its "Continue" page for a GET and starts a sign-in for any other method: a HEAD or an
+    # OPTIONS (a prefetch, a probe) would store a state and redirect to the provider.
+    return require_http_methods(["GET", "POST"])(limit_per_address(OAuth2LoginView.adapter_view(adapter)))
 
 
 def callback_view(adapter: type[OAuth2Adapter], view: type[CallbackView] = CallbackView) -> View:
-    return limit_per_address(view.adapter_view(adapter))
+    # The provider redirects the browser with a GET; any other method would still spend the code.
+    return require_GET(limit_per_address(view.adapter_view(adapter)))
 
 
 def as_providers_write(url: str) -> str:

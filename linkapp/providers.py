@@ -244,7 +244,8 @@ def read_whole_answer(
         log_response(response)
         error = next((ours for theirs, ours in READ_ERRORS if isinstance(exc, theirs)), requests.ConnectionError)
         raise error(exc, response=response) from exc
-    response._content = b"".join(chunks)  # where `requests` keeps a body it has read (`Response.content`)
+    # Where `requests` keeps a body it has read, as `Response.content` leaves it.
+    response._content, response._content_consumed = b"".join(chunks), True
 
 
 def log_response(response: requests.Response, *args, **kwargs) -> None:

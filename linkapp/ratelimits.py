@@ -28,7 +28,21 @@ def client_address(request: HttpRequest) -> str:
 
     Read as REMOTE_ADDR there, every person would share the proxy's one counter. RATELIMIT_IP_META_KEY
     names this function unless it names a function of the operator's own.
+
+    An IPv4 client seen through a dual-stack socket (gunicorn bound to `[::]`, or such a proxy) arrives as
+    `::ffff:a.b.c.d`. django-ratelimit counts IPv6 addresses by their /64, which all such addresses share:
+    they are counted as the IPv4 address they are.
     """
+    address = _address(request)
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:  # a peer address that is none (a server's own notion): counted as it is
+        return address
+    mapped = parsed.ipv4_mapped if parsed.version == 6 else None
+    return str(mapped) if mapped else address
+
+
+def _address(request: HttpRequest) -> str:
     if key := settings.CLIENT_ADDRESS_META_KEY:
         address = request.META.get(key, "").strip()
         if _is_address(address):

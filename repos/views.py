@@ -253,8 +253,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@discord_required
 @require_http_methods(["GET", "HEAD", "POST"])
+@discord_required
 def unlink(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm (GET), then remove (POST) one of the person's own links.
 

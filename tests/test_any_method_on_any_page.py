@@ -76,6 +76,45 @@ def test_no_page_answers_any_method_with_a_500(client: Client, method: str) -> N
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("method", METHODS)
+def test_the_api_and_the_health_checks_answer_any_method_in_json(client: Client, method: str) -> None:
+    """A service reads JSON: never the people's HTML pages (the refused-form page, say), whatever it sends."""
+    body = {"data": "junk=1", "content_type": "application/x-www-form-urlencoded"}
+    ask = getattr(client, method)
+    paths = [path for path in PATHS if path.startswith(("/api/", "/healthz", "/readyz"))]
+    answers = {path: ask(path, **body) if method in {"post", "put", "patch"} else ask(path) for path in paths}
+    media_types = {path: answer["Content-Type"].partition(";")[0] for path, answer in answers.items()}
+    assert media_types == dict.fromkeys(paths, "application/json")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["head", "options", "trace"])  # the methods CSRF lets through
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/accounts/discord/login/", "GET, POST"),
+        ("/accounts/github/login/?process=connect", "GET, POST"),
+        ("/accounts/discord/login/callback/?code=x&state=y", "GET"),
+    ],
+)
+def test_only_a_get_or_a_post_starts_a_sign_in_and_only_a_get_ends_one(client, method, path, allowed, caplog):
+    """allauth starts a sign-in for any method but GET (which shows its "Continue" page): a prefetch's HEAD
+    would store a state and redirect to the provider. A callback's code is spent by any method."""
+    with caplog.at_level("INFO"):
+        answer = getattr(client, method)(path)
+    assert (answer.status_code, answer["Allow"]) == (405, allowed)
+    assert not [r for r in caplog.records if r.getMessage().startswith("step=")]  # no sign-in began or ended
+    assert "socialaccount_states" not in client.session
+
+
+@pytest.mark.django_db
+def test_a_method_no_page_takes_is_refused_as_such_before_anything_else(client):
+    """Signed in or not, the answer to a method the page never takes is the same 405."""
+    for path in ("/repositories/", "/links/1/unlink/"):
+        assert client.options(path).status_code == 405, path
+
+
+@pytest.mark.django_db
 def test_allauths_own_sign_in_pages_lead_to_the_first_step(client: Client) -> None:
     """Its sign-in page would offer GitHub, which never signs anyone in; its "cancelled" and "error"
     pages were 200s."""

@@ -669,6 +669,24 @@ def test_behind_a_proxy_that_sets_a_header_each_client_has_its_own_sign_in_limit
     assert guesses(HTTP_X_REAL_IP="unknown") == [429, 429, 429]  # the peer's counter again
 
 
+@pytest.mark.parametrize("where", ["REMOTE_ADDR", "HTTP_X_REAL_IP"])
+def test_ipv4_clients_seen_through_a_dual_stack_socket_each_have_their_own_limit(client, settings, where):
+    """`::ffff:a.b.c.d` from gunicorn bound to [::] (or such a proxy): django-ratelimit counts IPv6 by its /64,
+    which every such address shares, so one client's guesses would lock out every IPv4 client."""
+    settings.LOGIN_RATE_LIMIT = "2/d"
+    settings.CLIENT_ADDRESS_META_KEY = "HTTP_X_REAL_IP" if where == "HTTP_X_REAL_IP" else ""
+
+    def guesses(address: str) -> list[int]:
+        return [
+            client.post("/admin/login/", {"username": "root", "password": "x"}, **{where: address}).status_code
+            for _ in range(3)
+        ]
+
+    assert guesses("::ffff:203.0.113.7") == [200, 200, 429]
+    assert guesses("::ffff:198.51.100.4") == [200, 200, 429]  # another IPv4 client: a counter of its own
+    assert guesses("198.51.100.4") == [429, 429, 429]  # the same client, written as IPv4: the same counter
+
+
 def test_behind_a_proxy_each_client_has_its_own_sign_in_limit(client, settings):
     """With TRUSTED_PROXY_COUNT set, the limit follows X-Forwarded-For, not the proxy's own address."""
     settings.LOGIN_RATE_LIMIT = "2/d"

@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from allauth.socialaccount.internal.statekit import STATE_TTL, STATES_SESSION_KEY
@@ -103,6 +104,23 @@ def test_consent_denied(browser, providers, step):
     assert not Link.objects.exists()
     if step == "github":  # the Discord sign-in made before is kept
         assert browser.get("/github/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "says"),
+    [
+        ({}, 400, "The address that brought you back from Discord was incomplete"),  # cut short: the person's
+        ({"error": "server_error"}, 502, "Discord reported an error during the sign-in."),  # the provider's
+    ],
+)
+def test_a_callback_with_neither_code_nor_a_cancel(browser, providers, error, status, says):
+    authorize = browser.submit(browser.get("/"), "Connect with Discord")
+    state = parse_qs(urlsplit(authorize.url).query)["state"][0]
+    page = browser.get("/accounts/discord/login/callback/", params={"state": state, **error})
+
+    assert page.status_code == status
+    assert says in page.text and 'href="/">Try again' in page.text
+    assert not providers.calls_to("discord.token")
 
 
 def test_forged_state_is_refused(browser, providers):

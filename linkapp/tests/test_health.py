@@ -17,7 +17,7 @@ def test_a_balancers_check_may_ask_with_head_or_options(client, method):
 
 
 @pytest.mark.django_db
-def test_cache_down_is_503(client, settings):
+def test_cache_down_is_503(client, settings, caplog):
     settings.CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
@@ -29,3 +29,8 @@ def test_cache_down_is_503(client, settings):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["failed"] == ["cache"]
+    warnings = [r for r in caplog.records if r.name == "linkapp.health"]
+    assert [r.levelname for r in warnings] == ["WARNING"]
+    assert warnings[0].getMessage().startswith("health: cache unavailable: ")
+    assert "Error" in warnings[0].getMessage()  # the cause, in the same line
+    assert warnings[0].exc_info is None  # no traceback for each probe of an outage
