@@ -136,7 +136,7 @@ class LinkPagination(PageNumberPagination):
     def paginate_queryset(self, queryset: QuerySet, pagination: Input, request: HttpRequest, **params: Any) -> dict:
         page = super().paginate_queryset(queryset, pagination, request, **params)
         page["next"] = None
-        page_size = pagination.page_size or self.page_size  # Input caps it at max_page_size
+        page_size = min(pagination.page_size or self.page_size, self.max_page_size)
         if pagination.page * page_size < page["count"] and pagination.page < MAX_PAGE:
             query = request.GET.copy()
             query["page"] = str(pagination.page + 1)

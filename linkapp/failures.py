@@ -191,7 +191,7 @@ class MethodNotAllowedPage:
             "This page cannot be used that way. Open it again from the site.",
             status=405,
             title="Not allowed",
-            retry_url=request.path if "GET" in response["Allow"] else None,
+            retry_url=(_provider_step(request) or request.path) if "GET" in response["Allow"] else None,
         )
         page["Allow"] = response["Allow"]
         return page
@@ -271,15 +271,23 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def _form_page(request: HttpRequest) -> str:
-    """Where a refused POST's form is shown. A provider's sign-in start only shows allauth's bare "Continue"
-    page, which would drop what the form asked for (private repositories, another GitHub account); the
-    admin's sign-out takes no GET."""
-    name = request.resolver_match and request.resolver_match.url_name
-    if name in ("discord_login", "github_login"):
-        return reverse(registry.get_class(name.removesuffix("_login")).start_url_name)
+    """Where a refused POST's form is shown. The admin's sign-out takes no GET."""
+    if step := _provider_step(request):
+        return step
     if request.path == reverse("admin:logout"):
         return reverse("admin:index")
     return this_page(request)
+
+
+def _provider_step(request: HttpRequest) -> str | None:
+    """The step with the provider's button, for a request to its sign-in start or callback: the start's own
+    GET page is allauth's bare "Continue", which would drop what the button asked for (private repositories,
+    another GitHub account), and a callback is only ever reached from the provider."""
+    name = request.resolver_match and request.resolver_match.url_name
+    for provider in ("discord", "github"):
+        if name in (f"{provider}_login", f"{provider}_callback"):
+            return reverse(registry.get_class(provider).start_url_name)
+    return None
 
 
 def this_page(request: HttpRequest) -> str:

@@ -25,6 +25,7 @@ ACCESS_NAMES = {"pull": "read", "triage": "triage", "push": "write", "maintain":
 # GitHub's own longest description: kept whole, for search (the picker shows the first 140 characters).
 # Longer is a server that is not GitHub, and is cut.
 DESCRIPTION_LIMIT = 350
+SHOWN_DESCRIPTION = 140
 
 
 def is_github_id(value: object) -> bool:
@@ -57,6 +58,12 @@ class RepoSummary(NamedTuple):
     @property
     def access(self) -> str:
         return ACCESS_NAMES[self.permission]
+
+    @property
+    def shown_description(self) -> str:
+        """What the picker shows of the description. Not the template's `truncatechars`: its care for
+        combining characters took 3.8 ms for a page of 50 long descriptions (BENCHMARKS.md), this 0.03 ms."""
+        return shorten(self.description, SHOWN_DESCRIPTION)
 
     def allows(self, min_permission: str) -> bool:
         return self.permission in permissions_at_least(min_permission)
@@ -94,11 +101,11 @@ class RepoSummary(NamedTuple):
         )
 
 
-def shorten(text: str) -> str:
-    """At most DESCRIPTION_LIMIT characters; a cut one ends in "…", so no one reads it as whole."""
-    if len(text) <= DESCRIPTION_LIMIT:
+def shorten(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
+    """At most `limit` characters; a cut one ends in "…", so no one reads it as whole."""
+    if len(text) <= limit:
         return text
-    return text[: DESCRIPTION_LIMIT - 1].rstrip() + "…"
+    return text[: limit - 1].rstrip() + "…"
 
 
 def encode(repos: Sequence[RepoSummary]) -> bytes:

@@ -103,6 +103,9 @@ def test_only_a_get_or_a_post_starts_a_sign_in_and_only_a_get_ends_one(client, m
     with caplog.at_level("INFO"):
         answer = getattr(client, method)(path)
     assert (answer.status_code, answer["Allow"]) == (405, allowed)
+    if method != "head":  # "Try again" opens the step with the provider's button, with what it asks for
+        step = "/" if "/discord/" in path else "/github/"
+        assert f'href="{step}">Try again' in answer.text
     assert not [r for r in caplog.records if r.getMessage().startswith("step=")]  # no sign-in began or ended
     assert "socialaccount_states" not in client.session
 

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from linkapp.wsgi import Request, application
+from linkapp.wsgi import TolerantWSGIRequest, application
 
 # The real handler closes the database connection at each request's start and end, as the test client does not:
 # no test transaction around these.
@@ -50,11 +50,18 @@ def test_an_odd_content_type_is_read_as_none(content_type):
 @pytest.mark.parametrize("charset", ["rot13", "hex"])
 def test_a_form_sent_in_no_text_encoding_is_refused_with_a_page(charset):
     status, body = call("POST", "/?a=1", f"application/x-www-form-urlencoded; charset={charset}", b"a=1")
-    assert status == "403 Forbidden"  # no readable form, so no CSRF token: the refused-form page
+    assert status == "403 Forbidden"  # a form like any other without this site's cookie: the refused-form page
     assert b"Form expired" in body and b"Try again" in body
+
+
+def test_too_many_query_fields_beside_a_charset_are_refused_with_a_400():
+    """Django parses the query string as it reads the charset: more fields than it allows ended there."""
+    status, body = call("GET", "/?" + "&".join(["a=1"] * 1001), "text/plain; charset=utf-8")
+    assert status == "400 Bad Request"
+    assert b"Try again" in body
 
 
 def test_a_usual_charset_is_still_used():
     environ = {"REQUEST_METHOD": "GET", "QUERY_STRING": "q=%E9", "wsgi.input": io.BytesIO()}
-    request = Request({**environ, "CONTENT_TYPE": "text/plain; charset=latin-1"})
+    request = TolerantWSGIRequest({**environ, "CONTENT_TYPE": "text/plain; charset=latin-1"})
     assert (request.encoding, request.GET["q"]) == ("latin-1", "é")

@@ -31,6 +31,14 @@ def test_a_description_is_kept_whole_up_to_githubs_longest():
     assert len(repo.description) <= 350 and repo.description.endswith("word…")
 
 
+def test_the_picker_shows_the_first_140_characters_of_a_description():
+    short = RepoSummary.from_github({**EXAMPLE, "description": "x" * 140})
+    assert short.shown_description == "x" * 140
+    long = RepoSummary.from_github({**EXAMPLE, "description": "y" * 141})
+    assert long.shown_description == "y" * 139 + "…"
+    assert long.description == "y" * 141  # kept whole for search
+
+
 def test_round_trip():
     repos = [
         RepoSummary.from_github({**EXAMPLE, "id": i, "full_name": f"acme/r{i}", "private": i % 2 == 0})

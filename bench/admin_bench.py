@@ -1,0 +1,116 @@
+"""The admin benchmark: how long Django admin's link and audit pages take on a large table, and how large
+the link list's page is (the owner filter's sidebar grows with the owners).
+
+Fills a database of its own with --links links (default 1,000,000) and as many audit events, spread over
+--owners owners, then asks each page --trials times in this process through Django's test client (no
+gunicorn: only the app and Postgres), signed in as a superuser. Prints the median time and the page's size.
+
+    .venv/bin/python bench/admin_bench.py [--links N] [--owners N] [--trials N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import fresh_database, machine_speed, migrate  # noqa: E402
+
+REDIS_URL = "redis://127.0.0.1:6379/8"
+PAGES = [
+    ("link list", "/admin/repos/link/"),
+    ("link list, page 200", "/admin/repos/link/?p=200"),
+    ("link search, a word", "/admin/repos/link/?q=login42"),
+    ("link search, an id", "/admin/repos/link/?q=4242"),
+    ("link list, one owner", "/admin/repos/link/?owner=owner42"),
+    ("link list, created this year", f"/admin/repos/link/?created_at__year={date.today().year}"),
+    ("audit trail", "/admin/repos/linkevent/"),
+    ("audit search, an id", "/admin/repos/linkevent/?q=4242"),
+]
+
+
+def fill(database_url: str, links: int, owners: int) -> float:
+    """One link made every 30 s up to now, newest updated last; one "created" event per link. Seconds taken."""
+    started = time.perf_counter()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            """
+            INSERT INTO repos_link (discord_id, discord_username, github_id, github_login, repo_id,
+                                    repo_full_name, repo_private, created_at, updated_at)
+            SELECT (80351110224678912 + g)::text, 'person' || g, 1000 + g %% %(owners)s, 'login' || g %% %(owners)s,
+                   g, 'owner' || g %% %(owners)s || '/repo' || g, g %% 3 = 0,
+                   now() - make_interval(secs => (%(links)s - g) * 30), now() - make_interval(secs => (%(links)s - g) * 30)
+            FROM generate_series(1, %(links)s) AS g
+            """,
+            {"links": links, "owners": owners},
+        )
+        conn.execute(
+            """
+            INSERT INTO repos_linkevent (link_id, action, discord_id, repo_id, repo_full_name, github_id,
+                                         github_login, actor, at)
+            SELECT id, 'created', discord_id, repo_id, repo_full_name, github_id, github_login,
+                   'discord:' || discord_id, created_at
+            FROM repos_link
+            """
+        )
+        conn.execute("VACUUM ANALYZE repos_link")
+        conn.execute("VACUUM ANALYZE repos_linkevent")
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--links", type=int, default=1_000_000)
+    parser.add_argument("--owners", type=int, default=100_000)
+    parser.add_argument("--trials", type=int, default=5)
+    args = parser.parse_args()
+
+    database_url = fresh_database("linkapp_admin_bench")
+    env = {
+        "DEBUG": "0",
+        "HTTPS": "0",
+        "SECRET_KEY": "benchmark-only-secret-key",
+        "ALLOWED_HOSTS": "testserver",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)  # for this process's Django, and migrate's
+    migrate(dict(os.environ))
+    filled = fill(database_url, args.links, args.owners)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linkapp.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    client = Client()
+    client.force_login(User.objects.create_superuser("bench", password="unused-bench-password"))  # noqa: S106
+
+    print(machine_speed())
+    print(f"{args.links:,} links and as many audit events over {args.owners:,} owners (filled in {filled:.0f} s)")
+    print(f"{'page':<30} {'median ms':>10} {'max ms':>8} {'page KB':>8}")
+    for name, url in PAGES:
+        times, size = [], 0
+        for _ in range(args.trials):
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(f"{url}: {response.status_code}")
+            size = len(response.content)
+        print(f"{name:<30} {statistics.median(times):>10.0f} {max(times):>8.0f} {size / 1024:>8.0f}")
+
+
+if __name__ == "__main__":
+    main()
