@@ -37,7 +37,7 @@ def _failures() -> list[str]:
     return failed
 
 
-@csrf_exempt  # changes nothing, and a check may POST: no form to protect
+@csrf_exempt  # a check may POST; it changes nothing a forged one could use (test_health.py)
 @never_cache
 def health(request: HttpRequest) -> JsonResponse:
     """Any method: HAProxy's `option httpchk /healthz` asks with OPTIONS."""

@@ -1,4 +1,8 @@
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 
 @pytest.mark.django_db
@@ -34,3 +38,21 @@ def test_cache_down_is_503(client, settings, caplog):
     assert warnings[0].getMessage().startswith("health: cache unavailable: ")
     assert "Error" in warnings[0].getMessage()  # the cause, in the same line
     assert warnings[0].exc_info is None  # no traceback for each probe of an outage
+
+
+@pytest.mark.django_db
+def test_a_cross_site_post_to_the_health_check_changes_nothing(django_user_model):
+    """Why /healthz may be csrf_exempt: a forged POST from another site, with a signed-in person's cookies,
+    reads the database, writes only the check's own key to the cache, and touches no session or cookie."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(django_user_model.objects.create(username="nelly"))
+    session_before = dict(client.session)
+    keys_before = set(cache.keys("*"))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/healthz", {"anything": "1"}, HTTP_ORIGIN="https://evil.example")
+
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+    assert [q["sql"] for q in queries.captured_queries] == ["SELECT 1"]
+    assert not response.cookies  # no session, CSRF or messages cookie set or renewed
+    assert dict(client.session) == session_before
+    assert set(cache.keys("*")) - keys_before <= {"healthz"}
