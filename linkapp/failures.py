@@ -123,8 +123,7 @@ def provider_failure(request: HttpRequest, error: ProviderError, *, retry_url: s
     name = error.provider
     if isinstance(error, ProviderRateLimited):
         wait = max(math.ceil(error.retry_at - time.time()), 1)  # it may have waited in the cache a while
-        at = datetime.fromtimestamp(error.retry_at, tz=UTC).strftime("%H:%M")
-        message = f"{name} is limiting requests; try again at {at} UTC (in {in_words(wait)})."
+        message = f"{name} is limiting requests; try again at {retry_time(error.retry_at)} UTC (in {in_words(wait)})."
         return render_failure(
             request, message, status=error.status, title=f"{name} is busy", retry_url=retry_url, retry_after=wait
         )
@@ -226,6 +225,14 @@ class NulInQueryRefused:
             status=400,
             title="Bad address",
         )
+
+
+def retry_time(retry_at: float, now: float | None = None) -> str:
+    """The UTC minute from which a retry is allowed: rounded up (at 22:14 a wait until 22:14:25 still
+    refuses), with the date when it is not today's."""
+    at = datetime.fromtimestamp(math.ceil(retry_at / 60) * 60, tz=UTC)
+    today = datetime.fromtimestamp(time.time() if now is None else now, tz=UTC).date()
+    return at.strftime("%H:%M" if at.date() == today else "%Y-%m-%d %H:%M")
 
 
 def in_words(seconds: int) -> str:

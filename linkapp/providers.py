@@ -194,8 +194,8 @@ def retry_after(response: requests.Response) -> float:
     """Seconds a rate-limited answer asks us to wait, from the most precise of what it says.
 
     Discord's body `retry_after` first (an edge proxy may send an HTML page with only the header),
-    then `Retry-After`, then GitHub's `x-ratelimit-reset` (epoch seconds), else the minute GitHub
-    asks for when a secondary rate limit says neither."""
+    then `Retry-After`, then GitHub's `x-ratelimit-reset` (epoch seconds) when the hour's allowance is
+    used up (GitHub sends it on every answer), else the minute GitHub asks for on a secondary limit."""
     try:
         body = response.json()
     except ValueError:
@@ -203,7 +203,7 @@ def retry_after(response: requests.Response) -> float:
     wait = seconds(body.get("retry_after")) if isinstance(body, dict) else None
     if wait is None:
         wait = seconds(response.headers.get("Retry-After"))
-    if wait is None:
+    if wait is None and response.headers.get("x-ratelimit-remaining") == "0":
         reset = seconds(response.headers.get("x-ratelimit-reset"))
         wait = reset - time.time() if reset is not None else None
     return 60.0 if wait is None else wait

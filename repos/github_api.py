@@ -139,7 +139,7 @@ class GitHubClient:
         listing = pool.submit(contextvars.copy_context().run, self._repositories_or_error, bound - 1, stop)
         try:
             user = self.get_user()
-        except ProviderError:
+        except BaseException:  # GitHub's failure or our bug: no one will read the list
             stop.set()
             raise
         finally:

@@ -44,10 +44,11 @@ def fetch_all(
 
     def page(number: int) -> Future:
         # Each page in a copy of this context, so its log lines keep the request id.
-        def get() -> tuple[requests.Response, list]:
+        def get() -> tuple[requests.Response | None, list]:
             _check_stop(stop)
             response = fetch(url, {**params, "page": number})
-            return response, check(response)
+            # Only page 1's answer is read again (its Link header); another's whole body is let go at once.
+            return response if number == 1 else None, check(response)
 
         return pool.submit(contextvars.copy_context().run, get)
 

@@ -7,6 +7,7 @@ as rows of a JSON array, zlib-compressed, under its own cache key with the wizar
 from __future__ import annotations
 
 import json
+import time
 import zlib
 from collections.abc import Sequence
 from datetime import datetime
@@ -16,7 +17,7 @@ from typing import NamedTuple
 from django.db.models import BigIntegerField
 
 from accounts.wizard_store import REPO_LIST, REPO_LIST_FAILURE, WizardStore
-from linkapp.providers import ProviderError
+from linkapp.providers import ProviderError, ProviderRateLimited
 
 # GitHub's permission levels, weakest first, as its API (and LINK_MIN_PERMISSION) names them,
 # and as its own pages name them to people.
@@ -139,7 +140,8 @@ def load(store: WizardStore, *, keep_failure: bool = False) -> tuple[RepoSummary
     (`keep_failure`: raised and kept, for a HEAD, which shows no one the explanation).
 
     A list this code cannot read (written by another release of it, during a rolling deploy) is
-    none either: the picker fetches it afresh instead of failing on every page until it expires."""
+    none either: the picker fetches it afresh instead of failing on every page until it expires. So is
+    a rate limit whose wait is over."""
     blob = store.get(REPO_LIST)
     if blob is not None:
         try:
@@ -148,6 +150,9 @@ def load(store: WizardStore, *, keep_failure: bool = False) -> tuple[RepoSummary
             store.delete(REPO_LIST)
             return None
     failure = store.get(REPO_LIST_FAILURE)
+    if isinstance(failure, ProviderRateLimited) and failure.retry_at <= time.time():
+        store.delete(REPO_LIST_FAILURE)
+        return None
     if failure is not None:
         if not keep_failure:
             store.delete(REPO_LIST_FAILURE)

@@ -16,7 +16,7 @@ import repos.views
 from accounts.wizard_store import REPO_LIST
 from demo.github_objects import LONG_FILLER
 from demo.providers import Fault
-from linkapp.failures import in_words
+from linkapp.failures import in_words, retry_time
 from linkapp.providers import ProviderRateLimited
 from repos.github_api import GitHubClient
 from repos.models import Link
@@ -159,7 +159,7 @@ def test_rate_limit_stops_at_once_and_says_when(browser, many, settings, page):
 
     failed = connect_github(browser, sign_in_with_discord(browser))
 
-    expected = time.strftime("%H:%M", time.gmtime(reset))
+    expected = retry_time(reset)  # the minute it ends, rounded up (test_failures.py)
     assert failed.status_code == 503
     assert 3590 < int(failed.headers["Retry-After"]) <= 3600
     assert f"GitHub is limiting requests; try again at {expected} UTC (in 60 min)." in failed.text

@@ -16,5 +16,10 @@ class DiscordProvider(HardenedProviderMixin, AllauthDiscordProvider):
         # Only the `identify` scope: no e-mail.
         return {"username": data.get("username"), "name": data.get("global_name") or data.get("username")}
 
+    def extract_email_addresses(self, data: dict) -> list:
+        # None, even one Discord sends: the app keeps no e-mail, and allauth would refuse the
+        # sign-up of a second user with the same verified address, sending the person off the wizard.
+        return []
+
 
 provider_classes = [DiscordProvider]

@@ -1,5 +1,8 @@
+import json
+
 import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import User
 
@@ -42,3 +45,19 @@ def test_social_accounts_can_be_viewed_and_deleted_in_admin_but_not_edited(admin
     assert account.uid == "80351110224678912"
     admin_client.post(f"/admin/socialaccount/socialaccount/{account.pk}/delete/", {"post": "yes"})
     assert not SocialAccount.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_discord_profile_with_an_email_leaves_no_email_behind(rf):
+    """We ask only for `identify`; should Discord send its example's verified email all the same, it is
+    neither kept on the user nor recorded as an address (allauth would also refuse a sign-up on a clash)."""
+    from allauth.socialaccount.adapter import get_adapter
+
+    profile = json.loads((settings.BASE_DIR / "demo/payloads/discord_user_me.json").read_text())
+    assert profile["email"] and profile["verified"]  # the example is Discord's own, with its e-mail
+    provider = get_adapter().get_provider(rf.get("/"), "discord")
+
+    sociallogin = provider.sociallogin_from_response(rf.get("/"), profile)
+
+    assert sociallogin.email_addresses == []
+    assert sociallogin.user.email == ""

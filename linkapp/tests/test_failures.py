@@ -1,8 +1,10 @@
+from datetime import UTC, datetime
+
 import pytest
 from django.db import connection
 from django.test import RequestFactory
 
-from linkapp.failures import DATABASE_UNAVAILABLE, in_words, server_error
+from linkapp.failures import DATABASE_UNAVAILABLE, in_words, retry_time, server_error
 from repos.models import Link
 
 
@@ -20,6 +22,23 @@ from repos.models import Link
 )
 def test_a_wait_reads_as_a_person_would_say_it(seconds: int, words: str) -> None:
     assert in_words(seconds) == words
+
+
+def at(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("retry_at", "shown"),
+    [
+        ("2026-11-29 22:14:00", "22:14"),
+        ("2026-11-29 22:14:00.4", "22:15"),  # at 22:14 the provider would still refuse
+        ("2026-11-29 23:59:30", "2026-11-30 00:00"),  # another day than the page's
+        ("2026-11-30 22:13:59", "2026-11-30 22:14"),  # a day's wait does not read as now
+    ],
+)
+def test_the_time_to_retry_at_is_never_before_the_wait_ends(retry_at: str, shown: str) -> None:
+    assert retry_time(at(retry_at), now=at("2026-11-29 22:13:59")) == shown
 
 
 @pytest.mark.django_db

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
+import weakref
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 import requests
 
-from demo.examples import GITHUB_ERRORS
+from demo.examples import GITHUB_ERRORS, github_rate_headers
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, ProviderUnavailable
 from repos import github_api, github_pagination
 from repos.repo_store import RepoSummary
@@ -61,6 +63,17 @@ def test_retry_after_wins_over_reset():
         with pytest.raises(ProviderRateLimited) as caught:
             github_api.check(limited)
         assert 29 <= caught.value.retry_after <= 30
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_a_secondary_limit_with_requests_left_waits_a_minute_not_until_the_hours_reset(status):
+    """GitHub sends its x-ratelimit headers on every answer. Its reset is when the hour's allowance
+    renews: the wait only when none of it is left (GitHub's docs: else wait at least a minute)."""
+    example = published("403_secondary_rate_limit", **github_rate_headers(used=10, reset=int(time.time()) + 3000))
+    example.status_code = status
+    with pytest.raises(ProviderRateLimited) as caught:
+        github_api.check(example)
+    assert caught.value.retry_after == 60
 
 
 @pytest.mark.parametrize("example", ["403_secondary_rate_limit", "403_max_login_attempts"])
@@ -191,6 +204,34 @@ def test_a_failing_page_stops_the_walk_without_waiting_for_slower_ones(settings)
     assert max(fake.asked) <= 12
 
 
+def test_a_pages_answer_is_let_go_once_its_items_are_read(settings):
+    """Only the items are kept: a page's answer is about 550 KB of JSON, and a long list would otherwise hold
+    every one of them until the last page is in (1,000 pages: half a gigabyte)."""
+    base = f"{settings.GITHUB_API_URL}/user/repos"
+    answers: dict[int, weakref.ref] = {}
+    kept_when_page_8_was_asked: list[int] = []
+
+    def kept() -> list[int]:
+        gc.collect()
+        return [n for n in range(1, 7) if n not in answers or answers[n]() is not None]
+
+    def fetch(url: str, params: dict | None) -> requests.Response:
+        page = int(params["page"])
+        if page == 8:  # pages 1 to 6 are read by now, or soon (two in flight at most)
+            deadline = time.monotonic() + 5
+            while (left := kept()) != [1] and time.monotonic() < deadline:
+                time.sleep(0.01)
+            kept_when_page_8_was_asked.extend(left)
+        answer = response(200, [{"page": page}], {"Link": f'<{base}?page=8>; rel="last"'})
+        answers[page] = weakref.ref(answer)
+        return answer
+
+    items = github_pagination.fetch_all(fetch, github_api.check, base, {}, concurrency=2)
+
+    assert items == [{"page": page} for page in range(1, 9)]
+    assert kept_when_page_8_was_asked == [1]  # page 1's, which names the last page
+
+
 def test_a_next_link_that_never_ends_is_cut_at_max_pages(settings, monkeypatch):
     monkeypatch.setattr(github_pagination, "MAX_PAGES", 5)
     base = f"{settings.GITHUB_API_URL}/user/repos"
@@ -216,27 +257,35 @@ def test_stop_ends_the_walk_before_its_next_request(settings):
     assert fake.asked == []
 
 
-def test_a_failed_user_lookup_stops_the_list_fetched_beside_it(settings, monkeypatch):
+@pytest.mark.parametrize("failure", [ProviderUnavailable, RuntimeError])  # GitHub's 500, or a bug of ours
+def test_a_failed_user_lookup_stops_the_list_fetched_beside_it(settings, monkeypatch, failure):
     settings.GITHUB_MAX_CONCURRENCY = 8
-    fake = FakeGitHub(settings)
-    fake.release.set()
+    base = f"{settings.GITHUB_API_URL}/user/repos"
     first_wave = threading.Barrier(8, timeout=5)  # GET /user and pages 1..7, all on their way
     user_failure_raised = threading.Event()
+    asked: list[int] = []
 
     def get(self, url: str, params: dict | None = None) -> requests.Response:
-        first_wave.wait()
         if url.endswith("/user"):
+            first_wave.wait()
+            if failure is RuntimeError:
+                raise RuntimeError("a bug")
             return response(500, "<html>oops</html>")
-        user_failure_raised.wait(5)  # page 1 answers after GET /user's failure has stopped the walk
-        return fake(url, params)
+        page = int(params["page"])
+        asked.append(page)
+        if page <= 7:
+            first_wave.wait()
+            user_failure_raised.wait(5)  # the first wave answers after GET /user's failure has stopped the walk
+        # Pages the picker can read, of a list of 40 pages: only the stop ends the walk.
+        return response(200, [{**REPOSITORIES[0], "id": page}], {"Link": f'<{base}?page=40>; rel="last"'})
 
     monkeypatch.setattr(github_api.GitHubClient, "get", get)
 
-    with pytest.raises(ProviderUnavailable):
+    with pytest.raises(failure):
         github_api.GitHubClient("gho_x").get_user_and_repositories()
     user_failure_raised.set()
     wait_for_the_walk_to_end()
-    assert sorted(fake.asked) == list(range(1, 8))  # the first wave only
+    assert sorted(asked) == list(range(1, 8))  # the first wave only
 
 
 def test_a_page_of_repositories_is_reduced_to_what_the_picker_keeps():

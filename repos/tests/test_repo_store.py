@@ -1,4 +1,5 @@
 import json
+import time
 import zlib
 from pathlib import Path
 
@@ -81,6 +82,18 @@ def test_a_stored_failure_is_raised_once_exactly_as_it_was():
         limited.retry_at,
     )
     assert load(store) is None  # "Try again" asks GitHub again
+
+
+def test_a_rate_limit_that_has_ended_is_not_shown_but_the_list_fetched_again():
+    """Someone back at the picker after the wait would be told to wait "1 s" for nothing."""
+    store = WizardStore(SessionStore())
+    store.begin()
+    ended = ProviderRateLimited("GitHub", 30)
+    ended.retry_at = time.time() - 1  # as if stored 31 s ago
+    save_failure(store, ended)
+
+    assert load(store, keep_failure=True) is None  # the picker's "no list yet": it asks GitHub
+    assert load(store) is None
 
 
 def test_every_provider_error_survives_the_cache():
