@@ -229,8 +229,9 @@ class NulInQueryRefused:
 
 def retry_time(retry_at: float, now: float | None = None) -> str:
     """The UTC minute from which a retry is allowed: rounded up (at 22:14 a wait until 22:14:25 still
-    refuses), with the date when it is not today's."""
-    at = datetime.fromtimestamp(math.ceil(retry_at / 60) * 60, tz=UTC)
+    refuses), with the date when it is not today's. From the whole second, as GitHub gives its reset:
+    `retry_at` is that second plus the microseconds between two reads of the clock."""
+    at = datetime.fromtimestamp(math.ceil(math.floor(retry_at) / 60) * 60, tz=UTC)
     today = datetime.fromtimestamp(time.time() if now is None else now, tz=UTC).date()
     return at.strftime("%H:%M" if at.date() == today else "%Y-%m-%d %H:%M")
 

@@ -16,10 +16,13 @@ class DiscordProvider(HardenedProviderMixin, AllauthDiscordProvider):
         # Only the `identify` scope: no e-mail.
         return {"username": data.get("username"), "name": data.get("global_name") or data.get("username")}
 
+    # No e-mail is kept, even one Discord sends: the app needs none, and allauth would refuse the sign-up
+    # of a second user with the same verified address, sending the person off the wizard.
     def extract_email_addresses(self, data: dict) -> list:
-        # None, even one Discord sends: the app keeps no e-mail, and allauth would refuse the
-        # sign-up of a second user with the same verified address, sending the person off the wizard.
         return []
+
+    def extract_extra_data(self, data: dict) -> dict:
+        return {key: value for key, value in data.items() if key not in ("email", "verified")}
 
 
 provider_classes = [DiscordProvider]

@@ -50,7 +50,8 @@ def test_social_accounts_can_be_viewed_and_deleted_in_admin_but_not_edited(admin
 @pytest.mark.django_db
 def test_a_discord_profile_with_an_email_leaves_no_email_behind(rf):
     """We ask only for `identify`; should Discord send its example's verified email all the same, it is
-    neither kept on the user nor recorded as an address (allauth would also refuse a sign-up on a clash)."""
+    kept nowhere: not on the user, not as an address (allauth would refuse a sign-up on a clash), not in
+    the profile saved with the account."""
     from allauth.socialaccount.adapter import get_adapter
 
     profile = json.loads((settings.BASE_DIR / "demo/payloads/discord_user_me.json").read_text())
@@ -61,3 +62,5 @@ def test_a_discord_profile_with_an_email_leaves_no_email_behind(rf):
 
     assert sociallogin.email_addresses == []
     assert sociallogin.user.email == ""
+    assert "email" not in sociallogin.account.extra_data  # the profile kept on the SocialAccount row
+    assert sociallogin.account.extra_data["username"] == profile["username"]

@@ -32,7 +32,9 @@ def at(text: str) -> float:
     ("retry_at", "shown"),
     [
         ("2026-11-29 22:14:00", "22:14"),
-        ("2026-11-29 22:14:00.4", "22:15"),  # at 22:14 the provider would still refuse
+        ("2026-11-29 22:14:00.000008", "22:14"),  # GitHub's reset on the minute, read through two clock reads
+        ("2026-11-29 22:14:01", "22:15"),  # at 22:14 the provider would still refuse
+        ("2026-11-29 22:14:25", "22:15"),
         ("2026-11-29 23:59:30", "2026-11-30 00:00"),  # another day than the page's
         ("2026-11-30 22:13:59", "2026-11-30 22:14"),  # a day's wait does not read as now
     ],
