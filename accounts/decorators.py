@@ -6,8 +6,10 @@ from functools import partial, wraps
 from django.http import HttpRequest, HttpResponse
 
 from accounts.identity import deactivated_in_session, find_account, social_accounts
+from accounts.wizard_store import WizardStore
 from linkapp.failures import account_deactivated, start_with_discord
 from linkapp.ratelimits import View
+from repos.linking import finish_wizard
 
 
 def discord_required(view: View | None = None, *, return_here: bool = True) -> View | Callable[[View], View]:
@@ -28,6 +30,9 @@ def discord_required(view: View | None = None, *, return_here: bool = True) -> V
         account = find_account(accounts, "discord")
         if account is None:
             if deactivated_in_session(request):
+                # Django no longer signs them in, so "Sign out" is not offered and would do nothing: the
+                # wizard ends here, its GitHub token revoked. The session stays, to keep explaining.
+                finish_wizard(WizardStore(request.session))
                 return account_deactivated(request)
             comes_back = return_here and request.method in ("GET", "HEAD")
             return start_with_discord(request, request.get_full_path() if comes_back else None)

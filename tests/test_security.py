@@ -36,6 +36,7 @@ from tests.wizard import (
     repo_ids,
     sign_in_with_discord,
     walk_to_picker,
+    wizard_of,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -319,6 +320,24 @@ def test_another_persons_repository_is_refused(live_server, providers):
 
     assert page.status_code == 400
     assert not Link.objects.exists()
+
+
+def test_signing_in_as_someone_else_in_the_same_browser_leaves_nothing_of_the_first(live_server, providers):
+    """A shared computer: the next person presses "Connect with Discord" without signing the first one out."""
+    browser = Browser(live_server.url)
+    walk_to_picker(browser, discord="alice", github="alice-gh")
+    alice_token, alice_keys = github_token_of(browser), set(cache.keys("wizard:*"))
+    assert alice_keys
+
+    step2 = sign_in_with_discord(browser, "bob")
+    assert step2.status_code == 200 and "Bob" in step2.text and "Alice" not in step2.text
+    assert providers.tokens[alice_token].revoked
+    assert not alice_keys & set(cache.keys("wizard:*"))
+    assert wizard_of(browser).github_token() is None  # bob has to connect a GitHub account of his own
+
+    picker = connect_github(browser, step2, "bob-gh")
+    assert picker.status_code == 200 and repo_ids(picker)
+    assert "alice" not in picker.text.lower()
 
 
 def test_a_github_account_moves_to_the_discord_user_who_connects_it(live_server, providers):

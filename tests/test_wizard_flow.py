@@ -29,6 +29,7 @@ from tests.wizard import (
     connect_github,
     csrf_token,
     disabled_ids,
+    github_token_of,
     linkable_id,
     linkable_ids,
     quoted_reference,
@@ -686,6 +687,7 @@ def test_a_deactivated_account_gets_a_clear_page(browser, providers):
 def test_an_account_deactivated_mid_wizard_is_told_so_not_that_the_session_expired(browser, providers):
     picker = walk_to_picker(browser)
     _, repo_id = linkable_id(picker)
+    github = github_token_of(browser)
     User.objects.update(is_active=False)  # an admin unticks Active meanwhile
 
     for page in (browser.get("/dashboard/"), browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})):
@@ -693,3 +695,6 @@ def test_an_account_deactivated_mid_wizard_is_told_so_not_that_the_session_expir
         assert "An administrator has deactivated this account" in page.text and "Try again" in page.text
         assert "your session has expired" not in page.text
     assert not Link.objects.exists()
+    # Sign out is not offered to someone Django no longer signs in: the wizard ends here, its token revoked.
+    assert providers.tokens[github].revoked
+    assert not cache.keys("wizard:*")
