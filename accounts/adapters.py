@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 
@@ -42,7 +43,7 @@ from linkapp.failures import (
     step_word,
 )
 from linkapp.oauth import HardenedProviderMixin, used_here
-from linkapp.providers import ProviderError, StateRefused, provider_session, transport_error
+from linkapp.providers import ProviderError, StateRefused, error_code, provider_session, transport_error
 from repos.github import connect
 
 log = logging.getLogger("linkapp.wizard")
@@ -112,7 +113,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         # (this replaces the session that SOCIALACCOUNT_REQUESTS_TIMEOUT would configure).
         session = provider_session()
         session.request = functools.partial(session.request, timeout=settings.PROVIDER_TIMEOUT)
-        session.hooks["response"].extend([_unavailable_for_allauth, _content_type_for_allauth])
+        session.hooks["response"].extend([_unavailable_for_allauth, _log_token_refusal, _content_type_for_allauth])
         return session
 
     def get_connect_redirect_url(self, request: HttpRequest, socialaccount: SocialAccount) -> str:
@@ -130,17 +131,30 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if isinstance(response, HttpResponseRedirect):  # a callback again for a step done (_step_already_done)
             log.info("step=already_done provider=%s discord_id=%s", provider.id, discord_id_of(request.user))
             raise ImmediateHttpResponse(response)
-        # Our errors' reason, or only the class of any other: allauth's carry the provider's answer.
-        reason = exception.reason if isinstance(exception, ProviderError) else type(exception).__name__
         log.log(
             failure_level(response.status_code),
             "step=failed provider=%s status=%s reason=%s discord_id=%s",
             provider.id,
             response.status_code,
-            error if exception is None else reason,
+            failure_reason(request, exception, extra_context or {}),
             discord_id_of(request.user),
         )
         raise ImmediateHttpResponse(response)
+
+
+def failure_reason(request: HttpRequest, exception: Exception | None, context: dict) -> str:
+    """What the log says went wrong: our errors' reason, only the class of any other (allauth's carry the
+    provider's answer), the provider's error code from the callback address (redirect_uri_mismatch tells a
+    misregistered app), or a state refused (no state, an unknown one or one already used)."""
+    if isinstance(exception, ProviderError):
+        return exception.reason
+    if exception is not None:
+        return type(exception).__name__
+    if "error" in request.GET:
+        return error_code(request.GET["error"])
+    if "state" not in context:
+        return "unknown state"
+    return "incomplete address"  # a valid state, but neither a code nor an error: copied, cut short
 
 
 def _unavailable_for_allauth(response: Response, **kwargs) -> None:
@@ -149,6 +163,17 @@ def _unavailable_for_allauth(response: Response, **kwargs) -> None:
     if response.status_code >= 500 or response.status_code == 429:
         response.content  # noqa: B018 - read, so that the connection goes back to the pool
         response.raise_for_status()
+
+
+def _log_token_refusal(response: Response, **kwargs) -> None:
+    # allauth reports any refused exchange as the same OAuth2Error, and we log only its class: the answer's
+    # error code is what tells a wrong client secret (incorrect_client_credentials) from a code used twice.
+    if b'"error"' not in response.content:
+        return
+    with contextlib.suppress(ValueError):
+        body = response.json()
+        if isinstance(body, dict) and "error" in body:
+            log.warning("token exchange refused: error=%s", error_code(body["error"]))
 
 
 def _content_type_for_allauth(response: Response, **kwargs) -> None:

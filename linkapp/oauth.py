@@ -100,6 +100,10 @@ class TokenAnswerMixin:
             data = super().get_access_token_data(request, app, client, pkce_code_verifier=pkce_code_verifier)
         except TypeError as exc:  # `1` or `true`: allauth's `"access_token" in data` fails on them
             raise OAuth2Error("a token answer that is not an object") from exc
+        except OAuth2Error:
+            # allauth's message is the whole answer, which for one it could not read may hold a live token:
+            # kept out of any traceback a later failure of this request would log.
+            raise OAuth2Error("a refused or unreadable token answer") from None
         if not (isinstance(data, dict) and isinstance(data.get("access_token"), str) and data["access_token"]):
             raise OAuth2Error("a token answer without a token")
         return data

@@ -13,6 +13,7 @@ import http.cookiejar
 import logging
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 log = logging.getLogger("linkapp.providers")
+ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # an OAuth error code (RFC 6749): bad_verification_code
 DEFAULT_PORTS = {"http": 80, "https": 443}
 READ_CHUNK = 64 * 1024
 # urllib3's errors while reading a body, as `requests` maps them, except that a body past its time is a timeout.
@@ -285,6 +287,13 @@ def revoke(provider: str, method: str, url: str, *, success: int, **kwargs) -> N
         return
     if response.status_code != success:
         log.warning("%s token revocation failed: HTTP %s", provider.lower(), response.status_code)
+
+
+def error_code(value: object) -> str:
+    """A provider's `error` as the log and our failures carry it: an error code as OAuth defines them
+    (incorrect_client_credentials, invalid_grant), else "other". Not the text a proxy or a server of
+    some other kind may send there, which could forge log lines or be a whole page."""
+    return value if isinstance(value, str) and ERROR_CODE.fullmatch(value) else "other"
 
 
 def json_body(provider: str, response: requests.Response) -> dict | list:

@@ -46,7 +46,7 @@ def check(response: requests.Response) -> dict | list:
     providers.raise_for_status(NAME, response)
     body = providers.json_body(NAME, response)
     if isinstance(body, dict) and "error" in body:
-        raise ProviderError(NAME, str(body["error"]))
+        raise ProviderError(NAME, providers.error_code(body["error"]))
     return body
 
 

@@ -405,3 +405,18 @@ def test_a_repository_changed_while_the_list_is_read_neither_disappears_nor_show
 
     assert len(ids) == len(set(ids))
     assert set(range(1, 251)) <= set(ids)
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        ("bad_verification_code", "bad_verification_code"),
+        ("x\n2026-11-29 12:00:00,000 INFO linkapp.wizard step=linked", "other"),  # would forge a log line
+        ("x" * 100_000, "other"),
+        ({"code": "bad"}, "other"),
+    ],
+)
+def test_an_error_field_is_kept_only_as_an_error_code(error, reason):
+    with pytest.raises(ProviderError) as caught:
+        github_api.check(response(200, {"error": error}))
+    assert caught.value.reason == reason

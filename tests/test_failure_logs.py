@@ -1,0 +1,77 @@
+"""What the log says when a sign-in fails: enough for an operator to tell its causes apart, and nothing that a
+provider's or a client's text could forge."""
+
+from __future__ import annotations
+
+import json
+import logging
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from demo import examples
+from demo.providers import Fault
+from tests.wizard import sign_in_with_discord
+
+pytestmark = pytest.mark.django_db(transaction=True)
+FORGED = "x\n2026-11-29 12:00:00,000 INFO linkapp.wizard step=linked discord_id=1"
+
+
+def json_fault(status: int, body: object) -> Fault:
+    return Fault(status=status, body=json.dumps(body), headers={"Content-Type": "application/json"})
+
+
+def failure_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "linkapp.wizard" and "refused" in r.getMessage()]
+
+
+@pytest.mark.parametrize(
+    ("provider", "fault", "logged"),
+    [
+        (  # a wrong GITHUB_CLIENT_SECRET: every connect fails, and GitHub says so with HTTP 200
+            "github",
+            json_fault(200, examples.GITHUB_TOKEN_ERRORS["incorrect_client_credentials"]),
+            "error=incorrect_client_credentials",
+        ),
+        (
+            "github",
+            json_fault(200, examples.GITHUB_TOKEN_ERRORS["bad_verification_code"]),
+            "error=bad_verification_code",
+        ),
+        ("discord", json_fault(400, examples.DISCORD_INVALID_GRANT.copy()), "error=invalid_grant"),
+        ("github", json_fault(200, {"error": FORGED}), "error=other"),
+    ],
+    ids=["wrong-secret", "code-used", "discord-invalid-grant", "forged-line"],
+)
+def test_a_refused_token_exchange_logs_the_providers_error_code(browser, providers, caplog, provider, fault, logged):
+    caplog.set_level(logging.INFO)
+    providers.faults[f"{provider}.token"] = fault
+    step = browser.get("/") if provider == "discord" else sign_in_with_discord(browser)
+    authorize = browser.submit(step, f"Connect with {provider.title().replace('hub', 'Hub')}")
+    page = browser.submit(authorize, "Authorize")
+
+    assert page.status_code == 502 and "refused to complete" in page.text
+    assert f"token exchange refused: {logged}" in failure_lines(caplog)
+    assert "step=linked" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ({"error": "redirect_uri_mismatch"}, "reason=redirect_uri_mismatch"),  # a misregistered callback URL
+        ({"error": FORGED}, "reason=other"),
+        ({"code": "x", "state": "forged"}, "reason=unknown state"),
+        ({}, "reason=incomplete address"),  # a valid state but neither a code nor an error: an address cut short
+    ],
+    ids=["provider-error", "forged-line", "unknown-state", "cut-short"],
+)
+def test_a_failed_callback_logs_why(browser, providers, caplog, query, reason):
+    authorize = browser.submit(browser.get("/"), "Connect with Discord")
+    state = parse_qs(urlsplit(authorize.url).query)["state"][0]
+    caplog.set_level(logging.INFO)
+    page = browser.get("/accounts/discord/login/callback/", params={"state": state, **query})
+
+    assert page.status_code in (400, 502)
+    (line,) = [r.getMessage() for r in caplog.records if "step=failed" in r.getMessage()]
+    assert reason in line
+    assert "step=linked" not in caplog.text
