@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 
@@ -127,6 +126,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         exception: Exception | None = None,
         extra_context: dict | None = None,
     ) -> None:
+        if isinstance(exception, (ConnectionError, Timeout, HTTPError)):  # the token exchange got no answer
+            exception = transport_error(provider.name, exception)
         response = authentication_failure(request, provider, error, exception, extra_context or {})
         if isinstance(response, HttpResponseRedirect):  # a callback again for a step done (_step_already_done)
             log.info("step=already_done provider=%s discord_id=%s", provider.id, discord_id_of(request.user))
@@ -150,10 +151,10 @@ def failure_reason(request: HttpRequest, exception: Exception | None, context: d
         return exception.reason
     if exception is not None:
         return type(exception).__name__
-    if "error" in request.GET:
-        return error_code(request.GET["error"])
     if "state" not in context:
         return "unknown state"
+    if "error" in request.GET:
+        return error_code(request.GET["error"])
     return "incomplete address"  # a valid state, but neither a code nor an error: copied, cut short
 
 
@@ -168,12 +169,15 @@ def _unavailable_for_allauth(response: Response, **kwargs) -> None:
 def _log_token_refusal(response: Response, **kwargs) -> None:
     # allauth reports any refused exchange as the same OAuth2Error, and we log only its class: the answer's
     # error code is what tells a wrong client secret (incorrect_client_credentials) from a code used twice.
-    if b'"error"' not in response.content:
+    # An error answer is a short line of JSON; whatever else comes, a log line must not change the outcome.
+    if len(response.content) > 4096 or b'"error"' not in response.content:
         return
-    with contextlib.suppress(ValueError):
+    try:
         body = response.json()
-        if isinstance(body, dict) and "error" in body:
-            log.warning("token exchange refused: error=%s", error_code(body["error"]))
+    except Exception:  # noqa: BLE001 - ValueError, or RecursionError for JSON nested a thousand deep
+        return
+    if isinstance(body, dict) and "error" in body:
+        log.warning("token exchange refused: error=%s", error_code(body["error"]))
 
 
 def _content_type_for_allauth(response: Response, **kwargs) -> None:
@@ -206,8 +210,6 @@ def authentication_failure(
     token = WizardStore(request.session).github_token() if provider.id == "github" else None
     if token:
         retry = reverse("picker")  # a refused "Include private repositories": the connection made before still works
-    if isinstance(exception, (ConnectionError, Timeout, HTTPError)):  # the token exchange got no answer
-        exception = transport_error(name, exception)
     if error == AuthError.CANCELLED:
         return render_failure(
             request,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial, wraps
 
+from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse
 
 from accounts.identity import deactivated_in_session, find_account, social_accounts
@@ -29,10 +30,12 @@ def discord_required(view: View | None = None, *, return_here: bool = True) -> V
         accounts = social_accounts(request.user)
         account = find_account(accounts, "discord")
         if account is None:
-            if deactivated_in_session(request):
-                # Django no longer signs them in, so "Sign out" is not offered and would do nothing: the
-                # wizard ends here, its GitHub token revoked. The session stays, to keep explaining.
+            if SESSION_KEY in request.session and not request.user.is_authenticated:
+                # Signed in once, and Django no longer signs them in: an admin deactivated or deleted them.
+                # "Sign out" is not offered and would do nothing, so the wizard ends here, its GitHub token
+                # revoked. The session stays, so that the next page explains it again.
                 finish_wizard(WizardStore(request.session))
+            if deactivated_in_session(request):
                 return account_deactivated(request)
             comes_back = return_here and request.method in ("GET", "HEAD")
             return start_with_discord(request, request.get_full_path() if comes_back else None)

@@ -236,7 +236,7 @@ def _parse_body(content_type: str, raw: bytes) -> dict[str, str]:
 def _guess_content_type(body: bytes, *, discord: bool) -> str:
     try:
         json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep for Python to read
         return examples.HTML if body.lstrip().startswith(b"<") else "text/plain; charset=utf-8"
     return examples.DISCORD_JSON if discord else examples.GITHUB_JSON
 

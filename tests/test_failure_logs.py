@@ -56,22 +56,43 @@ def test_a_refused_token_exchange_logs_the_providers_error_code(browser, provide
 
 
 @pytest.mark.parametrize(
-    ("query", "reason"),
+    ("query", "status", "reason"),
     [
-        ({"error": "redirect_uri_mismatch"}, "reason=redirect_uri_mismatch"),  # a misregistered callback URL
-        ({"error": FORGED}, "reason=other"),
-        ({"code": "x", "state": "forged"}, "reason=unknown state"),
-        ({}, "reason=incomplete address"),  # a valid state but neither a code nor an error: an address cut short
+        ({"error": "redirect_uri_mismatch"}, 502, "reason=redirect_uri_mismatch"),  # a misregistered callback URL
+        ({"error": FORGED}, 502, "reason=other"),
+        ({"code": "x", "state": "forged"}, 400, "reason=unknown state"),
+        ({"error": "access_denied", "state": "forged"}, 400, "reason=unknown state"),  # Back, then Cancel
+        ({}, 400, "reason=incomplete address"),  # a valid state but neither a code nor an error: cut short
     ],
-    ids=["provider-error", "forged-line", "unknown-state", "cut-short"],
+    ids=["provider-error", "forged-line", "unknown-state", "cancel-with-unknown-state", "cut-short"],
 )
-def test_a_failed_callback_logs_why(browser, providers, caplog, query, reason):
+def test_a_failed_callback_logs_why(browser, providers, caplog, query, status, reason):
     authorize = browser.submit(browser.get("/"), "Connect with Discord")
     state = parse_qs(urlsplit(authorize.url).query)["state"][0]
     caplog.set_level(logging.INFO)
     page = browser.get("/accounts/discord/login/callback/", params={"state": state, **query})
 
-    assert page.status_code in (400, 502)
+    assert page.status_code == status
     (line,) = [r.getMessage() for r in caplog.records if "step=failed" in r.getMessage()]
-    assert reason in line
+    assert f"status={status} {reason} " in line
     assert "step=linked" not in caplog.text
+
+
+def test_a_token_endpoint_that_fails_logs_its_status(browser, providers, caplog):
+    caplog.set_level(logging.INFO)
+    providers.faults["discord.token"] = Fault(status=503)
+    page = browser.submit(browser.submit(browser.get("/"), "Connect with Discord"), "Authorize")
+
+    assert page.status_code == 503
+    (line,) = [r.getMessage() for r in caplog.records if "step=failed" in r.getMessage()]
+    assert "reason=HTTP 503 " in line  # not only the class of requests' error
+
+
+def test_an_error_answer_too_deep_to_read_is_still_a_clear_page(browser, providers):
+    """A log line must not change the outcome: JSON nested 2,000 deep (4 KB) stops Python's parser."""
+    providers.faults["discord.token"] = Fault(
+        status=400, body='{"error": ' + "[" * 2000 + "]" * 2000 + "}", headers={"Content-Type": "application/json"}
+    )
+    page = browser.submit(browser.submit(browser.get("/"), "Connect with Discord"), "Authorize")
+
+    assert page.status_code == 502 and "refused to complete" in page.text

@@ -695,6 +695,19 @@ def test_an_account_deactivated_mid_wizard_is_told_so_not_that_the_session_expir
         assert "An administrator has deactivated this account" in page.text and "Try again" in page.text
         assert "your session has expired" not in page.text
     assert not Link.objects.exists()
-    # Sign out is not offered to someone Django no longer signs in: the wizard ends here, its token revoked.
+    # Sign out is not offered to someone Django no longer signs in: the wizard ends here, its token revoked, once.
+    assert providers.tokens[github].revoked and len(providers.calls_to("github.revoke")) == 1
+    assert not cache.keys("wizard:*")
+
+
+def test_an_account_deleted_mid_wizard_leaves_no_github_token_alive(browser, providers):
+    picker = walk_to_picker(browser)
+    github = github_token_of(browser)
+    User.objects.all().delete()  # an admin deletes the user meanwhile
+
+    page = browser.get("/repositories/")
+    assert page.status_code == 403 and "Please connect with Discord first" in page.text
     assert providers.tokens[github].revoked
     assert not cache.keys("wizard:*")
+    assert browser.submit(picker, "Link repository", {"repo_id": str(linkable_id(picker)[1])}).status_code == 403
+    assert not Link.objects.exists()
