@@ -16,6 +16,8 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 
+from linkapp.sessions import ANOTHER_RELEASES_OBJECT
+
 WIZARD_ID_KEY = "wizard_id"
 GITHUB_TOKEN = "token:github"  # noqa: S105 - a cache key name, not a secret
 REPO_LIST = "repos"
@@ -51,7 +53,11 @@ class WizardStore:
         if not self.began:
             return None
         key = self._key(name)
-        value = cache.get(key)
+        try:
+            value = cache.get(key)
+        except ANOTHER_RELEASES_OBJECT:  # a stored failure of another release: as if it had expired
+            cache.delete(key)
+            return None
         if value is not None:
             cache.touch(key, settings.WIZARD_TTL)
         return value

@@ -89,7 +89,7 @@ def restore_session_age(sender: type, request: HttpRequest, user: AbstractBaseUs
 class TokenAnswerMixin:
     """Mixed into our OAuth2 adapters: allauth reads the token endpoint's JSON as it comes, so an answer
     of another shape (`1`, a list, `"expires_in": "soon"`) would be a 500 instead of a failed sign-in.
-    A token that came with an answer we cannot read is revoked: it is kept nowhere."""
+    A token that came with an answer we cannot read otherwise is revoked: it is kept nowhere."""
 
     revoke_unused_token: Callable[[str], object]  # the provider's revocation (a staticmethod)
 

@@ -622,6 +622,26 @@ def test_odd_repository_ids_are_refused_not_crashed(browser, providers, repo_id)
     assert not Link.objects.exists()
 
 
+@pytest.mark.parametrize("fallbacks", [True, False], ids=["rotated-with-fallback", "replaced-outright"])
+def test_a_rotated_secret_key_keeps_people_signed_in_while_the_old_one_is_a_fallback(
+    browser, providers, settings, fallbacks
+):
+    """SECRET_KEY_FALLBACKS: a planned rotation signs no one out; a leaked key, replaced outright, signs all out."""
+    picker = walk_to_picker(browser)
+    name, repo_id = linkable_id(picker)
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY = "a new key for a rotation " * 3
+    settings.SECRET_KEY_FALLBACKS = [old] if fallbacks else []
+
+    page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+    if fallbacks:
+        assert page.status_code == 200 and f"{name} is now linked" in page.text
+        assert Link.objects.filter(repo_id=repo_id).exists()
+    else:
+        assert page.status_code == 403 and "Please connect with Discord first" in page.text
+        assert not Link.objects.exists()
+
+
 def test_sign_out_revokes_and_forgets_the_github_token(browser, providers):
     step2 = sign_in_with_discord(browser)
     picker = connect_github(browser, step2)

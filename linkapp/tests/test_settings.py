@@ -89,6 +89,14 @@ def test_a_variable_set_but_empty_takes_its_default():
     assert (api, scopes, permission, ttl) == ("https://api.github.com", ["read:user"], "push", 900)
 
 
+def test_old_secret_keys_are_read_as_fallbacks(monkeypatch):
+    settings_file = str(ROOT / "linkapp" / "settings.py")
+    monkeypatch.setenv("SECRET_KEY_FALLBACKS", "old-key-1!@#$%^&*(-_=+), old-key-2")
+    assert runpy.run_path(settings_file)["SECRET_KEY_FALLBACKS"] == ["old-key-1!@#$%^&*(-_=+)", "old-key-2"]
+    monkeypatch.delenv("SECRET_KEY_FALLBACKS")
+    assert runpy.run_path(settings_file)["SECRET_KEY_FALLBACKS"] == []
+
+
 def test_an_empty_private_scope_list_turns_the_private_step_up_off():
     code = "from django.conf import settings as s; print(s.GITHUB_PRIVATE_SCOPES)"
     assert manage("shell", "-c", code, **PRODUCTION, GITHUB_PRIVATE_SCOPES="").stdout.splitlines()[-1] == "[]"

@@ -1,4 +1,5 @@
 import json
+import sys
 import time
 import zlib
 from pathlib import Path
@@ -7,7 +8,7 @@ import pytest
 from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
 
-from accounts.wizard_store import REPO_LIST, WizardStore
+from accounts.wizard_store import REPO_LIST, REPO_LIST_FAILURE, WizardStore
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderTimeout, ProviderUnauthorized
 from repos.repo_store import RepoSummary, decode, encode, load, save_failure
 
@@ -66,6 +67,23 @@ def test_a_list_this_release_cannot_read_is_fetched_again(blob):
 
     assert load(store) is None  # the picker's "no list yet": it asks GitHub
     assert store.get(REPO_LIST) is None
+
+
+class RenamedSince(ProviderError):
+    """A failure class of this release that the next one renames."""
+
+
+def test_a_failure_stored_by_another_release_is_forgotten_and_the_list_fetched_again(monkeypatch):
+    """A rolling deploy: one release stored the failure, the next cannot unpickle it. Every picker page was a 500
+    until the failure expired."""
+    store = WizardStore(SessionStore())
+    store.begin()
+    save_failure(store, RenamedSince("GitHub", "timed out"))
+    monkeypatch.delattr(sys.modules[__name__], "RenamedSince")
+
+    assert load(store) is None  # the picker's "no list yet": it asks GitHub
+    monkeypatch.undo()
+    assert store.get(REPO_LIST_FAILURE) is None  # forgotten, not merely skipped
 
 
 def test_a_stored_failure_is_raised_once_exactly_as_it_was():
