@@ -1,9 +1,15 @@
+import logging
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from api.models import ApiToken
+
+# Besides admin's history, in the database: after a restore from a backup, the log still says which tokens were
+# revoked since (and work again) and which were issued since (and are gone).
+log = logging.getLogger("linkapp.api")
 
 
 @admin.register(ApiToken)
@@ -41,5 +47,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
                 revoked_at=timezone.now(), revoked_by=request.user.get_username()
             ):
                 self.log_change(request, token, "Revoked.")
+                log.info("api_token=revoked id=%s name=%s by=%s", token.pk, token.name, request.user.get_username())
                 revoked += 1
         self.message_user(request, f"Revoked {revoked} token(s).")

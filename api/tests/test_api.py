@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 from datetime import timedelta
 
 import pytest
@@ -104,6 +105,22 @@ def test_a_header_of_another_scheme_is_never_logged(client, settings, caplog):
     response = client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION="Basic c2VjcmV0LXZhbHVl")
     assert response.status_code == 401
     assert "c2VjcmV0LXZhbHVl" not in caplog.text
+
+
+def test_issuing_and_revoking_a_token_is_logged_outside_the_database(admin_client, caplog):
+    """A restore from a backup undoes the database's record; the log says what to revoke again."""
+    caplog.set_level(logging.INFO, logger="linkapp.api")
+    out = io.StringIO()
+    call_command("create_api_token", "discord-bot", stdout=out)
+    stored = ApiToken.objects.get()
+    admin_client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [stored.pk]})
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "linkapp.api"]
+    assert lines == [
+        f"api_token=issued id={stored.pk} name=discord-bot",
+        f"api_token=revoked id={stored.pk} name=discord-bot by=admin",
+    ]
+    assert out.getvalue().strip() not in caplog.text
 
 
 def test_a_revocation_is_in_admin_history_and_needs_the_change_permission(client, token, admin_client):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -48,3 +51,11 @@ def test_links_saved_with_the_display_name_get_the_username() -> None:
     assert new.objects.get(pk=saved.pk).updated_at == saved.updated_at
     assert new.objects.get(pk=stranger.pk).discord_username == "Someone"  # no account: left as it was
     assert new.objects.get(pk=nameless.pk).discord_username == "Nameless"  # no username known: left as it was
+
+
+@pytest.mark.django_db
+def test_every_model_change_has_its_migration() -> None:
+    """A model changed without a migration would change no database: makemigrations --check exits 1 then."""
+    out = io.StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()

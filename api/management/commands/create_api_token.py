@@ -1,6 +1,10 @@
+import logging
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from api.models import ApiToken
+
+log = logging.getLogger("linkapp.api")
 
 
 class Command(BaseCommand):
@@ -15,7 +19,8 @@ class Command(BaseCommand):
         if not name or len(name) > longest:
             raise CommandError(f"Give the token a name of 1 to {longest} characters, e.g. discord-bot.")
         others = ApiToken.objects.filter(name=name, revoked_at__isnull=True).count()
-        _, secret = ApiToken.issue(name)
+        token, secret = ApiToken.issue(name)
+        log.info("api_token=issued id=%s name=%s", token.pk, name)  # never the secret
         self.stdout.write(secret)  # alone on stdout, for scripts
         if others:
             # Rotation: the old token keeps working until an admin revokes it.
