@@ -3,10 +3,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial, wraps
 
-from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse
 
-from accounts.identity import deactivated_in_session, find_account, social_accounts
+from accounts.identity import deactivated_in_session, find_account, signed_out_by_admin, social_accounts
 from accounts.wizard_store import WizardStore
 from linkapp.failures import account_deactivated, start_with_discord
 from linkapp.ratelimits import View
@@ -30,10 +29,9 @@ def discord_required(view: View | None = None, *, return_here: bool = True) -> V
         accounts = social_accounts(request.user)
         account = find_account(accounts, "discord")
         if account is None:
-            if SESSION_KEY in request.session and not request.user.is_authenticated:
-                # Signed in once, and Django no longer signs them in: an admin deactivated or deleted them.
-                # "Sign out" is not offered and would do nothing, so the wizard ends here, its GitHub token
-                # revoked. The session stays, so that the next page explains it again.
+            if signed_out_by_admin(request):
+                # "Sign out" is not offered to them and would do nothing, so the wizard ends here, its GitHub
+                # token revoked. The session stays, so that the next page explains it again.
                 finish_wizard(WizardStore(request.session))
             if deactivated_in_session(request):
                 return account_deactivated(request)

@@ -26,13 +26,16 @@ def social_account(user: AbstractBaseUser, provider: str) -> SocialAccount | Non
     return find_account(social_accounts(user), provider)
 
 
+def signed_out_by_admin(request: HttpRequest) -> bool:
+    """The session still names a user whom Django no longer signs in: an admin has deactivated or deleted them."""
+    return SESSION_KEY in request.session and not request.user.is_authenticated
+
+
 def deactivated_in_session(request: HttpRequest) -> bool:
-    """The session still names a user whom Django no longer signs in: an admin has deactivated them."""
-    user_id = request.session.get(SESSION_KEY)
+    """The session still names a user whom Django no longer signs in because an admin has deactivated them."""
     return (
-        user_id is not None
-        and not request.user.is_authenticated
-        and get_user_model()._default_manager.filter(pk=user_id, is_active=False).exists()
+        signed_out_by_admin(request)
+        and get_user_model()._default_manager.filter(pk=request.session[SESSION_KEY], is_active=False).exists()
     )
 
 

@@ -16,8 +16,6 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 
-from linkapp.sessions import ANOTHER_RELEASES_OBJECT
-
 WIZARD_ID_KEY = "wizard_id"
 GITHUB_TOKEN = "token:github"  # noqa: S105 - a cache key name, not a secret
 REPO_LIST = "repos"
@@ -53,11 +51,7 @@ class WizardStore:
         if not self.began:
             return None
         key = self._key(name)
-        try:
-            value = cache.get(key)
-        except ANOTHER_RELEASES_OBJECT:  # a stored failure of another release: as if it had expired
-            cache.delete(key)
-            return None
+        value = cache.get(key)
         if value is not None:
             cache.touch(key, settings.WIZARD_TTL)
         return value

@@ -89,7 +89,7 @@ def restore_session_age(sender: type, request: HttpRequest, user: AbstractBaseUs
 class TokenAnswerMixin:
     """Mixed into our OAuth2 adapters: allauth reads the token endpoint's JSON as it comes, so an answer
     of another shape (`1`, a list, `"expires_in": "soon"`) would be a 500 instead of a failed sign-in.
-    A token that came with an answer we cannot read otherwise is revoked: it is kept nowhere."""
+    A token that came with an answer we cannot otherwise read is revoked: it is kept nowhere."""
 
     revoke_unused_token: Callable[[str], object]  # the provider's revocation (a staticmethod)
 
@@ -100,6 +100,8 @@ class TokenAnswerMixin:
             data = super().get_access_token_data(request, app, client, pkce_code_verifier=pkce_code_verifier)
         except TypeError as exc:  # `1` or `true`: allauth's `"access_token" in data` fails on them
             raise OAuth2Error("a token answer that is not an object") from exc
+        except RecursionError as exc:  # JSON nested too deep for Python's parser
+            raise OAuth2Error("a token answer we cannot read") from exc
         except OAuth2Error:
             # allauth's message is the whole answer, which for one it could not read may hold a live token:
             # kept out of any traceback a later failure of this request would log.

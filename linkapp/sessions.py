@@ -5,28 +5,16 @@ and their session cookie deleted. We let the error through instead; handler500 t
 into a 503 with Retry-After, and the session is still there when Redis is back.
 """
 
-import pickle
-
 from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
-
-# What reading a cached object that another release wrote raises (during a rolling deploy): pickle finds its
-# class moved or renamed, or cannot build it as it was. Read as no value, as Django reads any error.
-ANOTHER_RELEASES_OBJECT = (AttributeError, ImportError, TypeError, EOFError, pickle.UnpicklingError)
 
 
 class SessionStore(CacheSessionStore):
     def load(self) -> dict:
-        try:
-            session_data = self._cache.get(self.cache_key)  # an unreachable cache raises: see the module docstring
-        except ANOTHER_RELEASES_OBJECT:
-            session_data = None
+        session_data = self._cache.get(self.cache_key)  # no try/except: see the module docstring
         return self._loaded(session_data)
 
     async def aload(self) -> dict:
-        try:
-            session_data = await self._cache.aget(await self.acache_key())  # the same, for async callers
-        except ANOTHER_RELEASES_OBJECT:
-            session_data = None
+        session_data = await self._cache.aget(await self.acache_key())  # the same, for async callers
         return self._loaded(session_data)
 
     def _loaded(self, session_data: dict | None) -> dict:

@@ -7,6 +7,8 @@ as rows of a JSON array, zlib-compressed, under its own cache key with the wizar
 from __future__ import annotations
 
 import json
+import logging
+import pickle
 import time
 import zlib
 from collections.abc import Sequence
@@ -18,6 +20,11 @@ from django.db.models import BigIntegerField
 
 from accounts.wizard_store import REPO_LIST, REPO_LIST_FAILURE, WizardStore
 from linkapp.providers import ProviderError, ProviderRateLimited
+
+# What unpickling a stored failure (the one object of ours in the cache) raises when another release wrote it:
+# its class moved or renamed, built otherwise, or a newer pickle protocol.
+UNPICKLING_ERRORS = (AttributeError, ImportError, TypeError, ValueError, EOFError, pickle.UnpicklingError)
+log = logging.getLogger("linkapp.wizard")
 
 # GitHub's permission levels, weakest first, as its API (and LINK_MIN_PERMISSION) names them,
 # and as its own pages name them to people.
@@ -139,9 +146,9 @@ def load(store: WizardStore, *, keep_failure: bool = False) -> tuple[RepoSummary
     """The stored list, or None when there is none. A stored failure is raised once, then forgotten
     (`keep_failure`: raised and kept, for a HEAD, which shows no one the explanation).
 
-    A list this code cannot read (written by another release of it, during a rolling deploy) is
-    none either: the picker fetches it afresh instead of failing on every page until it expires. So is
-    a rate limit whose wait is over."""
+    A list or a failure this code cannot read (written by another release of it, during a rolling deploy)
+    is none either: the picker fetches the list afresh instead of failing on every page until it expires.
+    So is a rate limit whose wait is over."""
     blob = store.get(REPO_LIST)
     if blob is not None:
         try:
@@ -149,7 +156,12 @@ def load(store: WizardStore, *, keep_failure: bool = False) -> tuple[RepoSummary
         except (zlib.error, ValueError, TypeError):
             store.delete(REPO_LIST)
             return None
-    failure = store.get(REPO_LIST_FAILURE)
+    try:
+        failure = store.get(REPO_LIST_FAILURE)
+    except UNPICKLING_ERRORS as exc:
+        log.warning("stored list failure not read: %s; the list is fetched again", type(exc).__name__)
+        store.delete(REPO_LIST_FAILURE)
+        return None
     if isinstance(failure, ProviderRateLimited) and failure.retry_at <= time.time():
         store.delete(REPO_LIST_FAILURE)
         return None
