@@ -1,9 +1,10 @@
 import logging
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from api.models import ApiToken
 
@@ -49,4 +50,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
                 self.log_change(request, token, "Revoked.")
                 log.info("api_token=revoked id=%s name=%s by=%s", token.pk, token.name, request.user.get_username())
                 revoked += 1
-        self.message_user(request, f"Revoked {revoked} token(s).")
+        if revoked:
+            self.message_user(request, ngettext("Revoked %d token.", "Revoked %d tokens.", revoked) % revoked)
+        else:
+            self.message_user(request, "The selected tokens were already revoked.", messages.WARNING)

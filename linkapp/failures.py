@@ -237,13 +237,14 @@ def retry_time(retry_at: float, now: float | None = None) -> str:
 
 
 def in_words(seconds: int) -> str:
-    """A wait as a person reads it: 45 s, 12 min, 8 h 31 min."""
+    """A wait as a person reads it: 45 s, 12 min, 8 h 31 min, 2 h."""
     if seconds < 90:
         return f"{seconds} s"
     minutes = math.ceil(seconds / 60)
     if minutes < 90:
         return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -16,6 +16,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import requests
@@ -204,11 +205,24 @@ def retry_after(response: requests.Response) -> float:
         body = None
     wait = seconds(body.get("retry_after")) if isinstance(body, dict) else None
     if wait is None:
-        wait = seconds(response.headers.get("Retry-After"))
+        wait = retry_after_header(response.headers.get("Retry-After"))
     if wait is None and response.headers.get("x-ratelimit-remaining") == "0":
         reset = seconds(response.headers.get("x-ratelimit-reset"))
         wait = reset - time.time() if reset is not None else None
     return 60.0 if wait is None else wait
+
+
+def retry_after_header(value: str | None) -> float | None:
+    """`Retry-After` in either of HTTP's forms: seconds (what Discord and GitHub send), or a date (what some
+    proxies in front of them send). A date already past, by our clock, says nothing we can use."""
+    wait = seconds(value)
+    if wait is not None or not value:
+        return wait
+    try:
+        wait = parsedate_to_datetime(value).timestamp() - time.time()
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return wait if wait > 0 else None
 
 
 def read_whole_answer(

@@ -10,6 +10,7 @@ import json
 import logging
 import pickle
 import time
+import unicodedata
 import zlib
 from collections.abc import Sequence
 from datetime import datetime
@@ -110,10 +111,37 @@ class RepoSummary(NamedTuple):
 
 
 def shorten(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
-    """At most `limit` characters; a cut one ends in "…", so no one reads it as whole."""
+    """At most `limit` characters; a cut one ends in "…", so no one reads it as whole. The cut never falls
+    inside what is read as one character: é would be shown as e, a flag or a joined emoji as a stray part."""
     if len(text) <= limit:
         return text
-    return text[: limit - 1].rstrip() + "…"
+    cut = limit - 1
+    while cut > 0 and _continues_character(text, cut):
+        cut -= 1
+    return text[:cut].rstrip() + "…"
+
+
+# The zero-width joiner, and the selectors of text or emoji presentation: each belongs to the character before.
+JOINING = "\u200d\ufe0e\ufe0f"
+
+
+def _continues_character(text: str, i: int) -> bool:
+    """Whether text[i] belongs to the character that text[i - 1] begins or continues."""
+    char, before = text[i], text[i - 1]
+    if unicodedata.category(char) in ("Mn", "Mc", "Me") or char in JOINING or before == "\u200d":
+        return True
+    if "\U0001f3fb" <= char <= "\U0001f3ff":  # a skin tone, part of the emoji before it
+        return True
+    if not _is_flag_letter(char):
+        return False
+    flag_letters = 0  # a flag is a pair of regional indicator letters: after an odd run, text[i] ends a pair
+    while i - flag_letters > 0 and _is_flag_letter(text[i - flag_letters - 1]):
+        flag_letters += 1
+    return flag_letters % 2 == 1
+
+
+def _is_flag_letter(char: str) -> bool:
+    return "\U0001f1e6" <= char <= "\U0001f1ff"
 
 
 def encode(repos: Sequence[RepoSummary]) -> bytes:

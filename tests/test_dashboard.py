@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -333,3 +333,17 @@ def test_a_new_discord_handle_reaches_the_links_at_the_next_sign_in(browser, pro
     link.refresh_from_db()
     assert (link.discord_username, link.updated_at) == ("nelly", linked_at)
     assert Link.objects.get(pk=others.pk).discord_username == "someone"
+
+
+def test_the_linked_date_is_when_the_person_last_linked_in_a_valid_html_time(browser, providers):
+    """Linking a repository again moves it to the top (links are ordered by `updated_at`); its date moves too."""
+    dashboard, name = link_one(browser, "alice", "alice-gh")
+    Link.objects.update(
+        created_at=datetime(2020, 1, 2, 3, 4, 5, 123456, tzinfo=UTC),
+        updated_at=datetime(2025, 6, 1, 12, 34, 56, 789012, tzinfo=UTC),
+    )
+
+    page = browser.get("/dashboard/").text
+
+    assert '<time datetime="2025-06-01T12:34:56Z">2025-06-01 12:34 UTC</time>' in page
+    assert "2020-01-02" not in page

@@ -589,3 +589,13 @@ def test_a_person_who_may_link_none_is_told_so_and_refresh_shows_new_access(brow
     assert linkable_ids(refreshed) and "None of your" not in refreshed.text
     assert browser.submit(refreshed, "Link repository", {"repo_id": str(linkable_ids(refreshed)[0])}).ok
     assert Link.objects.count() == 1
+
+
+def test_a_search_that_matches_none_of_one_repository_offers_it_in_the_singular(browser, providers):
+    providers.repo_counts["octocat"] = 1
+    picker = walk_to_picker(browser)
+    assert len(repo_ids(picker)) == 1
+
+    none = browser.get("/repositories/", params={"q": "no-such-repository-anywhere"})
+
+    assert ">Show all 1 repository</a>" in none.text

@@ -306,3 +306,16 @@ def test_me_links_needs_a_session_and_shows_only_mine(client):
     assert (repeated.status_code, repeated.json()["detail"]) == (400, "Parameter(s) given more than once: page.")
     unknown = client.get("/api/v1/me/links", {"pgae": "2"})
     assert (unknown.status_code, unknown.json()["detail"]) == (400, "Unknown parameter(s): pgae.")
+
+
+def test_revoking_says_how_many_and_warns_when_none_was_left_to_revoke(token, admin_client):
+    stored = ApiToken.objects.get()
+    action = {"action": "revoke", "_selected_action": [stored.pk]}
+
+    first = admin_client.post("/admin/api/apitoken/", action, follow=True)
+    again = admin_client.post("/admin/api/apitoken/", action, follow=True)
+
+    assert [(m.level_tag, m.message) for m in first.context["messages"]] == [("info", "Revoked 1 token.")]
+    assert [(m.level_tag, m.message) for m in again.context["messages"]] == [
+        ("warning", "The selected tokens were already revoked.")
+    ]

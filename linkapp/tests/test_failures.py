@@ -18,6 +18,8 @@ from repos.models import Link
         (5340, "89 min"),
         (5400, "1 h 30 min"),
         (30632, "8 h 31 min"),
+        (7200, "2 h"),
+        (86400, "24 h"),
     ],
 )
 def test_a_wait_reads_as_a_person_would_say_it(seconds: int, words: str) -> None:

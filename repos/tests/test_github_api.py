@@ -7,6 +7,7 @@ import json
 import threading
 import time
 import weakref
+from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -63,6 +64,18 @@ def test_retry_after_wins_over_reset():
         with pytest.raises(ProviderRateLimited) as caught:
             github_api.check(limited)
         assert 29 <= caught.value.retry_after <= 30
+
+
+def test_retry_after_as_a_date_is_the_wait_until_then():
+    """HTTP allows either form; a proxy in front of GitHub may send the date."""
+    then = formatdate(time.time() + 600, usegmt=True)
+    with pytest.raises(ProviderRateLimited) as caught:
+        github_api.check(published("403_secondary_rate_limit", **{"Retry-After": then}))
+    assert 590 <= caught.value.retry_after <= 600
+
+    with pytest.raises(ProviderRateLimited) as caught:
+        github_api.check(published("403_secondary_rate_limit", **{"Retry-After": "Someday, 99 Foo 20xx"}))
+    assert caught.value.retry_after == 60
 
 
 @pytest.mark.parametrize("status", [403, 429])

@@ -31,6 +31,14 @@ def test_order_by_name_ignores_case():
     ]
 
 
+def test_order_by_name_groups_each_owner_as_the_owner_list_does():
+    """By full name, "-" and "." sort before "/": another owner's repositories would come between yours."""
+    mixed = [repo("acme", "zeta", 1), repo("acme-corp", "alpha", 2), repo("acme.io", "c", 3), repo("Acme", "b", 4)]
+
+    assert names(select(mixed, sort="name")) == ["Acme/b", "acme/zeta", "acme-corp/alpha", "acme.io/c"]
+    assert owners(mixed, "acme") == ["acme", "Acme", "acme-corp", "acme.io"]
+
+
 def test_search_is_case_insensitive_on_name_and_description():
     assert names(select(REPOS, q="HELLO")) == ["octocat/Hello-World", "acme-org/rocket"]
     assert names(select(REPOS, q="acme-org/an")) == ["acme-org/anvil"]
@@ -42,6 +50,8 @@ def test_search_matches_what_a_person_reads_as_the_same_letters():
     texts = [repo("octocat", "streets", 1, "STRASSE names"), repo("octocat", "menu", 2, "Cafe\u0301 finder")]
     assert names(select(texts, q="Straße")) == ["octocat/streets"]
     assert names(select(texts, q="caf\u00e9")) == ["octocat/menu"]
+    turkish = [repo("octocat", "maps", 1, "\u0130zmir tools")]
+    assert names(select(turkish, q="izmir")) == names(select(turkish, q="\u0130ZM\u0130R")) == ["octocat/maps"]
 
 
 def test_owner_filter():

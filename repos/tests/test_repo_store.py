@@ -10,7 +10,7 @@ from django.core.cache import cache
 
 from accounts.wizard_store import REPO_LIST, REPO_LIST_FAILURE, WizardStore
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderTimeout, ProviderUnauthorized
-from repos.repo_store import RepoSummary, decode, encode, load, save_failure
+from repos.repo_store import RepoSummary, decode, encode, load, save_failure, shorten
 
 EXAMPLE = json.loads((Path(__file__).resolve().parents[2] / "demo/payloads/github_user_repos.json").read_text())[0]
 
@@ -39,6 +39,24 @@ def test_the_picker_shows_the_first_140_characters_of_a_description():
     long = RepoSummary.from_github({**EXAMPLE, "description": "y" * 141})
     assert long.shown_description == "y" * 139 + "…"
     assert long.description == "y" * 141  # kept whole for search
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("abcdef", "abcd…"),
+        ("abce\u0301f", "abc…"),  # é as e and an accent: never e alone
+        ("abc\U0001f1e9\U0001f1eax", "abc…"),  # a flag's two letters: never one
+        ("ab\U0001f1eb\U0001f1f7\U0001f1e9\U0001f1ea", "ab\U0001f1eb\U0001f1f7…"),  # between two flags
+        ("a\U0001f1eb\U0001f1f7\U0001f1e9\U0001f1eax", "a\U0001f1eb\U0001f1f7…"),  # inside the second
+        ("abc\U0001f468\u200d\U0001f469\u200d\U0001f467", "abc…"),  # an emoji joined of three: at a joiner
+        ("ab\U0001f468\u200d\U0001f469\u200d\U0001f467", "ab…"),  # after a joiner
+        ("abc\U0001f44d\U0001f3fdx", "abc…"),  # an emoji and its skin tone
+        ("abc\u2764\ufe0fx", "abc…"),  # a heart and its emoji selector
+    ],
+)
+def test_a_cut_never_splits_what_is_read_as_one_character(text: str, shown: str) -> None:
+    assert shorten(text, limit=5) == shown
 
 
 def test_round_trip():
