@@ -27,6 +27,9 @@ def _reachable(url: str) -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Postgres and Redis are required; outside CI a missing one skips the suite, in CI it fails."""
+    if urlsplit(os.environ["DATABASE_URL"]).scheme not in DEFAULT_PORTS.keys() - {"redis"}:
+        # A shell's DATABASE_URL for the demo's SQLite, say: the suite would skip as "not reachable" and pass.
+        pytest.exit("the tests need Postgres: DATABASE_URL names another database (unset it)", returncode=1)
     missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not _reachable(os.environ[name])]
     if not missing:
         return

@@ -22,6 +22,7 @@ import sys
 from demo.providers import DEFAULT_PORT, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DemoProviders
 
 APP_PORT = 8000
+SETTING = {"database": "DATABASE_URL", "cache": "REDIS_URL"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -61,6 +62,12 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import call_command
 
     django.setup()
+    from linkapp.health import unavailable
+
+    # Only a shell's DATABASE_URL or REDIS_URL can be away (the demo's own are a file and memory): say which.
+    down = [SETTING[service] for service in unavailable()]
+    if down:
+        sys.exit(f"The demo cannot reach {' or '.join(down)}: start it, or unset it to use the demo's own.")
     call_command("migrate", interactive=False, verbosity=0)
     print(f"Demo providers (Discord and GitHub) at {providers.base_url}", flush=True)
     print(f"linkapp demo at http://{app_address}/  (Ctrl+C to stop)", flush=True)

@@ -19,7 +19,8 @@ def _one_line(exc: Exception) -> str:
     return f"{type(exc).__name__}: {first_line[0]}" if first_line else type(exc).__name__
 
 
-def _failures() -> list[str]:
+def unavailable() -> list[str]:
+    """Which of "database" and "cache" do not answer: for the checks, and for the demo before it starts."""
     failed = []
     try:
         with connection.cursor() as cursor:
@@ -41,7 +42,7 @@ def _failures() -> list[str]:
 @never_cache
 def health(request: HttpRequest) -> JsonResponse:
     """Any method: HAProxy's `option httpchk /healthz` asks with OPTIONS."""
-    failed = _failures()
+    failed = unavailable()
     if failed:
         return JsonResponse({"status": "unavailable", "failed": failed}, status=503)
     return JsonResponse({"status": "ok"})

@@ -114,3 +114,23 @@ def test_a_port_already_taken_is_said_plainly_before_anything_starts(option: str
     assert result.returncode == 1
     assert f"{option}." in result.stderr and str(port) in result.stderr
     assert "Traceback" not in result.stderr and "linkapp demo at" not in result.stdout
+
+
+@pytest.mark.parametrize("setting", ["DATABASE_URL", "REDIS_URL"])
+def test_a_database_or_redis_from_the_shell_that_does_not_answer_is_said_plainly(setting: str) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    url = {"DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/x", "REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+    result = subprocess.run(
+        [sys.executable, "-m", "demo", "--port", str(free_port()), "--providers-port", str(free_port())],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], setting: url[setting]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert f"The demo cannot reach {setting}: start it" in result.stderr
+    assert "Traceback" not in result.stderr and "linkapp demo at" not in result.stdout
