@@ -13,7 +13,8 @@ from demo.providers import DemoProviders
 from tests.browser import Browser
 from tests.services import free_port
 
-DEFAULT_PORTS = {"postgres": 5432, "postgresql": 5432, "redis": 6379}
+DEFAULT_PORTS = {"postgres": 5432, "postgresql": 5432, "pgsql": 5432, "postgis": 5432, "redis": 6379}
+POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql", "postgis"}  # dj-database-url's names for Postgres
 
 
 def _reachable(url: str) -> bool:
@@ -27,7 +28,7 @@ def _reachable(url: str) -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Postgres and Redis are required; outside CI a missing one skips the suite, in CI it fails."""
-    if urlsplit(os.environ["DATABASE_URL"]).scheme not in DEFAULT_PORTS.keys() - {"redis"}:
+    if urlsplit(os.environ["DATABASE_URL"]).scheme not in POSTGRES_SCHEMES:
         # A shell's DATABASE_URL for the demo's SQLite, say: the suite would skip as "not reachable" and pass.
         pytest.exit("the tests need Postgres: DATABASE_URL names another database (unset it)", returncode=1)
     missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not _reachable(os.environ[name])]

@@ -64,10 +64,10 @@ def main(argv: list[str] | None = None) -> None:
     django.setup()
     from linkapp.health import unavailable
 
-    # Only a shell's DATABASE_URL or REDIS_URL can be away (the demo's own are a file and memory): say which.
+    # Only a shell's DATABASE_URL or REDIS_URL can fail (unset, the demo uses a file and memory): say which.
     down = [SETTING[service] for service in unavailable()]
     if down:
-        sys.exit(f"The demo cannot reach {' or '.join(down)}: start it, or unset it to use the demo's own.")
+        sys.exit(f"The demo cannot use {' or '.join(down)} (no answer, or refused): set it right, or unset it.")
     call_command("migrate", interactive=False, verbosity=0)
     print(f"Demo providers (Discord and GitHub) at {providers.base_url}", flush=True)
     print(f"linkapp demo at http://{app_address}/  (Ctrl+C to stop)", flush=True)

@@ -16,6 +16,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
@@ -219,9 +220,11 @@ def retry_after_header(value: str | None) -> float | None:
     if wait is not None or not value:
         return wait
     try:
-        wait = parsedate_to_datetime(value).timestamp() - time.time()
-    except (TypeError, ValueError, OverflowError):
+        date = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
         return None
+    # HTTP dates are GMT; a "-0000" one, or one in asctime's form, comes back without a zone.
+    wait = date.replace(tzinfo=date.tzinfo or UTC).timestamp() - time.time()
     return wait if wait > 0 else None
 
 

@@ -38,8 +38,8 @@ def folded(text: str) -> str:
     """Text as search compares it: what a person reads as the same letters is equal (ß and ss, é typed as one
     character or as e and an accent, full-width letters), whatever their case. Turkish İ folds to i and a
     dot above, which nothing typed on other keyboards has: the dot goes."""
-    caseless = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())  # Unicode's caseless match
-    return caseless.replace("i\u0307", "i")
+    caseless = unicodedata.normalize("NFKC", text).casefold().replace("i\u0307", "i")
+    return unicodedata.normalize("NFKC", caseless)  # with casefold(), Unicode's caseless match
 
 
 def select(repos: Sequence[RepoSummary], q: str = "", owner: str = "", sort: str = "pushed") -> list[RepoSummary]:
@@ -51,7 +51,7 @@ def select(repos: Sequence[RepoSummary], q: str = "", owner: str = "", sort: str
         and (not needle or needle in folded(repo.full_name) or needle in folded(repo.description))
     ]
     if sort == "name":
-        # Owner, then name: "acme/zeta" before "acme-corp/alpha", as the owner list has them.
+        # Owner, then name: "acme/zeta" before "acme-corp/alpha" ("-" sorts before "/"), each owner together.
         chosen.sort(key=lambda repo: (repo.owner.lower(), repo.name.lower()))
     else:
         chosen.sort(key=lambda repo: repo.pushed_at, reverse=True)

@@ -111,26 +111,25 @@ class RepoSummary(NamedTuple):
 
 
 def shorten(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
-    """At most `limit` characters; a cut one ends in "…", so no one reads it as whole. The cut never falls
-    inside what is read as one character: é would be shown as e, a flag or a joined emoji as a stray part."""
+    """At most `limit` characters; a cut one ends in "…", so no one reads it as whole. The cut does not fall
+    inside the characters descriptions commonly hold: é would be shown as e, a flag or a joined emoji as a stray
+    part. (Korean and Indic letters built of several code points are left to the cut.)"""
     if len(text) <= limit:
         return text
     cut = limit - 1
     while cut > 0 and _continues_character(text, cut):
         cut -= 1
-    return text[:cut].rstrip() + "…"
-
-
-# The zero-width joiner, and the selectors of text or emoji presentation: each belongs to the character before.
-JOINING = "\u200d\ufe0e\ufe0f"
+    return (text[:cut].rstrip() or text[: limit - 1]) + "…"  # nothing but accents: cut anyway
 
 
 def _continues_character(text: str, i: int) -> bool:
     """Whether text[i] belongs to the character that text[i - 1] begins or continues."""
     char, before = text[i], text[i - 1]
-    if unicodedata.category(char) in ("Mn", "Mc", "Me") or char in JOINING or before == "\u200d":
+    # Accents and other marks, the emoji or text presentation selectors among them; after the zero-width joiner.
+    if unicodedata.category(char) in ("Mn", "Mc", "Me") or char == "\u200d" or before == "\u200d":
         return True
-    if "\U0001f3fb" <= char <= "\U0001f3ff":  # a skin tone, part of the emoji before it
+    # A skin tone, part of the emoji before it; the tag letters of England's, Scotland's and Wales' flags.
+    if "\U0001f3fb" <= char <= "\U0001f3ff" or "\U000e0020" <= char <= "\U000e007f":
         return True
     if not _is_flag_letter(char):
         return False

@@ -37,24 +37,24 @@ def pinned(path: Path) -> list[Requirement]:
 def needed(roots: list[Requirement], python: str) -> set[str]:
     """Every package a fresh install on `python` takes: the roots and, from installed metadata, what each needs."""
     environment = {"python_full_version": python, "python_version": python.rsplit(".", 1)[0]}
-    seen: set[str] = set()
+    seen: set[tuple[str, frozenset[str]]] = set()  # a package asked for with an extra needs more than without
     todo = [(root, frozenset(root.extras)) for root in roots if not root.marker or root.marker.evaluate(environment)]
     while todo:
         requirement, extras = todo.pop()
-        if name(requirement.name) in seen:
+        if (name(requirement.name), extras) in seen:
             continue
-        seen.add(name(requirement.name))
+        seen.add((name(requirement.name), extras))
         try:
             requires = metadata.requires(requirement.name) or []
-        except metadata.PackageNotFoundError:  # needed only on another Python: pinned, not installed here
-            continue
+        except metadata.PackageNotFoundError:  # needed only on another Python: pinned, not installed here, so
+            continue  # what it needs in turn is not seen (async-timeout needs nothing)
         for line in requires:
             dependency = Requirement(line)
             if not dependency.marker or any(
                 dependency.marker.evaluate({**environment, "extra": extra}) for extra in extras | {""}
             ):
                 todo.append((dependency, frozenset(dependency.extras)))
-    return seen
+    return {package for package, _ in seen}
 
 
 @pytest.mark.parametrize("python", ["3.11.2", "3.11.7", "3.11.14"])
@@ -64,6 +64,12 @@ def test_every_package_an_install_takes_is_pinned(python: str) -> None:
 
     assert all(len(spec) == 1 and next(iter(spec)).operator == "==" for spec in versions.values())
     assert needed(requirements, python) - set(versions) == set()
+
+
+def test_a_package_asked_for_with_an_extra_brings_what_the_extra_needs_whatever_the_order() -> None:
+    plain, extra = Requirement("psycopg"), Requirement("psycopg[binary]")
+    assert "psycopg-binary" in needed([plain, extra], "3.11.7") & needed([extra, plain], "3.11.7")
+    assert "psycopg-binary" not in needed([plain], "3.11.7")
 
 
 def test_a_database_url_for_another_database_stops_the_suite_instead_of_skipping_it() -> None:

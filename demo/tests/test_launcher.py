@@ -132,5 +132,5 @@ def test_a_database_or_redis_from_the_shell_that_does_not_answer_is_said_plainly
     )
 
     assert result.returncode == 1
-    assert f"The demo cannot reach {setting}: start it" in result.stderr
+    assert f"The demo cannot use {setting} (no answer, or refused)" in result.stderr
     assert "Traceback" not in result.stderr and "linkapp demo at" not in result.stdout

@@ -78,6 +78,19 @@ def test_retry_after_as_a_date_is_the_wait_until_then():
     assert caught.value.retry_after == 60
 
 
+def test_a_retry_after_date_without_a_zone_is_gmt_whatever_the_local_time(monkeypatch):
+    then = formatdate(time.time() + 600, usegmt=True).replace("GMT", "-0000")  # parsed without a zone
+    monkeypatch.setenv("TZ", "Asia/Tokyo")  # Django sets TZ from TIME_ZONE (UTC), which hid the difference
+    time.tzset()
+    try:
+        with pytest.raises(ProviderRateLimited) as caught:
+            github_api.check(published("403_secondary_rate_limit", **{"Retry-After": then}))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert 590 <= caught.value.retry_after <= 600
+
+
 @pytest.mark.parametrize("status", [403, 429])
 def test_a_secondary_limit_with_requests_left_waits_a_minute_not_until_the_hours_reset(status):
     """GitHub sends its x-ratelimit headers on every answer. Its reset is when the hour's allowance

@@ -52,6 +52,9 @@ def test_search_matches_what_a_person_reads_as_the_same_letters():
     assert names(select(texts, q="caf\u00e9")) == ["octocat/menu"]
     turkish = [repo("octocat", "maps", 1, "\u0130zmir tools")]
     assert names(select(turkish, q="izmir")) == names(select(turkish, q="\u0130ZM\u0130R")) == ["octocat/maps"]
+    assert names(select([repo("octocat", "x", 1, "\u00edcone")], q="\u0130\u0301cone")) == [
+        "octocat/x"
+    ]  # İ + accent: í
 
 
 def test_owner_filter():

@@ -53,6 +53,8 @@ def test_the_picker_shows_the_first_140_characters_of_a_description():
         ("ab\U0001f468\u200d\U0001f469\u200d\U0001f467", "ab…"),  # after a joiner
         ("abc\U0001f44d\U0001f3fdx", "abc…"),  # an emoji and its skin tone
         ("abc\u2764\ufe0fx", "abc…"),  # a heart and its emoji selector
+        ("a\U0001f3f4" + "".join(chr(0xE0000 + ord(c)) for c in "gbeng\x7f"), "a…"),  # England's: a flag and tags
+        ("\u0301" * 6, "\u0301" * 4 + "…"),  # nothing but accents: cut anyway, never an empty "…"
     ],
 )
 def test_a_cut_never_splits_what_is_read_as_one_character(text: str, shown: str) -> None:
