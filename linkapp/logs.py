@@ -109,3 +109,11 @@ class OneLineWarning(logging.Filter):
         record.exc_info = record.exc_text = None
         record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
         return True
+
+
+class ClientErrorOneLine(OneLineWarning):
+    """django.request logs a body it cannot parse (a malformed multipart one) as a 400 with a traceback: the
+    client's mistake, one line. A 5xx keeps its traceback: that one is ours."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return super().filter(record) if getattr(record, "status_code", 500) < 500 else True

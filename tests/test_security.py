@@ -17,10 +17,13 @@ from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
+from django.contrib.admin import exceptions as admin_exceptions
+from django.contrib.sessions import exceptions as session_exceptions
 from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
+from django.core.exceptions import SuspiciousOperation
 from django.db import connection
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django_ratelimit.core import get_usage
 
 from demo.providers import DemoProviders, Fault
@@ -746,3 +749,28 @@ def test_behind_a_proxy_each_client_has_its_own_sign_in_limit(client, settings):
     assert guesses("192.0.2.1") == [200, 200, 429]  # fewer entries than proxies: the peer's address, not a 500
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     assert guesses("not-an-address") == [429, 429, 429]  # the peer's counter again, not a 403
+
+
+def test_a_body_that_cannot_be_parsed_is_refused_in_one_warning_line(caplog):
+    """A multipart body without its boundary: Django logs the 400 on django.request, with a traceback."""
+    client = Client(enforce_csrf_checks=True)  # the CSRF check reads the body, as for every POST with its cookie
+    client.cookies[settings.CSRF_COOKIE_NAME] = "a" * 32
+    with caplog.at_level(logging.WARNING):
+        refused = client.generic("POST", "/accounts/discord/login/", b"x", content_type="multipart/form-data")
+
+    assert refused.status_code == 400
+    (logged,) = [r for r in caplog.records if r.name == "django.request"]
+    assert logged.levelname == "WARNING" and logged.exc_info is None
+
+
+def test_every_suspicious_request_django_can_log_is_logged_in_one_line():
+    """Each SuspiciousOperation is logged on its own logger, which a filter on django.security does not reach."""
+
+    def subclasses(cls: type) -> set[str]:
+        return {name for sub in cls.__subclasses__() for name in {sub.__name__, *subclasses(sub)}}
+
+    assert admin_exceptions.DisallowedModelAdminLookup and session_exceptions.SuspiciousSession  # imported: defined
+    raised = {"SuspiciousOperation", *subclasses(SuspiciousOperation)} - {"DisallowedRasterLookup"}  # GeoDjango's
+    assert raised == set(settings.SUSPICIOUS_OPERATIONS)
+    for name in raised:
+        assert "one_line_warning" in settings.LOGGING["loggers"][f"django.security.{name}"]["filters"]
