@@ -21,3 +21,15 @@ class ReadOnlySocialAccountAdmin(SocialAccountAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: SocialAccount | None = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: SocialAccount | None = None) -> bool:
+        """A Discord account goes only with its user (deleting the user asks this too, on the user's page).
+        Deleted alone, the person's next sign-in would make a new, active user: someone an admin deactivated
+        could link again."""
+        opts = self.opts
+        on_these_pages = (getattr(request.resolver_match, "url_name", None) or "").startswith(
+            f"{opts.app_label}_{opts.model_name}_"
+        )
+        if obj is not None and obj.provider == "discord" and on_these_pages:
+            return False
+        return super().has_delete_permission(request, obj)

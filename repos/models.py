@@ -16,7 +16,8 @@ class Link(models.Model):
     repo_full_name = models.CharField(max_length=200, help_text="owner/name")
     repo_private = models.BooleanField("private repository", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Names and visibility are brought up to date with update(), which leaves it: it is the time of linking.
+    updated_at = models.DateTimeField("last linked", auto_now=True)
 
     class Meta:
         constraints = [

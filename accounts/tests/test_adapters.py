@@ -1,10 +1,8 @@
 import json
 
 import pytest
-from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
+from allauth.socialaccount.models import SocialApp
 from django.conf import settings
-from django.contrib import admin
-from django.contrib.auth.models import User
 
 from accounts.adapters import SocialAccountAdapter
 
@@ -25,26 +23,6 @@ def test_oauth_apps_come_from_the_environment_without_a_query(settings, rf, djan
     assert app.client_id == "gh-id"
     assert SocialAccountAdapter().list_apps(None, provider="github", client_id="other") == []
     assert {a.provider for a in SocialAccountAdapter().list_apps(None)} == {"discord", "github"}
-
-
-def test_the_unused_social_applications_and_tokens_pages_are_not_in_admin():
-    assert SocialApp not in admin.site._registry
-    assert SocialToken not in admin.site._registry
-
-
-@pytest.mark.django_db
-def test_social_accounts_can_be_viewed_and_deleted_in_admin_but_not_edited(admin_client):
-    user = User.objects.create(username="nelly")
-    account = SocialAccount.objects.create(user=user, provider="discord", uid="80351110224678912")
-    url = f"/admin/socialaccount/socialaccount/{account.pk}/change/"
-
-    assert admin_client.get(url).status_code == 200
-    assert admin_client.post(url, {"user": user.pk, "provider": "discord", "uid": "1"}).status_code == 403
-    assert admin_client.get("/admin/socialaccount/socialaccount/add/").status_code == 403
-    account.refresh_from_db()
-    assert account.uid == "80351110224678912"
-    admin_client.post(f"/admin/socialaccount/socialaccount/{account.pk}/delete/", {"post": "yes"})
-    assert not SocialAccount.objects.exists()
 
 
 @pytest.mark.django_db

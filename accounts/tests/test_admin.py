@@ -1,0 +1,64 @@
+import pytest
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
+from django.contrib import admin
+from django.contrib.auth.models import User
+
+DISCORD_UID = "80351110224678912"
+
+
+def test_the_unused_social_applications_and_tokens_pages_are_not_in_admin():
+    assert SocialApp not in admin.site._registry
+    assert SocialToken not in admin.site._registry
+
+
+@pytest.fixture
+def person(db) -> User:
+    user = User.objects.create(username="nelly")
+    SocialAccount.objects.create(user=user, provider="discord", uid=DISCORD_UID)
+    SocialAccount.objects.create(user=user, provider="github", uid="1")
+    return user
+
+
+def test_social_accounts_can_be_viewed_in_admin_but_not_edited_or_added(admin_client, person):
+    account = SocialAccount.objects.get(provider="discord")
+    url = f"/admin/socialaccount/socialaccount/{account.pk}/change/"
+
+    assert admin_client.get(url).status_code == 200
+    assert admin_client.post(url, {"user": person.pk, "provider": "discord", "uid": "1"}).status_code == 403
+    assert admin_client.get("/admin/socialaccount/socialaccount/add/").status_code == 403
+    account.refresh_from_db()
+    assert account.uid == DISCORD_UID
+
+
+def test_a_github_account_can_be_deleted_in_admin(admin_client, person):
+    account = SocialAccount.objects.get(provider="github")
+
+    admin_client.post(f"/admin/socialaccount/socialaccount/{account.pk}/delete/", {"post": "yes"})
+
+    assert list(SocialAccount.objects.values_list("provider", flat=True)) == ["discord"]
+
+
+def test_a_discord_account_is_not_deleted_apart_from_its_user(admin_client, person):
+    """Deleted alone, the person's next Discord sign-in would make a new, active user: someone whose user
+    an admin deactivated could link again, and the deactivated user would be left with no way in."""
+    account = SocialAccount.objects.get(provider="discord")
+
+    page = admin_client.get(f"/admin/socialaccount/socialaccount/{account.pk}/change/")
+    deleted = admin_client.post(f"/admin/socialaccount/socialaccount/{account.pk}/delete/", {"post": "yes"})
+    admin_client.post(
+        "/admin/socialaccount/socialaccount/",
+        {"action": "delete_selected", "_selected_action": [account.pk], "post": "yes"},
+    )
+
+    assert f"/admin/socialaccount/socialaccount/{account.pk}/delete/" not in page.content.decode()
+    assert deleted.status_code == 403
+    assert SocialAccount.objects.filter(provider="discord", uid=DISCORD_UID).exists()
+
+
+def test_deleting_the_user_takes_their_social_accounts_with_it(admin_client, person):
+    page = admin_client.get(f"/admin/auth/user/{person.pk}/delete/")
+    admin_client.post(f"/admin/auth/user/{person.pk}/delete/", {"post": "yes"})
+
+    assert "Are you sure" in page.content.decode()
+    assert not User.objects.filter(pk=person.pk).exists()
+    assert not SocialAccount.objects.exists()
