@@ -119,7 +119,10 @@ class LinkOut(Schema):
 
 
 class LinkPagination(PageNumberPagination):
-    """{"links": [...], "count": N, "next": URL or null}, as CONTRACT.md fixes the key."""
+    """{"links": [...], "count": N, "next": URL or null}, as CONTRACT.md fixes the key.
+
+    `next` goes on from the last link's id (`after`), not to a page number: when a link on a page already read
+    is removed, pages by position would all move up one link and a walk would skip one."""
 
     items_attribute = "links"
 
@@ -127,6 +130,9 @@ class LinkPagination(PageNumberPagination):
         # Bounded, so that no page number can overflow the database's OFFSET.
         page: int = Field(1, ge=1, le=MAX_PAGE)
         page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE)
+        after: int | None = Field(
+            None, ge=0, le=BigIntegerField.MAX_BIGINT, description="the links after this one; as `next` gives it"
+        )
 
     class Output(Schema):
         links: list[Any]
@@ -134,14 +140,31 @@ class LinkPagination(PageNumberPagination):
         next: str | None = Field(None, description="the next page's address; null on the last page")
 
     def paginate_queryset(self, queryset: QuerySet, pagination: Input, request: HttpRequest, **params: Any) -> dict:
-        page = super().paginate_queryset(queryset, pagination, request, **params)
-        page["next"] = None
-        page_size = min(pagination.page_size or self.page_size, self.max_page_size)
-        if pagination.page * page_size < page["count"] and pagination.page < MAX_PAGE:
-            query = request.GET.copy()
-            query["page"] = str(pagination.page + 1)
-            page["next"] = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
-        return page
+        page_size = self._get_page_size(pagination.page_size)
+        queryset = queryset.order_by("pk")
+        if pagination.after is None:
+            start = (pagination.page - 1) * page_size
+            rows = list(queryset[start : start + page_size + 1])
+        elif pagination.page != 1:
+            raise HttpError(400, "Give page or after, not both.")
+        else:
+            rows = list(queryset.filter(pk__gt=pagination.after)[: page_size + 1])
+        links, more = rows[:page_size], len(rows) > page_size
+        return {
+            "links": links,
+            "count": self._items_count(queryset),
+            "next": next_page(request, links[-1].pk) if more else None,
+        }
+
+
+def next_page(request: HttpRequest, after: int) -> str:
+    """https:// on an HTTPS site even where the request came from the proxy as plain HTTP (SECURE_SSL_REDIRECT=0):
+    a service following an http:// address would send its token in clear text."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["after"] = str(after)
+    url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+    return "https://" + url.removeprefix("http://") if settings.HTTPS else url
 
 
 class ErrorOut(Schema):
@@ -149,7 +172,7 @@ class ErrorOut(Schema):
     errors: list | None = None  # which parameter was refused, on a 400
 
 
-PAGE_PARAMETERS = {"page", "page_size"}
+PAGE_PARAMETERS = {"page", "page_size", "after"}
 
 
 def refuse_unknown_or_repeated(request: HttpRequest, allowed: set[str]) -> None:
@@ -180,8 +203,8 @@ def links(
     if (discord_id is None) == (repo_id is None):
         raise HttpError(400, "Give exactly one of discord_id or repo_id.")
     if discord_id is not None:
-        return Link.objects.filter(discord_id=discord_id).order_by("id")
-    return Link.objects.filter(repo_id=repo_id).order_by("id")
+        return Link.objects.filter(discord_id=discord_id)
+    return Link.objects.filter(repo_id=repo_id)
 
 
 @api.get(
@@ -198,4 +221,4 @@ def my_links(request: HttpRequest, **kwargs: Any) -> QuerySet[Link]:
     account = social_account(request.user, "discord")
     if account is None:
         return Link.objects.none()
-    return Link.objects.filter(discord_id=account.uid).order_by("id")
+    return Link.objects.filter(discord_id=account.uid)

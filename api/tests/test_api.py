@@ -73,9 +73,10 @@ def test_pagination(client, token):
     assert first["count"] == 120 and len(first["links"]) == 50
     assert len(third["links"]) == 20
     assert len(small["links"]) == 7
-    assert first["next"] == "http://testserver/api/v1/links?discord_id=111&page=2"
+    fiftieth = Link.objects.get(repo_id=50).pk
+    assert first["next"] == f"http://testserver/api/v1/links?discord_id=111&after={fiftieth}"
     assert third["next"] is None
-    assert small["next"].endswith("/api/v1/links?discord_id=111&page_size=7&page=2")
+    assert small["next"].endswith(f"/api/v1/links?discord_id=111&page_size=7&after={Link.objects.get(repo_id=7).pk}")
 
 
 def test_following_next_walks_every_link_once(client, token):
@@ -89,6 +90,55 @@ def test_following_next_walks_every_link_once(client, token):
         url = page["next"]
 
     assert seen == list(range(1, 13))
+
+
+@pytest.mark.parametrize("page_size", [3, 4])  # a last page full, and not
+def test_following_next_misses_no_link_when_an_earlier_one_is_removed_meanwhile(client, token, page_size):
+    """A service walking a person's links must not skip one because someone unlinked a repository on a page it
+    has read: with pages by position, every later link would move up one place."""
+    for repo_id in range(1, 9):
+        make_link("111", repo_id, f"acme/r{repo_id}")
+
+    first = get(client, token, discord_id="111", page_size=page_size).json()
+    Link.objects.filter(repo_id=2).delete()
+    seen, url = [link["repo_id"] for link in first["links"]], first["next"]
+    while url:
+        page = client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}").json()
+        seen += [link["repo_id"] for link in page["links"]]
+        url = page["next"]
+
+    assert seen == [1, 2, *range(3, 9)]
+
+
+def test_a_full_last_page_has_no_next(client, token):
+    for repo_id in range(1, 7):
+        make_link("111", repo_id)
+
+    second = client.get(
+        get(client, token, discord_id="111", page_size=3).json()["next"], HTTP_AUTHORIZATION=f"Bearer {token}"
+    ).json()
+
+    assert [link["repo_id"] for link in second["links"]] == [4, 5, 6]
+    assert second["next"] is None
+
+
+def test_after_and_page_together_are_refused(client, token):
+    response = get(client, token, discord_id="111", page=2, after=5)
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Give page or after, not both."
+
+
+def test_next_is_an_https_address_where_the_site_is_https(client, token, settings):
+    """Behind a proxy whose X-Forwarded-Proto is not trusted (SECURE_SSL_REDIRECT=0) the request arrives as
+    plain HTTP; a service following an http:// next would send its token in clear text."""
+    settings.HTTPS = True
+    for repo_id in range(1, 4):
+        make_link("111", repo_id)
+
+    page = get(client, token, discord_id="111", page_size=2).json()
+
+    assert page["next"].startswith("https://testserver/api/v1/links?")
 
 
 @pytest.mark.parametrize("header", [None, "Bearer wrong", "Basic abc", "Bearer "])
