@@ -174,6 +174,7 @@ MIDDLEWARE = [
     "django_ratelimit.middleware.RatelimitMiddleware",
     "linkapp.failures.MethodNotAllowedPage",
     "linkapp.failures.NulInQueryRefused",
+    "api.middleware.HeadIsGet",
 ]
 
 ROOT_URLCONF = "linkapp.urls"

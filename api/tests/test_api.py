@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import socket
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from api.models import ApiToken, digest
+from linkapp.tests.gunicorn_process import gunicorn_serving
 from repos.models import Link
 
 pytestmark = pytest.mark.django_db
@@ -139,6 +141,33 @@ def test_next_is_an_https_address_where_the_site_is_https(client, token, setting
     page = get(client, token, discord_id="111", page_size=2).json()
 
     assert page["next"].startswith("https://testserver/api/v1/links?")
+
+
+def test_head_is_answered_as_get_without_the_body(client, token):
+    """RFC 9110 9.1: a server supports GET and HEAD. Uptime probes and HTTP libraries check a resource with HEAD;
+    the body is left out by the server (gunicorn, runserver; here the test client)."""
+    make_link("111", 1)
+
+    found = client.head("/api/v1/links", {"discord_id": "111"}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    refused = client.head("/api/v1/links", {"discord_id": "111"})
+    mine = client.head("/api/v1/me/links")
+
+    assert (found.status_code, found["Content-Type"], found.content) == (200, "application/json; charset=utf-8", b"")
+    assert "no-store" in found["Cache-Control"]
+    assert (refused.status_code, refused["WWW-Authenticate"]) == (401, 'Bearer realm="linkapp"')
+    assert mine.status_code == 401
+
+
+def test_gunicorn_sends_no_body_after_the_headers_of_a_head(free_tcp_port):
+    with gunicorn_serving(free_tcp_port, {}), socket.create_connection(("127.0.0.1", free_tcp_port), 10) as conn:
+        conn.sendall(b"HEAD /api/v1/me/links HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 401 ") and b"Content-Type: application/json" in head
+    assert body == b""
 
 
 @pytest.mark.parametrize("header", [None, "Bearer wrong", "Basic abc", "Bearer "])

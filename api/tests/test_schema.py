@@ -60,7 +60,7 @@ def test_without_credentials_every_operation_is_401(case):
     # Other methods than the documented GET are tried too: they must be refused as such. A query string with a
     # NUL character is refused before anything else (Postgres text cannot hold one).
     nul = any("\x00" in f"{name}{value}" for name, value in (case.query or {}).items())
-    assert case.call().status_code == (400 if nul else 401 if case.method == "GET" else 405)
+    assert case.call().status_code == (400 if nul else 401 if case.method in {"GET", "HEAD"} else 405)
 
 
 @pytest.mark.parametrize("path", ["/api/v1/links?discord_id=1", "/api/v1/me/links"])
@@ -69,4 +69,4 @@ def test_an_undocumented_method_is_a_json_405(client, path, method):
     """Refused as every other API answer is: in JSON (django-ninja's own is plain text)."""
     response = getattr(client, method)(path)
     assert response.status_code == 405
-    assert response.json() == {"detail": "Method not allowed."} and response["Allow"] == "GET"
+    assert response.json() == {"detail": "Method not allowed."} and response["Allow"] == "GET, HEAD"
