@@ -35,13 +35,18 @@ class TokensRefused(Throttled):
     detail = "Too many refused tokens from this address; check the token."
 
 
+def bearer_token(request: HttpRequest) -> str:
+    """The token after "Bearer" and one or more spaces (RFC 6750 2.1); "" when there is none."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.lstrip(" ") if scheme.lower() == "bearer" else ""
+
+
 class BearerToken(HttpBearer):
     def __call__(self, request: HttpRequest) -> ApiToken | None:
-        # Under DEBUG, ninja logs an Authorization header of another scheme in full: a credential in the log.
-        scheme, _, _ = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != self.openapi_scheme:
-            return None
-        return super().__call__(request)
+        # Not ninja's own reading: it logs a header of another scheme in full under DEBUG (a credential in the
+        # log), and takes only one space after the scheme.
+        token = bearer_token(request)
+        return self.authenticate(request, token) if token else None
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         api_token = ApiToken.authenticate(token)
@@ -67,10 +72,12 @@ api = NinjaAPI(title="linkapp", version="1", urls_namespace="api", openapi_url="
 
 @api.exception_handler(AuthenticationError)
 def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    """401 names the scheme to use (RFC 6750), except on the session-only /me/links."""
+    """401 names the scheme to use (RFC 6750), and says when a token was sent and refused; except on the
+    session-only /me/links."""
     response = api.create_response(request, {"detail": str(exc)}, status=401)
     if request.resolver_match is None or request.resolver_match.url_name != "my_links":
-        response["WWW-Authenticate"] = 'Bearer realm="linkapp"'
+        refused = ', error="invalid_token"' if bearer_token(request) else ""
+        response["WWW-Authenticate"] = f'Bearer realm="linkapp"{refused}'
     return response
 
 

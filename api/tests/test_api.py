@@ -170,6 +170,28 @@ def test_gunicorn_sends_no_body_after_the_headers_of_a_head(free_tcp_port):
     assert body == b""
 
 
+@pytest.mark.parametrize("spaces", ["  ", "   "])
+def test_the_token_may_follow_the_scheme_after_more_than_one_space(client, token, spaces):
+    """RFC 6750 2.1 takes one or more spaces between "Bearer" and the token."""
+    response = client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer{spaces}{token}")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("header", "challenge"),
+    [
+        (None, 'Bearer realm="linkapp"'),
+        ("Basic abc", 'Bearer realm="linkapp"'),
+        ("Bearer ", 'Bearer realm="linkapp"'),
+        ("Bearer wrong", 'Bearer realm="linkapp", error="invalid_token"'),
+    ],
+)
+def test_a_refused_token_is_told_apart_from_none_in_the_challenge(client, header, challenge):
+    """RFC 6750 3.1: a token sent and refused gets error="invalid_token"; a request without one, no error code."""
+    extra = {"HTTP_AUTHORIZATION": header} if header else {}
+    assert client.get("/api/v1/links", {"discord_id": "1"}, **extra)["WWW-Authenticate"] == challenge
+
+
 @pytest.mark.parametrize("header", [None, "Bearer wrong", "Basic abc", "Bearer "])
 def test_missing_or_wrong_token_is_401_json(client, header):
     extra = {"HTTP_AUTHORIZATION": header} if header else {}
