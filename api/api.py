@@ -72,12 +72,14 @@ api = NinjaAPI(title="linkapp", version="1", urls_namespace="api", openapi_url="
 
 @api.exception_handler(AuthenticationError)
 def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    """401 names the scheme to use (RFC 6750), and says when a token was sent and refused; except on the
-    session-only /me/links."""
+    """401 names the scheme to use (RFC 6750), and says when a token was sent and refused. The session-only
+    /me/links has no scheme to name, which a 401 must (RFC 9110 15.5.2): 403 there, as Django REST framework
+    answers for a session."""
+    if request.resolver_match is not None and request.resolver_match.url_name == "my_links":
+        return api.create_response(request, {"detail": "Sign in to see your links."}, status=403)
     response = api.create_response(request, {"detail": str(exc)}, status=401)
-    if request.resolver_match is None or request.resolver_match.url_name != "my_links":
-        refused = ', error="invalid_token"' if bearer_token(request) else ""
-        response["WWW-Authenticate"] = f'Bearer realm="linkapp"{refused}'
+    refused = ', error="invalid_token"' if bearer_token(request) else ""
+    response["WWW-Authenticate"] = f'Bearer realm="linkapp"{refused}'
     return response
 
 
@@ -218,7 +220,7 @@ def links(
     "/me/links",
     url_name="my_links",  # `unauthorized` tells this route by its name
     auth=django_auth,
-    response={200: list[LinkOut], 400: ErrorOut, 401: ErrorOut, 503: ErrorOut},
+    response={200: list[LinkOut], 400: ErrorOut, 403: ErrorOut, 503: ErrorOut},
     summary="The signed-in person's own links (session cookie)",
 )
 @decorate_view(never_cache)

@@ -155,7 +155,7 @@ def test_head_is_answered_as_get_without_the_body(client, token):
     assert (found.status_code, found["Content-Type"], found.content) == (200, "application/json; charset=utf-8", b"")
     assert "no-store" in found["Cache-Control"]
     assert (refused.status_code, refused["WWW-Authenticate"]) == (401, 'Bearer realm="linkapp"')
-    assert mine.status_code == 401
+    assert mine.status_code == 403
 
 
 def test_gunicorn_sends_no_body_after_the_headers_of_a_head(free_tcp_port):
@@ -166,7 +166,7 @@ def test_gunicorn_sends_no_body_after_the_headers_of_a_head(free_tcp_port):
             answer += chunk
 
     head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 401 ") and b"Content-Type: application/json" in head
+    assert head.startswith(b"HTTP/1.1 403 ") and b"Content-Type: application/json" in head
     assert body == b""
 
 
@@ -391,7 +391,9 @@ def test_schema_is_published(client):
 
 def test_me_links_needs_a_session_and_shows_only_mine(client):
     anonymous = client.get("/api/v1/me/links")
-    assert anonymous.status_code == 401 and "WWW-Authenticate" not in anonymous
+    # RFC 9110 15.5.2: a 401 names a scheme to authenticate with (WWW-Authenticate); a session cookie is none.
+    assert anonymous.status_code == 403 and "WWW-Authenticate" not in anonymous
+    assert anonymous.json() == {"detail": "Sign in to see your links."}
     user = User.objects.create(username="nelly")
     SocialAccount.objects.create(user=user, provider="discord", uid="111", extra_data={})
     make_link("111", 1, "acme/mine")
