@@ -173,7 +173,9 @@ def next_page(request: HttpRequest, after: int) -> str:
     query.pop("page", None)
     query["after"] = str(after)
     url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
-    return "https://" + url.removeprefix("http://") if settings.HTTPS else url
+    if settings.HTTPS and url.startswith("http://"):
+        return "https://" + url.removeprefix("http://")
+    return url
 
 
 class ErrorOut(Schema):

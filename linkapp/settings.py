@@ -5,6 +5,7 @@ Without DATABASE_URL / REDIS_URL the app runs on SQLite and an in-process cache,
 which is only right for a single process (the demo).
 """
 
+import logging
 import math
 import os
 import re
@@ -412,3 +413,6 @@ LOGGING = {
         "django.request": {"filters": ["client_error_one_line"]},
     },
 }
+# Python itself writes a warning (a library's RuntimeWarning, say) to standard error as bare text; as a record
+# of the py.warnings logger it is a line like the others: JSON under LOG_FORMAT=json, with the request id.
+logging.captureWarnings(True)

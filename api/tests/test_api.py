@@ -138,9 +138,13 @@ def test_next_is_an_https_address_where_the_site_is_https(client, token, setting
     for repo_id in range(1, 4):
         make_link("111", repo_id)
 
-    page = get(client, token, discord_id="111", page_size=2).json()
+    plain = get(client, token, discord_id="111", page_size=2).json()
+    secure = client.get(
+        "/api/v1/links", {"discord_id": "111", "page_size": 2}, secure=True, HTTP_AUTHORIZATION=f"Bearer {token}"
+    ).json()
 
-    assert page["next"].startswith("https://testserver/api/v1/links?")
+    assert plain["next"].startswith("https://testserver/api/v1/links?")
+    assert secure["next"].startswith("https://testserver/api/v1/links?")
 
 
 def test_head_is_answered_as_get_without_the_body(client, token):

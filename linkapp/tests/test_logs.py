@@ -1,7 +1,11 @@
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +106,24 @@ def test_gunicorn_json_lines_keep_the_log_level_asked_for(free_tcp_port):
     out, err = run_gunicorn(free_tcp_port, {"LOG_FORMAT": "json"}, "--log-level", "debug")
     debug = [json.loads(line) for line in (out + err).splitlines() if '"DEBUG"' in line]
     assert any(e["logger"] == "gunicorn.error" for e in debug)
+
+
+def test_python_warnings_are_log_lines_too(tmp_path):
+    """A warning a library raises at run time is written by Python itself to standard error, as a bare line of
+    text: under LOG_FORMAT=json a log shipper would choke on it, and it would carry no request id."""
+    env = {**os.environ, "DEBUG": "0", "HTTPS": "0", "LOG_FORMAT": "json", "SECRET_KEY": "test-only-secret-key"}
+    script = "import django, warnings; django.setup(); warnings.warn('a library is unhappy', UserWarning)"
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**env, "DJANGO_SETTINGS_MODULE": "linkapp.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    lines = run.stderr.splitlines()
+    assert run.returncode == 0 and lines, run.stderr
+    (line,) = [json.loads(line) for line in lines]
+    assert (line["logger"], line["level"]) == ("py.warnings", "WARNING")
+    assert "a library is unhappy" in line["message"]
