@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from allauth.socialaccount.admin import SocialAccountAdmin
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin
@@ -13,8 +15,8 @@ admin.site.unregister(SocialAccount)
 
 @admin.register(SocialAccount)
 class ReadOnlySocialAccountAdmin(SocialAccountAdmin):
-    """Identities come from Discord and GitHub: staff may look and delete, never edit or add. A changed
-    uid would hand a person's links and wizard to someone else."""
+    """Identities come from Discord and GitHub: staff may look, and delete GitHub accounts, never edit or add.
+    A changed uid would hand a person's links and wizard to someone else."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -33,3 +35,12 @@ class ReadOnlySocialAccountAdmin(SocialAccountAdmin):
         if obj is not None and obj.provider == "discord" and on_these_pages:
             return False
         return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs: Iterable[SocialAccount], request: HttpRequest) -> tuple:
+        """The list's delete action, with a Discord account selected, says why instead of "no permission to
+        delete social account"."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if any(account.provider == "discord" for account in objs):
+            perms_needed.discard(self.opts.verbose_name)
+            perms_needed.add("Discord account (it goes with its user: delete the user)")
+        return deleted, counts, perms_needed, protected

@@ -45,14 +45,15 @@ def test_a_discord_account_is_not_deleted_apart_from_its_user(admin_client, pers
 
     page = admin_client.get(f"/admin/socialaccount/socialaccount/{account.pk}/change/")
     deleted = admin_client.post(f"/admin/socialaccount/socialaccount/{account.pk}/delete/", {"post": "yes"})
-    admin_client.post(
-        "/admin/socialaccount/socialaccount/",
-        {"action": "delete_selected", "_selected_action": [account.pk], "post": "yes"},
-    )
+    github = SocialAccount.objects.get(provider="github")
+    selected = {"action": "delete_selected", "_selected_action": [account.pk, github.pk]}
+    asked = admin_client.post("/admin/socialaccount/socialaccount/", selected)
+    admin_client.post("/admin/socialaccount/socialaccount/", {**selected, "post": "yes"})
 
     assert f"/admin/socialaccount/socialaccount/{account.pk}/delete/" not in page.content.decode()
     assert deleted.status_code == 403
-    assert SocialAccount.objects.filter(provider="discord", uid=DISCORD_UID).exists()
+    assert "Discord account (it goes with its user: delete the user)" in asked.content.decode()
+    assert SocialAccount.objects.count() == 2
 
 
 def test_deleting_the_user_takes_their_social_accounts_with_it(admin_client, person):
