@@ -5,29 +5,43 @@ The wizard waits on Discord and GitHub, so threads (gthread) keep a worker busy 
 """
 
 import os
+import re
+
+
+def _count(name: str, default: int, least: int = 0) -> int:
+    """A typo stops gunicorn with one line that names the variable, not a traceback; and no 0 workers, with
+    which gunicorn would listen and never answer. (An empty WEB_CONCURRENCY stops gunicorn itself before this
+    file is read.)"""
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return default
+    if not re.fullmatch(r"[0-9]+", value) or int(value) < least:
+        raise SystemExit(f"{name} must be a whole number of {least} or more, not {value!r}.")
+    return int(value)
+
 
 # GUNICORN_BIND, else 0.0.0.0:$PORT where a platform sets PORT (Heroku, Render, Cloud Run), as gunicorn itself
 # does, else 127.0.0.1:8000. A PORT set but empty counts as unset (gunicorn would stop at "0.0.0.0:").
 _port = (os.environ.get("PORT") or "").strip()
 bind = os.environ.get("GUNICORN_BIND") or (f"0.0.0.0:{_port}" if _port else "127.0.0.1:8000")
-if os.environ.get("REDIS_URL"):
+if (os.environ.get("REDIS_URL") or "").strip():  # as settings.py reads it
     # The cores this process may run on (a container's cpuset), not all the host's; a CPU quota is not seen.
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()  # not on macOS
-    workers = int(os.environ.get("WEB_CONCURRENCY") or cores)
+    workers = _count("WEB_CONCURRENCY", cores, least=1)
 else:
     # The in-process cache holds the sessions and tokens: a second worker would not know the first one's people.
     workers = 1
-threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+threads = _count("GUNICORN_THREADS", 4, least=1)
 worker_class = "gthread"
 # With gthread a request is never timed: this restarts a worker whose main loop stops answering. Each call
 # to Discord and GitHub is bounded by PROVIDER_TIMEOUT instead.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 60)
+timeout = _count("GUNICORN_TIMEOUT", 60)
 # On a restart, requests in flight may finish: an OAuth callback's code works only once, so one cut off
 # would send its person back to the start.
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT") or 30)
+graceful_timeout = _count("GUNICORN_GRACEFUL_TIMEOUT", 30)
 # Behind a load balancer that reuses connections, set this above its idle timeout: else the balancer may send a
 # request on a connection gunicorn is just closing, and the person gets a 502.
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 5)
+keepalive = _count("GUNICORN_KEEPALIVE", 5)
 # Off by default. When on, only the path (%(U)s), never the query string: callbacks carry `code` and `state`.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(M)sms %({x-request-id}o)s'

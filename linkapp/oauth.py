@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from urllib.parse import urlsplit, urlunsplit
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.helpers import render_authentication_error
@@ -33,8 +32,9 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from linkapp.addresses import as_providers_write
 from linkapp.failures import DATABASE_UNAVAILABLE, database_unavailable, render_failure
-from linkapp.providers import DEFAULT_PORTS, StateRefused
+from linkapp.providers import StateRefused
 from linkapp.ratelimits import View, limit_per_address
 
 log = logging.getLogger("linkapp.wizard")
@@ -190,13 +190,3 @@ def login_view(adapter: type[OAuth2Adapter]) -> View:
 def callback_view(adapter: type[OAuth2Adapter], view: type[CallbackView] = CallbackView) -> View:
     # The provider redirects the browser with a GET; any other method would still spend the code.
     return require_GET(limit_per_address(view.adapter_view(adapter)))
-
-
-def as_providers_write(url: str) -> str:
-    """A configured address as the provider writes its own, to be compared exactly (RFC 9207): GITHUB_URL
-    may spell a capital or the default port (https://GHE.example.com:443), which GitHub's `iss` does not."""
-    parts = urlsplit(url)
-    scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
-    if parts.port is not None and parts.port == DEFAULT_PORTS.get(scheme):
-        netloc = netloc.rpartition(":")[0]
-    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "", ""))

@@ -28,7 +28,6 @@ from requests.adapters import HTTPAdapter
 
 log = logging.getLogger("linkapp.providers")
 ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # an OAuth error code (RFC 6749): bad_verification_code
-DEFAULT_PORTS = {"http": 80, "https": 443}
 READ_CHUNK = 64 * 1024
 # urllib3's errors while reading a body, as `requests` maps them, except that a body past its time is a timeout.
 READ_ERRORS = (

@@ -17,6 +17,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
+from linkapp.addresses import as_providers_write
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -37,6 +39,11 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def env_scopes(name: str, default: str) -> list[str]:
+    """OAuth scopes, with commas or with spaces as GitHub writes them (`repo read:org`)."""
+    return [scope for scope in re.split(r"[,\s]+", env(name, default)) if scope]
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -112,21 +119,23 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 DISCORD_URL = env_url("DISCORD_URL", "https://discord.com")
 GITHUB_URL = env_url("GITHUB_URL", "https://github.com")
 GITHUB_API_URL = env_url(
-    "GITHUB_API_URL", "https://api.github.com" if GITHUB_URL == "https://github.com" else f"{GITHUB_URL}/api/v3"
+    "GITHUB_API_URL",
+    "https://api.github.com" if as_providers_write(GITHUB_URL) == "https://github.com" else f"{GITHUB_URL}/api/v3",
 )
 # Avatars are fetched by the server and served from our origin (the CSP allows no other). With another
 # DISCORD_URL (a stand-in Discord) and no CDN named, there are no avatars rather than calls to the real CDN.
 DISCORD_CDN_URL = env_url(
-    "DISCORD_CDN_URL", "https://cdn.discordapp.com" if DISCORD_URL == "https://discord.com" else ""
+    "DISCORD_CDN_URL", "https://cdn.discordapp.com" if as_providers_write(DISCORD_URL) == "https://discord.com" else ""
 )
-DISCORD_CLIENT_ID = env("DISCORD_CLIENT_ID")
-DISCORD_CLIENT_SECRET = env("DISCORD_CLIENT_SECRET")
-GITHUB_CLIENT_ID = env("GITHUB_CLIENT_ID")
-GITHUB_CLIENT_SECRET = env("GITHUB_CLIENT_SECRET")
-GITHUB_SCOPES = env_list("GITHUB_SCOPES", "read:user")
+# Without the newline a secret made from a file (`echo s3cret > file`) ends in.
+DISCORD_CLIENT_ID = env("DISCORD_CLIENT_ID").strip()
+DISCORD_CLIENT_SECRET = env("DISCORD_CLIENT_SECRET").strip()
+GITHUB_CLIENT_ID = env("GITHUB_CLIENT_ID").strip()
+GITHUB_CLIENT_SECRET = env("GITHUB_CLIENT_SECRET").strip()
+GITHUB_SCOPES = env_scopes("GITHUB_SCOPES", "read:user")
 # Set but empty is "no private step-up" (the one variable where empty does not mean unset).
 GITHUB_PRIVATE_SCOPES = (
-    [] if os.environ.get("GITHUB_PRIVATE_SCOPES") == "" else env_list("GITHUB_PRIVATE_SCOPES", "repo")
+    [] if os.environ.get("GITHUB_PRIVATE_SCOPES") == "" else env_scopes("GITHUB_PRIVATE_SCOPES", "repo")
 )
 LINK_MIN_PERMISSION = env_choice("LINK_MIN_PERMISSION", "push", ("pull", "triage", "push", "maintain", "admin"))
 WIZARD_TTL = env_number("WIZARD_TTL", "900", positive=True)
@@ -221,7 +230,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"] = {**postgres_defaults, **DATABASES["default"].get("OPTIONS", {})}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env("REDIS_URL")
+REDIS_URL = env("REDIS_URL").strip()
+if REDIS_URL and urlsplit(REDIS_URL).scheme.lower() not in {"redis", "rediss", "unix"}:
+    # Else every page would be a 500: django-redis reads the address on the first request. Not repeated here:
+    # it may hold Redis's password.
+    raise ImproperlyConfigured("REDIS_URL must begin with redis://, rediss:// or unix://.")
 if REDIS_URL:
     CACHES = {
         "default": {

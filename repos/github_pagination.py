@@ -24,7 +24,8 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 from django.conf import settings
 
-from linkapp.providers import DEFAULT_PORTS, ProviderError
+from linkapp.addresses import DEFAULT_PORTS
+from linkapp.providers import ProviderError
 
 # 100,000 repositories: far beyond any person, and a bound on what a broken Link header can ask of us.
 MAX_PAGES = 1000

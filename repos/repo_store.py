@@ -171,7 +171,8 @@ def forget(store: WizardStore) -> None:
 
 def load(store: WizardStore, *, keep_failure: bool = False) -> tuple[RepoSummary, ...] | None:
     """The stored list, or None when there is none. A stored failure is raised once, then forgotten
-    (`keep_failure`: raised and kept, for a HEAD, which shows no one the explanation).
+    (`keep_failure`: raised and kept, for a HEAD, which shows no one the explanation); a rate limit is raised
+    until its wait is over: GitHub asks for no requests meanwhile, and may ban an integration that goes on.
 
     A list or a failure this code cannot read (written by another release of it, during a rolling deploy)
     is none either: the picker fetches the list afresh instead of failing on every page until it expires.
@@ -193,7 +194,7 @@ def load(store: WizardStore, *, keep_failure: bool = False) -> tuple[RepoSummary
         store.delete(REPO_LIST_FAILURE)
         return None
     if failure is not None:
-        if not keep_failure:
+        if not keep_failure and not isinstance(failure, ProviderRateLimited):
             store.delete(REPO_LIST_FAILURE)
         raise failure
     return None

@@ -167,7 +167,16 @@ def test_rate_limit_stops_at_once_and_says_when(browser, many, settings, page):
     # The walk stopped at the limited page (one page at a time beside GET /user at this bound),
     # and the picker showed why without asking GitHub again; no retry loop.
     assert len(many.calls_to("github.repos")) == page
+    # "Try again" before the wait is over asks GitHub nothing (GitHub: requests while limited may get an
+    # integration banned), and still says when.
+    early = browser.get("/repositories/")
+    assert early.status_code == 503 and 3580 < int(early.headers["Retry-After"]) <= 3600
+    assert f"try again at {expected} UTC" in early.text
+    assert len(many.calls_to("github.repos")) == page
     # The session is kept: once GitHub allows it again, the person continues where they were.
+    ended = ProviderRateLimited("GitHub", 0)
+    ended.retry_at = time.time() - 1  # as if the hour had passed
+    save_failure(wizard_of(browser), ended)
     retry = browser.get("/repositories/")
     assert retry.status_code == 200
     assert "2000 of 2000" in retry.text

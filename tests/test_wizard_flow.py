@@ -21,8 +21,10 @@ from django.core.cache import cache
 from accounts.wizard_store import WizardStore
 from demo.providers import Fault
 from linkapp.failures import in_words
+from linkapp.providers import ProviderRateLimited
 from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent
+from repos.repo_store import save_failure
 from tests.wizard import (
     all_repo_ids,
     app_seconds,
@@ -567,6 +569,12 @@ def test_secondary_rate_limit_on_a_later_page_asks_to_wait_and_keeps_the_session
     assert page.status_code == 503
     assert "GitHub is busy" in page.text and 0 < int(page.headers["Retry-After"]) <= 60
     assert "Try again" in page.text
+    calls = len(providers.calls_to("github.repos"))
+    assert browser.get("/repositories/").status_code == 503  # before the wait is over: GitHub is not asked
+    assert len(providers.calls_to("github.repos")) == calls
+    ended = ProviderRateLimited("GitHub", 0)
+    ended.retry_at = time.time() - 1  # as if the minute had passed
+    save_failure(wizard_of(browser), ended)
     retry = browser.get("/repositories/")
     assert retry.status_code == 200
     assert len(all_repo_ids(browser, retry)) == 250

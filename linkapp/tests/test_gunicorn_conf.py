@@ -67,3 +67,21 @@ def test_bind_follows_gunicorn_bind_then_the_platforms_port(env, bind):
         timeout=60,
     ).stdout
     assert re.search(r"^bind\s+= (.*)$", printed, re.M).group(1) == bind
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "error"),
+    [
+        # No worker: gunicorn would listen and never answer.
+        ("WEB_CONCURRENCY", "0", "WEB_CONCURRENCY must be a whole number of 1 or more, not '0'."),
+        ("GUNICORN_THREADS", "0", "GUNICORN_THREADS must be a whole number of 1 or more, not '0'."),
+        ("GUNICORN_TIMEOUT", "30s", "GUNICORN_TIMEOUT must be a whole number of 0 or more, not '30s'."),
+        ("GUNICORN_KEEPALIVE", "-1", "GUNICORN_KEEPALIVE must be a whole number of 0 or more, not '-1'."),
+    ],
+)
+def test_a_count_that_is_not_one_stops_gunicorn_with_one_clear_line(monkeypatch, name, value, error):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as stopped:
+        runpy.run_path(CONF)
+    assert str(stopped.value) == error

@@ -5,7 +5,8 @@ import traceback
 import pytest
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 
-from linkapp.oauth import TokenAnswerMixin, as_providers_write
+from linkapp.addresses import as_providers_write
+from linkapp.oauth import TokenAnswerMixin
 
 
 @pytest.mark.parametrize(

@@ -326,3 +326,39 @@ def test_callback_urls_are_https_even_where_the_proxys_hop_is_plain_http():
     result = manage("shell", "-c", code, **{**PRODUCTION, "SECURE_SSL_REDIRECT": "0"})
     assert result.returncode == 0, result.stderr
     assert "redirect_uri=https%3A%2F%2Flinks.example.org%2Faccounts%2Fdiscord%2Flogin%2Fcallback%2F" in result.stdout
+
+
+def test_oauth_credentials_lose_the_newline_a_secret_file_leaves(monkeypatch):
+    """A Kubernetes or Docker secret made from a file (`echo s3cret > file`) ends in a newline: sent as it is,
+    Discord does not know the client id and GitHub refuses the secret."""
+    names = ("DISCORD_CLIENT_ID", "DISCORD_CLIENT_SECRET", "GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET")
+    for name, value in zip(names, ("1234\n", " d-secret\n", "Iv1.1\r\n", "g-secret\n"), strict=True):
+        monkeypatch.setenv(name, value)
+    read = runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+    assert [read[name] for name in names] == ["1234", "d-secret", "Iv1.1", "g-secret"]
+
+
+def test_scopes_may_be_written_as_github_writes_them(monkeypatch):
+    """GitHub writes scopes with spaces (`repo read:org`); read as one scope, the picker would never see the
+    private access the person granted."""
+    monkeypatch.setenv("GITHUB_SCOPES", "read:user, user:email")
+    monkeypatch.setenv("GITHUB_PRIVATE_SCOPES", "repo read:org")
+    read = runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+    assert (read["GITHUB_SCOPES"], read["GITHUB_PRIVATE_SCOPES"]) == (["read:user", "user:email"], ["repo", "read:org"])
+
+
+@pytest.mark.parametrize("github_url", ["https://GitHub.com", "https://github.com:443/", "HTTPS://github.com"])
+def test_github_com_however_written_has_its_own_api_address(monkeypatch, github_url):
+    monkeypatch.setenv("GITHUB_URL", github_url)
+    monkeypatch.delenv("GITHUB_API_URL", raising=False)
+    assert runpy.run_path(str(ROOT / "linkapp" / "settings.py"))["GITHUB_API_URL"] == "https://api.github.com"
+
+
+@pytest.mark.parametrize("value", ["redis.example.org:6379", "127.0.0.1", "reddis://:s3cret@redis.example.org/0"])
+def test_a_redis_url_without_a_redis_scheme_is_a_clear_error(monkeypatch, value):
+    """Else every page is a 500: django-redis reads the address only on the first request. The message does not
+    repeat the value, which may hold Redis's password."""
+    monkeypatch.setenv("REDIS_URL", value)
+    with pytest.raises(ImproperlyConfigured) as refused:
+        runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+    assert str(refused.value) == "REDIS_URL must begin with redis://, rediss:// or unix://."

@@ -109,17 +109,31 @@ def test_a_failure_stored_by_another_release_is_forgotten_and_the_list_fetched_a
 def test_a_stored_failure_is_raised_once_exactly_as_it_was():
     store = WizardStore(SessionStore())
     store.begin()
+    failed = ProviderUnauthorized("GitHub", "revoked")
+    save_failure(store, failed)
+
+    with pytest.raises(ProviderUnauthorized) as raised:
+        load(store)
+    assert (raised.value.provider, raised.value.reason) == ("GitHub", failed.reason)
+    assert load(store) is None  # "Try again" asks GitHub again
+
+
+def test_a_stored_rate_limit_is_raised_until_its_wait_is_over():
+    """GitHub asks for no requests while it limits them (and may ban an integration that goes on): "Try again"
+    before the time the page named shows the page again."""
+    store = WizardStore(SessionStore())
+    store.begin()
     limited = ProviderRateLimited("GitHub", 120)
     save_failure(store, limited)
 
-    with pytest.raises(ProviderRateLimited) as raised:
-        load(store)
-    assert (raised.value.provider, raised.value.reason, raised.value.retry_at) == (
-        "GitHub",
-        limited.reason,
-        limited.retry_at,
-    )
-    assert load(store) is None  # "Try again" asks GitHub again
+    for _ in range(2):
+        with pytest.raises(ProviderRateLimited) as raised:
+            load(store)
+        assert (raised.value.provider, raised.value.reason, raised.value.retry_at) == (
+            "GitHub",
+            limited.reason,
+            limited.retry_at,
+        )
 
 
 def test_a_rate_limit_that_has_ended_is_not_shown_but_the_list_fetched_again():
