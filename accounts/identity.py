@@ -52,8 +52,13 @@ def discord_name(account: SocialAccount) -> str:
 
 
 def discord_handle(account: SocialAccount) -> str:
-    """The handle ("nelly") kept on links, not the display name ("Nelly") the pages show."""
-    return account.extra_data.get("username") or account.uid
+    """The handle ("nelly") kept on links, not the display name ("Nelly") the pages show. An account not yet
+    moved to a unique username keeps its tag ("Nelly#1337"): the name alone is not unique."""
+    username = account.extra_data.get("username")
+    if not username:
+        return account.uid
+    discriminator = account.extra_data.get("discriminator")
+    return f"{username}#{discriminator}" if discriminator and discriminator != "0" else username
 
 
 def github_login(account: SocialAccount) -> str:

@@ -4,7 +4,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpResponse
 
 from accounts.decorators import discord_required
-from accounts.identity import find_account, social_account
+from accounts.identity import discord_handle, find_account, social_account
 
 
 @pytest.fixture
@@ -39,3 +39,18 @@ def test_an_account_is_found_by_provider_and_uid(person):
     assert find_account(accounts, "discord", "80351110224678912").provider == "discord"
     assert social_account(person, "discord").uid == "80351110224678912"
     assert social_account(AnonymousUser(), "discord") is None
+
+
+@pytest.mark.parametrize(
+    ("extra_data", "handle"),
+    [
+        ({"username": "nelly", "discriminator": "0", "global_name": "Nelly"}, "nelly"),
+        # Discord's example of an account not yet moved to a unique username: the name alone is not unique.
+        ({"username": "Nelly", "discriminator": "1337", "global_name": None}, "Nelly#1337"),
+        ({"username": "nelly"}, "nelly"),
+        ({}, "80351110224678912"),
+    ],
+)
+def test_the_handle_kept_on_links_names_one_discord_user(extra_data, handle):
+    account = SocialAccount(provider="discord", uid="80351110224678912", extra_data=extra_data)
+    assert discord_handle(account) == handle
