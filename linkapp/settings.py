@@ -101,6 +101,32 @@ def env_url(name: str, default: str) -> str:
     return value
 
 
+def env_hosts(name: str, default: str) -> list[str]:
+    """Host names as Django matches them, the Host header's port left out: an entry with a scheme, a port or
+    a path would never match, and every request, /readyz included, would be a 400."""
+    hosts = env_list(name, default)
+    for host in hosts:
+        if "/" in host or (":" in host and not host.endswith("]")):
+            raise ImproperlyConfigured(
+                f"{name} takes host names such as links.example.org (no scheme, port or path), not {host!r}."
+            )
+    return hosts
+
+
+def env_origins(name: str) -> list[str]:
+    """Origins written as browsers send them: Django compares the Origin header exactly, so a capital or a
+    trailing slash would refuse every form."""
+    origins = []
+    for origin in env_list(name):
+        parts = urlsplit(origin)
+        if parts.scheme.lower() not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
+            raise ImproperlyConfigured(
+                f"{name} takes origins such as https://links.example.org (no path), not {origin!r}."
+            )
+        origins.append(f"{parts.scheme.lower()}://{parts.netloc.lower()}")
+    return origins
+
+
 DEBUG = env_bool("DEBUG", False)
 HTTPS = env_bool("HTTPS", not DEBUG)
 
@@ -112,8 +138,8 @@ if not SECRET_KEY:
 # Keys signed with before: during a rotation, sessions signed in and messages under an old key stay valid.
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+ALLOWED_HOSTS = env_hosts("ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS")
 
 # --- Providers -------------------------------------------------------------
 DISCORD_URL = env_url("DISCORD_URL", "https://discord.com")

@@ -362,3 +362,47 @@ def test_a_redis_url_without_a_redis_scheme_is_a_clear_error(monkeypatch, value)
     with pytest.raises(ImproperlyConfigured) as refused:
         runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
     assert str(refused.value) == "REDIS_URL must begin with redis://, rediss:// or unix://."
+
+
+@pytest.mark.parametrize("value", ["https://links.example.org", "links.example.org:443", "links.example.org/", "::1"])
+def test_a_host_django_would_never_match_is_a_clear_error(monkeypatch, value):
+    """Django compares the Host header's name without its port: such an entry answers every request, /readyz
+    included, with a 400."""
+    monkeypatch.setenv("ALLOWED_HOSTS", f"127.0.0.1,{value}")
+    with pytest.raises(ImproperlyConfigured) as refused:
+        runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+    assert str(refused.value) == (
+        f"ALLOWED_HOSTS takes host names such as links.example.org (no scheme, port or path), not {value!r}."
+    )
+
+
+def test_hosts_django_matches_are_taken(monkeypatch):
+    monkeypatch.setenv("ALLOWED_HOSTS", "links.example.org, .example.com,[::1],*")
+    assert runpy.run_path(str(ROOT / "linkapp" / "settings.py"))["ALLOWED_HOSTS"] == [
+        "links.example.org",
+        ".example.com",
+        "[::1]",
+        "*",
+    ]
+
+
+def test_trusted_origins_are_written_as_browsers_send_them(monkeypatch):
+    """Django compares the Origin header exactly: a capital or a trailing slash would refuse every form."""
+    monkeypatch.setenv(
+        "CSRF_TRUSTED_ORIGINS", "https://Links.example.org/, https://*.example.com, http://127.0.0.1:8000"
+    )
+    assert runpy.run_path(str(ROOT / "linkapp" / "settings.py"))["CSRF_TRUSTED_ORIGINS"] == [
+        "https://links.example.org",
+        "https://*.example.com",
+        "http://127.0.0.1:8000",
+    ]
+
+
+@pytest.mark.parametrize("value", ["links.example.org", "https://links.example.org/accounts", "https://"])
+def test_a_trusted_origin_that_is_not_one_is_a_clear_error(monkeypatch, value):
+    monkeypatch.setenv("CSRF_TRUSTED_ORIGINS", value)
+    with pytest.raises(ImproperlyConfigured) as refused:
+        runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+    assert str(refused.value) == (
+        f"CSRF_TRUSTED_ORIGINS takes origins such as https://links.example.org (no path), not {value!r}."
+    )
