@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
@@ -58,7 +60,8 @@ def discord_handle(account: SocialAccount) -> str:
     if not username:
         return account.uid
     discriminator = account.extra_data.get("discriminator")
-    return f"{username}#{discriminator}" if discriminator and discriminator != "0" else username
+    legacy = isinstance(discriminator, str) and re.fullmatch(r"[0-9]{4}", discriminator) and discriminator != "0000"
+    return f"{username}#{discriminator}" if legacy else username
 
 
 def github_login(account: SocialAccount) -> str:

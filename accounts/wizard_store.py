@@ -19,7 +19,7 @@ from django.core.cache import cache
 WIZARD_ID_KEY = "wizard_id"
 GITHUB_TOKEN = "token:github"  # noqa: S105 - a cache key name, not a secret
 REPO_LIST = "repos"
-REPO_LIST_FAILURE = "repos:failure"  # why fetching the list failed, until the picker has shown it
+REPO_LIST_FAILURE = "repos:failure"  # why fetching the list failed: until shown, a rate limit until it ends
 CHOICE = "choice"  # the repository id last submitted, so a failed save can be repeated
 
 

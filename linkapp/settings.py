@@ -118,12 +118,16 @@ def env_origins(name: str) -> list[str]:
     trailing slash would refuse every form."""
     origins = []
     for origin in env_list(name):
-        parts = urlsplit(origin)
-        if parts.scheme.lower() not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
+        try:
+            parts = urlsplit(origin)
+            usable = parts.scheme and parts.netloc and parts.port != 0 and parts.path in {"", "/"}
+        except ValueError:  # a port out of range or not a number, a broken IPv6 address
+            usable = False
+        if not usable:
             raise ImproperlyConfigured(
                 f"{name} takes origins such as https://links.example.org (no path), not {origin!r}."
             )
-        origins.append(f"{parts.scheme.lower()}://{parts.netloc.lower()}")
+        origins.append(as_providers_write(origin))  # lower case, no default port, no trailing /
     return origins
 
 
@@ -257,7 +261,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL").strip()
-if REDIS_URL and urlsplit(REDIS_URL).scheme.lower() not in {"redis", "rediss", "unix"}:
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):  # as redis-py reads it
     # Else every page would be a 500: django-redis reads the address on the first request. Not repeated here:
     # it may hold Redis's password.
     raise ImproperlyConfigured("REDIS_URL must begin with redis://, rediss:// or unix://.")

@@ -23,7 +23,7 @@ from accounts.decorators import discord_required
 from accounts.identity import find_account, github_login, identity_context
 from accounts.wizard_store import CHOICE, WizardStore
 from linkapp.failures import failure_level, in_words, provider_failure, render_failure
-from linkapp.providers import ProviderError, ProviderUnauthorized
+from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized
 from linkapp.ratelimits import View
 from repos import linking, picker_query, repo_store
 from repos.forms import LinkForm, repo_id_of
@@ -100,7 +100,9 @@ def picker(request: HttpRequest) -> HttpResponse:
     try:
         repos = repo_store.load(store, keep_failure=request.method == "HEAD")
         if repos is None or refresh:  # the list expired before the token (a link is then checked against the new one)
-            repos = _fetch_repositories(store, token["access_token"], request.discord_account.uid)
+            repos = _fetch_repositories(
+                store, token["access_token"], request.discord_account.uid, keep_list=repos is not None
+            )
             if repos is None:  # another tab's grant replaced this one meanwhile: its list is the one to show
                 return redirect(request.get_full_path())
             if refresh:
@@ -183,10 +185,22 @@ def _refresh_wait(request: HttpRequest) -> int | None:
     return max(usage["time_left"], 1) if usage and usage["should_limit"] else None
 
 
-def _fetch_repositories(store: WizardStore, access_token: str, discord_id: str) -> list[RepoSummary] | None:
+def _fetch_repositories(
+    store: WizardStore, access_token: str, discord_id: str, *, keep_list: bool
+) -> list[RepoSummary] | None:
     """The list read with this token, stored; None when the token was replaced (another tab connected
-    GitHub again) or let go (a link saved) while it was read: the wizard's list is then not this one."""
-    repos = GitHubClient(access_token).list_repositories()
+    GitHub again) or let go (a link saved) while it was read: the wizard's list is then not this one.
+
+    A rate limit is stored like one met in the GitHub callback, so that "Try again" does not ask GitHub before
+    the wait is over (repo_store.load); except by a refresh, whose list is kept (refreshes have a limit of
+    their own)."""
+    try:
+        repos = GitHubClient(access_token).list_repositories()
+    except ProviderRateLimited as exc:
+        current = store.github_token()
+        if not keep_list and current is not None and current["access_token"] == access_token:
+            repo_store.save_failure(store, exc)
+        raise
     current = store.github_token()
     if current is None or current["access_token"] != access_token:
         return None

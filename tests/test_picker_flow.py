@@ -182,6 +182,26 @@ def test_rate_limit_stops_at_once_and_says_when(browser, many, settings, page):
     assert "2000 of 2000" in retry.text
 
 
+def test_a_rate_limit_met_again_by_the_pickers_own_fetch_is_kept_too(browser, many, settings):
+    """The stored limit ended, the picker asks GitHub, and GitHub still limits (secondary limits grow): "Try
+    again" must not keep asking."""
+    settings.GITHUB_MAX_CONCURRENCY = 2
+    many.faults["github.repos"] = rate_limit(int(time.time()) + 3600, 1)
+    connect_github(browser, sign_in_with_discord(browser))
+    ended = ProviderRateLimited("GitHub", 0)
+    ended.retry_at = time.time() - 1  # as if the hour had passed
+    save_failure(wizard_of(browser), ended)
+    many.faults["github.repos"] = Fault(**{**vars(rate_limit(int(time.time()) + 600, 1)), "times": None})
+
+    again = browser.get("/repositories/")
+    calls = len(many.calls_to("github.repos"))
+    early = browser.get("/repositories/")
+
+    assert again.status_code == early.status_code == 503
+    assert "GitHub is limiting requests" in early.text
+    assert len(many.calls_to("github.repos")) == calls
+
+
 def test_a_head_leaves_the_stored_failure_for_the_page_that_shows_it(browser, providers):
     """A prefetch or a monitor asking first must not cost the person the explanation (and a second walk
     of their list at GitHub, into the same limit)."""

@@ -48,6 +48,7 @@ def test_an_account_is_found_by_provider_and_uid(person):
         # Discord's example of an account not yet moved to a unique username: the name alone is not unique.
         ({"username": "Nelly", "discriminator": "1337", "global_name": None}, "Nelly#1337"),
         ({"username": "nelly"}, "nelly"),
+        ({"username": "nelly", "discriminator": "x" * 200}, "nelly"),  # not Discord's: kept out of the column
         ({}, "80351110224678912"),
     ],
 )

@@ -354,7 +354,16 @@ def test_github_com_however_written_has_its_own_api_address(monkeypatch, github_
     assert runpy.run_path(str(ROOT / "linkapp" / "settings.py"))["GITHUB_API_URL"] == "https://api.github.com"
 
 
-@pytest.mark.parametrize("value", ["redis.example.org:6379", "127.0.0.1", "reddis://:s3cret@redis.example.org/0"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "redis.example.org:6379",
+        "127.0.0.1",
+        "reddis://:s3cret@redis.example.org/0",
+        "REDIS://127.0.0.1:6379/0",  # redis-py reads the scheme as written
+        "redis:127.0.0.1:6379",
+    ],
+)
 def test_a_redis_url_without_a_redis_scheme_is_a_clear_error(monkeypatch, value):
     """Else every page is a 500: django-redis reads the address only on the first request. The message does not
     repeat the value, which may hold Redis's password."""
@@ -389,16 +398,21 @@ def test_hosts_django_matches_are_taken(monkeypatch):
 def test_trusted_origins_are_written_as_browsers_send_them(monkeypatch):
     """Django compares the Origin header exactly: a capital or a trailing slash would refuse every form."""
     monkeypatch.setenv(
-        "CSRF_TRUSTED_ORIGINS", "https://Links.example.org/, https://*.example.com, http://127.0.0.1:8000"
+        "CSRF_TRUSTED_ORIGINS",
+        "https://Links.example.org/, https://*.example.com, http://127.0.0.1:8000, https://a.org:443, app://x",
     )
     assert runpy.run_path(str(ROOT / "linkapp" / "settings.py"))["CSRF_TRUSTED_ORIGINS"] == [
         "https://links.example.org",
         "https://*.example.com",
         "http://127.0.0.1:8000",
+        "https://a.org",
+        "app://x",
     ]
 
 
-@pytest.mark.parametrize("value", ["links.example.org", "https://links.example.org/accounts", "https://"])
+@pytest.mark.parametrize(
+    "value", ["links.example.org", "https://links.example.org/accounts", "https://", "https://[::1", "https://a.org:x"]
+)
 def test_a_trusted_origin_that_is_not_one_is_a_clear_error(monkeypatch, value):
     monkeypatch.setenv("CSRF_TRUSTED_ORIGINS", value)
     with pytest.raises(ImproperlyConfigured) as refused:
