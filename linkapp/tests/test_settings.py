@@ -160,6 +160,7 @@ def test_a_rate_limit_that_is_not_a_count_per_period_is_a_clear_error(monkeypatc
     "value,header,function",
     [
         ("", "", "linkapp.ratelimits.client_address"),
+        ("REMOTE_ADDR", "", "linkapp.ratelimits.client_address"),  # the default, written out
         ("HTTP_X_REAL_IP", "HTTP_X_REAL_IP", "linkapp.ratelimits.client_address"),  # read by ours, with a fallback
         ("myproxy.addresses.client_ip", "", "myproxy.addresses.client_ip"),  # a function of the operator's own
     ],
@@ -174,6 +175,14 @@ def test_a_header_named_as_http_writes_it_is_a_clear_error(monkeypatch):
     """X-Real-IP is never in request.META: every person would count against the proxy's address, quietly."""
     monkeypatch.setenv("RATELIMIT_IP_META_KEY", "X-Real-IP")
     with pytest.raises(ImproperlyConfigured, match="X-Real-IP is HTTP_X_REAL_IP"):
+        runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+
+
+def test_x_forwarded_for_is_refused_for_the_proxy_count(monkeypatch):
+    """It holds a list, to which the client may have added its own entries: read whole it is no address, and
+    every person would count against the proxy's. TRUSTED_PROXY_COUNT reads the proxy's own entry."""
+    monkeypatch.setenv("RATELIMIT_IP_META_KEY", "HTTP_X_FORWARDED_FOR")
+    with pytest.raises(ImproperlyConfigured, match="set TRUSTED_PROXY_COUNT"):
         runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
 
 
