@@ -374,13 +374,6 @@ CSRF_FAILURE_VIEW = "linkapp.failures.csrf_failure"
 _client_address_key = env("RATELIMIT_IP_META_KEY").strip()
 if _client_address_key == "REMOTE_ADDR":  # the default, written out
     _client_address_key = ""
-if _client_address_key == "HTTP_X_FORWARDED_FOR":
-    # A list, to which the client may have added entries of its own: read whole it is no address, and every person
-    # would count against the proxy's.
-    raise ImproperlyConfigured(
-        "RATELIMIT_IP_META_KEY cannot be HTTP_X_FORWARDED_FOR: set TRUSTED_PROXY_COUNT (the proxies in front of "
-        "the app) instead, which reads the entry your proxy added."
-    )
 if _client_address_key and "." not in _client_address_key and not re.fullmatch(r"HTTP_[A-Z0-9_]+", _client_address_key):
     # `X-Real-IP` would never be found: every person would count against the proxy's address.
     raise ImproperlyConfigured(

@@ -178,14 +178,6 @@ def test_a_header_named_as_http_writes_it_is_a_clear_error(monkeypatch):
         runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
 
 
-def test_x_forwarded_for_is_refused_for_the_proxy_count(monkeypatch):
-    """It holds a list, to which the client may have added its own entries: read whole it is no address, and
-    every person would count against the proxy's. TRUSTED_PROXY_COUNT reads the proxy's own entry."""
-    monkeypatch.setenv("RATELIMIT_IP_META_KEY", "HTTP_X_FORWARDED_FOR")
-    with pytest.raises(ImproperlyConfigured, match="set TRUSTED_PROXY_COUNT"):
-        runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
-
-
 def test_a_switch_that_is_neither_on_nor_off_is_a_clear_error():
     result = manage("check", **{**PRODUCTION, "HTTPS": "ture"})
     assert result.returncode != 0
