@@ -28,7 +28,8 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
-from requests import ConnectionError, HTTPError, RequestException, Response, Session, Timeout
+from requests import RequestException, Response, Session
+from requests.exceptions import InvalidJSONError
 
 from accounts.identity import discord_id_of
 from accounts.wizard_store import WizardStore
@@ -126,7 +127,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         exception: Exception | None = None,
         extra_context: dict | None = None,
     ) -> None:
-        if isinstance(exception, (ConnectionError, Timeout, HTTPError)):  # the token exchange got no answer
+        if isinstance(exception, RequestException) and not isinstance(exception, InvalidJSONError):
+            # The token exchange got no usable answer: none, a 5xx or 429, or one cut off half-way.
             exception = transport_error(provider.name, exception)
         response = authentication_failure(request, provider, error, exception, extra_context or {})
         if isinstance(response, HttpResponseRedirect):  # a callback again for a step done (_step_already_done)

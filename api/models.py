@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 
-from django.db import models
+from django.db import DatabaseError, models, transaction
 from django.utils import timezone
+from psycopg.errors import ReadOnlySqlTransaction
+
+log = logging.getLogger("linkapp.api")
 
 LAST_USED_PRECISION = timedelta(minutes=1)
 
@@ -46,5 +50,12 @@ class ApiToken(models.Model):
         now = timezone.now()
         # To the minute: a write per request would queue a busy service's requests on this one row.
         if token is not None and (token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION):
-            cls.objects.filter(pk=token.pk).update(last_used_at=now)
+            try:
+                with transaction.atomic():
+                    cls.objects.filter(pk=token.pk).update(last_used_at=now)
+            except DatabaseError as exc:
+                if not isinstance(exc.__cause__, ReadOnlySqlTransaction):
+                    raise
+                # A database that only reads (a failover's standby) still serves the links: the stamp waits.
+                log.warning("api token last use not recorded name=%s: database only reads", token.name)
         return token

@@ -79,13 +79,15 @@ DEFAULT_PORT = 8001
 @dataclass
 class Fault:
     """A misbehaviour to inject into one endpoint: a stall (delay), then an answer of its own (status,
-    with an optional body and headers) instead of the real one, or either answer a byte at a time (trickle)."""
+    with an optional body and headers) instead of the real one, or either answer a byte at a time (trickle)
+    or cut off half-way (cut)."""
 
     status: int | None = None
     body: str | bytes | None = None
     headers: dict[str, str | None] = field(default_factory=dict)  # None leaves the header out
     delay: float = 0.0
     trickle: float = 0.0  # seconds between the body's bytes: an answer that arrives a byte at a time
+    cut: bool = False  # the body stops half-way and the connection closes, as when a server fails mid-answer
     pages: set[int] | None = None  # github.repos only: the pages it applies to
     times: int | None = None
 
@@ -915,13 +917,13 @@ class _Handler(BaseHTTPRequestHandler):
                 except Exception:  # noqa: BLE001 - a bug here should be a 500, not a hang-up
                     traceback.print_exc()
                     response = _json(500, examples.SERVER_ERROR)
-            self._write(response, trickle=fault.trickle if fault else 0.0)
+            self._write(response, trickle=fault.trickle if fault else 0.0, cut=bool(fault and fault.cut))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         finally:
             providers._finished()
 
-    def _write(self, response: _Response, trickle: float = 0.0) -> None:
+    def _write(self, response: _Response, trickle: float = 0.0, cut: bool = False) -> None:
         self.send_response(response.status)
         for name, value in response.headers.items():
             if value is not None:
@@ -935,6 +937,9 @@ class _Handler(BaseHTTPRequestHandler):
                     self.close_connection = True  # reset(): the rest of the answer never comes
                     return
                 self.wfile.write(response.body[at : at + 1])
+        elif cut:
+            self.wfile.write(response.body[: len(response.body) // 2])
+            self.close_connection = True
         elif response.body:
             self.wfile.write(response.body)
 

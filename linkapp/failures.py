@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from allauth.socialaccount.providers import registry
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import render
@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views import defaults
 from django_redis.exceptions import ConnectionInterrupted
+from psycopg.errors import ReadOnlySqlTransaction
 from redis.exceptions import RedisError
 
 from linkapp.logs import request_id
@@ -37,6 +38,16 @@ from linkapp.providers import (
 # (Not every DatabaseError: an IntegrityError is a bug, and stays a 500.)
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 CACHE_UNAVAILABLE = (ConnectionInterrupted, RedisError)
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Postgres unreachable, or one that only reads (a standby during a failover, a server whose disk is full):
+    Django reports the second as an InternalError, which is otherwise a bug."""
+    return isinstance(error, DATABASE_UNAVAILABLE) or (
+        isinstance(error, DatabaseError) and isinstance(error.__cause__, ReadOnlySqlTransaction)
+    )
+
+
 UNAVAILABLE_RETRY_AFTER = 30
 
 log = logging.getLogger("linkapp.wizard")
@@ -312,7 +323,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     which may be the very thing that is down.
     """
     error = sys.exc_info()[1]
-    if isinstance(error, DATABASE_UNAVAILABLE):
+    if error is not None and is_database_unavailable(error):
         # The session (tokens, list, choice) is intact: "Try again" reloads this very page, the
         # picker's page and search included.
         return database_unavailable(this_page(request))

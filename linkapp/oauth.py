@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 
@@ -33,13 +34,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from linkapp.addresses import as_providers_write
-from linkapp.failures import DATABASE_UNAVAILABLE, database_unavailable, render_failure
+from linkapp.failures import database_unavailable, is_database_unavailable, render_failure
 from linkapp.providers import StateRefused
 from linkapp.ratelimits import View, limit_per_address
 
 log = logging.getLogger("linkapp.wizard")
 USED_STATES = "linkapp_used_states"  # session key: the last few states this session's callbacks used
 USED_STATES_KEPT = 8
+BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750's b64token: what an Authorization header carries
 
 
 class HardenedProviderMixin:
@@ -100,7 +102,7 @@ class TokenAnswerMixin:
             data = super().get_access_token_data(request, app, client, pkce_code_verifier=pkce_code_verifier)
         except TypeError as exc:  # `1` or `true`: allauth's `"access_token" in data` fails on them
             raise OAuth2Error("a token answer that is not an object") from exc
-        except RecursionError as exc:  # JSON nested too deep for Python's parser
+        except (ValueError, RecursionError) as exc:  # JSON nested too deep, or a number too long, for Python
             raise OAuth2Error("a token answer we cannot read") from exc
         except OAuth2Error:
             # allauth's message is the whole answer, which for one it could not read may hold a live token:
@@ -113,6 +115,8 @@ class TokenAnswerMixin:
     def parse_token(self, data: dict) -> SocialToken:
         try:
             token = super().parse_token(data)
+            if not BEARER_TOKEN.fullmatch(token.token):  # one it could not even be sent back in a header
+                raise ValueError("not a bearer token")
             self.read_token_answer(token, data)
         except (TypeError, ValueError, OverflowError) as exc:
             self.revoke_unused_token(data["access_token"])
@@ -133,15 +137,15 @@ class CallbackView(OAuth2CallbackView):
             )
         try:
             return super().dispatch(request, *args, **kwargs)
-        except DATABASE_UNAVAILABLE:
-            provider = self.adapter.get_provider()
-            log.warning("step=failed provider=%s reason=database_unavailable", provider.id, exc_info=True)
-            self.release_grant(request)
-            # handler500's "Try again" would repeat this callback, whose code (single use) is spent.
-            return database_unavailable(provider.start_url())
         except ImmediateHttpResponse:
             raise  # a page from our adapters (a failure explained), which allauth's middleware answers with
         except Exception as exc:
+            if is_database_unavailable(exc):
+                provider = self.adapter.get_provider()
+                log.warning("step=failed provider=%s reason=database_unavailable", provider.id, exc_info=True)
+                self.release_grant(request)
+                # handler500's "Try again" would repeat this callback, whose code (single use) is spent.
+                return database_unavailable(provider.start_url())
             response = self.recover(request, exc)
             if response is not None:
                 return response

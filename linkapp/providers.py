@@ -201,7 +201,7 @@ def retry_after(response: requests.Response) -> float:
     used up (GitHub sends it on every answer), else the minute GitHub asks for on a secondary limit."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or JSON nested deeper than Python's parser goes
         body = None
     wait = seconds(body.get("retry_after")) if isinstance(body, dict) else None
     if wait is None:
@@ -316,5 +316,5 @@ def json_body(provider: str, response: requests.Response) -> dict | list:
     """The decoded body; an HTML error page from a proxy becomes a ProviderError."""
     try:
         return response.json()
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested deeper than Python's parser goes
         raise ProviderError(provider, f"non-JSON answer (HTTP {response.status_code})") from exc

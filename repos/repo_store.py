@@ -35,6 +35,8 @@ ACCESS_NAMES = {"pull": "read", "triage": "triage", "push": "write", "maintain":
 # Longer is a server that is not GitHub, and is cut.
 DESCRIPTION_LIMIT = 350
 SHOWN_DESCRIPTION = 140
+# GitHub's longest owner/name: a 39-character login, "/", a 100-character name (Link.repo_full_name holds 200).
+FULL_NAME_LIMIT = 140
 
 
 def is_github_id(value: object) -> bool:
@@ -94,9 +96,14 @@ class RepoSummary(NamedTuple):
         granted = repo.get("permissions") or {}
         permission = next((p for p in reversed(PERMISSIONS) if granted.get(p)), "pull")
         pushed = repo.get("pushed_at")
-        owner, _, name = repo["full_name"].partition("/")
+        full_name, description = repo["full_name"], repo.get("description") or ""
         if not is_github_id(repo["id"]):
             raise ValueError("not a repository id")
+        if not isinstance(description, str):
+            raise TypeError("not a description")  # stored, it would fail every search of the list
+        if len(full_name) > FULL_NAME_LIMIT:
+            raise ValueError("a name longer than GitHub's")  # and than a link holds
+        owner, _, name = full_name.partition("/")
         return cls(
             id=repo["id"],
             owner=owner,
@@ -106,7 +113,7 @@ class RepoSummary(NamedTuple):
             archived=bool(repo.get("archived")),
             pushed_at=int(datetime.fromisoformat(pushed).timestamp()) if pushed else 0,
             permission=permission,
-            description=shorten(repo.get("description") or ""),
+            description=shorten(description),
         )
 
 

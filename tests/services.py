@@ -1,4 +1,5 @@
-"""A private redis-server for fault tests, so that stopping or wiping it touches nothing else."""
+"""Services as fault tests need them: a private redis-server, so that stopping or wiping it touches
+nothing else, a port that never answers, and a database that only reads."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import redis
+from django.db import connection
 
 
 def free_port() -> int:
@@ -69,3 +73,19 @@ class UnansweredPort:
     def close(self) -> None:
         for sock in [*self._queued, self._listener]:
             sock.close()
+
+
+@contextmanager
+def read_only_database() -> Iterator[None]:
+    """New connections (each request's, CONN_MAX_AGE=0) read but cannot write, as on a standby during a
+    failover or a server whose disk is full."""
+    name = connection.settings_dict["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            # This connection may have been opened meanwhile, read-only itself.
+            cursor.execute("SET default_transaction_read_only = off")
+            cursor.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')

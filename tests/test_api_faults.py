@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from api.models import ApiToken
+from tests.services import read_only_database
 from tests.tcp_proxy import cut_after
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,3 +54,18 @@ def test_postgres_failing_after_the_token_was_accepted(client, postgres_proxy, m
     _, token = ApiToken.issue("discord-bot")
     cut_after(postgres_proxy, monkeypatch, ApiToken, "authenticate")
     assert_json_503(client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}"))
+
+
+def test_a_database_that_only_reads_still_answers_reads(client):
+    """A standby during a failover: the token's last-used stamp cannot be written, which must not cost
+    other services the links they read. The stamp is written once the database takes writes again."""
+    _, token = ApiToken.issue("discord-bot")
+    with read_only_database():
+        connection.close()  # the next request's connection is one that only reads
+        response = client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert ApiToken.objects.get().last_used_at is None
+    assert response.status_code == 200 and response.json()["links"] == []
+
+    connection.close()
+    assert client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    assert ApiToken.objects.get().last_used_at is not None

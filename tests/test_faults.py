@@ -18,7 +18,7 @@ from accounts.wizard_store import CHOICE, GITHUB_TOKEN, REPO_LIST, WizardStore
 from demo.providers import Fault
 from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent
-from tests.services import UnansweredPort
+from tests.services import UnansweredPort, read_only_database
 from tests.tcp_proxy import cut_after
 from tests.wizard import (
     app_seconds,
@@ -481,25 +481,54 @@ def test_postgres_failing_in_the_final_save_keeps_the_tokens(browser, providers,
     assert providers.tokens[token].revoked
 
 
+def test_a_database_that_only_reads_at_the_final_save_is_the_503_page(browser, providers):
+    """A standby during a failover, or a server with a full disk: Postgres answers, but refuses the write.
+    That is the database being unavailable, as much as one that is down: 503, "Try again" on the picker,
+    the token kept, and once it takes writes again "Link repository" saves one row."""
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    store = wizard_of(browser)
+    token = store.github_token()["access_token"]
+    with read_only_database():
+        down = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert down.status_code == 503 and down.headers["Retry-After"] and "Nothing you did was lost" in down.text
+    assert retry_url(down) == "/repositories/"
+    assert not Link.objects.exists() and not providers.tokens[token].revoked
+    saved = browser.submit(browser.get(retry_url(down)), "Link repository")
+    assert saved.url.endswith("/dashboard/")
+    assert list(Link.objects.values_list("repo_id", flat=True)) == [repo_id]
+
+
+@pytest.mark.parametrize("fault", ["refuse", "read-only"])
 @pytest.mark.parametrize(("step", "name", "login"), [("discord", "Discord", "nelly"), ("github", "GitHub", "octocat")])
-def test_postgres_down_at_a_callback_is_a_503_not_a_redirect(browser, providers, postgres_proxy, step, name, login):
-    """A callback that cannot reach the database answers with an error page, never with the
-    redirect onwards that a success gives, and its "Try again" starts that step again. The token
-    just granted is kept nowhere, so it is revoked."""
+def test_postgres_down_at_a_callback_is_a_503_not_a_redirect(
+    browser, providers, postgres_proxy, step, name, login, fault
+):
+    """A callback that cannot reach the database, or whose database only reads, answers with an error page,
+    never with the redirect onwards that a success gives, and its "Try again" starts that step again. The
+    token just granted is revoked, unless the wizard holds it already (GitHub's, when only allauth's write of
+    the account failed): the next connect or the saved link revokes it there."""
     page = browser.get("/")
     if step == "github":
         page = sign_in_with_discord(browser)
     authorize = browser.submit(page, f"Connect with {name}")
     earlier = providers.token_names()
-    postgres_proxy.set_mode("refuse")
-    down = browser.submit(authorize, "Authorize", {"login": login})
-    postgres_proxy.set_mode("pass")
+    if fault == "refuse":
+        postgres_proxy.set_mode("refuse")
+        down = browser.submit(authorize, "Authorize", {"login": login})
+        postgres_proxy.set_mode("pass")
+    else:
+        with read_only_database():
+            down = browser.submit(authorize, "Authorize", {"login": login})
 
     assert down.url.split("?")[0].endswith(f"/accounts/{step}/login/callback/")  # the callback did not redirect
     assert down.status_code == 503
     assert down.headers["Retry-After"] and "Nothing you did was lost" in down.text
-    (granted,) = providers.tokens_since(earlier).values()
-    assert granted.provider == step and granted.revoked
+    ((token, granted),) = providers.tokens_since(earlier).items()
+    held = step == "github" and (wizard_of(browser).github_token() or {}).get("access_token") == token
+    assert granted.provider == step and granted.revoked != held
+    assert held == (fault == "read-only" and step == "github")
     retry = browser.get(retry_url(down))
     assert retry.status_code == 200 and f"Connect with {name}" in retry.text
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import html
 import re
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
 import requests
-from django.db import connection
 
 import repos.views
 from accounts.wizard_store import REPO_LIST
@@ -23,6 +21,7 @@ from repos.models import Link
 from repos.picker_query import PAGE_SIZE
 from repos.repo_store import load, save_failure
 from tests.browser import Browser
+from tests.services import read_only_database
 from tests.wizard import (
     age_state,
     all_repo_ids,
@@ -532,19 +531,6 @@ def test_already_linked_badge(browser, providers):
     again = connect_github(browser, browser.get("/github/"))
     item = re.search(rf'id="repo-{repo_id}".*?</li>', again.text, re.S).group(0)
     assert "Already linked" in item
-
-
-@contextmanager
-def read_only_database():
-    """New connections (each request's, CONN_MAX_AGE=0) read but cannot write, as during a failover."""
-    name = connection.settings_dict["NAME"]
-    with connection.cursor() as cursor:
-        cursor.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
 
 
 def test_the_picker_brings_the_names_of_earlier_links_up_to_date(browser, providers, caplog):

@@ -343,6 +343,14 @@ FAULTS = {
     "html": (Fault(status=200, body="<html>maintenance</html>", headers={"Content-Type": "text/html"}), 502),
     "no-content-type": (Fault(status=200, body="<html>maintenance</html>", headers={"Content-Type": None}), 502),
     "broken-json": (Fault(status=200, body='{"access_token": ', headers={"Content-Type": "application/json"}), 502),
+    # JSON nested deeper than Python's parser goes, and a number longer than Python reads (4,300 digits).
+    "deep-json": (Fault(status=200, body="[" * 5000 + "]" * 5000, headers={"Content-Type": "application/json"}), 502),
+    "huge-number": (
+        Fault(status=200, body='{"id": ' + "9" * 5000 + "}", headers={"Content-Type": "application/json"}),
+        502,
+    ),
+    # The real answer stops half-way and the connection closes: as unreachable as no answer.
+    "cut": (Fault(cut=True), 503),
 }
 
 
@@ -441,6 +449,9 @@ def test_a_discord_profile_of_another_shape_is_a_clear_page_and_its_token_revoke
         ("github.token", True),
         ("github.token", {"access_token": None}),
         ("github.token", {"access_token": "gho_x", "token_type": "bearer", "scope": ["repo"]}),
+        # Not a bearer token (RFC 6750): it could not even be sent in a header.
+        ("github.token", {"access_token": "gho_€", "token_type": "bearer", "scope": "read:user"}),
+        ("discord.token", {"access_token": "a b", "token_type": "Bearer", "expires_in": 604800, "scope": "identify"}),
     ],
 )
 def test_a_token_answer_of_another_shape_is_a_clear_page(browser, providers, endpoint, answer):

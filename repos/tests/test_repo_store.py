@@ -42,6 +42,22 @@ def test_the_picker_shows_the_first_140_characters_of_a_description():
 
 
 @pytest.mark.parametrize(
+    "odd",
+    [
+        {"description": ["a list"]},  # once stored, every search of the list failed on it
+        {"description": 5},
+        {"full_name": 5},
+        {"full_name": "octocat/" + "x" * 200},  # longer than a link can hold: its save failed
+        {"id": "1296269"},
+    ],
+    ids=["list-description", "number-description", "number-name", "long-name", "text-id"],
+)
+def test_a_repository_of_another_shape_is_githubs_error_not_ours(odd):
+    with pytest.raises(ProviderError, match="a repository we cannot read"):
+        RepoSummary.from_github({**EXAMPLE, **odd})
+
+
+@pytest.mark.parametrize(
     ("text", "shown"),
     [
         ("abcdef", "abcd…"),
