@@ -37,7 +37,7 @@ def shared_cache(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
         CheckWarning(
             "REDIS_URL is not set: sessions, temporary tokens and rate limits live in one process's memory, "
             "are lost at every restart and are not shared between instances.",
-            hint="Set REDIS_URL (README, Deployment).",
+            hint="Set REDIS_URL (README, Production).",
             id="accounts.W001",
         )
     ]

@@ -6,7 +6,8 @@ Nothing here is mounted in the app itself: without this launcher there are no de
 
 The app runs with DEBUG=0, as in production, so that every failure shows the app's own page
 with "Try again" (DEBUG=1 would show Django's technical pages, stack traces included). Its
-SECRET_KEY is made afresh at each start: the demo's sessions live in memory and die with it.
+SECRET_KEY is made afresh at each start, which signs everyone out; its sessions live in memory (in Redis when the
+shell sets REDIS_URL).
 
     python -m demo [--port 8000] [--providers-port 8001]
 """

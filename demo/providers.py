@@ -628,7 +628,7 @@ credentials. Nothing entered here leaves this computer.</p>{picker}
     @staticmethod
     def _discord_form_refused(request: _Request) -> _Response | None:
         """Discord's token and revocation URLs accept only form bodies: "JSON content is not
-        permitted and will return an error" (discord_authorize_params.md). No example of that
+        permitted and will return an error" (../shared/provider-examples/discord_authorize_params.md). No example of that
         error exists; this is Discord's general error shape."""
         if "json" in (request.headers.get("Content-Type") or ""):
             return _discord_json(400, {"message": "400: Bad Request", "code": 0})
@@ -639,22 +639,12 @@ credentials. Nothing entered here leaves this computer.</p>{picker}
             return refused
         if not self._client_ok(request)[0]:
             return _discord_json(401, {"error": "invalid_client"})
-        grant_type = request.form.get("grant_type")
-        if grant_type == "authorization_code":
-            grant, bad_field = self._redeem("discord", request)
-            if grant is None:
-                return self._discord_invalid_grant(bad_field)
-            login, scopes = grant.login, list(grant.scopes)
-        elif grant_type == "refresh_token":
-            with self._lock:
-                old_access = self._refresh_tokens.pop(request.form.get("refresh_token", ""), None)
-                old = self.tokens.get(old_access or "")
-                if old is None or old.revoked:
-                    return self._discord_invalid_grant("refresh_token")
-                old.revoked = True
-            login, scopes = old.login, old.scopes
-        else:
+        if request.form.get("grant_type") != "authorization_code":  # the app never refreshes a Discord token
             return self._discord_invalid_grant("grant_type")
+        grant, bad_field = self._redeem("discord", request)
+        if grant is None:
+            return self._discord_invalid_grant(bad_field)
+        login, scopes = grant.login, list(grant.scopes)
         access_token = self._issue("discord", login, scopes)
         refresh_token = _random_token(30)
         with self._lock:

@@ -1,4 +1,5 @@
-"""Liveness/readiness for load balancers: the database and the cache must both answer."""
+"""Readiness for load balancers (`/healthz`, `/readyz`): the database and the cache must both answer. Not for a
+liveness probe that restarts the instance: an outage of either would restart every instance (README)."""
 
 from __future__ import annotations
 

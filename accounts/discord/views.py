@@ -27,10 +27,6 @@ class DiscordOAuth2Adapter(oauth.TokenAnswerMixin, AllauthDiscordOAuth2Adapter):
     def access_token_url(self) -> str:
         return f"{settings.DISCORD_URL}/api/oauth2/token"
 
-    @property
-    def profile_url(self) -> str:
-        return f"{settings.DISCORD_URL}/api/users/@me"
-
     def complete_login(self, request: HttpRequest, app: SocialApp, token: SocialToken, **kwargs) -> SocialLogin:
         # Discord is needed only to learn who the person is: its token is revoked at once, never stored.
         with revoked_if_unused(discord_api.revoke_token, token.token):

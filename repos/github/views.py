@@ -34,10 +34,6 @@ class GitHubOAuth2Adapter(oauth.TokenAnswerMixin, AllauthGitHubOAuth2Adapter):
     def access_token_url(self) -> str:
         return f"{settings.GITHUB_URL}/login/oauth/access_token"
 
-    @property
-    def profile_url(self) -> str:
-        return f"{settings.GITHUB_API_URL}/user"
-
     revoke_unused_token = staticmethod(github_api.revoke_token)
 
     def read_token_answer(self, token: SocialToken, data: dict) -> None:

@@ -350,7 +350,7 @@ def test_each_page_is_reduced_as_it_arrives_not_after_the_last(settings, monkeyp
 
 
 def test_a_last_link_without_a_page_number_is_walked_by_its_next_links(settings):
-    """Some endpoints page by cursor (github_link_header.txt): nothing is assumed from the `last` link then."""
+    """Some endpoints page by cursor (../shared/provider-examples/github_link_header.txt): nothing is assumed from the `last` link then."""
     base = f"{settings.GITHUB_API_URL}/user/repos"
 
     def fetch(url: str, params: dict | None) -> requests.Response:
