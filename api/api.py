@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import Error as DatabaseDriverError
 from django.db.models import BigIntegerField, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
@@ -23,7 +23,8 @@ from ninja.security import HttpBearer, django_auth
 
 from accounts.identity import social_account
 from api.models import ApiToken
-from linkapp.failures import CACHE_UNAVAILABLE, UNAVAILABLE_RETRY_AFTER, is_database_unavailable
+from linkapp.database import is_database_unavailable
+from linkapp.failures import CACHE_UNAVAILABLE, UNAVAILABLE_RETRY_AFTER
 from repos.models import Link
 
 log = logging.getLogger("linkapp.api")
@@ -97,8 +98,8 @@ for _error in CACHE_UNAVAILABLE:
     api.add_exception_handler(_error, unavailable)
 
 
-@api.exception_handler(DatabaseError)
-def database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+@api.exception_handler(DatabaseDriverError)  # DatabaseError's and InterfaceError's common base
+def database_error(request: HttpRequest, exc: DatabaseDriverError) -> HttpResponse:
     """Postgres down or only reading is a 503; any other database error is a bug (handler500's 500)."""
     if not is_database_unavailable(exc):
         raise exc

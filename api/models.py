@@ -5,13 +5,17 @@ import logging
 import secrets
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
-from psycopg.errors import ReadOnlySqlTransaction
+
+from linkapp.database import only_reads
 
 log = logging.getLogger("linkapp.api")
 
 LAST_USED_PRECISION = timedelta(minutes=1)
+# Set for a minute once the database refused the stamp for only reading: until then no request tries again.
+STAMPS_PAUSED = "api:last-use-stamps-paused"
 
 
 def digest(token: str) -> str:
@@ -49,13 +53,15 @@ class ApiToken(models.Model):
         token = cls.objects.filter(key_hash=digest(secret), revoked_at__isnull=True).first()
         now = timezone.now()
         # To the minute: a write per request would queue a busy service's requests on this one row.
-        if token is not None and (token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION):
+        stale = token is not None and (token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION)
+        if stale and not cache.get(STAMPS_PAUSED):
             try:
                 with transaction.atomic():
                     cls.objects.filter(pk=token.pk).update(last_used_at=now)
             except DatabaseError as exc:
-                if not isinstance(exc.__cause__, ReadOnlySqlTransaction):
+                if not only_reads(exc):
                     raise
                 # A database that only reads (a failover's standby) still serves the links: the stamp waits.
-                log.warning("api token last use not recorded name=%s: database only reads", token.name)
+                cache.set(STAMPS_PAUSED, True, LAST_USED_PRECISION.total_seconds())
+                log.warning("api token last use not recorded name=%s: the database only reads", token.name)
         return token

@@ -95,6 +95,8 @@ class Fault:
         # Without a status there is no answer of its own to carry them: a test would silently fake nothing.
         if self.status is None and (self.body is not None or self.headers):
             raise ValueError("a Fault with a body or headers needs a status")
+        if self.cut and self.trickle:
+            raise ValueError("a Fault cuts its answer off or trickles it, not both")
 
 
 @dataclass

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from allauth.socialaccount.providers import registry
-from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import render
@@ -22,9 +21,9 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views import defaults
 from django_redis.exceptions import ConnectionInterrupted
-from psycopg.errors import ReadOnlySqlTransaction
 from redis.exceptions import RedisError
 
+from linkapp.database import is_database_unavailable
 from linkapp.logs import request_id
 from linkapp.providers import (
     ProviderError,
@@ -34,19 +33,8 @@ from linkapp.providers import (
     StateRefused,
 )
 
-# Postgres or Redis unreachable: the person should retry, nothing they did is lost.
-# (Not every DatabaseError: an IntegrityError is a bug, and stays a 500.)
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+# Redis unreachable (the database's counterpart: linkapp/database.py): the person should retry.
 CACHE_UNAVAILABLE = (ConnectionInterrupted, RedisError)
-
-
-def is_database_unavailable(error: BaseException) -> bool:
-    """Postgres unreachable, or one that only reads (a standby during a failover, a server whose disk is full):
-    Django reports the second as an InternalError, which is otherwise a bug."""
-    return isinstance(error, DATABASE_UNAVAILABLE) or (
-        isinstance(error, DatabaseError) and isinstance(error.__cause__, ReadOnlySqlTransaction)
-    )
-
 
 UNAVAILABLE_RETRY_AFTER = 30
 

@@ -8,7 +8,8 @@
 - A token answer of an unexpected shape fails the sign-in like a refused one.
 - A callback's `iss` parameter (RFC 9207) must name the provider we sent the person to.
 - Starting a login and the callback are rate limited per client address.
-- A callback that cannot reach the database offers to start its step again: its code was already exchanged.
+- A callback that cannot reach the database, or whose database only reads, offers to start its step again: its
+  code was already exchanged.
   A grant made before the callback failed (the database, Redis, a bug), and kept nowhere, is revoked.
 """
 
@@ -32,9 +33,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
+from requests import RequestException
 
 from linkapp.addresses import as_providers_write
-from linkapp.failures import database_unavailable, is_database_unavailable, render_failure
+from linkapp.database import is_database_unavailable
+from linkapp.failures import database_unavailable, render_failure
 from linkapp.providers import StateRefused
 from linkapp.ratelimits import View, limit_per_address
 
@@ -102,6 +105,8 @@ class TokenAnswerMixin:
             data = super().get_access_token_data(request, app, client, pkce_code_verifier=pkce_code_verifier)
         except TypeError as exc:  # `1` or `true`: allauth's `"access_token" in data` fails on them
             raise OAuth2Error("a token answer that is not an object") from exc
+        except RequestException:
+            raise  # no usable answer (some are ValueErrors too): on_authentication_error tells the person
         except (ValueError, RecursionError) as exc:  # JSON nested too deep, or a number too long, for Python
             raise OAuth2Error("a token answer we cannot read") from exc
         except OAuth2Error:

@@ -21,6 +21,7 @@ from django.db.models import BigIntegerField
 
 from accounts.wizard_store import REPO_LIST, REPO_LIST_FAILURE, WizardStore
 from linkapp.providers import ProviderError, ProviderRateLimited
+from repos.models import Link
 
 # What unpickling a stored failure (the one object of ours in the cache) raises when another release wrote it:
 # its class moved or renamed, built otherwise, or a newer pickle protocol.
@@ -35,8 +36,6 @@ ACCESS_NAMES = {"pull": "read", "triage": "triage", "push": "write", "maintain":
 # Longer is a server that is not GitHub, and is cut.
 DESCRIPTION_LIMIT = 350
 SHOWN_DESCRIPTION = 140
-# GitHub's longest owner/name: a 39-character login, "/", a 100-character name (Link.repo_full_name holds 200).
-FULL_NAME_LIMIT = 140
 
 
 def is_github_id(value: object) -> bool:
@@ -101,8 +100,8 @@ class RepoSummary(NamedTuple):
             raise ValueError("not a repository id")
         if not isinstance(description, str):
             raise TypeError("not a description")  # stored, it would fail every search of the list
-        if len(full_name) > FULL_NAME_LIMIT:
-            raise ValueError("a name longer than GitHub's")  # and than a link holds
+        if len(full_name) > Link._meta.get_field("repo_full_name").max_length:  # GitHub's longest is 140
+            raise ValueError("a name longer than a link holds")
         owner, _, name = full_name.partition("/")
         return cls(
             id=repo["id"],

@@ -78,7 +78,7 @@ class UnansweredPort:
 @contextmanager
 def read_only_database() -> Iterator[None]:
     """New connections (each request's, CONN_MAX_AGE=0) read but cannot write, as on a standby during a
-    failover or a server whose disk is full."""
+    failover or a server its host made read-only."""
     name = connection.settings_dict["NAME"]
     with connection.cursor() as cursor:
         cursor.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')

@@ -3,12 +3,16 @@ the HTML page people get, and when to retry."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth.models import User
-from django.db import connection
+from django.core.cache import cache
+from django.db import InterfaceError, connection
+from django.test.utils import CaptureQueriesContext
 
-from api.models import ApiToken
+from api.models import STAMPS_PAUSED, ApiToken
 from tests.services import read_only_database
 from tests.tcp_proxy import cut_after
 
@@ -49,6 +53,19 @@ def test_redis_down(client, redis_proxy):
     assert client.get("/api/v1/me/links").status_code == 200
 
 
+def test_a_connection_the_driver_reports_unusable_is_json_too(client, monkeypatch):
+    """Django's InterfaceError (a connection already closed) is no DatabaseError: it must not fall through to the
+    HTML page people get."""
+    _, token = ApiToken.issue("discord-bot")
+
+    def closed(_raw):
+        raise InterfaceError("connection already closed")
+
+    monkeypatch.setattr(ApiToken, "authenticate", closed)
+    client.raise_request_exception = False
+    assert_json_503(client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}"))
+
+
 def test_postgres_failing_after_the_token_was_accepted(client, postgres_proxy, monkeypatch):
     """The failure comes from the view's own query this time, not from authentication."""
     _, token = ApiToken.issue("discord-bot")
@@ -56,15 +73,22 @@ def test_postgres_failing_after_the_token_was_accepted(client, postgres_proxy, m
     assert_json_503(client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}"))
 
 
-def test_a_database_that_only_reads_still_answers_reads(client):
+def test_a_database_that_only_reads_still_answers_reads(client, caplog):
     """A standby during a failover: the token's last-used stamp cannot be written, which must not cost
     other services the links they read. The stamp is written once the database takes writes again."""
     _, token = ApiToken.issue("discord-bot")
     with read_only_database():
         connection.close()  # the next request's connection is one that only reads
-        response = client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}")
+        with CaptureQueriesContext(connection) as queries, caplog.at_level(logging.WARNING, "linkapp.api"):
+            responses = [
+                client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}") for _ in range(3)
+            ]
         assert ApiToken.objects.get().last_used_at is None
-    assert response.status_code == 200 and response.json()["links"] == []
+    assert [(r.status_code, r.json()["links"]) for r in responses] == [(200, [])] * 3
+    # Tried once, not on every request: a busy service's requests would each add a failing write and a warning.
+    assert sum("UPDATE" in query["sql"] for query in queries.captured_queries) == 1
+    assert caplog.text.count("last use not recorded") == 1
+    cache.delete(STAMPS_PAUSED)  # as a minute later
 
     connection.close()
     assert client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200

@@ -482,7 +482,7 @@ def test_postgres_failing_in_the_final_save_keeps_the_tokens(browser, providers,
 
 
 def test_a_database_that_only_reads_at_the_final_save_is_the_503_page(browser, providers):
-    """A standby during a failover, or a server with a full disk: Postgres answers, but refuses the write.
+    """A standby during a failover, or a server its host made read-only: Postgres answers, but refuses the write.
     That is the database being unavailable, as much as one that is down: 503, "Try again" on the picker,
     the token kept, and once it takes writes again "Link repository" saves one row."""
     picker = walk_to_picker(browser)

@@ -11,6 +11,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission, User
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, ProgrammingError
 from django.utils import timezone
 
 from api.models import ApiToken, digest
@@ -375,9 +376,12 @@ def test_a_request_django_refuses_before_any_view_is_a_json_400_under_api(client
     assert page.status_code == 400 and "Try again" in page.content.decode()  # people still get the page
 
 
-def test_a_bug_in_the_api_is_a_json_500(client, token, monkeypatch):
+@pytest.mark.parametrize("bug", [RuntimeError("a bug"), IntegrityError("a bug"), ProgrammingError("a bug")])
+def test_a_bug_in_the_api_is_a_json_500(client, token, monkeypatch, bug):
+    """A database error that is no outage (an integrity or SQL error: ours) is a 500, not a 503 to retry."""
+
     def broken(_raw):
-        raise RuntimeError("a bug")
+        raise bug
 
     monkeypatch.setattr(ApiToken, "authenticate", broken)
     client.raise_request_exception = False

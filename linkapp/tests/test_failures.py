@@ -4,7 +4,8 @@ import pytest
 from django.db import connection
 from django.test import RequestFactory
 
-from linkapp.failures import DATABASE_UNAVAILABLE, in_words, retry_time, server_error
+from linkapp.database import DATABASE_UNAVAILABLE
+from linkapp.failures import in_words, retry_time, server_error
 from repos.models import Link
 
 

@@ -41,13 +41,17 @@ def test_the_picker_shows_the_first_140_characters_of_a_description():
     assert long.description == "y" * 141  # kept whole for search
 
 
+def test_a_name_as_long_as_a_link_holds_is_kept():
+    assert RepoSummary.from_github({**EXAMPLE, "full_name": "octocat/" + "x" * 192}).name == "x" * 192
+
+
 @pytest.mark.parametrize(
     "odd",
     [
         {"description": ["a list"]},  # once stored, every search of the list failed on it
         {"description": 5},
         {"full_name": 5},
-        {"full_name": "octocat/" + "x" * 200},  # longer than a link can hold: its save failed
+        {"full_name": "octocat/" + "x" * 193},  # longer than a link can hold: its save failed
         {"id": "1296269"},
     ],
     ids=["list-description", "number-description", "number-name", "long-name", "text-id"],
