@@ -80,3 +80,10 @@ def _empty_cache() -> Iterator[None]:
 @pytest.fixture
 def browser(live_server, providers) -> Browser:
     return Browser(live_server.url)
+
+
+@pytest.fixture
+def last_second_of_a_window() -> dict:
+    """django-ratelimit's usage in the last second of a window, which may end at this very second: still a limit,
+    with no time left."""
+    return {"should_limit": True, "time_left": 0, "count": 11, "limit": 10}

@@ -355,6 +355,21 @@ def test_refreshing_again_and_again_is_slowed_down(browser, providers, monkeypat
     assert "Your repositories: 120 of 120" in browser.get("/repositories/").text  # the list is kept
 
 
+def test_a_refresh_in_the_last_second_of_the_window_is_still_refused(
+    browser, providers, monkeypatch, last_second_of_a_window
+):
+    """django-ratelimit says no time left in its window's last second: refused all the same, wait a second."""
+    picker = walk_to_picker(browser)
+    asked = len(providers.calls_to("github.repos"))
+    monkeypatch.setattr(repos.views, "get_usage", lambda *args, **kwargs: last_second_of_a_window)
+
+    slowed = browser.submit(picker, "Refresh list")
+
+    assert slowed.status_code == 429 and slowed.headers["Retry-After"] == "1"
+    assert f"Please try again in {in_words(1)}." in slowed.text
+    assert len(providers.calls_to("github.repos")) == asked
+
+
 def test_refresh_works_with_rate_limits_switched_off(browser, providers, settings):
     settings.RATELIMIT_ENABLE = False
     refreshed = browser.submit(walk_to_picker(browser), "Refresh list")

@@ -26,6 +26,7 @@ from django.db import connection
 from django.test import Client, RequestFactory
 from django_ratelimit.core import get_usage
 
+import linkapp.ratelimits
 from demo.providers import DemoProviders, Fault
 from linkapp.failures import in_words
 from repos.models import Link
@@ -681,6 +682,20 @@ def test_admin_password_guesses_are_rate_limited(client, settings, django_user_m
     assert refused.status_code == 429 and "Too many sign-in attempts" in refused.content.decode()
     assert len(cache.keys("rl:*")) == 1  # the wait was read from the admin's own counter, no other made
     assert abs(int(refused["Retry-After"]) - seconds_left_in_window("3/d")) <= 1
+
+
+def test_a_sign_in_refused_in_the_last_second_of_its_window_says_a_second(
+    client, settings, monkeypatch, last_second_of_a_window
+):
+    """Not "Retry-After: 0", which a client would read as "now"."""
+    settings.LOGIN_RATE_LIMIT = "1/d"
+    client.post("/admin/login/", {"username": "root", "password": "guess"})
+    monkeypatch.setattr(linkapp.ratelimits, "get_usage", lambda *args, **kwargs: last_second_of_a_window)
+
+    refused = client.post("/admin/login/", {"username": "root", "password": "guess"})
+
+    assert refused.status_code == 429 and refused["Retry-After"] == "1"
+    assert f"try again in {in_words(1)}." in refused.content.decode()
 
 
 def test_without_trusted_proxies_a_forged_forwarded_for_changes_nothing(client, settings):

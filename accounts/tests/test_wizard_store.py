@@ -30,6 +30,18 @@ def test_items_expire_after_wizard_ttl(settings):
     assert token == {"access_token": "gho_secret", "scope": "read:user", "uid": "1"}
 
 
+def test_reading_an_item_restarts_its_ttl(settings):
+    """ "Expires after WIZARD_TTL unused": someone still choosing in the picker keeps their token and list."""
+    settings.WIZARD_TTL = 77
+    store = begun()
+    store.save_github_token("gho_secret", "read:user", "1")
+    (key,) = cache.keys("wizard:*")
+    cache.expire(key, 5)  # 72 s later
+
+    assert store.github_token()["access_token"] == "gho_secret"
+    assert 70 < cache.ttl(key) <= 77
+
+
 def test_keys_do_not_name_the_session():
     session = SessionStore()
     session.create()

@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, ProgrammingError
 from django.utils import timezone
 
+import api.api
 from api.models import ApiToken, digest
 from linkapp.tests.gunicorn_process import gunicorn_serving
 from repos.models import Link
@@ -374,6 +375,16 @@ def test_a_request_django_refuses_before_any_view_is_a_json_400_under_api(client
     assert client.get("/api/v1/links?discord_id=1", HTTP_HOST="evil.example").json() == {"detail": "Bad request."}
     page = client.get(f"/?{too_many}")
     assert page.status_code == 400 and "Try again" in page.content.decode()  # people still get the page
+
+
+@pytest.mark.parametrize("refused", [False, True], ids=["token", "refused-tokens"])
+def test_a_limit_in_the_last_second_of_its_window_says_a_second(
+    client, token, monkeypatch, last_second_of_a_window, refused
+):
+    """Not "Retry-After: 0", which a client would read as "now"."""
+    monkeypatch.setattr(api.api, "get_usage", lambda *args, **kwargs: last_second_of_a_window)
+    response = get(client, "lk_wrong" if refused else token, discord_id="1")
+    assert response.status_code == 429 and response["Retry-After"] == "1"
 
 
 @pytest.mark.parametrize("bug", [RuntimeError("a bug"), IntegrityError("a bug"), ProgrammingError("a bug")])

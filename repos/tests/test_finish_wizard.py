@@ -33,6 +33,15 @@ def test_everything_is_forgotten_and_the_token_revoked(store, revoked):
     assert store.github_token() is None and store.get(REPO_LIST) is None
 
 
+def test_both_tokens_are_revoked_when_another_tab_stored_a_new_one(store, revoked):
+    """The save had its token in hand; another tab connected GitHub again meanwhile, and stored its own. Neither is
+    held by anything once the wizard is forgotten."""
+    linking.finish_wizard(store, access_token="gho_in_hand")
+
+    assert sorted(revoked) == ["gho_in_hand", "gho_stored"]
+    assert store.github_token() is None
+
+
 def test_the_token_read_is_revoked_when_only_clearing_fails(store, revoked, monkeypatch):
     """Sign-out during a Redis blip: the token was read, the delete timed out; GitHub still revokes it."""
 
