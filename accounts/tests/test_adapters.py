@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from allauth.socialaccount.models import SocialApp
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialLogin
 from django.conf import settings
 
 from accounts.adapters import SocialAccountAdapter
@@ -42,3 +42,10 @@ def test_a_discord_profile_with_an_email_leaves_no_email_behind(rf):
     assert sociallogin.user.email == ""
     assert "email" not in sociallogin.account.extra_data  # the profile kept on the SocialAccount row
     assert sociallogin.account.extra_data["username"] == profile["username"]
+
+
+@pytest.mark.parametrize(("provider", "open_"), [("discord", True), ("github", False)])
+def test_only_discord_signs_anyone_up(rf, provider, open_):
+    """A GitHub account never makes a user of its own: the wizard's other guards refuse it earlier, this one last."""
+    sociallogin = SocialLogin(account=SocialAccount(provider=provider, uid="1"))
+    assert SocialAccountAdapter().is_open_for_signup(rf.get("/"), sociallogin) is open_
