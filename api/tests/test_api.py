@@ -7,6 +7,7 @@ import socket
 from datetime import timedelta
 
 import pytest
+import requests
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission, User
@@ -174,6 +175,19 @@ def test_gunicorn_sends_no_body_after_the_headers_of_a_head(free_tcp_port):
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 403 ") and b"Content-Type: application/json" in head
     assert body == b""
+
+
+def test_gunicorn_refuses_an_address_or_a_header_too_long_before_django(free_tcp_port):
+    """README: gunicorn's own 414 and 431, before the app could answer JSON (its limits as gunicorn sets them)."""
+    with gunicorn_serving(free_tcp_port, {}):
+        address = requests.get(f"http://127.0.0.1:{free_tcp_port}/api/v1/links?discord_id={'1' * 4100}", timeout=10)
+        header = requests.get(
+            f"http://127.0.0.1:{free_tcp_port}/api/v1/links", headers={"X-Long": "x" * 8200}, timeout=10
+        )
+        within = requests.get(f"http://127.0.0.1:{free_tcp_port}/api/v1/links?discord_id={'1' * 4000}", timeout=10)
+
+    assert (address.status_code, header.status_code) == (414, 431)
+    assert within.status_code == 401 and within.json()["detail"]  # as long as gunicorn takes: the API's own answer
 
 
 @pytest.mark.parametrize("spaces", ["  ", "   "])
