@@ -64,7 +64,7 @@ def test_without_credentials_every_operation_is_refused(case):
     assert case.call().status_code == (400 if nul else refused if case.method in {"GET", "HEAD"} else 405)
 
 
-@pytest.mark.parametrize("path", ["/api/v1/links?discord_id=1", "/api/v1/me/links"])
+@pytest.mark.parametrize("path", ["/api/v1/links?discord_id=1", "/api/v1/me/links", "/api/v1/openapi.json"])
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 def test_an_undocumented_method_is_a_json_405(client, path, method):
     """Refused as every other API answer is: in JSON (django-ninja's own is plain text)."""
