@@ -629,9 +629,9 @@ credentials. Nothing entered here leaves this computer.</p>{picker}
 
     @staticmethod
     def _discord_form_refused(request: _Request) -> _Response | None:
-        """Discord's token and revocation URLs accept only form bodies: "JSON content is not
-        permitted and will return an error" (../shared/provider-examples/discord_authorize_params.md). No example of that
-        error exists; this is Discord's general error shape."""
+        """Discord's token and revocation URLs accept only form bodies: "JSON content is not permitted and will
+        return an error" (../shared/provider-examples/discord_authorize_params.md). No example of that error
+        exists; this is Discord's general error shape."""
         if "json" in (request.headers.get("Content-Type") or ""):
             return _discord_json(400, {"message": "400: Bad Request", "code": 0})
         return None
