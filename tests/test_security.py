@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import io
 import json
 import logging
@@ -27,6 +28,7 @@ from django.test import Client, RequestFactory
 from django_ratelimit.core import get_usage
 
 import linkapp.ratelimits
+from demo import examples
 from demo.providers import DemoProviders, Fault
 from linkapp.failures import in_words
 from repos.models import Link
@@ -416,6 +418,23 @@ def test_a_sign_in_begun_and_left_does_not_shorten_an_admins_session(browser, pr
     assert (
         cache.ttl(SessionStore(browser.session.cookies.get("sessionid")).cache_key) > settings.SESSION_COOKIE_AGE - 60
     )
+
+
+MARKUP = "<img src=x onerror=alert(1)>"
+
+
+def test_what_providers_send_is_shown_as_text_never_as_markup(browser, providers):
+    """A Discord display name and a repository's name and description are written by people: shown, never run."""
+    as_json = {"Content-Type": "application/json"}
+    profile = {**examples.DISCORD_USER.copy(), "global_name": MARKUP}
+    repository = {**examples.GITHUB_REPO.copy(), "full_name": f"octocat/{MARKUP}", "description": MARKUP}
+    providers.faults["discord.profile"] = Fault(status=200, body=json.dumps(profile), headers=as_json)
+    providers.faults["github.repos"] = Fault(status=200, body=json.dumps([repository]), headers=as_json)
+
+    picker = walk_to_picker(browser)
+
+    assert picker.status_code == 200 and MARKUP not in picker.text
+    assert picker.text.count(html.escape(MARKUP)) >= 3  # the person's name, the repository's name and description
 
 
 def test_security_headers_and_cookie_flags(browser, providers):

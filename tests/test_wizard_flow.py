@@ -719,6 +719,21 @@ def test_an_account_deactivated_mid_wizard_is_told_so_not_that_the_session_expir
     assert not cache.keys("wizard:*")
 
 
+def test_an_account_deactivated_at_githubs_consent_page_leaves_no_github_token_alive(browser, providers):
+    """Deactivated while on GitHub's page: the callback connects onto no one's wizard, and revokes the grant."""
+    authorize = browser.submit(sign_in_with_discord(browser), "Connect with GitHub")
+    earlier = providers.token_names()
+    User.objects.update(is_active=False)  # an admin unticks Active meanwhile
+
+    page = browser.submit(authorize, "Authorize", {"login": "octocat"})
+
+    assert page.status_code == 403 and "Try again" in page.text
+    (granted,) = providers.tokens_since(earlier, "github").values()
+    assert granted.revoked
+    assert not SocialAccount.objects.filter(provider="github").exists()
+    assert not cache.keys("wizard:*:token:github")
+
+
 def test_an_account_deleted_mid_wizard_leaves_no_github_token_alive(browser, providers):
     picker = walk_to_picker(browser)
     github = github_token_of(browser)

@@ -49,6 +49,7 @@ def test_an_account_is_found_by_provider_and_uid(person):
         ({"username": "Nelly", "discriminator": "1337", "global_name": None}, "Nelly#1337"),
         ({"username": "nelly"}, "nelly"),
         ({"username": "nelly", "discriminator": "x" * 200}, "nelly"),  # not Discord's: kept out of the column
+        ({"username": "nelly", "discriminator": "0000"}, "nelly"),  # no tag (a webhook's or a deleted user's)
         ({}, "80351110224678912"),
     ],
 )

@@ -5,6 +5,7 @@ import io
 import logging
 import socket
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -15,6 +16,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, ProgrammingError
 from django.utils import timezone
 
+import api.admin
 import api.api
 from api.models import ApiToken, digest
 from linkapp.tests.gunicorn_process import gunicorn_serving
@@ -455,3 +457,21 @@ def test_revoking_says_how_many_and_warns_when_none_was_left_to_revoke(token, ad
     assert [(m.level_tag, m.message) for m in again.context["messages"]] == [
         ("warning", "The selected tokens were already revoked.")
     ]
+
+
+def test_of_two_staff_revoking_at_once_the_first_is_recorded(token, admin_client, monkeypatch):
+    """Another admin's revocation lands between this action's read of the token and its write."""
+    stored = ApiToken.objects.get()
+    first = timezone.now() - timedelta(seconds=5)
+
+    def revoked_by_alice_meanwhile():
+        ApiToken.objects.filter(pk=stored.pk).update(revoked_at=first, revoked_by="alice")
+        return timezone.now()
+
+    monkeypatch.setattr(api.admin, "timezone", SimpleNamespace(now=revoked_by_alice_meanwhile))
+    page = admin_client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [stored.pk]}, follow=True)
+
+    stored.refresh_from_db()
+    assert (stored.revoked_by, stored.revoked_at) == ("alice", first)
+    assert not LogEntry.objects.filter(change_message="Revoked.").exists()
+    assert [m.message for m in page.context["messages"]] == ["The selected tokens were already revoked."]

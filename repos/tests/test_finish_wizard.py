@@ -42,6 +42,18 @@ def test_both_tokens_are_revoked_when_another_tab_stored_a_new_one(store, revoke
     assert store.github_token() is None
 
 
+def test_disconnecting_another_github_account_keeps_this_wizards_token(store, revoked):
+    """The wizard holds a grant of GitHub account 1; the person disconnects account 2 on allauth's page."""
+    request = RequestFactory().post("/")
+    request.session = store.session
+    receivers.finish_wizard_at_github_disconnect(
+        SocialAccount, request=request, socialaccount=SocialAccount(provider="github", uid="2")
+    )
+
+    assert revoked == []
+    assert store.github_token()["access_token"] == "gho_stored"
+
+
 def test_the_token_read_is_revoked_when_only_clearing_fails(store, revoked, monkeypatch):
     """Sign-out during a Redis blip: the token was read, the delete timed out; GitHub still revokes it."""
 

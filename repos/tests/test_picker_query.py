@@ -61,6 +61,11 @@ def test_owner_filter():
     assert names(select(REPOS, owner="acme-org", sort="name")) == ["acme-org/anvil", "acme-org/rocket"]
 
 
+def test_owner_filter_takes_the_owner_not_owners_whose_names_begin_alike():
+    both = [repo("acme", "a", 1), repo("acme-corp", "b", 2)]
+    assert names(select(both, owner="acme")) == ["acme/a"]
+
+
 def test_owners_lists_the_person_first():
     assert owners(REPOS, "octocat") == ["octocat", "acme-org", "widgets-inc"]
 
