@@ -41,6 +41,15 @@ def test_cache_down_is_503(client, settings, caplog):
 
 
 @pytest.mark.django_db
+def test_a_cache_that_takes_writes_and_loses_them_is_503(client, settings):
+    """A Redis out of memory that evicts at once, or a cache set up wrong (the dummy one): it answers, but keeps
+    no session."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    response = client.get("/readyz")
+    assert (response.status_code, response.json()["failed"]) == (503, ["cache"])
+
+
+@pytest.mark.django_db
 def test_a_cross_site_post_to_the_health_check_changes_nothing(django_user_model):
     """Why /healthz may be csrf_exempt: a forged POST from another site, with a signed-in person's cookies,
     reads the database, writes only the check's own key to the cache, and touches no session or cookie."""
