@@ -1,4 +1,4 @@
-"""Services as fault tests need them: a private redis-server, so that stopping or wiping it touches
+"""Services as fault tests need them: a private redis-server, so that stopping, wiping or filling it touches
 nothing else, a port that never answers, and a database that only reads."""
 
 from __future__ import annotations
@@ -47,6 +47,22 @@ class PrivateRedis:
 
     def client(self) -> redis.Redis:
         return redis.Redis(port=self.port)
+
+    @contextmanager
+    def refusing_writes(self, how: str) -> Iterator[None]:
+        """Reads answered, writes refused: a Redis that is full under `maxmemory-policy noeviction` ("full"),
+        or a replica that the app's address reaches after a failover ("replica", whose master never answers)."""
+        client = self.client()
+        if how == "full":
+            client.config_set("maxmemory-policy", "noeviction")
+            client.config_set("maxmemory", 1)
+        else:
+            client.replicaof("127.0.0.1", free_port())
+        try:
+            yield
+        finally:
+            client.replicaof("NO", "ONE")
+            client.config_set("maxmemory", 0)
 
     def stop(self) -> None:
         self.process.terminate()

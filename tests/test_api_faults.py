@@ -53,6 +53,21 @@ def test_redis_down(client, redis_proxy):
     assert client.get("/api/v1/me/links").status_code == 200
 
 
+@pytest.mark.parametrize("fault", ["full", "replica"])
+def test_a_redis_that_refuses_writes(client, redis_proxy, private_redis, fault):
+    """The bearer API counts each request in Redis for its rate limit, which a full Redis or a replica refuses:
+    a 503 rather than answers without a limit. /me/links only reads the session, so it goes on answering."""
+    _, token = ApiToken.issue("discord-bot")
+    user = User.objects.create(username="nelly")
+    SocialAccount.objects.create(user=user, provider="discord", uid="111", extra_data={})
+    client.force_login(user)
+    with private_redis.refusing_writes(fault):
+        assert_json_503(client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}"))
+        assert client.get("/api/v1/me/links").status_code == 200
+
+    assert client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+
+
 def test_a_connection_the_driver_reports_unusable_is_json_too(client, monkeypatch):
     """Django's InterfaceError (a connection already closed) is no DatabaseError: it must not fall through to the
     HTML page people get."""

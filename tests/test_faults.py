@@ -144,6 +144,52 @@ def test_redis_down_mid_wizard_sends_the_person_back(browser, providers, redis_p
     assert browser.get("/repositories/").status_code == 200  # Redis back: the session was never lost
 
 
+@pytest.mark.parametrize("fault", ["full", "replica"])
+def test_a_redis_that_refuses_writes_is_a_503_that_loses_nothing(browser, providers, redis_proxy, private_redis, fault):
+    """Redis answers reads but refuses writes: full under the `noeviction` policy README asks for, or a replica
+    that the app's address reaches after a failover. Pressing "Link repository" (which stores the choice first)
+    and starting a sign-in are 503s, never 500s, and /readyz takes the instance out of rotation. Nothing is
+    written half-way: once Redis takes writes again, the picker is still there and one row is saved."""
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    token = github_token_of(browser)
+    with private_redis.refusing_writes(fault):
+        down = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+        start = browser.post("/accounts/discord/login/", {"csrfmiddlewaretoken": csrf_token(browser.get("/"))})
+        ready = browser.get("/readyz")
+
+    assert down.status_code == 503 and int(down.headers["Retry-After"]) > 0 and "Try again" in down.text
+    assert not Link.objects.exists() and not providers.tokens[token].revoked
+    assert start.status_code == 503 and not start.history  # not sent to Discord with a state it could not keep
+    assert ready.status_code == 503 and ready.json()["failed"] == ["cache"]
+    again = browser.get("/repositories/")
+    assert again.status_code == 200
+    saved = browser.submit(again, "Link repository", {"repo_id": str(repo_id)})
+    assert saved.url.endswith("/dashboard/")
+    assert list(Link.objects.values_list("repo_id", flat=True)) == [repo_id]
+    assert providers.tokens[token].revoked
+
+
+@pytest.mark.parametrize("fault", ["full", "replica"])
+@pytest.mark.parametrize(("step", "name", "login"), [("discord", "Discord", "nelly"), ("github", "GitHub", "octocat")])
+def test_a_redis_that_refuses_writes_at_a_callback_leaves_no_grant_alive(
+    browser, providers, redis_proxy, private_redis, fault, step, name, login
+):
+    """The person comes back from the provider to a Redis that refuses writes: a 503, no account saved, and no
+    token of this callback left unrevoked at the provider."""
+    page = browser.get("/")
+    if step == "github":
+        page = sign_in_with_discord(browser)
+    authorize = browser.submit(page, f"Connect with {name}")
+    earlier = providers.token_names()
+    with private_redis.refusing_writes(fault):
+        down = browser.submit(authorize, "Authorize", {"login": login})
+
+    assert down.status_code == 503 and int(down.headers["Retry-After"]) > 0 and "Try again" in down.text
+    assert not SocialAccount.objects.filter(provider=step).exists()
+    assert all(granted.revoked for granted in providers.tokens_since(earlier).values())
+
+
 @pytest.mark.parametrize("mode", ["refuse", "hang"])
 def test_postgres_down_when_link_repository_is_pressed(browser, providers, redis_proxy, postgres_proxy, mode):
     """Refused, or accepting and never answering (each request connects anew here, CONN_MAX_AGE=0):
