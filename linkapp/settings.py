@@ -257,7 +257,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "keepalives_count": 3,
         "tcp_user_timeout": 10000,
     }
-    DATABASES["default"]["OPTIONS"] = {**postgres_defaults, **DATABASES["default"].get("OPTIONS", {})}
+    url_options = DATABASES["default"].get("OPTIONS", {})
+    # Nor does Postgres end a wait for a lock that another session holds (an open transaction, a migration's
+    # ALTER TABLE queued behind a long query) unless told to. DATABASE_URL's `options` (a statement_timeout,
+    # say) add to this one; a `-c lock_timeout=N` there wins, as the later of the two.
+    server_options = f"-c lock_timeout=5000 {url_options.get('options', '')}".strip()
+    DATABASES["default"]["OPTIONS"] = {**postgres_defaults, **url_options, "options": server_options}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL").strip()

@@ -1,5 +1,5 @@
 """Services as fault tests need them: a private redis-server, so that stopping, wiping or filling it touches
-nothing else, a port that never answers, and a database that only reads."""
+nothing else, a port that never answers, a database that only reads, and a table another session holds locked."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import redis
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
 def free_port() -> int:
@@ -105,3 +105,18 @@ def read_only_database() -> Iterator[None]:
             # This connection may have been opened meanwhile, read-only itself.
             cursor.execute("SET default_transaction_read_only = off")
             cursor.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+
+
+@contextmanager
+def locked_table(table: str) -> Iterator[None]:
+    """Another session holds a lock on `table` that every read and write of it waits for: an operator's open
+    transaction, or a migration's ALTER TABLE queued behind a long query."""
+    other = connections.create_connection(DEFAULT_DB_ALIAS)  # not this thread's connection: its own session
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE')
+            yield
+            cursor.execute("ROLLBACK")
+    finally:
+        other.close()

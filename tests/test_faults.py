@@ -3,6 +3,7 @@ real Redis and Postgres with injected faults: a clear page, the right status, no
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -18,7 +19,7 @@ from accounts.wizard_store import CHOICE, GITHUB_TOKEN, REPO_LIST, WizardStore
 from demo.providers import Fault
 from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent
-from tests.services import UnansweredPort, read_only_database
+from tests.services import UnansweredPort, locked_table, read_only_database
 from tests.tcp_proxy import cut_after
 from tests.wizard import (
     app_seconds,
@@ -36,7 +37,9 @@ from tests.wizard import (
 pytestmark = pytest.mark.django_db(transaction=True)
 CONNECT_TIMEOUT = django_settings.CACHES["default"]["OPTIONS"]["SOCKET_CONNECT_TIMEOUT"]
 SOCKET_TIMEOUT = django_settings.CACHES["default"]["OPTIONS"]["SOCKET_TIMEOUT"]
-POSTGRES_CONNECT_TIMEOUT = float(django_settings.DATABASES["default"]["OPTIONS"]["connect_timeout"])
+POSTGRES_OPTIONS = django_settings.DATABASES["default"]["OPTIONS"]
+POSTGRES_CONNECT_TIMEOUT = float(POSTGRES_OPTIONS["connect_timeout"])
+POSTGRES_LOCK_TIMEOUT = int(re.search(r"lock_timeout=(\d+)", POSTGRES_OPTIONS["options"]).group(1)) / 1000
 
 
 @pytest.mark.parametrize("mode", ["refuse", "hang", "unreachable"])
@@ -539,6 +542,25 @@ def test_a_database_that_only_reads_at_the_final_save_is_the_503_page(browser, p
         down = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
     assert down.status_code == 503 and down.headers["Retry-After"] and "Nothing you did was lost" in down.text
+    assert retry_url(down) == "/repositories/"
+    assert not Link.objects.exists() and not providers.tokens[token].revoked
+    saved = browser.submit(browser.get(retry_url(down)), "Link repository")
+    assert saved.url.endswith("/dashboard/")
+    assert list(Link.objects.values_list("repo_id", flat=True)) == [repo_id]
+
+
+def test_a_table_locked_at_the_final_save_is_a_503_not_a_hang(browser, providers):
+    """Another session holds the links table locked: Postgres would keep the save waiting, and a worker's
+    thread with it, for as long as the lock lasts. Its lock_timeout ends the wait as the 503 page, the token
+    kept, and once the lock is gone "Link repository" saves one row."""
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    token = github_token_of(browser)
+    with locked_table(Link._meta.db_table):
+        down = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert down.status_code == 503 and down.headers["Retry-After"] and "Nothing you did was lost" in down.text
+    assert app_seconds(down) < POSTGRES_LOCK_TIMEOUT + 1
     assert retry_url(down) == "/repositories/"
     assert not Link.objects.exists() and not providers.tokens[token].revoked
     saved = browser.submit(browser.get(retry_url(down)), "Link repository")

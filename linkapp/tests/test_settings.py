@@ -199,6 +199,7 @@ def test_postgres_timeouts_have_defaults_and_the_url_may_set_them():
         "keepalives_interval": 2,
         "keepalives_count": 3,
         "tcp_user_timeout": 10000,
+        "options": "-c lock_timeout=5000",
     }
     set_in_url = manage("shell", "-c", code, **PRODUCTION, DATABASE_URL=url + "?connect_timeout=2&keepalives_idle=30")
     options = json.loads(set_in_url.stdout.splitlines()[-1])
@@ -278,19 +279,27 @@ def test_a_choice_may_be_written_in_any_case_and_anything_else_is_a_clear_error(
     assert str(refused.value) == "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not 'loud'."
 
 
-def test_a_statement_timeout_in_database_url_reaches_the_connection():
+@pytest.mark.parametrize(
+    ("query", "timeouts"),
+    [
+        ("", "0 5s"),
+        ("options=-c%20statement_timeout%3D50", "50ms 5s"),  # README: added to the lock_timeout default
+        ("options=-c%20lock_timeout%3D0", "0 0"),  # README: `migrate` without a lock_timeout
+    ],
+)
+def test_options_in_database_url_reach_the_connection_beside_the_defaults(query, timeouts):
     """README: `?options=-c statement_timeout=N` in DATABASE_URL, beside the connection defaults kept."""
     server = urlsplit(os.environ["DATABASE_URL"])  # the test run's Postgres; its always-present database
-    url = server._replace(path="/postgres", query="options=-c%20statement_timeout%3D50").geturl()
+    url = server._replace(path="/postgres", query=query).geturl()
     code = (
         "from django.db import connection\n"
         "with connection.cursor() as cursor:\n"
-        "    cursor.execute('SHOW statement_timeout')\n"
-        "    print(cursor.fetchone()[0], connection.get_connection_params()['connect_timeout'])"
+        "    cursor.execute('SELECT current_setting(%s), current_setting(%s)', ['statement_timeout', 'lock_timeout'])\n"
+        "    print(*cursor.fetchone(), connection.get_connection_params()['connect_timeout'])"
     )
     result = manage("shell", "-c", code, **PRODUCTION, DATABASE_URL=url)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "50ms 5"
+    assert result.stdout.splitlines()[-1] == f"{timeouts} 5"
 
 
 def test_a_managed_redis_over_tls_keeps_its_user_password_and_ca_from_the_url():
