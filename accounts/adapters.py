@@ -128,7 +128,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         extra_context: dict | None = None,
     ) -> None:
         if isinstance(exception, RequestException) and not isinstance(exception, InvalidJSONError):
-            # The token exchange got no usable answer: none, a 5xx or 429, or one cut off half-way.
+            # The token exchange got no usable answer: none, a 5xx or 429, one cut off half-way, or one too large.
             exception = transport_error(provider.name, exception)
         response = authentication_failure(request, provider, error, exception, extra_context or {})
         if isinstance(response, HttpResponseRedirect):  # a callback again for a step done (_step_already_done)

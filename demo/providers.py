@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import gzip
 import hashlib
 import hmac
 import json
@@ -88,6 +89,8 @@ class Fault:
     delay: float = 0.0
     trickle: float = 0.0  # seconds between the body's bytes: an answer that arrives a byte at a time
     cut: bool = False  # the body stops half-way and the connection closes, as when a server fails mid-answer
+    padding: int = 0  # bytes of JSON whitespace after the answer: still a usable answer, only far too large
+    gzip: bool = False  # the answer gzipped (Content-Encoding: gzip): with padding, a small one that unpacks huge
     pages: set[int] | None = None  # github.repos only: the pages it applies to
     times: int | None = None
 
@@ -97,6 +100,15 @@ class Fault:
             raise ValueError("a Fault with a body or headers needs a status")
         if self.cut and self.trickle:
             raise ValueError("a Fault cuts its answer off or trickles it, not both")
+
+    def reshape(self, response: _Response) -> _Response:
+        """The answer padded and compressed as this fault asks."""
+        body = response.body + b" " * self.padding
+        if not self.gzip:
+            return replace(response, body=body)
+        return _Response(
+            response.status, gzip.compress(body, compresslevel=1), {**response.headers, "Content-Encoding": "gzip"}
+        )
 
 
 @dataclass
@@ -909,6 +921,8 @@ class _Handler(BaseHTTPRequestHandler):
                 except Exception:  # noqa: BLE001 - a bug here should be a 500, not a hang-up
                     traceback.print_exc()
                     response = _json(500, examples.SERVER_ERROR)
+            if fault is not None:
+                response = fault.reshape(response)
             self._write(response, trickle=fault.trickle if fault else 0.0, cut=bool(fault and fault.cut))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True

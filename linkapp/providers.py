@@ -29,6 +29,8 @@ from requests.adapters import HTTPAdapter
 log = logging.getLogger("linkapp.providers")
 ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # an OAuth error code (RFC 6749): bad_verification_code
 READ_CHUNK = 64 * 1024
+# The most we read of one answer, unpacked: GitHub's largest, a page of 100 repositories, is well under 1 MB.
+LARGEST_ANSWER = 10 * 1024 * 1024
 # urllib3's errors while reading a body, as `requests` maps them, except that a body past its time is a timeout.
 READ_ERRORS = (
     (urllib3.exceptions.ReadTimeoutError, requests.ReadTimeout),
@@ -36,6 +38,10 @@ READ_ERRORS = (
     (urllib3.exceptions.DecodeError, requests.exceptions.ContentDecodingError),
     (urllib3.exceptions.SSLError, requests.exceptions.SSLError),
 )
+
+
+class AnswerTooLarge(requests.RequestException):
+    """An answer past LARGEST_ANSWER, unpacked: read no further, rather than hold it all in the worker's memory."""
 
 
 class ProviderError(ProviderException):
@@ -182,8 +188,11 @@ def request(provider: str, method: str, url: str, **kwargs) -> requests.Response
         raise transport_error(provider, exc) from exc
 
 
-def transport_error(provider: str, exc: requests.RequestException) -> ProviderUnavailable | ProviderRateLimited:
-    """No usable answer at all: none within PROVIDER_TIMEOUT, no connection, or a 5xx or 429 raised for it."""
+def transport_error(provider: str, exc: requests.RequestException) -> ProviderError:
+    """No usable answer at all: none within PROVIDER_TIMEOUT, no connection, one too large to read, or a 5xx or
+    429 raised for it."""
+    if isinstance(exc, AnswerTooLarge):
+        return ProviderError(provider, "answer too large")
     if isinstance(exc, requests.Timeout):
         return ProviderTimeout(provider, "timed out")
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
@@ -236,7 +245,8 @@ def read_whole_answer(
     `requests` times each wait for bytes, not the call: an answer that trickles in a few bytes at a time
     would hold the thread for as long as it trickles. So the body is read here, as `requests` would read
     it next, each wait cut to what is left of the timeout, and no further read once part of the body is in
-    and the time is up. (A compressed or chunked answer trickled byte by byte can still outlast it by the
+    and the time is up, or once it is larger than any answer we use (LARGEST_ANSWER, counted unpacked: a
+    small gzip may unpack to gigabytes). (A compressed or chunked answer trickled byte by byte can still outlast it by the
     reads that one decoded piece takes; a caller that streams, and a redirect on its way to the answer,
     each hop with its own timeout, are left to `requests`.)
     """
@@ -244,7 +254,7 @@ def read_whole_answer(
         return
     budget = timeout if isinstance(timeout, int | float) else settings.PROVIDER_TIMEOUT
     deadline = time.monotonic() + budget - response.elapsed.total_seconds()
-    chunks = []
+    chunks, size = [], 0
     try:
         while True:
             remaining = deadline - time.monotonic()
@@ -257,6 +267,11 @@ def read_whole_answer(
             if not (chunk := response.raw.read1(READ_CHUNK, decode_content=True)):
                 break
             chunks.append(chunk)
+            size += len(chunk)
+            if size > LARGEST_ANSWER:
+                response.close()
+                log_response(response)
+                raise AnswerTooLarge(f"more than {LARGEST_ANSWER} bytes", response=response)
     except urllib3.exceptions.HTTPError as exc:
         response.close()  # half read: not a connection to reuse
         log_response(response)

@@ -21,7 +21,7 @@ from django.core.cache import cache
 from accounts.wizard_store import WizardStore
 from demo.providers import Fault
 from linkapp.failures import in_words
-from linkapp.providers import ProviderRateLimited
+from linkapp.providers import LARGEST_ANSWER, ProviderRateLimited
 from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent
 from repos.repo_store import save_failure
@@ -351,6 +351,9 @@ FAULTS = {
     ),
     # The real answer stops half-way and the connection closes: as unreachable as no answer.
     "cut": (Fault(cut=True), 503),
+    # The real answer padded past the most we read of one, as sent, and gzipped small to unpack past it.
+    "too-large": (Fault(padding=LARGEST_ANSWER), 502),
+    "gzip-bomb": (Fault(padding=4 * LARGEST_ANSWER, gzip=True), 502),
 }
 
 

@@ -471,6 +471,20 @@ def test_github_client_error_faults_have_githubs_bodies(providers: DemoProviders
     assert (response.status_code, response.json()) == (status, body)
 
 
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_a_padded_fault_is_the_real_answer_only_larger(providers: DemoProviders, gzipped: bool) -> None:
+    token = github_token(providers, "octocat")
+    url, headers = f"{providers.github_api_url}/user", {"Authorization": f"Bearer {token}"}
+    real = requests.get(url, headers=headers, timeout=5)
+    providers.faults["github.user"] = Fault(padding=1000, gzip=gzipped)
+    padded = requests.get(url, headers=headers, timeout=5)
+
+    assert padded.json() == real.json() and len(padded.content) == len(real.content) + 1000
+    assert padded.headers.get("Content-Encoding") == ("gzip" if gzipped else None)
+    sent = int(padded.headers["Content-Length"])
+    assert (sent < 1000) if gzipped else (sent == len(padded.content))
+
+
 def test_fault_with_times_clears_itself(providers: DemoProviders) -> None:
     token = github_token(providers, "octocat")
     providers.faults["github.user"] = Fault(status=502, body="<html>oops</html>", times=1)
