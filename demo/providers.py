@@ -90,7 +90,7 @@ class Fault:
     trickle: float = 0.0  # seconds between the body's bytes: an answer that arrives a byte at a time
     cut: bool = False  # the body stops half-way and the connection closes, as when a server fails mid-answer
     padding: int = 0  # bytes of JSON whitespace after the answer: still a usable answer, only far too large
-    gzip: bool = False  # the answer gzipped (Content-Encoding: gzip): with padding, a small one that unpacks huge
+    gzipped: bool = False  # the answer gzipped (Content-Encoding: gzip): with padding, a small one that unpacks huge
     pages: set[int] | None = None  # github.repos only: the pages it applies to
     times: int | None = None
 
@@ -102,9 +102,12 @@ class Fault:
             raise ValueError("a Fault cuts its answer off or trickles it, not both")
 
     def reshape(self, response: _Response) -> _Response:
-        """The answer padded and compressed as this fault asks."""
+        """An answer the app could use but for its size, padded (and gzipped) as asked: what only a size limit
+        refuses, where a broken one would fail anyway. A 204 keeps its empty body, as HTTP requires."""
+        if response.status == 204 or not (self.padding or self.gzipped):
+            return response
         body = response.body + b" " * self.padding
-        if not self.gzip:
+        if not self.gzipped:
             return replace(response, body=body)
         return _Response(
             response.status, gzip.compress(body, compresslevel=1), {**response.headers, "Content-Encoding": "gzip"}

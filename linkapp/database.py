@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db import DatabaseError, InterfaceError, OperationalError
 from psycopg.errors import ReadOnlySqlTransaction
 
-# Postgres unreachable, or a connection lost. (Not every DatabaseError: an IntegrityError is a bug, and stays a 500.)
+# Postgres unreachable, a connection lost, or a query ended by a lock or statement timeout (all OperationalErrors):
+# each passes, so trying again helps. (Not every DatabaseError: an IntegrityError is a bug, and stays a 500.)
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 

@@ -29,8 +29,10 @@ from requests.adapters import HTTPAdapter
 log = logging.getLogger("linkapp.providers")
 ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # an OAuth error code (RFC 6749): bad_verification_code
 READ_CHUNK = 64 * 1024
-# The most we read of one answer, unpacked: GitHub's largest, a page of 100 repositories, is well under 1 MB.
-LARGEST_ANSWER = 10 * 1024 * 1024
+# The most we read of one answer, unpacked: GitHub's largest, a page of 100 repositories, is under 1 MB, and a
+# person's list may have GITHUB_MAX_CONCURRENCY pages in flight at once. (urllib3 2.6 and later unpack a gzip
+# piece by piece, so a small one that unpacks huge never sits whole in memory.)
+LARGEST_ANSWER = 4 * 1024 * 1024
 # urllib3's errors while reading a body, as `requests` maps them, except that a body past its time is a timeout.
 READ_ERRORS = (
     (urllib3.exceptions.ReadTimeoutError, requests.ReadTimeout),
@@ -189,8 +191,9 @@ def request(provider: str, method: str, url: str, **kwargs) -> requests.Response
 
 
 def transport_error(provider: str, exc: requests.RequestException) -> ProviderError:
-    """No usable answer at all: none within PROVIDER_TIMEOUT, no connection, one too large to read, or a 5xx or
-    429 raised for it."""
+    """No usable answer: none within PROVIDER_TIMEOUT, no connection, a 5xx or 429 raised for it (trying again
+    may help), or one too large to read, which the provider did send: an answer we cannot use, like one we
+    cannot parse (502), so a grant it was about is revoked."""
     if isinstance(exc, AnswerTooLarge):
         return ProviderError(provider, "answer too large")
     if isinstance(exc, requests.Timeout):
@@ -246,7 +249,7 @@ def read_whole_answer(
     would hold the thread for as long as it trickles. So the body is read here, as `requests` would read
     it next, each wait cut to what is left of the timeout, and no further read once part of the body is in
     and the time is up, or once it is larger than any answer we use (LARGEST_ANSWER, counted unpacked: a
-    small gzip may unpack to gigabytes). (A compressed or chunked answer trickled byte by byte can still outlast it by the
+    small gzip may unpack to gigabytes). A redirect's body is left to `requests`, which reads it whole. (A compressed or chunked answer trickled byte by byte can still outlast it by the
     reads that one decoded piece takes; a caller that streams, and a redirect on its way to the answer,
     each hop with its own timeout, are left to `requests`.)
     """

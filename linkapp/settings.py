@@ -257,12 +257,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "keepalives_count": 3,
         "tcp_user_timeout": 10000,
     }
-    url_options = DATABASES["default"].get("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"] = {**postgres_defaults, **DATABASES["default"].get("OPTIONS", {})}
     # Nor does Postgres end a wait for a lock that another session holds (an open transaction, a migration's
-    # ALTER TABLE queued behind a long query) unless told to. DATABASE_URL's `options` (a statement_timeout,
-    # say) add to this one; a `-c lock_timeout=N` there wins, as the later of the two.
-    server_options = f"-c lock_timeout=5000 {url_options.get('options', '')}".strip()
-    DATABASES["default"]["OPTIONS"] = {**postgres_defaults, **url_options, "options": server_options}
+    # ALTER TABLE queued behind a long query) unless told to. It is told as a startup option, which a connection
+    # pooler may refuse (DATABASE_LOCK_TIMEOUT=0 sends none), and which libpq then sends instead of PGOPTIONS:
+    # PGOPTIONS and DATABASE_URL's `options` follow it, so a `-c lock_timeout=N` of theirs wins.
+    lock_timeout = env_number("DATABASE_LOCK_TIMEOUT", "5", float)
+    url_options = DATABASES["default"]["OPTIONS"].pop("options", [])
+    server_options = [
+        f"-c lock_timeout={round(lock_timeout * 1000)}" if lock_timeout else "",
+        os.environ.get("PGOPTIONS", ""),
+        *(url_options if isinstance(url_options, list) else [url_options]),  # a list when the URL repeats it
+    ]
+    if joined := " ".join(str(part) for part in server_options if str(part).strip()):
+        DATABASES["default"]["OPTIONS"]["options"] = joined
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL").strip()

@@ -53,16 +53,23 @@ class PrivateRedis:
         """Reads answered, writes refused: a Redis that is full under `maxmemory-policy noeviction` ("full"),
         or a replica that the app's address reaches after a failover ("replica", whose master never answers)."""
         client = self.client()
+        master = None
         if how == "full":
             client.config_set("maxmemory-policy", "noeviction")
             client.config_set("maxmemory", 1)
+        elif how == "replica":
+            master = UnansweredPort()  # not a free port: a Redis that bound it would sync its data over ours
+            client.replicaof("127.0.0.1", master.port)
         else:
-            client.replicaof("127.0.0.1", free_port())
+            raise ValueError(f"full or replica, not {how!r}")
         try:
             yield
         finally:
-            client.replicaof("NO", "ONE")
-            client.config_set("maxmemory", 0)
+            if master is None:
+                client.config_set("maxmemory", 0)
+            else:
+                client.replicaof("NO", "ONE")
+                master.close()
 
     def stop(self) -> None:
         self.process.terminate()

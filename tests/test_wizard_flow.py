@@ -353,7 +353,7 @@ FAULTS = {
     "cut": (Fault(cut=True), 503),
     # The real answer padded past the most we read of one, as sent, and gzipped small to unpack past it.
     "too-large": (Fault(padding=LARGEST_ANSWER), 502),
-    "gzip-bomb": (Fault(padding=4 * LARGEST_ANSWER, gzip=True), 502),
+    "gzip-bomb": (Fault(padding=4 * LARGEST_ANSWER, gzipped=True), 502),
 }
 
 
@@ -414,6 +414,20 @@ def test_discord_token_is_revoked_when_the_profile_is_refused(browser, providers
 
     assert page.status_code == 403
     assert len(providers.calls_to("discord.revoke")) == 1
+
+
+@pytest.mark.parametrize("endpoint", ["discord.profile", "github.user"])
+def test_a_grant_whose_answer_is_too_large_to_read_is_revoked(browser, providers, endpoint):
+    """The provider did answer, only past what we read: unusable, not unavailable, so the grant goes."""
+    providers.faults[endpoint] = Fault(padding=LARGEST_ANSWER)
+    name = "Discord" if endpoint.startswith("discord") else "GitHub"
+    step = browser.get("/") if name == "Discord" else sign_in_with_discord(browser)
+    earlier = providers.token_names()
+    page = browser.submit(browser.submit(step, f"Connect with {name}"), "Authorize")
+
+    assert page.status_code == 502 and "Try again" in page.text
+    (granted,) = providers.tokens_since(earlier).values()
+    assert granted.revoked
 
 
 def json_answer(body: object) -> Fault:

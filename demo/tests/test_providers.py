@@ -476,7 +476,7 @@ def test_a_padded_fault_is_the_real_answer_only_larger(providers: DemoProviders,
     token = github_token(providers, "octocat")
     url, headers = f"{providers.github_api_url}/user", {"Authorization": f"Bearer {token}"}
     real = requests.get(url, headers=headers, timeout=5)
-    providers.faults["github.user"] = Fault(padding=1000, gzip=gzipped)
+    providers.faults["github.user"] = Fault(padding=1000, gzipped=gzipped)
     padded = requests.get(url, headers=headers, timeout=5)
 
     assert padded.json() == real.json() and len(padded.content) == len(real.content) + 1000

@@ -131,6 +131,7 @@ def test_log_level_applies_to_djangos_own_loggers_too():
         ("PROVIDER_TIMEOUT", "0", "more than 0"),
         ("PROVIDER_TIMEOUT", "nan", "more than 0"),
         ("CONN_MAX_AGE", "-1", "0 or more"),
+        ("DATABASE_LOCK_TIMEOUT", "-5", "0 or more"),
     ],
 )
 def test_a_number_out_of_range_is_a_clear_error(name, value, error):
@@ -280,14 +281,19 @@ def test_a_choice_may_be_written_in_any_case_and_anything_else_is_a_clear_error(
 
 
 @pytest.mark.parametrize(
-    ("query", "timeouts"),
+    ("query", "env", "timeouts"),
     [
-        ("", "0 5s"),
-        ("options=-c%20statement_timeout%3D50", "50ms 5s"),  # README: added to the lock_timeout default
-        ("options=-c%20lock_timeout%3D0", "0 0"),  # README: `migrate` without a lock_timeout
+        ("", {}, "0 5s"),
+        ("options=-c%20statement_timeout%3D50", {}, "50ms 5s"),  # README: added to the lock_timeout
+        ("options=-c%20lock_timeout%3D0", {}, "0 0"),  # README: `migrate` without a lock_timeout
+        ("options=-c%20lock_timeout%3D70&options=-c%20statement_timeout%3D60", {}, "60ms 70ms"),
+        ("", {"DATABASE_LOCK_TIMEOUT": "0.5"}, "0 500ms"),
+        ("", {"DATABASE_LOCK_TIMEOUT": "0"}, "0 0"),
+        ("", {"PGOPTIONS": "-c statement_timeout=80"}, "80ms 5s"),  # libpq's own variable, not overridden
+        ("", {"PGOPTIONS": "-c statement_timeout=80", "DATABASE_LOCK_TIMEOUT": "0"}, "80ms 0"),
     ],
 )
-def test_options_in_database_url_reach_the_connection_beside_the_defaults(query, timeouts):
+def test_server_options_reach_the_connection_beside_the_defaults(query, env, timeouts):
     """README: `?options=-c statement_timeout=N` in DATABASE_URL, beside the connection defaults kept."""
     server = urlsplit(os.environ["DATABASE_URL"])  # the test run's Postgres; its always-present database
     url = server._replace(path="/postgres", query=query).geturl()
@@ -297,9 +303,17 @@ def test_options_in_database_url_reach_the_connection_beside_the_defaults(query,
         "    cursor.execute('SELECT current_setting(%s), current_setting(%s)', ['statement_timeout', 'lock_timeout'])\n"
         "    print(*cursor.fetchone(), connection.get_connection_params()['connect_timeout'])"
     )
-    result = manage("shell", "-c", code, **PRODUCTION, DATABASE_URL=url)
+    result = manage("shell", "-c", code, **PRODUCTION, DATABASE_URL=url, **env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == f"{timeouts} 5"
+
+
+def test_no_server_options_are_sent_when_there_are_none():
+    """A connection pooler (PgBouncer) may refuse a connection that carries startup options at all."""
+    code = "import json; from django.conf import settings as s; print(json.dumps(s.DATABASES['default']['OPTIONS']))"
+    url = "postgres://linkapp@db.example.org:5432/linkapp"
+    result = manage("shell", "-c", code, **PRODUCTION, DATABASE_URL=url, DATABASE_LOCK_TIMEOUT="0")
+    assert "options" not in json.loads(result.stdout.splitlines()[-1])
 
 
 def test_a_managed_redis_over_tls_keeps_its_user_password_and_ca_from_the_url():
