@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.management import CommandError
 from django.db import DatabaseError, InterfaceError, OperationalError
 from psycopg.errors import ReadOnlySqlTransaction
 
@@ -18,3 +22,17 @@ def only_reads(error: BaseException) -> bool:
 
 def is_database_unavailable(error: BaseException) -> bool:
     return isinstance(error, DATABASE_UNAVAILABLE) or only_reads(error)
+
+
+@contextmanager
+def unavailable_as_command_error(outcome: str) -> Iterator[None]:
+    """For our management commands: Django prints a CommandError as one line and exits with status 1, where
+    an operator would otherwise read through a traceback to learn that the database was away. `outcome` says
+    what that left undone."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_database_unavailable(exc):
+            raise
+        cause = type(exc.__cause__ or exc).__name__  # the driver's own names ReadOnlySqlTransaction
+        raise CommandError(f"The database cannot be used just now ({cause}): {outcome}.") from exc

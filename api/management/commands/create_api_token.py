@@ -3,6 +3,7 @@ import logging
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from api.models import ApiToken
+from linkapp.database import unavailable_as_command_error
 
 log = logging.getLogger("linkapp.api")
 
@@ -18,8 +19,9 @@ class Command(BaseCommand):
         longest = ApiToken._meta.get_field("name").max_length
         if not name or len(name) > longest:
             raise CommandError(f"Give the token a name of 1 to {longest} characters, e.g. discord-bot.")
-        others = ApiToken.objects.filter(name=name, revoked_at__isnull=True).count()
-        token, secret = ApiToken.issue(name)
+        with unavailable_as_command_error("no token was created"):
+            others = ApiToken.objects.filter(name=name, revoked_at__isnull=True).count()
+            token, secret = ApiToken.issue(name)
         log.info("api_token=issued id=%s name=%s", token.pk, name)  # never the secret
         self.stdout.write(secret)  # alone on stdout, for scripts
         if others:

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandParser
 
+from linkapp.database import unavailable_as_command_error
 from repos import export
 from repos.models import Link
 
@@ -14,5 +15,6 @@ class Command(BaseCommand):
         # Streamed row by row from a server-side cursor: any number of links in constant memory.
         links = Link.objects.order_by("id").iterator()
         chunks = export.csv_lines(links) if options["format"] == "csv" else export.json_chunks(links)
-        for chunk in chunks:
-            self.stdout.write(chunk, ending="")
+        with unavailable_as_command_error("the export is incomplete"):
+            for chunk in chunks:
+                self.stdout.write(chunk, ending="")

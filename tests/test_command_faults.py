@@ -1,0 +1,65 @@
+"""The product's own commands with Postgres down or only reading: Django prints a CommandError as one line on
+stderr with exit status 1, where an operator would otherwise read through a traceback to learn the same, and the
+line says what was, or was not, done."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from api.models import ApiToken
+from repos import export
+from repos.models import Link
+from tests.services import read_only_database
+from tests.tcp_proxy import cut_after
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_create_api_token_with_postgres_down(postgres_proxy):
+    postgres_proxy.set_mode("refuse")
+    out = io.StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command("create_api_token", "discord-bot", stdout=out)
+
+    assert "The database cannot be used just now (OperationalError): no token was created." in str(refused.value)
+    assert out.getvalue() == ""  # no secret printed for a token that does not exist
+    postgres_proxy.set_mode("pass")
+    assert not ApiToken.objects.exists()
+
+
+def test_create_api_token_with_a_database_that_only_reads():
+    with read_only_database(), pytest.raises(CommandError) as refused:
+        connection.close()  # the command's own connection is a new one, as from the shell
+        call_command("create_api_token", "discord-bot", stdout=io.StringIO())
+
+    assert "(ReadOnlySqlTransaction): no token was created." in str(refused.value)
+    assert not ApiToken.objects.exists()
+
+
+def test_export_links_with_postgres_down(postgres_proxy):
+    postgres_proxy.set_mode("refuse")
+    out = io.StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command("export_links", stdout=out)
+
+    assert "The database cannot be used just now (OperationalError): the export is incomplete." in str(refused.value)
+    assert out.getvalue().splitlines() == [",".join(export.COLUMNS)]  # the header alone: no row was read
+
+
+def test_export_links_cut_off_half_way_says_so(postgres_proxy, monkeypatch):
+    """The connection goes while rows stream out: what was written is not the whole table, and the error says
+    so (a script reading the output checks the exit status)."""
+    Link.objects.create(
+        discord_id="1", discord_username="nelly", github_id=2, github_login="octocat", repo_id=3, repo_full_name="o/r"
+    )
+    cut_after(postgres_proxy, monkeypatch, export._Line, "write")  # the header is out, the rows are to come
+    out = io.StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command("export_links", stdout=out)
+
+    assert "(OperationalError): the export is incomplete." in str(refused.value)
+    assert out.getvalue().startswith("discord_id,") and "o/r" not in out.getvalue()
