@@ -56,13 +56,20 @@ def revoke_token(access_token: str) -> None:
 
 
 AVATAR_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+# Seconds: an avatar is decoration on every wizard page, and a CDN that stalls must not hold a worker's thread for
+# PROVIDER_TIMEOUT on each new person's first page. A 64-pixel image from a CDN takes milliseconds.
+AVATAR_TIMEOUT = 2
 
 
 def fetch_avatar(user_id: str, avatar_hash: str) -> tuple[bytes, str] | None:
     """The avatar image and its type, or None; only raster types, so nothing active is served as ours."""
     try:
         response = providers.request(
-            NAME, "GET", f"{settings.DISCORD_CDN_URL}/avatars/{user_id}/{avatar_hash}.png", params={"size": 64}
+            NAME,
+            "GET",
+            f"{settings.DISCORD_CDN_URL}/avatars/{user_id}/{avatar_hash}.png",
+            params={"size": 64},
+            timeout=min(settings.PROVIDER_TIMEOUT, AVATAR_TIMEOUT),
         )
     except ProviderError:
         return None

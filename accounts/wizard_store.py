@@ -16,6 +16,8 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 
+from linkapp.failures import CACHE_UNAVAILABLE
+
 WIZARD_ID_KEY = "wizard_id"
 GITHUB_TOKEN = "token:github"  # noqa: S105 - a cache key name, not a secret
 REPO_LIST = "repos"
@@ -53,7 +55,12 @@ class WizardStore:
         key = self._key(name)
         value = cache.get(key)
         if value is not None:
-            cache.touch(key, settings.WIZARD_TTL)
+            try:
+                cache.touch(key, settings.WIZARD_TTL)
+            except CACHE_UNAVAILABLE:
+                # A Redis that reads but refuses writes (a replica after a failover): what was read still
+                # counts, so that a token read at a sign-out or a disconnect is revoked; its TTL runs on.
+                pass
         return value
 
     def delete(self, *names: str) -> None:

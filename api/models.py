@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
-from linkapp.database import only_reads
+from linkapp.database import is_database_unavailable
 
 log = logging.getLogger("linkapp.api")
 
@@ -59,9 +59,11 @@ class ApiToken(models.Model):
                 with transaction.atomic():
                     cls.objects.filter(pk=token.pk).update(last_used_at=now)
             except DatabaseError as exc:
-                if not only_reads(exc):
+                if not is_database_unavailable(exc):
                     raise
-                # A database that only reads (a failover's standby) still serves the links: the stamp waits.
+                # A database that only reads (a failover's standby), or the token's row held by another session
+                # past the lock timeout, still serves the links: the stamp waits.
                 cache.set(STAMPS_PAUSED, True, LAST_USED_PRECISION.total_seconds())
-                log.warning("api token last use not recorded name=%s: the database only reads", token.name)
+                reason = type(exc.__cause__ or exc).__name__  # the driver's own: ReadOnlySqlTransaction
+                log.warning("api token last use not recorded name=%s: %s", token.name, reason)
         return token

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from allauth.socialaccount.providers import registry
+from django.contrib.messages.storage import default_storage
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import render
@@ -310,6 +311,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
     Rendered without the request: its context processors would reach for the session,
     which may be the very thing that is down.
     """
+    if hasattr(request, "_messages"):  # MessageMiddleware's storage: not there when a middleware before it failed
+        # What this request said it did ("You have signed out.", "GitHub account disconnected.") did not happen:
+        # a fresh storage forgets that, and leaves the messages of earlier requests for the next page.
+        request._messages = default_storage(request)
     error = sys.exc_info()[1]
     if error is not None and is_database_unavailable(error):
         # The session (tokens, list, choice) is intact: "Try again" reloads this very page, the

@@ -1,5 +1,5 @@
 """Services as fault tests need them: a private redis-server, so that stopping, wiping or filling it touches
-nothing else, a port that never answers, a database that only reads, and a table another session holds locked."""
+nothing else, a port that never answers, a database that only reads, and a lock another session holds."""
 
 from __future__ import annotations
 
@@ -115,14 +115,19 @@ def read_only_database() -> Iterator[None]:
 
 
 @contextmanager
-def locked_table(table: str) -> Iterator[None]:
-    """Another session holds a lock on `table` that every read and write of it waits for: an operator's open
-    transaction, or a migration's ALTER TABLE queued behind a long query."""
+def locked(table: str, row_id: int | None = None) -> Iterator[None]:
+    """Another session holds a lock that the app's queries wait for: on the whole table, which every read and
+    write of it waits for (an operator's open transaction, a migration's ALTER TABLE queued behind a long
+    query), or on one row, which only writes of that row wait for."""
     other = connections.create_connection(DEFAULT_DB_ALIAS)  # not this thread's connection: its own session
     try:
         with other.cursor() as cursor:
             cursor.execute("BEGIN")
-            cursor.execute(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE')
+            if row_id is None:
+                cursor.execute(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE')
+            else:
+                # A model's table, named by the test itself.
+                cursor.execute(f'SELECT 1 FROM "{table}" WHERE id = %s FOR UPDATE', [row_id])  # noqa: S608
             yield
             cursor.execute("ROLLBACK")
     finally:

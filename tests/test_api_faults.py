@@ -13,7 +13,7 @@ from django.db import InterfaceError, connection
 from django.test.utils import CaptureQueriesContext
 
 from api.models import STAMPS_PAUSED, ApiToken
-from tests.services import read_only_database
+from tests.services import locked, read_only_database
 from tests.tcp_proxy import cut_after
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -108,3 +108,17 @@ def test_a_database_that_only_reads_still_answers_reads(client, caplog):
     connection.close()
     assert client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
     assert ApiToken.objects.get().last_used_at is not None
+
+
+def test_a_token_row_held_locked_still_answers_reads(client, caplog):
+    """Another session holds the token's row (an admin's open transaction, say): the last-used stamp gives up
+    at the lock timeout, and the service gets its links, not a 503. Later requests skip the stamp a while."""
+    stored, token = ApiToken.issue("discord-bot")
+    with locked(ApiToken._meta.db_table, stored.pk), caplog.at_level(logging.WARNING, "linkapp.api"):
+        responses = [
+            client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}") for _ in range(2)
+        ]
+
+    assert [(r.status_code, r.json()["links"]) for r in responses] == [(200, [])] * 2
+    assert caplog.text.count("last use not recorded") == 1 and "LockNotAvailable" in caplog.text
+    assert ApiToken.objects.get().last_used_at is None

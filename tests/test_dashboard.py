@@ -11,6 +11,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.core.cache import cache
 from django.utils import timezone
 
+from accounts.discord_api import AVATAR_TIMEOUT
 from accounts.wizard_store import GITHUB_TOKEN
 from demo.providers import Fault
 from repos import linking
@@ -188,6 +189,21 @@ def test_the_avatar_comes_from_our_origin_fetched_once(browser, providers):
     assert refused.status_code == 404 and "max-age" not in refused.headers.get("Cache-Control", "")
     assert browser.get("/avatar/").status_code == 404
     assert len(providers.calls_to("discord.avatar")) == 2  # a refused avatar is not asked for on every page
+
+
+def test_a_stalled_cdn_costs_an_avatar_a_moment_not_the_provider_timeout(browser, providers, settings):
+    """An avatar is decoration on every wizard page: a Discord CDN that stalls must not hold a worker's thread
+    for PROVIDER_TIMEOUT on each new person's first page. It is given up after AVATAR_TIMEOUT, and not asked
+    for again on the next page."""
+    settings.PROVIDER_TIMEOUT = 10
+    sign_in_with_discord(browser)
+    providers.faults["discord.avatar"] = Fault(delay=settings.PROVIDER_TIMEOUT + 5)
+    missing = browser.get("/avatar/")
+
+    assert missing.status_code == 404
+    assert missing.elapsed.total_seconds() < AVATAR_TIMEOUT + 1 < settings.PROVIDER_TIMEOUT
+    assert browser.get("/avatar/").status_code == 404
+    assert len(providers.calls_to("discord.avatar")) == 1
 
 
 def test_without_a_cdn_no_avatar_is_shown_or_fetched(browser, providers, settings):

@@ -18,7 +18,7 @@ from accounts.wizard_store import CHOICE, GITHUB_TOKEN, REPO_LIST, WizardStore
 from demo.providers import Fault
 from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent
-from tests.services import UnansweredPort, locked_table, read_only_database
+from tests.services import UnansweredPort, locked, read_only_database
 from tests.tcp_proxy import cut_after
 from tests.wizard import (
     app_seconds,
@@ -190,6 +190,48 @@ def test_a_redis_that_refuses_writes_at_a_callback_spends_no_code(
     assert down.status_code == 503 and int(down.headers["Retry-After"]) > 0 and "Try again" in down.text
     assert not providers.calls_to(f"{step}.token")
     assert not SocialAccount.objects.filter(provider=step).exists()
+
+
+def test_signing_out_on_a_redis_that_refuses_writes_revokes_the_token_and_claims_nothing(
+    browser, providers, redis_proxy, private_redis
+):
+    """A replica after a failover reads but refuses every write, a deletion too, so the session cannot be ended:
+    a 503. The wizard's GitHub token, which could be read, is revoked at GitHub all the same, and no page
+    afterwards says that the person signed out."""
+    walk_to_picker(browser)
+    token = github_token_of(browser)
+    confirm = browser.get("/accounts/logout/")
+    with private_redis.refusing_writes("replica"):
+        down = browser.submit(confirm, "Sign out")
+
+    assert down.status_code == 503 and "Try again" in down.text
+    assert providers.tokens[token].revoked
+    after = browser.get("/dashboard/")
+    assert after.status_code == 200 and "signed out" not in after.text.lower()
+
+
+@pytest.mark.parametrize("fault", ["redis-replica", "read-only-postgres"])
+def test_disconnecting_github_that_fails_claims_nothing(browser, providers, redis_proxy, private_redis, fault):
+    """allauth says "GitHub account disconnected." before it deletes the account: where the deletion fails
+    (a database that only reads) that is untrue, and the 503 page must not leave it for the next page. Where
+    Redis only reads the account does go, and the wizard's token for it, read, is revoked at GitHub."""
+    walk_to_picker(browser)
+    token = github_token_of(browser)
+    connections = browser.get("/accounts/3rdparty/")
+    github = SocialAccount.objects.get(provider="github")
+    form = {"csrfmiddlewaretoken": csrf_token(connections), "account": github.pk}
+    if fault == "redis-replica":
+        with private_redis.refusing_writes("replica"):
+            answer = browser.post("/accounts/3rdparty/", data=form)
+        assert not SocialAccount.objects.filter(pk=github.pk).exists()
+        assert providers.tokens[token].revoked
+    else:
+        with read_only_database():
+            answer = browser.post("/accounts/3rdparty/", data=form)
+        assert answer.status_code == 503
+        assert SocialAccount.objects.filter(pk=github.pk).exists() and not providers.tokens[token].revoked
+        after = browser.get("/accounts/3rdparty/")
+        assert "disconnected" not in after.text and "Disconnect</button>" in after.text
 
 
 @pytest.mark.parametrize("mode", ["refuse", "hang"])
@@ -558,7 +600,7 @@ def test_a_table_locked_at_the_final_save_is_a_503_not_a_hang(browser, providers
     with connection.cursor() as cursor:  # what the app's connections are given too (DATABASE_LOCK_TIMEOUT)
         cursor.execute("SELECT extract(epoch FROM current_setting('lock_timeout')::interval)")
         lock_timeout = float(cursor.fetchone()[0])
-    with locked_table(Link._meta.db_table):
+    with locked(Link._meta.db_table):
         down = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
     assert down.status_code == 503 and down.headers["Retry-After"] and "Nothing you did was lost" in down.text
