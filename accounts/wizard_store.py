@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 
-from linkapp.failures import CACHE_UNAVAILABLE
+from linkapp.cache import CACHE_UNAVAILABLE
 
 WIZARD_ID_KEY = "wizard_id"
 GITHUB_TOKEN = "token:github"  # noqa: S105 - a cache key name, not a secret

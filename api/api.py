@@ -26,8 +26,9 @@ from ninja.security import HttpBearer, django_auth
 
 from accounts.identity import social_account
 from api.models import ApiToken
+from linkapp.cache import CACHE_UNAVAILABLE
 from linkapp.database import is_database_unavailable
-from linkapp.failures import CACHE_UNAVAILABLE, UNAVAILABLE_RETRY_AFTER
+from linkapp.failures import UNAVAILABLE_RETRY_AFTER
 from repos.models import Link
 
 log = logging.getLogger("linkapp.api")

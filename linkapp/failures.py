@@ -21,9 +21,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views import defaults
-from django_redis.exceptions import ConnectionInterrupted
-from redis.exceptions import RedisError
 
+from linkapp.cache import CACHE_UNAVAILABLE
 from linkapp.database import is_database_unavailable
 from linkapp.logs import request_id
 from linkapp.providers import (
@@ -33,9 +32,6 @@ from linkapp.providers import (
     ProviderUnavailable,
     StateRefused,
 )
-
-# Redis unreachable (the database's counterpart: linkapp/database.py): the person should retry.
-CACHE_UNAVAILABLE = (ConnectionInterrupted, RedisError)
 
 UNAVAILABLE_RETRY_AFTER = 30
 

@@ -249,9 +249,9 @@ def read_whole_answer(
     would hold the thread for as long as it trickles. So the body is read here, as `requests` would read
     it next, each wait cut to what is left of the timeout, and no further read once part of the body is in
     and the time is up, or once it is larger than any answer we use (LARGEST_ANSWER, counted unpacked: a
-    small gzip may unpack to gigabytes). A redirect's body is left to `requests`, which reads it whole. (A compressed or chunked answer trickled byte by byte can still outlast it by the
-    reads that one decoded piece takes; a caller that streams, and a redirect on its way to the answer,
-    each hop with its own timeout, are left to `requests`.)
+    small gzip may unpack to gigabytes). (A compressed or chunked answer trickled byte by byte can still
+    outlast the time by the reads that one decoded piece takes; a caller that streams, and a redirect on its
+    way to the answer, each hop with its own timeout and read whole, are left to `requests`.)
     """
     if stream or response.raw is None or response.is_redirect:
         return

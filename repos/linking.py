@@ -12,7 +12,7 @@ from django.db import DatabaseError, transaction
 
 from accounts.identity import discord_handle, github_login
 from accounts.wizard_store import WizardStore
-from linkapp.failures import CACHE_UNAVAILABLE
+from linkapp.cache import CACHE_UNAVAILABLE
 from repos import github_api
 from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from accounts.identity import discord_handle
 from accounts.wizard_store import WizardStore
-from linkapp.failures import CACHE_UNAVAILABLE
+from linkapp.cache import CACHE_UNAVAILABLE
 from repos.linking import finish_wizard
 from repos.models import Link
 

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 
 from accounts.wizard_store import WizardStore
 from linkapp import oauth
-from linkapp.failures import CACHE_UNAVAILABLE
+from linkapp.cache import CACHE_UNAVAILABLE
 from linkapp.providers import revoked_if_unused
 from repos import github_api
 from repos.github import connect
