@@ -8,9 +8,10 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import IntegrityError, connection
 
 from api.models import ApiToken
+from linkapp.database import unavailable_as_command_error
 from repos import export
 from repos.models import Link
 from tests.services import read_only_database
@@ -63,3 +64,9 @@ def test_export_links_cut_off_half_way_says_so(postgres_proxy, monkeypatch):
 
     assert "(OperationalError): the export is incomplete." in str(refused.value)
     assert out.getvalue().startswith("discord_id,") and "o/r" not in out.getvalue()
+
+
+def test_a_database_error_that_is_a_bug_stays_a_traceback():
+    """Only an unavailable database is the one line: an IntegrityError is a bug, which wants its traceback."""
+    with pytest.raises(IntegrityError), unavailable_as_command_error("nothing was done"):
+        raise IntegrityError("duplicate key value violates unique constraint")

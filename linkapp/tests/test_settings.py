@@ -290,6 +290,7 @@ def test_a_choice_may_be_written_in_any_case_and_anything_else_is_a_clear_error(
         ("", {"DATABASE_LOCK_TIMEOUT": "0.5"}, "0 500ms"),
         ("", {"DATABASE_LOCK_TIMEOUT": "0"}, "0 0"),
         ("", {"PGOPTIONS": "-c statement_timeout=80"}, "80ms 5s"),  # libpq's own variable, not overridden
+        ("", {"PGOPTIONS": "-c lock_timeout=90"}, "0 90ms"),
         ("", {"PGOPTIONS": "-c statement_timeout=80", "DATABASE_LOCK_TIMEOUT": "0"}, "80ms 0"),
     ],
 )
