@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from linkapp.logs import RequestIdFilter
 from repos import export, linking
@@ -315,3 +316,22 @@ def test_the_time_column_says_when_the_person_last_linked_not_when_a_name_change
 
     assert ">Last linked<" in page
     assert "Updated at" not in page
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_start_a_spreadsheet_reads_as_a_formula_is_quoted(start):
+    """OWASP's list of cell starts, written out here: a test built from FORMULA_STARTS would change with it."""
+    now = timezone.now()
+    link = Link(
+        discord_id="1",
+        discord_username=f"{start}x",
+        github_id=1,
+        github_login="g",
+        repo_id=1,
+        repo_full_name="o/r",
+        repo_private=False,
+        created_at=now,
+        updated_at=now,
+    )
+    (row,) = csv.DictReader(io.StringIO("".join(export.csv_lines([link]))))
+    assert row["discord_username"] == f"'{start}x"
