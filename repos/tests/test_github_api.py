@@ -446,3 +446,53 @@ def test_an_error_field_is_kept_only_as_an_error_code(error, reason):
     with pytest.raises(ProviderError) as caught:
         github_api.check(response(200, {"error": error}))
     assert caught.value.reason == reason
+
+
+def pages_named_by_last(base: str, last: str):
+    """`fetch` whose every page names `last` as GitHub's last page; it records the pages asked for."""
+    asked: list[int] = []
+
+    def fetch(url: str, params: dict | None) -> requests.Response:
+        asked.append(int(params["page"]))
+        return response(200, [{"page": asked[-1]}], {"Link": f'<{base}?page={last}>; rel="last"'})
+
+    return fetch, asked
+
+
+def test_a_last_page_beyond_max_pages_is_refused_before_it_is_walked(settings, monkeypatch):
+    monkeypatch.setattr(github_pagination, "MAX_PAGES", 5)
+    base = f"{settings.GITHUB_API_URL}/user/repos"
+
+    fetch, _ = pages_named_by_last(base, "5")
+    items = github_pagination.fetch_all(fetch, github_api.check, base, {}, concurrency=2)
+    assert items == [{"page": page} for page in range(1, 6)]
+
+    fetch, asked = pages_named_by_last(base, "6")
+    with pytest.raises(ProviderError, match="more than 5 pages"):
+        github_pagination.fetch_all(fetch, github_api.check, base, {}, concurrency=2)
+    wait_for_the_walk_to_end()
+    assert 1 in asked and max(asked) <= 2  # the first wave at most: pages 3 to 6 were never asked for
+
+
+def test_a_last_page_number_that_is_no_number_is_a_provider_error(settings):
+    base = f"{settings.GITHUB_API_URL}/user/repos"
+    fetch, _ = pages_named_by_last(base, "two")
+
+    with pytest.raises(ProviderError, match="unreadable last page link"):
+        github_pagination.fetch_all(fetch, github_api.check, base, {}, concurrency=2)
+    wait_for_the_walk_to_end()
+
+
+def test_stop_ends_a_walk_along_next_links_before_its_next_request(settings):
+    base = f"{settings.GITHUB_API_URL}/user/repos"
+    stop = threading.Event()
+    asked: list[str] = []
+
+    def fetch(url: str, params: dict | None) -> requests.Response:
+        asked.append(url)
+        stop.set()  # as the person leaving would, while the first page is on its way
+        return response(200, [{"id": len(asked)}], {"Link": f'<{base}?page={len(asked) + 1}>; rel="next"'})
+
+    with pytest.raises(ProviderError, match="stopped"):
+        github_pagination.fetch_all(fetch, github_api.check, base, {}, concurrency=1, stop=stop)
+    assert asked == [base]

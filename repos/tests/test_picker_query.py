@@ -1,4 +1,4 @@
-from repos.picker_query import PAGE_SIZE, owners, page_of, select
+from repos.picker_query import PAGE_SIZE, PickerQueryForm, owners, page_of, select
 from repos.repo_store import RepoSummary
 
 
@@ -68,6 +68,23 @@ def test_owner_filter_takes_the_owner_not_owners_whose_names_begin_alike():
 
 def test_owners_lists_the_person_first():
     assert owners(REPOS, "octocat") == ["octocat", "acme-org", "widgets-inc"]
+
+
+def test_owners_and_names_are_ordered_whatever_their_case():
+    """Sorted by code point, every capital would come before every small letter: "Zeta" before "alpha"."""
+    cased = [repo("Zeta-org", "b", 1), repo("alpha-org", "Zed", 2), repo("alpha-org", "apple", 3)]
+
+    assert owners(cased, "octocat") == ["octocat", "alpha-org", "Zeta-org"]
+    assert names(select(cased, sort="name")) == ["alpha-org/apple", "alpha-org/Zed", "Zeta-org/b"]
+
+
+def test_owners_without_a_github_login_has_no_blank_entry():
+    assert owners(REPOS, "") == ["acme-org", "octocat", "widgets-inc"]
+
+
+def test_a_search_is_at_most_100_characters():
+    assert PickerQueryForm({"q": "x" * 100}).is_valid()
+    assert not PickerQueryForm({"q": "x" * 101}).is_valid()
 
 
 def test_pages_of_fifty():

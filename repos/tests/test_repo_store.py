@@ -25,6 +25,14 @@ def test_from_github_keeps_what_the_picker_needs():
     assert repo.pushed_at > 0
 
 
+def test_a_repository_without_permissions_is_only_readable():
+    """GitHub leaves `permissions` out of a repository object read without the person's token."""
+    repo = RepoSummary.from_github({key: value for key, value in EXAMPLE.items() if key != "permissions"})
+
+    assert repo.permission == "pull"
+    assert not repo.allows("push") and repo.allows("pull")
+
+
 def test_a_description_is_kept_whole_up_to_githubs_longest():
     """The picker's search reads all of it; only a longer one (no GitHub writes one) is cut, visibly."""
     whole = "x" * 350
@@ -65,6 +73,7 @@ def test_a_repository_of_another_shape_is_githubs_error_not_ours(odd):
     ("text", "shown"),
     [
         ("abcdef", "abcd…"),
+        ("abc  def", "abc…"),  # the cut drops the spaces before it: never "abc …"
         ("abce\u0301f", "abc…"),  # é as e and an accent: never e alone
         ("abc\U0001f1e9\U0001f1eax", "abc…"),  # a flag's two letters: never one
         ("ab\U0001f1eb\U0001f1f7\U0001f1e9\U0001f1ea", "ab\U0001f1eb\U0001f1f7…"),  # between two flags
@@ -136,6 +145,19 @@ def test_a_stored_failure_is_raised_once_exactly_as_it_was():
         load(store)
     assert (raised.value.provider, raised.value.reason) == ("GitHub", failed.reason)
     assert load(store) is None  # "Try again" asks GitHub again
+
+
+def test_a_stored_failure_read_for_a_head_request_is_kept_for_the_next_page():
+    store = WizardStore(SessionStore())
+    store.begin()
+    save_failure(store, ProviderUnauthorized("GitHub", "revoked"))
+
+    for _ in range(2):
+        with pytest.raises(ProviderUnauthorized):
+            load(store, keep_failure=True)
+    with pytest.raises(ProviderUnauthorized):
+        load(store)  # the GET a person reads: shown once, then forgotten
+    assert load(store) is None
 
 
 def test_a_stored_rate_limit_is_raised_until_its_wait_is_over():
