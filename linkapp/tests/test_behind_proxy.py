@@ -1,6 +1,7 @@
 """README, Production: behind a TLS proxy, gunicorn's FORWARDED_ALLOW_IPS alone makes the proxy's https count."""
 
 import http.client
+import logging
 
 import pytest
 import requests
@@ -74,3 +75,19 @@ def test_the_warning_stands_aside_where_no_redirect_can_loop(settings, redirect,
     settings.SECURE_SSL_REDIRECT, settings.SECURE_PROXY_SSL_HEADER = redirect, proxy_header
     with pytest.raises(MiddlewareNotUsed):
         UntrustedProxyWarning(lambda request: HttpResponse())
+
+
+def test_the_warning_names_only_a_proxy_that_says_https(settings, rf, caplog):
+    """A proxy that says `http` asks for the redirect it gets: nothing loops."""
+    settings.SECURE_SSL_REDIRECT, settings.SECURE_PROXY_SSL_HEADER = True, None
+    middleware = UntrustedProxyWarning(lambda request: HttpResponse())
+
+    with caplog.at_level(logging.WARNING, logger="linkapp.proxy"):
+        middleware(rf.get("/", HTTP_X_FORWARDED_PROTO="http"))
+        middleware(rf.get("/"))
+        assert caplog.records == []
+        middleware(rf.get("/", HTTP_X_FORWARDED_PROTO="https"))
+        middleware(rf.get("/", HTTP_X_FORWARDED_PROTO="https"))
+
+    (warned,) = caplog.records
+    assert "If 127.0.0.1 is your TLS proxy" in warned.getMessage()

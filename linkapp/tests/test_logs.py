@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from linkapp.logs import JsonFormatter, QueryStringFilter, RequestIdFilter, request_id
+from linkapp.logs import ClientErrorOneLine, JsonFormatter, QueryStringFilter, RequestIdFilter, request_id
 from linkapp.tests.gunicorn_process import run_gunicorn
 
 
@@ -20,6 +20,14 @@ def test_request_id_is_echoed_and_generated(client):
 
     assert given["X-Request-ID"] == "abc-123"
     assert made["X-Request-ID"] != "bad id; rm -rf" and len(made["X-Request-ID"]) == 32
+
+
+@pytest.mark.django_db
+def test_a_request_id_is_at_most_64_characters(client):
+    longest = "a" * 64
+    assert client.get("/healthz", HTTP_X_REQUEST_ID=longest)["X-Request-ID"] == longest
+    answered = client.get("/healthz", HTTP_X_REQUEST_ID=longest + "a")["X-Request-ID"]
+    assert answered != longest + "a" and len(answered) == 32
 
 
 @pytest.mark.django_db
@@ -45,7 +53,45 @@ def test_json_lines_carry_the_request_id():
     assert abs(datetime.fromisoformat(line["time"]) - datetime.fromtimestamp(record.created, UTC)) < timedelta(
         milliseconds=1
     )
-    assert line["time"].endswith("+00:00")  # UTC, whatever the machine's zone
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", line["time"])  # ms, UTC whatever the zone
+
+
+def test_a_json_line_about_a_failure_carries_its_traceback():
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = logging.LogRecord("django.request", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+
+    line = json.loads(JsonFormatter().format(record))
+    assert line["exception"].startswith("Traceback (most recent call last):")
+    assert line["exception"].endswith("ValueError: boom")
+
+
+def test_gunicorns_access_line_carries_the_request_id_of_the_response_it_logs():
+    """gunicorn writes it once the request is over; the id is the response's X-Request-ID header."""
+
+    def logged(logger: str) -> str:
+        record = logging.LogRecord(
+            logger, logging.INFO, __file__, 1, "%(U)s", ({"U": "/", "{x-request-id}o": "acc-1"},), None
+        )
+        RequestIdFilter().filter(record)
+        return record.request_id
+
+    assert logged("gunicorn.access") == "acc-1"
+    assert logged("linkapp.wizard") == "-"  # another logger's arguments are no response
+
+
+@pytest.mark.parametrize(("status", "level", "traceback_kept"), [(400, "WARNING", False), (500, "ERROR", True)])
+def test_only_a_client_errors_traceback_is_dropped(status, level, traceback_kept):
+    """A 5xx is ours to fix: Django's ERROR line about it keeps its traceback."""
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = logging.LogRecord("django.request", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    record.status_code = status
+
+    assert ClientErrorOneLine().filter(record)
+    assert record.levelname == level and (record.exc_info is not None) == traceback_kept
 
 
 @pytest.mark.django_db

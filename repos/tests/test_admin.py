@@ -75,9 +75,12 @@ def test_export_links_command_with_no_links(fmt):
     out = io.StringIO()
     call_command("export_links", "--format", fmt, stdout=out)
     if fmt == "csv":
-        assert out.getvalue().splitlines() == [",".join(export.COLUMNS)]
+        assert out.getvalue().splitlines() == [
+            "discord_id,discord_username,github_id,github_login,repo_id,repo_full_name,repo_private,"
+            "created_at,updated_at"
+        ]
     else:
-        assert json.loads(out.getvalue()) == {"links": []}
+        assert out.getvalue() == json.dumps({"links": []}, indent=2) + "\n"
 
 
 def test_a_link_can_be_viewed_in_admin_but_not_edited(admin_client, links):
@@ -270,6 +273,28 @@ def test_export_links_command(links, fmt):
         assert out.getvalue().startswith('{\n  "links": [\n    {\n      "discord_id": "111",\n')
         names = [row["repo_full_name"] for row in json.loads(out.getvalue())["links"]]
     assert names == ["acme-org/rocket", "widgets-inc/gizmo", "evil/=HYPERLINK"]
+
+
+def test_an_exported_link_holds_every_column_as_its_reader_expects(links):
+    """Times in ISO 8601 with their zone, the private flag as JSON's boolean."""
+    out = io.StringIO()
+    call_command("export_links", "--format", "json", stdout=out)
+    first = json.loads(out.getvalue())["links"][0]
+    link = links[0]
+
+    assert first == {
+        "discord_id": "111",
+        "discord_username": "nelly",
+        "github_id": 1,
+        "github_login": "octocat",
+        "repo_id": 1,
+        "repo_full_name": "acme-org/rocket",
+        "repo_private": True,
+        "created_at": link.created_at.isoformat(),
+        "updated_at": link.updated_at.isoformat(),
+    }
+    assert first["repo_private"] is True  # not 1, which compares equal to it
+    assert first["created_at"][10] == "T" and first["created_at"].endswith("+00:00")
 
 
 def test_a_link_removed_twice_at_once_is_recorded_once(links):
