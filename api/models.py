@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
-from linkapp.database import is_database_unavailable
+from linkapp.database import driver_error_name, is_database_unavailable
 
 log = logging.getLogger("linkapp.api")
 
@@ -64,6 +64,5 @@ class ApiToken(models.Model):
                 # A database that only reads (a failover's standby), or the token's row held by another session
                 # past the lock timeout, still serves the links: the stamp waits.
                 cache.set(STAMPS_PAUSED, True, LAST_USED_PRECISION.total_seconds())
-                reason = type(exc.__cause__ or exc).__name__  # the driver's own: ReadOnlySqlTransaction
-                log.warning("api token last use not recorded name=%s: %s", token.name, reason)
+                log.warning("api token last use not recorded name=%s: %s", token.name, driver_error_name(exc))
         return token

@@ -24,6 +24,12 @@ def is_database_unavailable(error: BaseException) -> bool:
     return isinstance(error, DATABASE_UNAVAILABLE) or only_reads(error)
 
 
+def driver_error_name(error: BaseException) -> str:
+    """What an operator can look up (ReadOnlySqlTransaction, LockNotAvailable): Django's wrapper names only its
+    own class (InternalError, OperationalError), and keeps the driver's error as the cause."""
+    return type(error.__cause__ or error).__name__
+
+
 @contextmanager
 def unavailable_as_command_error(outcome: str) -> Iterator[None]:
     """For our management commands: Django prints a CommandError as one line and exits with status 1, where
@@ -34,5 +40,4 @@ def unavailable_as_command_error(outcome: str) -> Iterator[None]:
     except Exception as exc:
         if not is_database_unavailable(exc):
             raise
-        cause = type(exc.__cause__ or exc).__name__  # the driver's own names ReadOnlySqlTransaction
-        raise CommandError(f"The database cannot be used just now ({cause}): {outcome}.") from exc
+        raise CommandError(f"The database cannot be used just now ({driver_error_name(exc)}): {outcome}.") from exc

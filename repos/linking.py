@@ -13,6 +13,7 @@ from django.db import DatabaseError, transaction
 from accounts.identity import discord_handle, github_login
 from accounts.wizard_store import WizardStore
 from linkapp.cache import CACHE_UNAVAILABLE
+from linkapp.database import driver_error_name
 from repos import github_api
 from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent
@@ -97,8 +98,7 @@ def refresh_links(discord: SocialAccount, github: SocialAccount, repos: Sequence
                 Link.objects.filter(discord_id=discord.uid, github_id=github_id).update(github_login=login)
             Link.objects.bulk_update(renamed_repos, ["repo_full_name", "repo_private"])
     except DatabaseError as exc:
-        # The driver's own error names the cause (ReadOnlySqlTransaction) where Django's says InternalError.
-        log.warning("links not refreshed discord_id=%s: %s", discord.uid, type(exc.__cause__ or exc).__name__)
+        log.warning("links not refreshed discord_id=%s: %s", discord.uid, driver_error_name(exc))
     else:
         changed = {link.pk for link in renamed_handle + renamed_login + renamed_repos}
         log.info("step=links_refreshed discord_id=%s count=%s", discord.uid, len(changed))
