@@ -453,8 +453,9 @@ def pages_named_by_last(base: str, last: str):
     asked: list[int] = []
 
     def fetch(url: str, params: dict | None) -> requests.Response:
-        asked.append(int(params["page"]))
-        return response(200, [{"page": asked[-1]}], {"Link": f'<{base}?page={last}>; rel="last"'})
+        page = int(params["page"])
+        asked.append(page)
+        return response(200, [{"page": page}], {"Link": f'<{base}?page={last}>; rel="last"'})
 
     return fetch, asked
 
