@@ -103,6 +103,7 @@ def test_a_database_that_only_reads_still_answers_reads(client, caplog):
     # Tried once, not on every request: a busy service's requests would each add a failing write and a warning.
     assert sum("UPDATE" in query["sql"] for query in queries.captured_queries) == 1
     assert caplog.text.count("last use not recorded") == 1
+    assert 0 < cache.ttl(STAMPS_PAUSED) <= 60  # a pause, not for good
     cache.delete(STAMPS_PAUSED)  # as a minute later
 
     connection.close()

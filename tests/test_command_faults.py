@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection
 
 from api.models import ApiToken
-from linkapp.database import unavailable_as_command_error
+from linkapp.database import is_database_unavailable, unavailable_as_command_error
 from repos import export
 from repos.models import Link
 from tests.services import read_only_database
@@ -67,6 +67,11 @@ def test_export_links_cut_off_half_way_says_so(postgres_proxy, monkeypatch):
 
 
 def test_a_database_error_that_is_a_bug_stays_a_traceback():
-    """Only an unavailable database is the one line: an IntegrityError is a bug, which wants its traceback."""
-    with pytest.raises(IntegrityError), unavailable_as_command_error("nothing was done"):
-        raise IntegrityError("duplicate key value violates unique constraint")
+    """Only an unavailable database is the one line: an IntegrityError is a bug, which wants its traceback. A real
+    one, raised by the driver: Django's carries the driver's error as its cause, as a read-only refusal does."""
+    ApiToken.objects.create(name="first", key_hash="same")
+    with pytest.raises(IntegrityError) as raised, unavailable_as_command_error("nothing was done"):
+        ApiToken.objects.create(name="second", key_hash="same")
+
+    assert raised.value.__cause__ is not None  # psycopg's UniqueViolation
+    assert not is_database_unavailable(raised.value)

@@ -12,13 +12,15 @@ import requests
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission, User
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, ProgrammingError
+from django.db.models import QuerySet
 from django.utils import timezone
 
 import api.admin
 import api.api
-from api.models import ApiToken, digest
+from api.models import STAMPS_PAUSED, ApiToken, digest
 from linkapp.tests.gunicorn_process import gunicorn_serving
 from repos.models import Link
 
@@ -84,6 +86,28 @@ def test_pagination(client, token):
     assert first["next"] == f"http://testserver/api/v1/links?discord_id=111&after={fiftieth}"
     assert third["next"] is None
     assert small["next"].endswith(f"/api/v1/links?discord_id=111&page_size=7&after={Link.objects.get(repo_id=7).pk}")
+
+
+def test_next_from_a_numbered_page_goes_on_after_its_last_link(client, token):
+    """`next` drops the page number: with it and `after` both, following `next` would be refused."""
+    for repo_id in range(1, 121):
+        make_link("111", repo_id, f"acme/r{repo_id}")
+
+    second = get(client, token, discord_id="111", page=2).json()
+    hundredth = Link.objects.get(repo_id=100).pk
+    assert second["next"] == f"http://testserver/api/v1/links?discord_id=111&after={hundredth}"
+    rest = client.get(second["next"], HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert rest.status_code == 200
+    assert [link["repo_id"] for link in rest.json()["links"]] == list(range(101, 121))
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [({"page_size": "200"}, 200), ({"page_size": "201"}, 400), ({"page": "100000"}, 200), ({"page": "100001"}, 400)],
+)
+def test_page_size_and_page_number_have_their_documented_limits(client, token, params, status):
+    """At most 200 links a page, and page numbers no OFFSET can overflow."""
+    assert get(client, token, discord_id="111", **params).status_code == status
 
 
 def test_following_next_walks_every_link_once(client, token):
@@ -307,7 +331,10 @@ def test_last_use_is_recorded_to_the_minute(client, token):
     assert first is not None
     get(client, token, discord_id="1")
     assert ApiToken.objects.get().last_used_at == first  # not a write per request
-    ApiToken.objects.update(last_used_at=first - timedelta(minutes=2))
+    ApiToken.objects.update(last_used_at=first - timedelta(seconds=58))
+    get(client, token, discord_id="1")
+    assert ApiToken.objects.get().last_used_at == first - timedelta(seconds=58)  # within the minute
+    ApiToken.objects.update(last_used_at=first - timedelta(seconds=61))
     get(client, token, discord_id="1")
     assert ApiToken.objects.get().last_used_at > first
 
@@ -401,6 +428,23 @@ def test_a_limit_in_the_last_second_of_its_window_says_a_second(
     monkeypatch.setattr(api.api, "get_usage", lambda *args, **kwargs: last_second_of_a_window)
     response = get(client, "lk_wrong" if refused else token, discord_id="1")
     assert response.status_code == 429 and response["Retry-After"] == "1"
+
+
+def test_a_bug_in_the_last_use_stamp_is_a_500_not_a_pause(client, token, monkeypatch):
+    """Only an unavailable database pauses the stamps: an SQL error of ours is a bug to see, not a warning."""
+    update = QuerySet.update
+
+    def broken_for_tokens(queryset, **fields):
+        if queryset.model is ApiToken:
+            raise ProgrammingError("a bug")
+        return update(queryset, **fields)
+
+    monkeypatch.setattr(QuerySet, "update", broken_for_tokens)
+    client.raise_request_exception = False
+    response = get(client, token, discord_id="1")
+
+    assert response.status_code == 500 and response.json() == {"detail": "Internal error."}
+    assert cache.get(STAMPS_PAUSED) is None
 
 
 @pytest.mark.parametrize("bug", [RuntimeError("a bug"), IntegrityError("a bug"), ProgrammingError("a bug")])
