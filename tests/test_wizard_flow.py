@@ -562,6 +562,19 @@ def test_discord_rate_limit_as_an_html_page_still_says_when_to_retry(browser, pr
     assert page.headers["Retry-After"] == "30"
 
 
+def test_a_wait_of_nothing_is_asked_as_a_second(browser, providers):
+    """A provider saying "retry after 0": not "Retry-After: 0", which a client reads as "now", nor "in 0 s"."""
+    providers.faults["discord.token"] = Fault(
+        status=429,
+        body=json.dumps({"message": "You are being rate limited.", "retry_after": 0, "global": False}),
+        headers={"Content-Type": "application/json", "Retry-After": "0"},
+    )
+    page = browser.submit(browser.submit(browser.get("/"), "Connect with Discord"), "Authorize")
+
+    assert page.status_code == 503
+    assert page.headers["Retry-After"] == "1" and "(in 1 s)" in page.text
+
+
 @pytest.mark.parametrize(
     ("provider", "name", "reset_in", "longest"),
     [("discord", "Discord", None, 65), ("github", "GitHub", 600, 600)],  # Discord's body: retry_after 64.57

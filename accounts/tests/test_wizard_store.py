@@ -4,7 +4,8 @@ import pytest
 from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
 
-from accounts.wizard_store import CHOICE, REPO_LIST, WizardStore
+from accounts.wizard_store import CHOICE, REPO_LIST, REPO_LIST_FAILURE, WizardStore
+from linkapp.providers import ProviderRateLimited
 
 
 def begun(session: SessionStore | None = None) -> WizardStore:
@@ -50,12 +51,13 @@ def test_keys_do_not_name_the_session():
     assert all(session.session_key not in key for key in cache.keys("wizard:*"))
 
 
-def test_clear_forgets_token_list_and_choice():
+def test_clear_forgets_token_list_failure_and_choice():
     store = begun()
     store.save_github_token("g", "", "1")
     store.set(REPO_LIST, b"list")
+    store.set(REPO_LIST_FAILURE, ProviderRateLimited("GitHub", retry_after=60))  # kept while limited
     store.set(CHOICE, 42)
-    assert len(cache.keys("wizard:*")) == 3
+    assert len(cache.keys("wizard:*")) == 4
 
     store.clear()
 
