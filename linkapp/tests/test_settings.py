@@ -292,6 +292,7 @@ def test_a_choice_may_be_written_in_any_case_and_anything_else_is_a_clear_error(
         ("", {"PGOPTIONS": "-c statement_timeout=80"}, "80ms 5s"),  # libpq's own variable, not overridden
         ("", {"PGOPTIONS": "-c lock_timeout=90"}, "0 90ms"),
         ("", {"PGOPTIONS": "-c statement_timeout=80", "DATABASE_LOCK_TIMEOUT": "0"}, "80ms 0"),
+        ("options=-c%20lock_timeout%3D70", {"PGOPTIONS": "-c lock_timeout=90"}, "0 70ms"),  # the URL's, the nearer
     ],
 )
 def test_server_options_reach_the_connection_beside_the_defaults(query, env, timeouts):
