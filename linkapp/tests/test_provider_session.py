@@ -1,12 +1,16 @@
 import gzip
 import http.server
+import itertools
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
+import requests
 
 from linkapp import providers as calls
 
@@ -176,3 +180,121 @@ def test_an_answer_that_stops_half_way_ends_at_the_timeout(encoded_answers, sett
     with pytest.raises(calls.ProviderTimeout):
         calls.request("GitHub", "GET", f"{encoded_answers}/{how}")
     assert time.monotonic() - started < settings.PROVIDER_TIMEOUT + 1
+
+
+class SlowAnswers(http.server.BaseHTTPRequestHandler):
+    """/<late>/<pieces>: the headers after `late` seconds, then a byte of the body every half second, `pieces`
+    times, then nothing more until the test ends."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        late, pieces = (float(part) for part in self.path.strip("/").split("/"))
+        if self.server.stop.wait(late):
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for _ in range(int(pieces)):
+            self.wfile.write(b"1\r\n \r\n")
+            self.wfile.flush()
+            if self.server.stop.wait(0.5):
+                return
+        self.server.stop.wait(30)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def slow_answers():
+    with serving(SlowAnswers) as address:
+        yield address
+
+
+def seconds_to_time_out(url: str, **kwargs) -> float:
+    started = time.monotonic()
+    with pytest.raises(calls.ProviderTimeout):
+        calls.request("Discord", "GET", url, **kwargs)
+    return time.monotonic() - started
+
+
+def test_a_callers_shorter_timeout_bounds_the_whole_answer(slow_answers, settings):
+    """The avatar's 2 s, say, under a PROVIDER_TIMEOUT of 5: a CDN trickling a byte each half second for 10 s."""
+    settings.PROVIDER_TIMEOUT = 5
+    assert seconds_to_time_out(f"{slow_answers}/0/20", timeout=1) < 2
+
+
+def test_the_wait_for_the_headers_counts_against_the_timeout(slow_answers, settings):
+    """Headers after 1.5 s of a 2 s timeout: half a second is left for the body, not another 2 s."""
+    settings.PROVIDER_TIMEOUT = 2
+    assert seconds_to_time_out(f"{slow_answers}/1.5/20") < 3
+
+
+def test_a_body_that_stops_late_in_the_time_ends_at_the_timeout(slow_answers, settings):
+    """The last byte at 1.5 s of 2, then silence: the wait for the next ends at 2 s, not a whole timeout later."""
+    settings.PROVIDER_TIMEOUT = 2
+    assert seconds_to_time_out(f"{slow_answers}/0/4") < 2.9
+
+
+class EndlessBody:
+    """A body whose pieces are always there at once, as a gzip's decoded pieces come from what was read."""
+
+    closed = False
+    connection = None
+
+    def read1(self, amount: int, decode_content: bool = True) -> bytes:
+        return b" " * amount
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_answer_whose_pieces_are_always_there_still_ends_at_its_deadline(monkeypatch):
+    response = requests.Response()
+    response.raw, response.elapsed, response.url = EndlessBody(), timedelta(0), "https://discord.com/api/users/@me"
+    response.request = requests.Request("GET", response.url).prepare()
+    now = iter(itertools.count(step=0.4))  # each look at the clock 0.4 s later: no socket wait is left to time out
+    monkeypatch.setattr(calls.time, "monotonic", lambda: next(now))
+
+    with pytest.raises(requests.ReadTimeout):  # not read on until it is too large
+        calls.read_whole_answer(response, timeout=1)
+
+
+class LargeAnswers(http.server.BaseHTTPRequestHandler):
+    """/<size>: a usable JSON answer of `size` bytes (padded with spaces)."""
+
+    def do_GET(self) -> None:
+        size = int(self.path.strip("/"))
+        body = b'{"id": 1}'.ljust(size)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_answers_up_to_4_mib_are_read_and_larger_ones_refused_and_logged(caplog):
+    with serving(LargeAnswers) as address, caplog.at_level(logging.INFO, logger="linkapp.providers"):
+        assert calls.request("GitHub", "GET", f"{address}/4000000").json() == {"id": 1}
+        with pytest.raises(calls.ProviderError, match="answer too large"):
+            calls.request("GitHub", "GET", f"{address}/5000000")
+
+    refused = [(r.levelname, r.getMessage()) for r in caplog.records if "/5000000" in r.getMessage()]
+    assert [level for level, _ in refused] == ["INFO", "WARNING"]
+    assert refused[0][1].startswith(f"provider call GET {address.removeprefix('http://')}/5000000 status=200 ms=")
+    assert refused[1][1] == "provider call GET /5000000 failed: AnswerTooLarge"
+
+
+def test_an_answer_cut_off_is_logged_with_its_status_and_its_failure(encoded_answers, caplog):
+    with caplog.at_level(logging.INFO, logger="linkapp.providers"), pytest.raises(calls.ProviderUnavailable):
+        calls.request("GitHub", "GET", f"{encoded_answers}/cut")
+
+    (answered,) = [r.getMessage() for r in caplog.records if r.levelname == "INFO"]
+    (failed,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert answered.startswith(f"provider call GET {encoded_answers.removeprefix('http://')}/cut status=200 ms=")
+    assert failed.startswith("provider call GET /cut failed: ")
