@@ -66,7 +66,14 @@ def test_closing_allauths_session_keeps_the_shared_pool(providers, fresh_proxies
     assert exchange.get_adapter(providers.github_api_url) is calls.http_session().get_adapter(providers.github_api_url)
 
 
-class CookieSetter(http.server.BaseHTTPRequestHandler):
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """A test server's handler that does not print each request on stderr."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+class CookieSetter(QuietHandler):
     """Sets a cookie, as Cloudflare in front of Discord does, and answers with the Cookie header it got."""
 
     def do_GET(self) -> None:
@@ -76,9 +83,6 @@ class CookieSetter(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
 
 
 @contextmanager
@@ -114,7 +118,7 @@ def test_a_providers_cookie_never_goes_with_the_next_persons_call(cookie_setter)
 ANSWER = {"repositories": [{"id": n, "full_name": f"acme/repo-{n}", "description": "x" * 200} for n in range(1500)]}
 
 
-class EncodedAnswers(http.server.BaseHTTPRequestHandler):
+class EncodedAnswers(QuietHandler):
     """The same JSON (about 400 KB) as GitHub may send it: gzip-compressed or not, sized or chunked,
     or cut off before its Content-Length."""
 
@@ -146,9 +150,6 @@ class EncodedAnswers(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
 
 
 @pytest.fixture
@@ -182,7 +183,7 @@ def test_an_answer_that_stops_half_way_ends_at_the_timeout(encoded_answers, sett
     assert time.monotonic() - started < settings.PROVIDER_TIMEOUT + 1
 
 
-class SlowAnswers(http.server.BaseHTTPRequestHandler):
+class SlowAnswers(QuietHandler):
     """/<late>/<pieces>: the headers after `late` seconds, then a byte of the body every half second, `pieces`
     times, then nothing more until the test ends."""
 
@@ -202,9 +203,6 @@ class SlowAnswers(http.server.BaseHTTPRequestHandler):
             if self.server.stop.wait(0.5):
                 return
         self.server.stop.wait(30)
-
-    def log_message(self, *args) -> None:
-        pass
 
 
 @pytest.fixture
@@ -262,7 +260,7 @@ def test_an_answer_whose_pieces_are_always_there_still_ends_at_its_deadline(monk
         calls.read_whole_answer(response, timeout=1)
 
 
-class LargeAnswers(http.server.BaseHTTPRequestHandler):
+class LargeAnswers(QuietHandler):
     """/<size>: a usable JSON answer of `size` bytes (padded with spaces)."""
 
     def do_GET(self) -> None:
@@ -273,9 +271,6 @@ class LargeAnswers(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
 
 
 def test_answers_up_to_4_mib_are_read_and_larger_ones_refused_and_logged(caplog):
