@@ -1,8 +1,12 @@
+import logging
+
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+
+from linkapp.health import _one_line
 
 
 @pytest.mark.django_db
@@ -11,6 +15,36 @@ def test_healthy(client):
         response = client.get(path)
         assert response.status_code == 200
         assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_no_cache_in_front_keeps_an_answer(client, settings):
+    """A balancer must see the instance as it is now, not a 200 (or a 503) a cache kept."""
+    assert "no-store" in client.get("/healthz")["Cache-Control"]
+    assert "no-store" in client.get("/readyz")["Cache-Control"]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    unready = client.get("/readyz")
+    assert unready.status_code == 503 and "no-store" in unready["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_a_database_down_is_one_line_naming_its_error(client, monkeypatch, caplog):
+    def refused(*args, **kwargs):
+        raise OperationalError("connection refused\n\tIs the server running on that host?")
+
+    monkeypatch.setattr(connection, "cursor", refused)
+    with caplog.at_level(logging.WARNING, logger="linkapp.health"):
+        response = client.get("/readyz")
+
+    assert (response.status_code, response.json()["failed"]) == (503, ["database"])
+    (warned,) = [r for r in caplog.records if r.name == "linkapp.health"]
+    assert warned.getMessage() == "health: database unavailable: OperationalError: connection refused"
+    assert warned.exc_info is None
+
+
+def test_an_error_without_words_is_named_by_its_class():
+    assert _one_line(ValueError("boom")) == "ValueError: boom"
+    assert _one_line(ValueError("")) == "ValueError"
 
 
 @pytest.mark.django_db
