@@ -405,6 +405,16 @@ def test_session_is_cycled_at_sign_in_and_deleted_at_sign_out(browser, providers
     assert browser.get("/github/").status_code == 403
 
 
+def test_connecting_github_keeps_a_signed_in_persons_session_age(browser, providers):
+    """Connecting is no sign-in, so nothing would give SESSION_COOKIE_AGE back once it was cut to WIZARD_TTL."""
+    step2 = sign_in_with_discord(browser)
+    browser.submit(step2, "Connect with GitHub")  # GitHub's consent page, never answered
+
+    assert (
+        cache.ttl(SessionStore(browser.session.cookies.get("sessionid")).cache_key) > settings.SESSION_COOKIE_AGE - 60
+    )
+
+
 def test_a_sign_in_begun_and_left_does_not_shorten_an_admins_session(browser, providers, django_user_model):
     django_user_model.objects.create_superuser("root", password="right horse battery")
     browser.submit(browser.get("/"), "Connect with Discord")  # never authorized
