@@ -750,9 +750,11 @@ def test_behind_a_proxy_that_sets_a_header_each_client_has_its_own_sign_in_limit
         ]
 
     assert guesses(HTTP_X_REAL_IP="203.0.113.7") == [200, 200, 429]
+    assert guesses(HTTP_X_REAL_IP=" 203.0.113.7 ") == [429, 429, 429]  # the same client, the proxy's padding aside
     assert guesses(HTTP_X_REAL_IP="2001:db8::7") == [200, 200, 429]  # another person behind the same proxy
     assert guesses() == [200, 200, 429]  # past the proxy: the peer's counter
     assert guesses(HTTP_X_REAL_IP="unknown") == [429, 429, 429]  # the peer's counter again
+    assert guesses(REMOTE_ADDR="192.0.2.2") == [200, 200, 429]  # another peer past the proxy: a counter of its own
 
 
 @pytest.mark.parametrize("where", ["REMOTE_ADDR", "HTTP_X_REAL_IP"])
@@ -791,6 +793,13 @@ def test_behind_a_proxy_each_client_has_its_own_sign_in_limit(client, settings):
     assert guesses("198.51.100.99, 203.0.113.7") == [429, 429, 429]  # only the proxy's own entry counts
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 2
     assert guesses("192.0.2.1") == [200, 200, 429]  # fewer entries than proxies: the peer's address, not a 500
+    # ...each peer's own: not one counter for every request with too few entries.
+    assert [
+        client.post(
+            "/admin/login/", {"username": "root", "password": "x"}, HTTP_X_FORWARDED_FOR="192.0.2.1", REMOTE_ADDR=peer
+        ).status_code
+        for peer in ("192.0.2.50", "192.0.2.50", "192.0.2.51")
+    ] == [200, 200, 200]
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     assert guesses("not-an-address") == [429, 429, 429]  # the peer's counter again, not a 403
 
