@@ -758,6 +758,7 @@ def test_an_account_deactivated_at_githubs_consent_page_leaves_no_github_token_a
     page = browser.submit(authorize, "Authorize", {"login": "octocat"})
 
     assert page.status_code == 403 and "Try again" in page.text
+    assert "An administrator has deactivated this account" in page.text  # not "connect with Discord first"
     (granted,) = providers.tokens_since(earlier, "github").values()
     assert granted.revoked
     assert not SocialAccount.objects.filter(provider="github").exists()
