@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -254,7 +255,8 @@ def test_an_answer_whose_pieces_are_always_there_still_ends_at_its_deadline(monk
     response.raw, response.elapsed, response.url = EndlessBody(), timedelta(0), "https://discord.com/api/users/@me"
     response.request = requests.Request("GET", response.url).prepare()
     now = iter(itertools.count(step=0.4))  # each look at the clock 0.4 s later: no socket wait is left to time out
-    monkeypatch.setattr(calls.time, "monotonic", lambda: next(now))
+    # providers' own `time` only: patching the module itself would give every thread of the run this clock.
+    monkeypatch.setattr(calls, "time", SimpleNamespace(monotonic=lambda: next(now)))
 
     with pytest.raises(requests.ReadTimeout):  # not read on until it is too large
         calls.read_whole_answer(response, timeout=1)
