@@ -63,3 +63,14 @@ def test_deleting_the_user_takes_their_social_accounts_with_it(admin_client, per
     assert "Are you sure" in page.content.decode()
     assert not User.objects.filter(pk=person.pk).exists()
     assert not SocialAccount.objects.exists()
+
+
+def test_deleting_a_selected_discord_account_says_why_instead_of_no_permission(admin_client, person):
+    """The list's delete action names the reason, not a bare "no permission to delete social account"."""
+    account = SocialAccount.objects.get(provider="discord")
+    selected = {"action": "delete_selected", "_selected_action": [account.pk]}
+
+    asked = admin_client.post("/admin/socialaccount/socialaccount/", selected).content.decode()
+
+    assert "<li>Discord account (it goes with its user: delete the user)</li>" in asked
+    assert "<li>social account</li>" not in asked

@@ -4,7 +4,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpResponse
 
 from accounts.decorators import discord_required
-from accounts.identity import discord_handle, find_account, social_account
+from accounts.identity import discord_handle, find_account, social_account, social_accounts
 
 
 @pytest.fixture
@@ -56,3 +56,30 @@ def test_an_account_is_found_by_provider_and_uid(person):
 def test_the_handle_kept_on_links_names_one_discord_user(extra_data, handle):
     account = SocialAccount(provider="discord", uid="80351110224678912", extra_data=extra_data)
     assert discord_handle(account) == handle
+
+
+def test_of_two_github_accounts_the_first_connected_is_the_persons(person):
+    """The same account on every page and every request, not whichever row the database returns first."""
+    assert [(a.provider, a.uid) for a in social_accounts(person)] == [
+        ("discord", "80351110224678912"),
+        ("github", "1"),
+        ("github", "2"),
+    ]
+    assert social_account(person, "github").uid == "1"
+
+
+@pytest.mark.parametrize(("method", "comes_back"), [("get", True), ("post", False)])
+def test_a_sign_in_asked_for_by_a_page_returns_to_it_but_not_one_asked_for_by_a_form(db, rf, method, comes_back):
+    """A form's POST cannot be replayed as a GET after signing in: its sign-in ends at the usual next step."""
+
+    @discord_required
+    def step(request):
+        return HttpResponse()
+
+    request = getattr(rf, method)("/dashboard/?sort=name")
+    request.user = AnonymousUser()
+    request.session = {}
+    page = step(request)
+
+    assert page.status_code == 403
+    assert ('href="/?next=%2Fdashboard%2F%3Fsort%3Dname"' in page.content.decode()) is comes_back

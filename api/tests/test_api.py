@@ -324,6 +324,16 @@ def test_a_second_token_for_a_name_rotates_without_downtime(client, token):
     assert get(client, new, discord_id="1").status_code == 200
 
 
+def test_a_new_token_after_the_old_one_was_revoked_is_not_a_rotation(token):
+    ApiToken.objects.update(revoked_at=timezone.now())
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command("create_api_token", "discord-bot", stdout=out, stderr=err)
+
+    assert out.getvalue().strip().startswith("lk_")
+    assert err.getvalue() == ""
+
+
 def test_last_use_is_recorded_to_the_minute(client, token):
     assert ApiToken.objects.get().last_used_at is None
     get(client, token, discord_id="1")
@@ -339,10 +349,45 @@ def test_last_use_is_recorded_to_the_minute(client, token):
     assert ApiToken.objects.get().last_used_at > first
 
 
+def test_last_use_is_recorded_on_the_token_used_only(client, token):
+    """Whether an old token is still in use is what tells an admin it can be revoked after a rotation."""
+    other, _ = ApiToken.issue("discord-bot")
+
+    get(client, token, discord_id="1")
+
+    other.refresh_from_db()
+    assert ApiToken.objects.get(key_hash=digest(token)).last_used_at is not None
+    assert other.last_used_at is None
+
+
+def test_tokens_are_listed_by_name_and_the_newest_of_a_name_first():
+    old, _ = ApiToken.issue("discord-bot")
+    ci, _ = ApiToken.issue("ci-reporter")
+    new, _ = ApiToken.issue("discord-bot")
+
+    assert list(ApiToken.objects.all()) == [ci, new, old]
+
+
 def test_tokens_are_revoked_never_deleted(admin_client, token):
     api_token = ApiToken.objects.get()
     assert admin_client.get(f"/admin/api/apitoken/{api_token.pk}/delete/").status_code == 403
     assert 'value="delete_selected"' not in admin_client.get("/admin/api/apitoken/").content.decode()
+
+
+def test_tokens_are_issued_by_the_command_not_added_in_admin(admin_client):
+    """A row added in admin would have no secret to hand over: `create_api_token` is the one way to make one."""
+    assert admin_client.get("/admin/api/apitoken/add/").status_code == 403
+    assert admin_client.post("/admin/api/apitoken/add/", {"name": "discord-bot"}).status_code == 403
+    assert not ApiToken.objects.exists()
+
+
+def test_tokens_are_found_by_name_in_admin(admin_client):
+    ApiToken.issue("discord-bot")
+    ApiToken.issue("ci-reporter")
+
+    found = admin_client.get("/admin/api/apitoken/", {"q": "discord"}).content.decode()
+
+    assert "discord-bot" in found and "ci-reporter" not in found
 
 
 @pytest.mark.parametrize(
@@ -375,6 +420,12 @@ def test_a_token_needs_a_name_that_fits(name):
     with pytest.raises(CommandError, match="1 to 100 characters"):
         call_command("create_api_token", name, stdout=io.StringIO())
     assert not ApiToken.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["x", "x" * 100], ids=["1-character", "100-characters"])
+def test_a_name_of_one_to_100_characters_is_taken(name):
+    call_command("create_api_token", name, stdout=io.StringIO())
+    assert ApiToken.objects.get().name == name
 
 
 def test_rate_limited_per_token(client, token, settings):
