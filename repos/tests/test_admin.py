@@ -360,3 +360,42 @@ def test_every_start_a_spreadsheet_reads_as_a_formula_is_quoted(start):
     )
     (row,) = csv.DictReader(io.StringIO("".join(export.csv_lines([link]))))
     assert row["discord_username"] == f"'{start}x"
+
+
+def test_the_owner_filter_lists_the_owners_with_the_most_links_not_the_first_by_name(admin_client, links, monkeypatch):
+    """The busiest owner is listed even when its name sorts after every other one."""
+    monkeypatch.setattr(OwnerFilter, "listed", 1)
+    for n in range(2):  # zeta-org has two links, every other owner one
+        Link.objects.create(
+            discord_id=f"9{n}", github_id=9, github_login="o", repo_id=90 + n, repo_full_name=f"zeta-org/r{n}"
+        )
+
+    page = admin_client.get("/admin/repos/link/")
+    (owners,) = [spec for spec in page.context["cl"].filter_specs if isinstance(spec, OwnerFilter)]
+    assert [name for name, _ in owners.lookup_choices] == ["zeta-org"]
+
+
+def test_the_owner_filter_lists_fifty_owners(admin_client):
+    for n in range(51):  # owner-00 has two links, so the one left out is the last by name, owner-50
+        Link.objects.create(
+            discord_id=str(n), github_id=9, github_login="o", repo_id=n, repo_full_name=f"owner-{n:02}/r"
+        )
+    Link.objects.create(discord_id="99", github_id=9, github_login="o", repo_id=99, repo_full_name="owner-00/s")
+
+    page = admin_client.get("/admin/repos/link/")
+    (owners,) = [spec for spec in page.context["cl"].filter_specs if isinstance(spec, OwnerFilter)]
+    assert [name for name, _ in owners.lookup_choices] == [f"owner-{n:02}" for n in range(50)]
+
+
+def test_the_owner_filter_matches_the_whole_owner_not_an_owner_whose_name_it_begins(admin_client, links):
+    Link.objects.create(discord_id="555", github_id=5, github_login="a", repo_id=5, repo_full_name="acme/anvil")
+
+    page = admin_client.get("/admin/repos/link/", {"owner": "acme"}).content.decode()
+
+    assert "acme/anvil" in page and "acme-org/rocket" not in page
+
+
+def test_the_csv_export_is_downloaded_as_links_csv(admin_client, links):
+    response = admin_client.post("/admin/repos/link/", {"action": "export_csv", "_selected_action": [links[0].pk]})
+
+    assert response["Content-Disposition"] == 'attachment; filename="links.csv"'

@@ -35,3 +35,9 @@ def test_takes_only_the_digits_the_picker_posts():
     """int() would also read these as 1; the wizard's remembered choice (posted_repo_id) would not."""
     for odd in (" 1", "1 ", "+1", "\u0661", "1.0", "0_1"):
         assert not LinkForm({"repo_id": odd}, repos=REPOS, min_permission="pull").is_valid(), odd
+
+
+def test_pressing_link_without_a_choice_asks_for_one():
+    form = LinkForm({}, repos=REPOS, min_permission="pull")
+    assert not form.is_valid()
+    assert form.errors["repo_id"] == ["Choose a repository."]

@@ -18,6 +18,7 @@ from demo.examples import GITHUB_ERRORS, github_rate_headers
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, ProviderUnavailable
 from repos import github_api, github_pagination
 from repos.repo_store import RepoSummary
+from tests.wizard import github_token_of, walk_to_picker
 
 REPOSITORIES = json.loads((Path(__file__).resolve().parents[2] / "demo/payloads/github_user_repos.json").read_text())
 
@@ -497,3 +498,49 @@ def test_stop_ends_a_walk_along_next_links_before_its_next_request(settings):
     with pytest.raises(ProviderError, match="stopped"):
         github_pagination.fetch_all(fetch, github_api.check, base, {}, concurrency=1, stop=stop)
     assert asked == [base]
+
+
+def test_a_403_with_retry_after_is_a_rate_limit_whatever_its_message_says():
+    """GitHub's older abuse-detection answer names no rate limit in its message; its retry-after is the wait."""
+    abuse = {"message": "You have triggered an abuse detection mechanism. Please wait a few minutes."}
+    with pytest.raises(ProviderRateLimited) as caught:
+        github_api.check(response(403, abuse, {"retry-after": "120"}))
+    assert 119 <= caught.value.retry_after <= 120
+
+
+@pytest.mark.parametrize(
+    "user",
+    [
+        {"id": 583231, "login": "octocat", "name": "The Octocat", "email": "octocat@example.com"},
+        {"id": 583231, "login": "octocat", "name": None, "email": None},  # no public name or email: most accounts
+    ],
+)
+def test_a_user_without_a_public_name_or_email_is_readable(user):
+    assert github_api.readable_user(user)
+
+
+@pytest.mark.parametrize(
+    "user",
+    [
+        {"id": 583231, "login": ""},
+        {"id": 583231, "login": None},
+        {"id": 583231, "login": "octocat", "name": 7},
+        {"id": 583231, "login": "octocat", "email": ["octocat@example.com"]},
+        {"id": "583231", "login": "octocat"},
+        ["octocat"],
+    ],
+)
+def test_a_user_of_the_wrong_shape_or_with_an_empty_login_is_not_readable(user):
+    assert not github_api.readable_user(user)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_revoked_token_is_dead_at_github_and_its_revocation_is_not_logged_as_failed(browser, providers, caplog):
+    """Against the demo GitHub: the app's client id and secret as basic auth, and GitHub's 204 as success."""
+    walk_to_picker(browser)
+    token = github_token_of(browser)
+
+    github_api.revoke_token(token)
+
+    assert providers.tokens[token].revoked
+    assert not [record for record in caplog.records if "revocation failed" in record.getMessage()]
