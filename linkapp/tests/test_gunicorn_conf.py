@@ -35,6 +35,7 @@ def test_workers_default_to_the_cores_this_process_may_run_on(monkeypatch):
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {5, 9}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)  # the host's, whatever this machine has
     assert runpy.run_path(CONF)["workers"] == 2
 
 
@@ -85,3 +86,35 @@ def test_a_count_that_is_not_one_stops_gunicorn_with_one_clear_line(monkeypatch,
     with pytest.raises(SystemExit) as stopped:
         runpy.run_path(CONF)
     assert str(stopped.value) == error
+
+
+def test_unset_counts_take_the_documented_defaults(monkeypatch):
+    """README: 4 threads per worker (gthread: a worker keeps answering while one waits on Discord or GitHub),
+    a 60 s worker timeout, 30 s for requests in flight on a restart, and no access log."""
+    for name in ("GUNICORN_THREADS", "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT", "GUNICORN_ACCESS_LOG"):
+        monkeypatch.delenv(name, raising=False)
+    conf = runpy.run_path(CONF)
+    assert (conf["worker_class"], conf["threads"]) == ("gthread", 4)
+    assert (conf["timeout"], conf["graceful_timeout"], conf["accesslog"]) == (60, 30, None)
+
+
+def test_one_worker_one_thread_and_no_timeout_are_counts_too(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    for name, value in (("WEB_CONCURRENCY", "1"), ("GUNICORN_THREADS", "1"), ("GUNICORN_KEEPALIVE", "0")):
+        monkeypatch.setenv(name, value)
+    conf = runpy.run_path(CONF)
+    assert (conf["workers"], conf["threads"], conf["keepalive"]) == (1, 1, 0)
+
+
+def test_a_blank_redis_url_is_no_redis_so_one_worker(monkeypatch):
+    """settings.py reads `REDIS_URL= ` as unset (the in-process cache): a second worker would not know the first
+    one's people."""
+    monkeypatch.setenv("REDIS_URL", " ")
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    assert runpy.run_path(CONF)["workers"] == 1
+
+
+def test_json_logs_may_be_asked_for_in_any_case(monkeypatch):
+    """As settings.py reads LOG_FORMAT: `JSON` must not leave gunicorn's own lines plain beside the app's JSON."""
+    monkeypatch.setenv("LOG_FORMAT", " JSON ")
+    assert runpy.run_path(CONF)["logconfig_dict"]["formatters"]["json"]["()"] == "linkapp.logs.JsonFormatter"

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import requests
 
 from linkapp.logs import ClientErrorOneLine, JsonFormatter, QueryStringFilter, RequestIdFilter, request_id
-from linkapp.tests.gunicorn_process import run_gunicorn
+from linkapp.tests.gunicorn_process import gunicorn_serving, run_gunicorn
 
 
 @pytest.mark.django_db
@@ -173,3 +174,21 @@ def test_python_warnings_are_log_lines_too(tmp_path):
     (line,) = [json.loads(line) for line in lines]
     assert (line["logger"], line["level"]) == ("py.warnings", "WARNING")
     assert "a library is unhappy" in line["message"]
+
+
+def test_gunicorns_access_lines_name_the_path_never_the_query_string(free_tcp_port):
+    """README: paths only. A provider callback's query string holds its single-use `code` and its `state`."""
+    with gunicorn_serving(free_tcp_port, {"GUNICORN_ACCESS_LOG": "-"}) as printed:
+        requests.get(f"http://127.0.0.1:{free_tcp_port}/healthz?code=one-time-code&state=s", timeout=30)
+    out, err = printed
+
+    assert len([line for line in out.splitlines() if "/healthz" in line]) == 2
+    assert "one-time-code" not in out + err
+
+
+def test_gunicorn_json_lines_hold_no_access_lines_unless_asked_for(free_tcp_port):
+    """A logging config turns gunicorn's access log on: without GUNICORN_ACCESS_LOG it stays off, as in plain."""
+    out, err = run_gunicorn(free_tcp_port, {"LOG_FORMAT": "json", "GUNICORN_ACCESS_LOG": ""})
+
+    assert "Booting worker" in out + err
+    assert '"gunicorn.access"' not in out + err

@@ -234,6 +234,8 @@ def test_the_cdn_follows_discord_url_unless_named(monkeypatch):
         ("DISCORD_URL", "https://user:password@discord.example.com"),
         ("DISCORD_CDN_URL", "https://cdn.example.com/?v=1"),
         ("GITHUB_URL", "https://github.com/?"),  # an empty query: its login address would be .../?/login/oauth
+        ("GITHUB_URL", "https://github.com#"),  # a fragment: every path appended after it is never sent
+        ("DISCORD_URL", "https://discord.example.com:0"),  # no server listens on port 0
     ],
 )
 def test_a_provider_address_that_is_not_one_is_a_clear_error(monkeypatch, name, value):
@@ -446,3 +448,95 @@ def test_a_trusted_origin_that_is_not_one_is_a_clear_error(monkeypatch, value):
     assert str(refused.value) == (
         f"CSRF_TRUSTED_ORIGINS takes origins such as https://links.example.org (no path), not {value!r}."
     )
+
+
+@pytest.mark.parametrize(
+    "word,on", [("1", True), ("true", True), ("Yes", True), ("ON", True), ("no", False), ("0", False)]
+)
+def test_a_switch_takes_every_word_its_error_names(monkeypatch, word, on):
+    """The error names 1/0, true/false, yes/no, on/off: `HTTPS=true` read as off would drop secure cookies and HSTS."""
+    monkeypatch.setenv("HTTPS", word)
+    assert runpy.run_path(str(ROOT / "linkapp" / "settings.py"))["HTTPS"] is on
+
+
+def test_unset_variables_take_the_documented_defaults(monkeypatch):
+    """README's Configuration table: an operator who sets none of these gets exactly these."""
+    for name in (
+        "DEBUG",
+        "HTTPS",
+        "SECURE_SSL_REDIRECT",
+        "PROVIDER_TIMEOUT",
+        "LOGIN_RATE_LIMIT",
+        "CONN_MAX_AGE",
+        "GITHUB_MAX_CONCURRENCY",
+        "LOG_LEVEL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    read = runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+    assert (read["DEBUG"], read["HTTPS"], read["SECURE_SSL_REDIRECT"]) == (False, True, True)
+    assert (read["PROVIDER_TIMEOUT"], read["LOGIN_RATE_LIMIT"], read["GITHUB_MAX_CONCURRENCY"]) == (10, "30/m", 8)
+    assert read["DATABASES"]["default"]["CONN_MAX_AGE"] == 60
+    assert read["LOGGING"]["root"]["level"] == "INFO"
+
+
+def test_https_is_off_by_default_only_in_development(monkeypatch):
+    monkeypatch.delenv("HTTPS", raising=False)
+    monkeypatch.setenv("DEBUG", "1")
+    assert runpy.run_path(str(ROOT / "linkapp" / "settings.py"))["HTTPS"] is False
+
+
+def test_without_debug_set_a_secret_key_is_required(monkeypatch):
+    """DEBUG defaults to 0: production unless development is asked for."""
+    monkeypatch.delenv("DEBUG", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY is required when DEBUG=0."):
+        runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+
+
+def test_an_endless_number_of_seconds_is_a_clear_error(monkeypatch):
+    """`PROVIDER_TIMEOUT=inf` is a float Python reads, but no socket takes it: every call to Discord or GitHub
+    would fail, long after the app started."""
+    monkeypatch.setenv("PROVIDER_TIMEOUT", "inf")
+    with pytest.raises(ImproperlyConfigured) as refused:
+        runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+    assert str(refused.value) == "PROVIDER_TIMEOUT must be more than 0, not 'inf'."
+
+
+def test_health_checks_answer_over_plain_http_where_every_page_redirects():
+    """README: a load balancer probes /readyz (and /healthz) over plain HTTP; a redirect would read as "down"."""
+    code = (
+        "from django.test import Client\n"
+        "c = Client(HTTP_HOST='links.example.org')\n"
+        "print(*(c.get(path).status_code for path in ('/', '/readyz', '/healthz')))"
+    )
+    env = {**PRODUCTION, "REDIS_URL": os.environ["REDIS_URL"], "DATABASE_URL": os.environ["DATABASE_URL"]}
+    result = manage("shell", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    page, readyz, healthz = result.stdout.splitlines()[-1].split()
+    # Answered, not redirected: 200, or 503 where the database named in DATABASE_URL is not there.
+    assert (page, readyz in {"200", "503"}, healthz in {"200", "503"}) == ("301", True, True)
+
+
+@pytest.mark.parametrize(("behind_proxy", "status"), [(None, 301), ("0", 301), ("1", 200)])
+def test_a_forwarded_https_is_believed_only_behind_a_proxy_that_sets_it(behind_proxy, status):
+    """README: BEHIND_PROXY defaults to 0. Else anyone could say `X-Forwarded-Proto: https` over plain HTTP and be
+    answered as if on HTTPS: no redirect, and Secure cookies sent over plain HTTP."""
+    code = (
+        "from django.test import Client\n"
+        "print(Client().get('/', HTTP_HOST='links.example.org', HTTP_X_FORWARDED_PROTO='https').status_code)"
+    )
+    env = {**PRODUCTION, "REDIS_URL": os.environ["REDIS_URL"], "DATABASE_URL": os.environ["DATABASE_URL"]}
+    if behind_proxy is not None:
+        env["BEHIND_PROXY"] = behind_proxy
+    result = manage("shell", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == str(status)
+
+
+@pytest.mark.parametrize(
+    "value", ["redis://127.0.0.1:6379/0", "rediss://redis.example.org:6380/0", "unix:///run/redis/redis.sock?db=0"]
+)
+def test_a_redis_url_redis_py_reads_is_taken(monkeypatch, value):
+    """README: `redis://`, `rediss://` or `unix://` (a Redis on the same host, by its socket)."""
+    monkeypatch.setenv("REDIS_URL", value)
+    assert runpy.run_path(str(ROOT / "linkapp" / "settings.py"))["CACHES"]["default"]["LOCATION"] == value

@@ -65,3 +65,14 @@ def test_a_usual_charset_is_still_used():
     environ = {"REQUEST_METHOD": "GET", "QUERY_STRING": "q=%E9", "wsgi.input": io.BytesIO()}
     request = TolerantWSGIRequest({**environ, "CONTENT_TYPE": "text/plain; charset=latin-1"})
     assert (request.encoding, request.GET["q"]) == ("latin-1", "é")
+
+
+@pytest.mark.parametrize("charset", ["rot13", "hex", "zlib"])
+def test_a_form_without_a_query_string_in_no_text_encoding_reads_as_empty(charset):
+    """With no query string to decode while the charset is read, nothing else finds that the codec is no text
+    encoding: reading the form would be a LookupError (a 500) in the first view that reads it."""
+    body = b"a=%C3%A9"
+    environ = {"REQUEST_METHOD": "POST", "QUERY_STRING": "", "CONTENT_LENGTH": str(len(body))}
+    content_type = f"application/x-www-form-urlencoded; charset={charset}"
+    request = TolerantWSGIRequest({**environ, "CONTENT_TYPE": content_type, "wsgi.input": io.BytesIO(body)})
+    assert (request.content_type, request.encoding, request.POST.dict()) == ("", None, {})
