@@ -1,4 +1,8 @@
+from collections.abc import Iterator
+
 import pytest
+
+from demo.providers import DemoProviders
 
 
 # The project's conftest.py points Django at its own session providers and clears the
@@ -12,3 +16,18 @@ def _provider_settings() -> None:
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
     """No cache to empty."""
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[DemoProviders]:
+    with DemoProviders() as providers:
+        yield providers
+
+
+@pytest.fixture
+def providers(server: DemoProviders) -> Iterator[DemoProviders]:
+    """One server per test module, as new for each test."""
+    server.reset()
+    server.delay = 0.0
+    server.repo_count = 150
+    yield server

@@ -7,7 +7,6 @@ import hashlib
 import secrets
 import threading
 import time
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -18,20 +17,6 @@ from demo.providers import DemoProviders, Fault
 
 CLIENT = {"client_id": "demo-client-id", "client_secret": "demo-client-secret"}
 REDIRECT = "http://app.test/accounts/callback/"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[DemoProviders]:
-    with DemoProviders() as providers:
-        yield providers
-
-
-@pytest.fixture
-def providers(server: DemoProviders) -> Iterator[DemoProviders]:
-    server.reset()
-    server.delay = 0.0
-    server.repo_count = 150
-    yield server
 
 
 def pkce_pair() -> tuple[str, str]:
