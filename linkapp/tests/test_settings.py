@@ -40,6 +40,19 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+def read_settings() -> dict:
+    """settings.py as a process started with this one's environment (as the test set it) would read it."""
+    return runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+
+
+def production_answers(code: str, **env: str) -> list[str]:
+    """The last line `code` prints in a production shell on the test run's own Postgres and Redis."""
+    here = {"REDIS_URL": os.environ["REDIS_URL"], "DATABASE_URL": os.environ["DATABASE_URL"]}
+    result = manage("shell", "-c", code, **{**PRODUCTION, **here, **env})
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()[-1].split()
+
+
 def test_production_settings_pass_check_deploy():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -90,11 +103,10 @@ def test_a_variable_set_but_empty_takes_its_default():
 
 
 def test_old_secret_keys_are_read_as_fallbacks(monkeypatch):
-    settings_file = str(ROOT / "linkapp" / "settings.py")
     monkeypatch.setenv("SECRET_KEY_FALLBACKS", "old-key-1!@#$%^&*(-_=+), old-key-2")
-    assert runpy.run_path(settings_file)["SECRET_KEY_FALLBACKS"] == ["old-key-1!@#$%^&*(-_=+)", "old-key-2"]
+    assert read_settings()["SECRET_KEY_FALLBACKS"] == ["old-key-1!@#$%^&*(-_=+)", "old-key-2"]
     monkeypatch.delenv("SECRET_KEY_FALLBACKS")
-    assert runpy.run_path(settings_file)["SECRET_KEY_FALLBACKS"] == []
+    assert read_settings()["SECRET_KEY_FALLBACKS"] == []
 
 
 def test_an_empty_private_scope_list_turns_the_private_step_up_off():
@@ -144,17 +156,16 @@ def test_a_number_out_of_range_is_a_clear_error(name, value, error):
 @pytest.mark.parametrize("rate", ["600 per minute", "0.5/s", "600/0m", "600/", "0/m"])
 def test_a_rate_limit_that_is_not_a_count_per_period_is_a_clear_error(monkeypatch, rate):
     """django-ratelimit reads it only on a request: unchecked, every limited request would be a 500."""
-    settings_file = str(ROOT / "linkapp" / "settings.py")
     monkeypatch.setenv("LOGIN_RATE_LIMIT", "100/5M")
     monkeypatch.setenv("API_RATE_LIMIT", rate)
     with pytest.raises(ImproperlyConfigured) as refused:
-        runpy.run_path(settings_file)
+        read_settings()
     assert str(refused.value) == f"API_RATE_LIMIT must be a count per period, such as 30/m or 100/5m, not {rate!r}."
     monkeypatch.setenv("API_RATE_LIMIT", " 10/h ")
-    read = runpy.run_path(settings_file)
+    read = read_settings()
     assert (read["LOGIN_RATE_LIMIT"], read["API_RATE_LIMIT"]) == ("100/5m", "10/h")
     monkeypatch.setenv("API_RATE_LIMIT", " ")  # set but blank: unset, as for every other variable
-    assert runpy.run_path(settings_file)["API_RATE_LIMIT"] == "600/m"
+    assert read_settings()["API_RATE_LIMIT"] == "600/m"
 
 
 @pytest.mark.parametrize(
@@ -168,7 +179,7 @@ def test_a_rate_limit_that_is_not_a_count_per_period_is_a_clear_error(monkeypatc
 )
 def test_where_rate_limits_read_the_client_address(monkeypatch, value, header, function):
     monkeypatch.setenv("RATELIMIT_IP_META_KEY", value)
-    read = runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+    read = read_settings()
     assert (read["CLIENT_ADDRESS_META_KEY"], read["RATELIMIT_IP_META_KEY"]) == (header, function)
 
 
@@ -176,7 +187,7 @@ def test_a_header_named_as_http_writes_it_is_a_clear_error(monkeypatch):
     """X-Real-IP is never in request.META: every person would count against the proxy's address, quietly."""
     monkeypatch.setenv("RATELIMIT_IP_META_KEY", "X-Real-IP")
     with pytest.raises(ImproperlyConfigured, match="X-Real-IP is HTTP_X_REAL_IP"):
-        runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+        read_settings()
 
 
 def test_a_switch_that_is_neither_on_nor_off_is_a_clear_error():
@@ -214,7 +225,7 @@ def test_the_cdn_follows_discord_url_unless_named(monkeypatch):
             monkeypatch.delenv(name, raising=False)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        return runpy.run_path(str(ROOT / "linkapp" / "settings.py"))["DISCORD_CDN_URL"]
+        return read_settings()["DISCORD_CDN_URL"]
 
     assert cdn() == "https://cdn.discordapp.com"
     assert cdn(DISCORD_URL="http://127.0.0.1:9000/discord") == ""
@@ -241,32 +252,30 @@ def test_the_cdn_follows_discord_url_unless_named(monkeypatch):
 def test_a_provider_address_that_is_not_one_is_a_clear_error(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ImproperlyConfigured) as refused:
-        runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+        read_settings()
     assert str(refused.value) == f"{name} must be an address such as https://github.com, not {value!r}."
 
 
 def test_a_provider_address_is_read_without_its_trailing_slash_and_blank_is_unset(monkeypatch):
-    settings_file = str(ROOT / "linkapp" / "settings.py")
     monkeypatch.setenv("GITHUB_URL", "HTTPS://GHE.example.com:8443/")
     monkeypatch.delenv("GITHUB_API_URL", raising=False)
-    read = runpy.run_path(settings_file)
+    read = read_settings()
     assert (read["GITHUB_URL"], read["GITHUB_API_URL"]) == (
         "HTTPS://GHE.example.com:8443",  # as written: linkapp.oauth compares it with GitHub's `iss` as GitHub writes
         "HTTPS://GHE.example.com:8443/api/v3",
     )
     monkeypatch.setenv("GITHUB_URL", " ")
     monkeypatch.setenv("DISCORD_URL", " ")
-    read = runpy.run_path(settings_file)
+    read = read_settings()
     assert (read["GITHUB_URL"], read["DISCORD_URL"]) == ("https://github.com", "https://discord.com")
 
 
 def test_a_choice_may_be_written_in_any_case_and_anything_else_is_a_clear_error(monkeypatch):
     """`LOG_LEVEL=info`, as gunicorn's --log-level is written, would otherwise stop every worker from booting."""
-    settings_file = str(ROOT / "linkapp" / "settings.py")
     monkeypatch.setenv("LOG_LEVEL", "info")
     monkeypatch.setenv("LOG_FORMAT", "JSON")
     monkeypatch.setenv("LINK_MIN_PERMISSION", " Admin ")
-    read = runpy.run_path(settings_file)
+    read = read_settings()
     assert (read["LOGGING"]["root"]["level"], read["LOG_FORMAT"], read["LINK_MIN_PERMISSION"]) == (
         "INFO",
         "json",
@@ -274,11 +283,11 @@ def test_a_choice_may_be_written_in_any_case_and_anything_else_is_a_clear_error(
     )
 
     monkeypatch.setenv("LOG_FORMAT", " ")  # set but blank: unset, as for every other variable
-    assert runpy.run_path(settings_file)["LOG_FORMAT"] == "plain"
+    assert read_settings()["LOG_FORMAT"] == "plain"
 
     monkeypatch.setenv("LOG_LEVEL", "loud")
     with pytest.raises(ImproperlyConfigured) as refused:
-        runpy.run_path(settings_file)
+        read_settings()
     assert str(refused.value) == "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not 'loud'."
 
 
@@ -362,7 +371,7 @@ def test_oauth_credentials_lose_the_newline_a_secret_file_leaves(monkeypatch):
     names = ("DISCORD_CLIENT_ID", "DISCORD_CLIENT_SECRET", "GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET")
     for name, value in zip(names, ("1234\n", " d-secret\n", "Iv1.1\r\n", "g-secret\n"), strict=True):
         monkeypatch.setenv(name, value)
-    read = runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+    read = read_settings()
     assert [read[name] for name in names] == ["1234", "d-secret", "Iv1.1", "g-secret"]
 
 
@@ -371,7 +380,7 @@ def test_scopes_may_be_written_as_github_writes_them(monkeypatch):
     private access the person granted."""
     monkeypatch.setenv("GITHUB_SCOPES", "read:user, user:email")
     monkeypatch.setenv("GITHUB_PRIVATE_SCOPES", "repo read:org")
-    read = runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+    read = read_settings()
     assert (read["GITHUB_SCOPES"], read["GITHUB_PRIVATE_SCOPES"]) == (["read:user", "user:email"], ["repo", "read:org"])
 
 
@@ -379,7 +388,7 @@ def test_scopes_may_be_written_as_github_writes_them(monkeypatch):
 def test_github_com_however_written_has_its_own_api_address(monkeypatch, github_url):
     monkeypatch.setenv("GITHUB_URL", github_url)
     monkeypatch.delenv("GITHUB_API_URL", raising=False)
-    assert runpy.run_path(str(ROOT / "linkapp" / "settings.py"))["GITHUB_API_URL"] == "https://api.github.com"
+    assert read_settings()["GITHUB_API_URL"] == "https://api.github.com"
 
 
 @pytest.mark.parametrize(
@@ -397,7 +406,7 @@ def test_a_redis_url_without_a_redis_scheme_is_a_clear_error(monkeypatch, value)
     repeat the value, which may hold Redis's password."""
     monkeypatch.setenv("REDIS_URL", value)
     with pytest.raises(ImproperlyConfigured) as refused:
-        runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+        read_settings()
     assert str(refused.value) == "REDIS_URL must begin with redis://, rediss:// or unix://."
 
 
@@ -407,7 +416,7 @@ def test_a_host_django_would_never_match_is_a_clear_error(monkeypatch, value):
     included, with a 400."""
     monkeypatch.setenv("ALLOWED_HOSTS", f"127.0.0.1,{value}")
     with pytest.raises(ImproperlyConfigured) as refused:
-        runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+        read_settings()
     assert str(refused.value) == (
         f"ALLOWED_HOSTS takes host names such as links.example.org (no scheme, port or path), not {value!r}."
     )
@@ -415,7 +424,7 @@ def test_a_host_django_would_never_match_is_a_clear_error(monkeypatch, value):
 
 def test_hosts_django_matches_are_taken(monkeypatch):
     monkeypatch.setenv("ALLOWED_HOSTS", "links.example.org, .example.com,[::1],*")
-    assert runpy.run_path(str(ROOT / "linkapp" / "settings.py"))["ALLOWED_HOSTS"] == [
+    assert read_settings()["ALLOWED_HOSTS"] == [
         "links.example.org",
         ".example.com",
         "[::1]",
@@ -429,7 +438,7 @@ def test_trusted_origins_are_written_as_browsers_send_them(monkeypatch):
         "CSRF_TRUSTED_ORIGINS",
         "https://Links.example.org/, https://*.example.com, http://127.0.0.1:8000, https://a.org:443, app://x",
     )
-    assert runpy.run_path(str(ROOT / "linkapp" / "settings.py"))["CSRF_TRUSTED_ORIGINS"] == [
+    assert read_settings()["CSRF_TRUSTED_ORIGINS"] == [
         "https://links.example.org",
         "https://*.example.com",
         "http://127.0.0.1:8000",
@@ -444,7 +453,7 @@ def test_trusted_origins_are_written_as_browsers_send_them(monkeypatch):
 def test_a_trusted_origin_that_is_not_one_is_a_clear_error(monkeypatch, value):
     monkeypatch.setenv("CSRF_TRUSTED_ORIGINS", value)
     with pytest.raises(ImproperlyConfigured) as refused:
-        runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+        read_settings()
     assert str(refused.value) == (
         f"CSRF_TRUSTED_ORIGINS takes origins such as https://links.example.org (no path), not {value!r}."
     )
@@ -456,7 +465,7 @@ def test_a_trusted_origin_that_is_not_one_is_a_clear_error(monkeypatch, value):
 def test_a_switch_takes_every_word_its_error_names(monkeypatch, word, on):
     """The error names 1/0, true/false, yes/no, on/off: `HTTPS=true` read as off would drop secure cookies and HSTS."""
     monkeypatch.setenv("HTTPS", word)
-    assert runpy.run_path(str(ROOT / "linkapp" / "settings.py"))["HTTPS"] is on
+    assert read_settings()["HTTPS"] is on
 
 
 def test_unset_variables_take_the_documented_defaults(monkeypatch):
@@ -472,7 +481,7 @@ def test_unset_variables_take_the_documented_defaults(monkeypatch):
         "LOG_LEVEL",
     ):
         monkeypatch.delenv(name, raising=False)
-    read = runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+    read = read_settings()
     assert (read["DEBUG"], read["HTTPS"], read["SECURE_SSL_REDIRECT"]) == (False, True, True)
     assert (read["PROVIDER_TIMEOUT"], read["LOGIN_RATE_LIMIT"], read["GITHUB_MAX_CONCURRENCY"]) == (10, "30/m", 8)
     assert read["DATABASES"]["default"]["CONN_MAX_AGE"] == 60
@@ -482,7 +491,7 @@ def test_unset_variables_take_the_documented_defaults(monkeypatch):
 def test_https_is_off_by_default_only_in_development(monkeypatch):
     monkeypatch.delenv("HTTPS", raising=False)
     monkeypatch.setenv("DEBUG", "1")
-    assert runpy.run_path(str(ROOT / "linkapp" / "settings.py"))["HTTPS"] is False
+    assert read_settings()["HTTPS"] is False
 
 
 def test_without_debug_set_a_secret_key_is_required(monkeypatch):
@@ -490,7 +499,7 @@ def test_without_debug_set_a_secret_key_is_required(monkeypatch):
     monkeypatch.delenv("DEBUG", raising=False)
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(ImproperlyConfigured, match="SECRET_KEY is required when DEBUG=0."):
-        runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+        read_settings()
 
 
 def test_an_endless_number_of_seconds_is_a_clear_error(monkeypatch):
@@ -498,7 +507,7 @@ def test_an_endless_number_of_seconds_is_a_clear_error(monkeypatch):
     would fail, long after the app started."""
     monkeypatch.setenv("PROVIDER_TIMEOUT", "inf")
     with pytest.raises(ImproperlyConfigured) as refused:
-        runpy.run_path(str(ROOT / "linkapp" / "settings.py"))
+        read_settings()
     assert str(refused.value) == "PROVIDER_TIMEOUT must be more than 0, not 'inf'."
 
 
@@ -509,10 +518,7 @@ def test_health_checks_answer_over_plain_http_where_every_page_redirects():
         "c = Client(HTTP_HOST='links.example.org')\n"
         "print(*(c.get(path).status_code for path in ('/', '/readyz', '/healthz')))"
     )
-    env = {**PRODUCTION, "REDIS_URL": os.environ["REDIS_URL"], "DATABASE_URL": os.environ["DATABASE_URL"]}
-    result = manage("shell", "-c", code, **env)
-    assert result.returncode == 0, result.stderr
-    page, readyz, healthz = result.stdout.splitlines()[-1].split()
+    page, readyz, healthz = production_answers(code)
     # Answered, not redirected: 200, or 503 where the database named in DATABASE_URL is not there.
     assert (page, readyz in {"200", "503"}, healthz in {"200", "503"}) == ("301", True, True)
 
@@ -525,12 +531,8 @@ def test_a_forwarded_https_is_believed_only_behind_a_proxy_that_sets_it(behind_p
         "from django.test import Client\n"
         "print(Client().get('/', HTTP_HOST='links.example.org', HTTP_X_FORWARDED_PROTO='https').status_code)"
     )
-    env = {**PRODUCTION, "REDIS_URL": os.environ["REDIS_URL"], "DATABASE_URL": os.environ["DATABASE_URL"]}
-    if behind_proxy is not None:
-        env["BEHIND_PROXY"] = behind_proxy
-    result = manage("shell", "-c", code, **env)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[-1] == str(status)
+    env = {} if behind_proxy is None else {"BEHIND_PROXY": behind_proxy}
+    assert production_answers(code, **env) == [str(status)]
 
 
 @pytest.mark.parametrize(
@@ -539,4 +541,4 @@ def test_a_forwarded_https_is_believed_only_behind_a_proxy_that_sets_it(behind_p
 def test_a_redis_url_redis_py_reads_is_taken(monkeypatch, value):
     """README: `redis://`, `rediss://` or `unix://` (a Redis on the same host, by its socket)."""
     monkeypatch.setenv("REDIS_URL", value)
-    assert runpy.run_path(str(ROOT / "linkapp" / "settings.py"))["CACHES"]["default"]["LOCATION"] == value
+    assert read_settings()["CACHES"]["default"]["LOCATION"] == value
