@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -382,3 +383,89 @@ def test_the_linked_date_is_when_the_person_last_linked_in_a_valid_html_time(bro
 
     assert '<time datetime="2025-06-01T12:34:56Z">2025-06-01 12:34 UTC</time>' in page
     assert "2020-01-02" not in page
+
+
+def test_each_linked_repository_on_the_dashboard_opens_it_on_github(browser, providers):
+    dashboard, name = link_one(browser, "nelly", "octocat")
+
+    assert f'<a href="{providers.github_url}/{name}">{name}</a>' in dashboard.text
+
+
+def test_cancel_on_the_unlink_page_returns_to_the_dashboard_with_the_link_kept(browser, providers):
+    _, name = link_one(browser, "nelly", "octocat")
+    confirm = browser.get(f"/links/{Link.objects.get().pk}/unlink/")
+
+    back = browser.follow(confirm, "Cancel")
+
+    assert back.url.endswith("/dashboard/") and f">{name}</a>" in back.text
+    assert Link.objects.count() == 1
+
+
+def test_only_github_is_offered_for_disconnecting(browser, providers):
+    link_one(browser, "nelly", "octocat")
+    discord = SocialAccount.objects.get(provider="discord")
+    github = SocialAccount.objects.get(provider="github")
+
+    connections = browser.get("/accounts/3rdparty/").text
+
+    radios = {
+        int(pk): tag for tag, pk in re.findall(r'(<input type="radio" name="account" value="(\d+)"[^>]*>)', connections)
+    }
+    assert radios.keys() == {discord.pk, github.pk}
+    assert " disabled" in radios[discord.pk] and " required" not in radios[discord.pk]
+    assert " disabled" not in radios[github.pk] and " required" in radios[github.pk]
+
+
+def test_a_refused_disconnect_is_announced_as_an_alert(browser, providers):
+    link_one(browser, "nelly", "octocat")
+    connections = browser.get("/accounts/3rdparty/")
+    discord = SocialAccount.objects.get(provider="discord")
+
+    refused = browser.post(
+        "/accounts/3rdparty/", {"csrfmiddlewaretoken": csrf_token(connections), "account": discord.pk}
+    )
+
+    assert refused.status_code == 400
+    alert = re.search(r'<div [^>]*role="alert">(.*?)</div>', refused.text, re.S)
+    assert alert and "Discord is how you sign in here" in alert.group(1) and "Try again" in alert.group(1)
+
+
+def test_cancel_on_the_sign_out_page_keeps_the_person_signed_in(browser, providers):
+    sign_in_with_discord(browser)
+    confirm = browser.get("/accounts/logout/")
+
+    back = browser.follow(confirm, "Cancel")
+
+    assert back.status_code == 200 and back.url.endswith("/dashboard/")
+    assert "Signed in with Discord as" in back.text
+
+
+def test_without_github_the_connections_page_offers_to_connect_it_and_the_way_back(browser, providers):
+    sign_in_with_discord(browser)
+    connections = browser.get("/accounts/3rdparty/")
+    assert "No GitHub account is connected" in connections.text
+
+    step2 = browser.follow(connections, "Connect with GitHub")
+    assert step2.url.endswith("/github/") and "Connect with GitHub" in step2.text
+    dashboard = browser.follow(connections, "Back to the dashboard")
+    assert dashboard.url.endswith("/dashboard/") and "Signed in with Discord as" in dashboard.text
+
+
+def test_the_sign_out_pages_own_button_signs_out(browser, providers):
+    sign_in_with_discord(browser)
+    confirm = browser.get("/accounts/logout/")
+    # The page's own form in <main>, not the header's "Sign out" form before it.
+    page = SimpleNamespace(url=confirm.url, text=confirm.text.split("<main", 1)[1])
+
+    signed_out = browser.submit(page, "Sign out")
+
+    assert urlsplit(signed_out.url).path == "/"
+    assert browser.get("/dashboard/").status_code == 403
+
+
+def test_the_links_table_has_column_headers_a_screen_reader_announces(browser, providers):
+    dashboard, name = link_one(browser, "nelly", "octocat")
+
+    headers = re.findall(r'<th scope="col">([^<]*)</th>', dashboard.text)
+
+    assert headers == ["Repository", "Visibility", "Linked"] and f">{name}</a></td>" in dashboard.text

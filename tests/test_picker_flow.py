@@ -629,3 +629,97 @@ def test_a_search_that_matches_none_of_one_repository_offers_it_in_the_singular(
     none = browser.get("/repositories/", params={"q": "no-such-repository-anywhere"})
 
     assert ">Show all 1 repository</a>" in none.text
+
+
+def test_an_empty_list_names_the_github_account_and_offers_private_repositories_until_included(browser, providers):
+    providers.repo_counts["nobody-gh"] = 0
+    step2 = sign_in_with_discord(browser)
+    empty = connect_github(browser, step2, "nobody-gh")
+
+    assert "GitHub shows no repositories for <strong>nobody-gh</strong> yet." in empty.text
+    assert "If yours are private, include private repositories below." in empty.text
+
+    authorize = browser.submit(empty, "Include private repositories")
+    widened = browser.submit(authorize, "Authorize", {"login": "nobody-gh"})
+
+    assert widened.url.endswith("/repositories/") and "GitHub shows no repositories for" in widened.text
+    assert "If yours are private" not in widened.text  # they are included already: nothing below to press
+
+
+def test_show_all_after_a_search_that_matches_nothing_drops_the_search(browser, providers):
+    picker = walk_to_picker(browser)
+
+    for params in ({"q": "no-such-repository-anywhere"}, {"owner": "nobody-org", "sort": "name"}):
+        none = browser.get("/repositories/", params=params)
+        assert "No repository matches your search" in none.text
+        total = re.search(r">Show all (\d+) repositories</a>", none.text).group(1)
+
+        every = browser.follow(none, f"Show all {total} repositories")
+
+        assert "No repository matches your search" not in every.text
+        assert f"Your repositories: {total} of {total}" in every.text
+        assert repo_ids(every) == repo_ids(picker)
+
+
+def test_previous_keeps_the_search_filter_and_order(browser, many):
+    walk_to_picker(browser)
+    query = {"owner": "widgets-inc", "sort": "name"}
+    first = browser.get("/repositories/", params=query)
+    legend = re.search(r"Your repositories: (\d+) of (\d+), page 1 of (\d+)", first.text)
+    shown, total, pages = map(int, legend.groups())
+    assert shown < total  # widgets-inc's of everyone's
+    second = browser.follow(first, "Next")
+    assert "page 2 of" in second.text and repo_ids(second).keys().isdisjoint(repo_ids(first))
+
+    previous = browser.follow(second, "Previous")
+
+    assert "page 1 of" in previous.text
+    assert repo_ids(previous) == repo_ids(first)  # widgets-inc's, by name: not everyone's first page
+
+    last = browser.get("/repositories/", params={**query, "page": pages})  # no "Next" here: "Previous" is the way on
+    assert f"page {pages} of {pages}" in last.text and 'rel="next"' not in last.text
+    assert f"page {pages - 1} of {pages}" in browser.follow(last, "Previous").text
+
+
+def test_a_person_whose_only_repository_gives_too_little_access_is_told_so_in_the_singular(browser, providers):
+    providers.readers.add("octocat")
+    providers.repo_counts["octocat"] = 1
+    picker = walk_to_picker(browser)
+
+    assert len(disabled_ids(picker)) == 1 and not linkable_ids(picker)
+    assert "Your repository does not give you <strong>write</strong> access, which linking needs." in picker.text
+    assert "None of your" not in picker.text
+    assert "None of the repositories shown" not in picker.text  # no other page or search would have one
+
+
+def test_a_disabled_repository_is_described_by_why_it_cannot_be_linked(browser, providers):
+    """A screen reader moving onto a disabled choice hears the reason, not only its badges."""
+    picker = walk_to_picker(browser)
+    repo_id = disabled_ids(picker)[0]
+    radio = re.search(rf'<input [^>]*id="repo-{repo_id}"[^>]*>', picker.text).group(0)
+
+    described_by = re.search(r'aria-describedby="([^"]+)"', radio).group(1).split()
+
+    reasons = [re.search(rf'id="{name}">([^<]*)</span>', picker.text) for name in described_by]
+    assert "You have read access; linking needs write." in [reason.group(1) for reason in reasons if reason]
+
+
+def test_the_picker_says_which_accounts_are_linking_and_which_steps_are_done(browser, providers):
+    picker = walk_to_picker(browser, discord="nelly", github="octocat")
+
+    assert "Discord: <strong><bdi>Nelly</bdi></strong>" in picker.text
+    assert "GitHub: <strong>octocat</strong>" in picker.text
+    progress = re.search(r'<nav class="steps" aria-label="Progress">(.*?)</nav>', picker.text, re.S).group(1)
+    steps = re.findall(r"<li[^>]*>\s*<span[^>]*>[^<]*</span>\s*([^<]+)(<span[^>]*>[^<]*</span>)?", progress)
+    # A screen reader hears which steps are done: a visually hidden "(done)" follows their names.
+    said = {label.strip(): re.sub(r"<[^>]+>", "", done) for label, done in steps}
+    assert said == {"Discord": " (done)", "GitHub": " (done)", "Repository": "", "Done": ""}
+
+
+def test_a_higher_least_permission_is_what_the_picker_asks_for_and_explains(browser, providers, settings):
+    settings.LINK_MIN_PERMISSION = "maintain"
+    picker = walk_to_picker(browser)
+
+    assert "You need at least <strong>maintain</strong> access to it." in picker.text
+    assert "You have write access; linking needs maintain." in picker.text
+    assert linkable_ids(picker) and disabled_ids(picker)

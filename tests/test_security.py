@@ -469,6 +469,7 @@ def test_security_headers_and_cookie_flags(browser, providers):
     assert connections.status_code == 200
     for page in (step2, picker, dashboard, refused, connections):  # a person's data or their own failure
         assert "no-store" in page.headers["Cache-Control"], page.url
+        assert page.headers.get("Content-Security-Policy") == csp, page.url  # the pages showing their data too
     cookie = next(c for c in browser.session.cookies if c.name == "sessionid")
     assert cookie.has_nonstandard_attr("HttpOnly")
     assert cookie.get_nonstandard_attr("SameSite") == "Lax"

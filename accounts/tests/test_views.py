@@ -67,3 +67,16 @@ def test_the_first_page_shows_discord_as_the_current_step_and_none_done(client):
     current = re.findall(r'<li aria-current="step" class="current">\s*<span[^>]*>(\d)</span>\s*([^<]+)', page)
     assert [(number, label.strip()) for number, label in current] == [("1", "Discord")]
     assert "(done)" not in page
+
+
+def test_the_account_menu_is_only_for_a_signed_in_person(browser, providers):
+    anonymous = browser.get("/")
+    assert 'aria-label="Account"' not in anonymous.text
+    assert ">Sign out</button>" not in anonymous.text and ">Dashboard</a>" not in anonymous.text
+
+    step2 = sign_in_with_discord(browser)
+
+    dashboard = browser.follow(step2, "Dashboard")
+    assert dashboard.url.endswith("/dashboard/") and "Signed in with Discord as" in dashboard.text
+    assert browser.submit(dashboard, "Sign out").url.endswith("/")
+    assert browser.get("/dashboard/").status_code == 403

@@ -1,6 +1,7 @@
 """README, Security: a Content-Security-Policy with no third-party sources; pages load nothing from other origins."""
 
 import pytest
+from django.conf import settings
 
 
 @pytest.mark.django_db
@@ -13,3 +14,13 @@ def test_pages_load_nothing_from_other_origins(client):
     for name, sources in directives.items():
         if name != "form-action":
             assert sources <= {"'self'", "'none'"}, (name, sources)
+
+
+def test_the_scripts_come_from_the_app_itself(client):
+    """'self' is where the pages' scripts may come from: the app serves static/ itself (WhiteNoise from the
+    finders, no collectstatic step), as JavaScript, which nosniff makes the browser insist on."""
+    for name in ("forms.js", "picker.js"):
+        answer = client.get(f"/static/{name}")
+        assert answer.status_code == 200, name
+        assert answer["Content-Type"].startswith("text/javascript"), name
+        assert b"".join(answer.streaming_content) == (settings.BASE_DIR / "static" / name).read_bytes()

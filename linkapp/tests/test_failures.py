@@ -5,7 +5,8 @@ from django.db import connection
 from django.test import RequestFactory
 
 from linkapp.database import DATABASE_UNAVAILABLE
-from linkapp.failures import in_words, retry_time, server_error
+from linkapp.failures import database_unavailable, in_words, retry_time, server_error
+from linkapp.logs import request_id
 from repos.models import Link
 
 
@@ -87,3 +88,48 @@ def test_a_nul_character_in_the_address_is_bad_input_not_a_500(admin_client, url
 def test_a_nul_character_in_an_api_address_is_a_json_400(client):
     response = client.get("/api/v1/links", {"discord_id": "\x00"})
     assert response.status_code == 400 and response.json() == {"detail": "A parameter holds a NUL character."}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "status", "title"),
+    [("/no-such-page/", 404, "Not found"), ("/?" + "&".join(["a=1"] * 1001), 400, "Bad request")],
+)
+def test_djangos_own_refusals_offer_to_try_again_from_the_first_page(client, url, status, title):
+    page = client.get(url)
+
+    assert page.status_code == status
+    text = page.content.decode()
+    assert f"<h1>{title}</h1>" in text and '<a class="button" href="/">Try again</a>' in text
+
+
+@pytest.mark.django_db
+def test_a_staff_member_refused_by_the_admin_is_offered_to_try_again(client, django_user_model):
+    """The admin's own refusal (PermissionDenied) is Django's 403 page: ours, with "Try again"."""
+    staff = django_user_model.objects.create_user("staff", is_staff=True)
+    client.force_login(staff)
+
+    page = client.get("/admin/repos/link/")
+
+    assert page.status_code == 403
+    text = page.content.decode()
+    assert "<h1>Not allowed</h1>" in text and '<a class="button" href="/">Try again</a>' in text
+
+
+@pytest.mark.parametrize(
+    ("page", "says"),
+    [
+        (lambda: server_error(RequestFactory().get("/")), "Nothing you did was lost. Please try again in a moment."),
+        (lambda: database_unavailable("/repositories/?q=a"), "Our database is not answering just now."),
+    ],
+    ids=["500", "503"],
+)
+def test_a_server_failure_page_reassures_and_gives_the_reference_to_quote(page, says):
+    token = request_id.set("abc123")
+    try:
+        text = page().content.decode()
+    finally:
+        request_id.reset(token)
+
+    assert says in text and "Try again</a>" in text
+    assert "If you contact us about this, quote reference <code>abc123</code>." in text

@@ -116,8 +116,9 @@ def test_search_works_without_javascript(open_page, live_server):
     sign_in(page, live_server.url)
     connect(page)
     target = page.locator(".repo-list label").nth(2).inner_text()
-    page.get_by_label("Search").fill(target)
-    page.get_by_role("button", name="Search").click()
+    search = page.get_by_role("search")  # a landmark a screen reader can jump to
+    search.get_by_label("Search").fill(target)
+    search.get_by_role("button", name="Search").click()
     expect(page.locator(".repo-list label")).to_have_text([target])
 
 
@@ -200,6 +201,138 @@ def test_a_choice_made_while_the_list_updates_is_kept(page, live_server, provide
     expect(page.locator("#results")).to_be_focused()  # still in the list, not fallen back to the page
 
 
+# Scripts run before the page's own (page.add_init_script), to see what picker.js does without changing it.
+SEARCHES_SENT = """
+window.searches = [];
+const fetchOfThePage = window.fetch;
+window.fetch = function (url, options) {
+  window.searches.push(String(url));
+  return fetchOfThePage.call(this, url, options);
+};
+"""
+ANSWERS_READ = """
+let answersRead = 0;
+const textOfThePage = Response.prototype.text;
+Response.prototype.text = function () {
+  return textOfThePage.call(this).then((body) => {
+    setTimeout(() => {  // a task after the one in which picker.js used the answer
+      document.documentElement.dataset.answersRead = ++answersRead;
+    });
+    return body;
+  });
+};
+"""
+SEARCH_ANSWER = re.compile(r"/repositories/\?")
+
+
+def test_typing_searches_once_a_quarter_second_after_the_last_key(page, live_server):
+    """One search for the word typed, not one per letter (each asks the server, and the last answer wins anyway);
+    and the search box keeps the focus when the list changes, so the person types on."""
+    page.add_init_script(SEARCHES_SENT)
+    page.clock.install()
+    sign_in(page, live_server.url)
+    connect(page)
+    target = page.locator(".repo-list label").nth(3).inner_text()
+    typed = target.split("/")[1]
+    search = page.get_by_label("Search")
+    search.focus()
+    page.clock.pause_at(page.evaluate("Date.now() / 1000") + 1)  # in seconds
+
+    for letter in typed:
+        page.keyboard.type(letter)
+        page.clock.run_for(200)
+    page.clock.run_for(49)
+    assert page.evaluate("window.searches") == []
+    page.clock.run_for(1)
+    (sent,) = page.evaluate("window.searches")
+    assert f"q={quote_plus(typed)}&" in sent
+
+    expect(page.locator(".repo-list label")).to_have_text([target])
+    expect(search).to_be_focused()
+
+
+def test_an_answer_overtaken_by_later_typing_is_dropped(page, live_server):
+    """The answer to what was typed first lands last (a slow search): the list stays the one for the last typing."""
+    page.add_init_script(ANSWERS_READ)
+    sign_in(page, live_server.url)
+    connect(page)
+    target = page.locator(".repo-list label").nth(3).inner_text()
+    typed = target.split("/")[1]
+    held = []
+    page.route(SEARCH_ANSWER, lambda route: held.append(route) if "no-such" in route.request.url else route.continue_())
+    search = page.get_by_label("Search")
+    with page.expect_request(lambda request: "no-such" in request.url):
+        search.fill("no-such-repository")
+    search.fill(typed)
+    expect(page.locator(".repo-list label")).to_have_text([target])
+
+    (late,) = held
+    late.continue_()
+    expect(page.locator("html")).to_have_attribute("data-answers-read", "2")  # wait_for_function evals: the CSP refuses
+
+    expect(page.locator(".repo-list label")).to_have_text([target])
+    expect(page).to_have_url(re.compile(rf"[?&]q={re.escape(quote_plus(typed))}(&|$)"))
+
+
+def test_typing_after_a_link_saved_in_another_tab_shows_the_dashboard(page, live_server):
+    """Linking ends the GitHub connection; the server then answers the search with the dashboard (200, no list):
+    the tab goes there, as pressing Search would, instead of silently ignoring the typing."""
+    sign_in(page, live_server.url)
+    connect(page)
+    other = page.context.new_page()
+    other.goto(page.url)
+    first_linkable(other).check()
+    other.get_by_role("button", name="Link repository").click()
+    expect(other.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+    page.get_by_label("Search").fill("hello")
+
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.get_by_text("Your GitHub connection ended when your link was saved")).to_be_visible()
+
+
+def test_a_choice_the_fresh_list_no_longer_allows_is_not_kept(page, live_server):
+    """GitHub lowered the person's access to the chosen repository meanwhile (a "Refresh list" in another tab):
+    its radio comes back disabled, and not checked: a disabled radio is left out of the form it seems to fill."""
+    sign_in(page, live_server.url)
+    connect(page)
+    radio = first_linkable(page)
+    repo_id = radio.get_attribute("value")
+    radio.check()
+
+    def read_only_now(route):
+        response = route.fetch()
+        allowed, refused = f'id="repo-{repo_id}" required', f'id="repo-{repo_id}" disabled'
+        assert allowed in response.text()
+        route.fulfill(response=response, body=response.text().replace(allowed, refused))
+
+    page.route(SEARCH_ANSWER, read_only_now)
+    page.locator("#repo-search").dispatch_event("input")
+
+    fresh = page.locator(f"#repo-{repo_id}")
+    expect(fresh).to_be_disabled()
+    expect(fresh).not_to_be_checked()
+
+
+def test_a_search_lost_on_the_network_leaves_the_page_working(page, live_server):
+    """The answer never comes (the connection dropped): no script fails, and the Search button still works."""
+    failures = []
+    page.on("pageerror", lambda error: failures.append(error))
+    sign_in(page, live_server.url)
+    connect(page)
+    target = page.locator(".repo-list label").nth(3).inner_text()
+    typed = target.split("/")[1]
+    page.route(SEARCH_ANSWER, lambda route: route.abort())
+    with page.expect_event("requestfailed", lambda request: SEARCH_ANSWER.search(request.url)):
+        page.get_by_label("Search").fill(typed)
+    page.unroute(SEARCH_ANSWER)
+
+    page.get_by_role("button", name="Search").click()
+
+    expect(page.locator(".repo-list label")).to_have_text([target])
+    assert failures == []
+
+
 def test_every_button_that_posts_is_pressed_once(page, live_server):
     """Not only the picker's: a second press of "Connect with GitHub" would start a second grant at GitHub."""
     sign_in(page, live_server.url)
@@ -231,6 +364,56 @@ def test_a_double_click_on_link_repository_sends_it_once(page, live_server, prov
 
     assert len(sent) == 1
     assert list(LinkEvent.objects.values_list("action", flat=True)) == ["created"]
+
+
+def test_the_search_button_is_not_held_down(page, live_server):
+    """Only buttons that post are pressed once: a search stopped (or slow) is sent again by Search or by Enter
+    (which does nothing while the form's button is disabled)."""
+    sign_in(page, live_server.url)
+    connect(page)
+    page.route(SEARCH_ANSWER, lambda route: route.fulfill(status=204))  # No Content: the page stays
+    button = page.get_by_role("button", name="Search")
+
+    with page.expect_request(SEARCH_ANSWER):
+        button.click()
+    page.evaluate("() => new Promise((done) => setTimeout(done))")  # after forms.js's own setTimeout of the press
+
+    expect(button).to_be_enabled()
+
+
+def test_a_pressed_button_works_again_after_ten_seconds(page, live_server):
+    """The person pressed Stop (or the answer never came): the page is still there, and its button works again."""
+    page.clock.install()
+    sign_in(page, live_server.url)
+    button = page.get_by_role("button", name="Connect with GitHub")
+    page.route("**/accounts/github/login/", lambda route: route.fulfill(status=204))
+    page.clock.pause_at(page.evaluate("Date.now() / 1000") + 1)  # in seconds
+
+    button.click()
+    page.clock.run_for(1)
+    expect(button).to_be_disabled()
+    page.clock.run_for(9_000)
+    expect(button).to_be_disabled()
+    page.clock.run_for(1_000)
+    expect(button).to_be_enabled()
+
+
+def test_a_pressed_button_works_again_when_the_page_comes_back(page, live_server):
+    """Back to a page kept in the back/forward cache, its button as it was left: pressed. Chromium keeps no
+    page sent with Cache-Control: no-store there (each of ours), yet other browsers do, or may: the page's own
+    "pageshow" of such a return is sent by hand."""
+    page.clock.install()
+    sign_in(page, live_server.url)
+    button = page.get_by_role("button", name="Connect with GitHub")
+    page.route("**/accounts/github/login/", lambda route: route.fulfill(status=204))
+    page.clock.pause_at(page.evaluate("Date.now() / 1000") + 1)  # the 10 s that re-enable it do not pass
+    button.click()
+    page.clock.run_for(1)
+    expect(button).to_be_disabled()
+
+    page.evaluate("() => dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }))")
+
+    expect(button).to_be_enabled()
 
 
 def test_a_refusal_is_read_out_first_and_tied_to_the_choices(page, live_server, providers):
@@ -278,6 +461,9 @@ def test_every_part_of_a_page_is_in_a_landmark_the_demo_banner_too(page, live_se
 
 
 def test_empty_and_no_match_pickers_are_accessible(page, live_server, providers):
+    """The empty picker has no search form: picker.js leaves it alone, without failing."""
+    failures = []
+    page.on("pageerror", lambda error: failures.append(error))
     providers.repo_counts["nobody-gh"] = 0
     sign_in(page, live_server.url)
     connect(page, "nobody-gh")
@@ -290,6 +476,7 @@ def test_empty_and_no_match_pickers_are_accessible(page, live_server, providers)
     page.goto(live_server.url + "/repositories/?q=no-such-thing")
     expect(page.locator(".empty")).to_contain_text("No repository matches")
     assert_accessible(page)
+    assert failures == []
 
 
 def test_error_pages_are_friendly_and_accessible(page, live_server, providers):
