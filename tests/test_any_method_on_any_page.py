@@ -149,3 +149,12 @@ def test_a_method_a_page_does_not_take_gets_the_405_page(client: Client, path: s
     assert page["Allow"] == allowed
     assert "cannot be used that way" in page.text and f'href="{path}">Try again' in page.text
     assert client.head(path).status_code != 405
+
+
+@pytest.mark.django_db
+def test_a_page_that_takes_no_get_offers_to_try_again_from_the_first_page(admin_client: Client) -> None:
+    """The admin's sign-out takes only a POST: "Try again" on its own address would be refused again."""
+    page = admin_client.get("/admin/logout/")
+
+    assert page.status_code == 405 and "GET" not in page["Allow"]
+    assert "cannot be used that way" in page.text and 'href="/">Try again' in page.text

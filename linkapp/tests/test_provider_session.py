@@ -278,6 +278,7 @@ class LargeAnswers(QuietHandler):
 def test_answers_up_to_4_mib_are_read_and_larger_ones_refused_and_logged(caplog):
     with serving(LargeAnswers) as address, caplog.at_level(logging.INFO, logger="linkapp.providers"):
         assert calls.request("GitHub", "GET", f"{address}/4000000").json() == {"id": 1}
+        assert calls.request("GitHub", "GET", f"{address}/{calls.LARGEST_ANSWER}").json() == {"id": 1}  # 4 MiB
         with pytest.raises(calls.ProviderError, match="answer too large"):
             calls.request("GitHub", "GET", f"{address}/5000000")
 
@@ -295,3 +296,67 @@ def test_an_answer_cut_off_is_logged_with_its_status_and_its_failure(encoded_ans
     (failed,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert answered.startswith(f"provider call GET {encoded_answers.removeprefix('http://')}/cut status=200 ms=")
     assert failed.startswith("provider call GET /cut failed: ")
+
+
+def test_curls_ca_bundle_is_kept_when_requests_own_is_not_set(monkeypatch, fresh_proxies):
+    """`requests` reads either variable; so does the session it no longer lets read the environment."""
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("CURL_CA_BUNDLE", "/etc/ssl/curl-ca.pem")
+
+    assert calls.provider_session().verify == "/etc/ssl/curl-ca.pem"
+
+
+def test_all_proxy_serves_every_provider_host_without_a_scheme_proxy(monkeypatch, settings, fresh_proxies):
+    settings.DISCORD_URL = "https://discord.com"
+    settings.DISCORD_CDN_URL = ""
+    settings.GITHUB_URL = "https://github.com"
+    settings.GITHUB_API_URL = "https://api.github.com"
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ALL_PROXY", "socks5://proxy.internal:1080")
+
+    assert calls.environment_proxies() == {
+        "https://discord.com": "socks5://proxy.internal:1080",
+        "https://github.com": "socks5://proxy.internal:1080",
+        "https://api.github.com": "socks5://proxy.internal:1080",
+    }
+
+
+class Answers200(QuietHandler):
+    def do_DELETE(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def revocation_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "revocation" in r.getMessage()]
+
+
+def test_a_revocation_that_gets_no_answer_is_a_warning_not_an_error(caplog):
+    """What the person did goes on; the operator (LOG_LEVEL=WARNING) still sees the token may be alive."""
+    with caplog.at_level(logging.INFO, logger="linkapp.providers"):
+        calls.revoke("GitHub", "DELETE", "http://127.0.0.1:1/applications/x/grant", success=204)
+
+    assert revocation_warnings(caplog) == ["github token revocation failed: ConnectionError"]
+
+
+def test_a_revocation_answered_with_another_status_than_success_is_a_warning(caplog):
+    with serving(Answers200) as address, caplog.at_level(logging.INFO, logger="linkapp.providers"):
+        calls.revoke("GitHub", "DELETE", f"{address}/applications/x/grant", success=204)
+        calls.revoke("Discord", "DELETE", f"{address}/oauth2/token/revoke", success=200)
+
+    assert revocation_warnings(caplog) == ["github token revocation failed: HTTP 200"]
+
+
+def test_a_provider_call_is_logged_with_its_time_in_milliseconds_and_no_query(caplog):
+    response = requests.Response()
+    response.status_code, response.elapsed = 200, timedelta(seconds=1.5)
+    response.request = requests.Request("GET", "https://api.github.com/user?code=secret-code").prepare()
+
+    with caplog.at_level(logging.INFO, logger="linkapp.providers"):
+        calls.log_response(response)
+
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("INFO", "provider call GET api.github.com/user status=200 ms=1500")
+    ]

@@ -165,7 +165,15 @@ def test_odd_rate_limit_values_still_give_a_wait_within_a_day():
     assert caught.value.retry_after == 60
     with pytest.raises(ProviderRateLimited) as caught:
         github_api.check(response(403, {}, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1" + "0" * 30}))
-    assert caught.value.retry_after == ProviderRateLimited.LONGEST_WAIT
+    assert caught.value.retry_after == ProviderRateLimited.LONGEST_WAIT == 86400  # a day
+
+
+def test_a_wait_of_hours_is_kept_as_the_provider_says():
+    """Only what is past a day is cut: a person told "in 1 h" when GitHub refuses for 8 would try in vain."""
+    hours = github_rate_headers(used=5000, reset=int(time.time()) + 8 * 3600)
+    with pytest.raises(ProviderRateLimited) as caught:
+        github_api.check(response(403, {}, hours))
+    assert 8 * 3600 - 60 <= caught.value.retry_after <= 8 * 3600  # less the moments since
 
 
 def test_a_repository_object_we_cannot_read_is_a_provider_error():
@@ -439,6 +447,8 @@ def test_a_repository_changed_while_the_list_is_read_neither_disappears_nor_show
     [
         ("bad_verification_code", "bad_verification_code"),
         ("x\n2026-11-29 12:00:00,000 INFO linkapp.wizard step=linked", "other"),  # would forge a log line
+        ("x" * 64, "x" * 64),  # the longest code kept
+        ("x" * 65, "other"),
         ("x" * 100_000, "other"),
         ({"code": "bad"}, "other"),
     ],
@@ -544,3 +554,30 @@ def test_a_revoked_token_is_dead_at_github_and_its_revocation_is_not_logged_as_f
 
     assert providers.tokens[token].revoked
     assert not [record for record in caplog.records if "revocation failed" in record.getMessage()]
+
+
+def test_a_reset_already_past_is_no_wait_and_is_logged_as_none():
+    """A reset GitHub sent a moment before our clock read it: retry now, not a minute ago; the log says 0s."""
+    past = github_rate_headers(used=5000, reset=int(time.time()) - 120)
+    with pytest.raises(ProviderRateLimited) as caught:
+        github_api.check(response(403, {}, past))
+    assert caught.value.retry_after == 0 and caught.value.retry_at <= time.time()
+    assert caught.value.reason == "rate limited for 0s"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_retry_after_that_is_no_finite_number_waits_a_minute(value):
+    """float() reads these; a NaN wait would make the page's retry time fail to render."""
+    with pytest.raises(ProviderRateLimited) as caught:
+        github_api.check(response(429, {}, {"Retry-After": value}))
+    assert caught.value.retry_after == 60
+
+
+def test_the_reason_logged_for_an_unusable_answer_names_its_status():
+    """What an operator reads after `reason=`: the HTTP status, never the body a proxy sent."""
+    with pytest.raises(ProviderError) as caught:
+        github_api.check(response(200, "<html>maintenance</html>"))
+    assert caught.value.reason == "non-JSON answer (HTTP 200)"
+    with pytest.raises(ProviderError) as caught:
+        github_api.check(response(404, {"message": "Not Found"}))
+    assert caught.value.reason == "HTTP 404" and not isinstance(caught.value, ProviderUnavailable)
