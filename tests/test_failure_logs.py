@@ -53,6 +53,11 @@ def test_a_refused_token_exchange_logs_the_providers_error_code(browser, provide
     assert page.status_code == 502 and "refused to complete" in page.text
     assert f"token exchange refused: {logged}" in failure_lines(caplog)
     assert "step=linked" not in caplog.text
+    # The provider's error code is a WARNING (LOG_LEVEL=WARNING keeps it); the failure names allauth's class.
+    (refusal,) = [r for r in caplog.records if r.getMessage().startswith("token exchange refused")]
+    assert refusal.levelno == logging.WARNING
+    (failed,) = [r.getMessage() for r in caplog.records if "step=failed" in r.getMessage()]
+    assert f"step=failed provider={provider} status=502 reason=OAuth2Error " in failed
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ real Redis and Postgres with injected faults: a clear page, the right status, no
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -398,13 +399,14 @@ def test_two_tabs_connecting_the_same_github_account_at_once(browser, providers,
 
 
 def test_another_discord_user_connecting_the_same_github_account_at_once(
-    browser, providers, monkeypatch, django_user_model
+    browser, providers, monkeypatch, django_user_model, caplog
 ):
     """Refused with a "Try again" (which moves the account here), and this grant revoked and forgotten."""
     monkeypatch.setattr(
         SocialLogin, "connect", saved_first_by(lambda user: django_user_model.objects.create(username="b"))
     )
     earlier = providers.token_names()
+    caplog.set_level(logging.INFO, logger="linkapp.wizard")
     page = connect_github(browser, sign_in_with_discord(browser))
 
     assert page.status_code == 409 and "Another Discord user connected this GitHub account" in page.text
@@ -412,6 +414,8 @@ def test_another_discord_user_connecting_the_same_github_account_at_once(
     (granted,) = providers.tokens_since(earlier, "github").values()
     assert granted.revoked
     assert not cache.keys("wizard:*:token:github") and not cache.keys("wizard:*:repos")
+    discord_id = SocialAccount.objects.get(provider="discord").uid
+    assert f"step=refused reason=github_connected_meanwhile discord_id={discord_id}" in caplog.messages
 
 
 def test_any_other_failure_to_save_an_account_stays_a_500(browser, providers, monkeypatch):
@@ -445,7 +449,7 @@ def test_two_tabs_signing_up_the_same_discord_account_at_once(browser, providers
     monkeypatch.setattr(SocialLogin, "save", the_other_tab_first)
     page = sign_in_with_discord(browser)
 
-    assert page.status_code == 409 and "Try again" in page.text
+    assert page.status_code == 409 and 'href="/">Try again</a>' in page.text  # this tab is not signed in
     assert list(django_user_model.objects.values_list("username", flat=True)) == ["other-tab"]  # none half-made
     monkeypatch.undo()
     assert "Connect with GitHub" in sign_in_with_discord(browser).text  # "Try again" signs in to that account

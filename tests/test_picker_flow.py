@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
 import time
 from datetime import UTC, datetime
 
 import pytest
 import requests
+from allauth.socialaccount.models import SocialAccount
 
 import repos.views
 from accounts.wizard_store import REPO_LIST
 from demo.github_objects import LONG_FILLER
 from demo.providers import Fault
 from linkapp.failures import in_words, retry_time
-from linkapp.providers import ProviderRateLimited
+from linkapp.providers import ProviderRateLimited, ProviderUnavailable
 from repos.github_api import GitHubClient
 from repos.models import Link
 from repos.picker_query import PAGE_SIZE
@@ -216,6 +218,25 @@ def test_a_head_leaves_the_stored_failure_for_the_page_that_shows_it(browser, pr
     assert len(providers.calls_to("github.repos")) == before
 
 
+def test_a_head_leaves_a_stored_outage_for_the_page_that_shows_it(browser, providers, caplog):
+    """Not only a rate limit (kept until its wait is over anyway): a list GitHub failed to give is explained once,
+    to the page a person sees, not used up by a HEAD before it. Each is a WARNING (LOG_LEVEL=WARNING keeps it)."""
+    walk_to_picker(browser)
+    save_failure(wizard_of(browser), ProviderUnavailable("GitHub", "HTTP 502"))
+    before = len(providers.calls_to("github.repos"))
+    caplog.set_level(logging.INFO, logger="linkapp.wizard")
+
+    head = browser.session.head(browser.base_url + "repositories/")
+    shown = browser.get("/repositories/")
+
+    assert head.status_code == shown.status_code == 503
+    assert "GitHub is not answering" in shown.text
+    assert len(providers.calls_to("github.repos")) == before
+    discord_id = SocialAccount.objects.get(provider="discord").uid
+    logged = {(r.levelno, r.getMessage()) for r in caplog.records}
+    assert logged >= {(logging.WARNING, f"step=failed provider=github reason=HTTP 502 discord_id={discord_id}")}
+
+
 def test_a_page_where_nothing_can_be_linked_has_no_link_button(browser, providers):
     """Other pages hold linkable repositories, this one none: a button here could only post nothing."""
     picker = walk_to_picker(browser)
@@ -274,11 +295,12 @@ def test_bad_search_parameters_get_a_400(browser, providers):
     assert "Try again" in page.text
 
 
-def test_refresh_fetches_the_list_again(browser, providers):
+def test_refresh_fetches_the_list_again(browser, providers, caplog):
     picker = walk_to_picker(browser)
     assert "Your repositories: 120 of 120" in picker.text
     before = repos_calls(providers).count(1)
     providers.repo_counts["octocat"] = 200  # the person created repositories meanwhile
+    caplog.set_level(logging.INFO, logger="linkapp.wizard")
     refreshed = browser.submit(picker, "Refresh list")
 
     assert refreshed.status_code == 200
@@ -287,6 +309,8 @@ def test_refresh_fetches_the_list_again(browser, providers):
     assert shown > 120
     assert f"Your list was fetched again from GitHub: {shown} repositories." in refreshed.text
     assert len(all_repo_ids(browser, refreshed)) == shown  # later pages are read from the new list
+    discord_id = SocialAccount.objects.get(provider="discord").uid
+    assert f"step=repos_fetched discord_id={discord_id} count={shown}" in caplog.messages
 
 
 def test_a_list_read_with_a_token_replaced_meanwhile_does_not_replace_the_new_tokens_list(
@@ -428,6 +452,17 @@ def test_another_github_account_keeps_private_repositories_once_included(browser
     query = providers.calls_to("github.authorize")[-1].query
     assert query["prompt"] == "select_account"
     assert set(settings.GITHUB_PRIVATE_SCOPES) <= set(re.split(r"[ ,]", query["scope"]))
+
+
+def test_no_private_step_up_when_the_grant_is_exactly_the_private_scopes(browser, providers, settings):
+    """GITHUB_SCOPES=repo: the first grant already reaches private repositories; asking for them again would
+    send the person through GitHub for nothing."""
+    settings.GITHUB_SCOPES = ["repo"]
+    picker = walk_to_picker(browser)
+
+    assert wizard_of(browser).github_token()["scope"] == "repo"
+    assert ">Include private repositories</button>" not in picker.text
+    assert "include private repositories below" not in picker.text
 
 
 def test_the_account_picker_is_only_asked_for_by_our_own_button(browser, providers):
@@ -714,6 +749,15 @@ def test_the_picker_says_which_accounts_are_linking_and_which_steps_are_done(bro
     # A screen reader hears which steps are done: a visually hidden "(done)" follows their names.
     said = {label.strip(): re.sub(r"<[^>]+>", "", done) for label, done in steps}
     assert said == {"Discord": " (done)", "GitHub": " (done)", "Repository": "", "Done": ""}
+
+
+def test_the_github_step_is_the_current_step_once_discord_is_done(browser, providers):
+    step2 = sign_in_with_discord(browser)
+
+    progress = re.search(r'<nav class="steps" aria-label="Progress">(.*?)</nav>', step2.text, re.S).group(1)
+    current = re.findall(r'<li aria-current="step"[^>]*>\s*<span[^>]*>([^<]*)</span>\s*([^<]+)', progress)
+    assert [(number, label.strip()) for number, label in current] == [("2", "GitHub")]
+    assert re.search(r"Discord<span[^>]*> \(done\)</span>", progress)
 
 
 def test_a_higher_least_permission_is_what_the_picker_asks_for_and_explains(browser, providers, settings):

@@ -24,7 +24,7 @@ from linkapp.failures import in_words
 from linkapp.providers import LARGEST_ANSWER, ProviderRateLimited
 from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent
-from repos.repo_store import save_failure
+from repos.repo_store import load, save_failure
 from tests.wizard import (
     all_repo_ids,
     app_seconds,
@@ -77,6 +77,19 @@ def test_whole_wizard_with_250_repositories(browser, providers, settings):
     assert len(providers.calls_to("github.repository")) == 1  # the re-check before saving
 
 
+def test_each_step_is_logged_at_info_with_whose_wizard_it_is(browser, providers, caplog):
+    """The operator's trail of a wizard (LOG_LEVEL=INFO): who signed in, connected, and how many repositories came."""
+    caplog.set_level(logging.INFO, logger="linkapp.wizard")
+    walk_to_picker(browser)
+
+    discord_id = SocialAccount.objects.get(provider="discord").uid
+    count = len(load(wizard_of(browser)))
+    assert count > 1
+    assert f"step=connected provider=discord discord_id={discord_id}" in caplog.messages
+    assert f"step=connected provider=github discord_id={discord_id}" in caplog.messages
+    assert f"step=repos_fetched discord_id={discord_id} count={count}" in caplog.messages
+
+
 def test_identities_come_from_the_server_not_the_form(browser, providers):
     picker = walk_to_picker(browser)
     _, repo_id = linkable_id(picker)
@@ -107,6 +120,18 @@ def test_consent_denied(browser, providers, step):
     assert not Link.objects.exists()
     if step == "github":  # the Discord sign-in made before is kept
         assert browser.get("/github/").status_code == 200
+
+
+def test_discord_consent_denied_over_a_wizard_begun_offers_the_discord_sign_in_again(browser, providers):
+    """At a shared computer the next person presses "Connect with Discord" over the first one's wizard, then
+    cancels: "Try again" signs in with Discord; it does not open the first person's picker."""
+    walk_to_picker(browser)
+    authorize = browser.submit(browser.get("/"), "Connect with Discord")
+
+    page = browser.submit(authorize, "Cancel")
+
+    assert page.status_code == 403 and "You chose not to allow access at Discord" in page.text
+    assert retry_url(page) == "/"
 
 
 @pytest.mark.parametrize(
@@ -491,6 +516,22 @@ def test_a_token_answer_of_another_shape_is_a_clear_page(browser, providers, end
     assert revoked[revocations:] == ([token] if token else [])
 
 
+@pytest.mark.parametrize("provider", ["discord", "github"])
+def test_a_token_answer_that_says_json_but_is_cut_short_is_a_refusal_not_an_outage(browser, providers, provider):
+    """The provider did answer, with JSON it cannot have meant: "refused to complete" (502), not "unavailable"."""
+    providers.faults[f"{provider}.token"] = Fault(
+        status=200, body='{"access_token": "gho_', headers={"Content-Type": "application/json"}
+    )
+    step = browser.get("/") if provider == "discord" else sign_in_with_discord(browser)
+    authorize = browser.submit(step, f"Connect with {'Discord' if provider == 'discord' else 'GitHub'}")
+
+    page = browser.submit(authorize, "Authorize")
+
+    assert page.status_code == 502, page.text[:500]
+    assert "refused to complete" in page.text and "Try again" in page.text
+    assert not Link.objects.exists()
+
+
 @pytest.mark.parametrize(
     "fault",
     [
@@ -722,15 +763,19 @@ def test_signing_in_again_after_an_admin_deleted_the_user_keeps_the_new_wizard(b
     assert repo_ids(picker) and wizard_of(browser).github_token() is not None
 
 
-def test_a_deactivated_account_gets_a_clear_page(browser, providers):
+def test_a_deactivated_account_gets_a_clear_page(browser, providers, caplog):
     browser.submit(sign_in_with_discord(browser), "Sign out")
     User.objects.update(is_active=False)
+    caplog.set_level(logging.INFO, logger="linkapp.wizard")
 
     page = sign_in_with_discord(browser)
 
     assert page.status_code == 403
     assert "An administrator has deactivated this account" in page.text and "Try again" in page.text
     assert browser.get("/github/").status_code == 403  # not signed in
+    # An operator asked "why can't I sign in?" finds the refusal, and whose, in one line.
+    discord_id = SocialAccount.objects.get(provider="discord").uid
+    assert f"step=refused reason=inactive discord_id={discord_id}" in caplog.messages
 
 
 def test_an_account_deactivated_mid_wizard_is_told_so_not_that_the_session_expired(browser, providers):

@@ -1,10 +1,14 @@
 import json
 
 import pytest
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialLogin
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.cache import SessionStore
 
 from accounts.adapters import SocialAccountAdapter
+from accounts.wizard_store import WizardStore
 
 
 @pytest.mark.django_db
@@ -49,3 +53,19 @@ def test_only_discord_signs_anyone_up(rf, provider, open_):
     """A GitHub account never makes a user of its own: the wizard's other guards refuse it earlier, this one last."""
     sociallogin = SocialLogin(account=SocialAccount(provider=provider, uid="1"))
     assert SocialAccountAdapter().is_open_for_signup(rf.get("/"), sociallogin) is open_
+
+
+@pytest.mark.django_db
+def test_a_discord_account_arriving_by_another_process_begins_no_wizard(rf):
+    """Discord signs people in only through allauth's login process: a connect (however it got past the guards
+    in front) is refused with the "start with Discord" page, and no wizard is begun."""
+    request = rf.get("/accounts/discord/login/callback/")
+    request.session, request.user = SessionStore(), AnonymousUser()
+    sociallogin = SocialLogin(account=SocialAccount(provider="discord", uid="80351110224678912"))
+    sociallogin.state = {"process": "connect"}
+
+    with pytest.raises(ImmediateHttpResponse) as refused:
+        SocialAccountAdapter().pre_social_login(request, sociallogin)
+
+    assert refused.value.response.status_code == 403
+    assert not WizardStore(request.session).began

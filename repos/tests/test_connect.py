@@ -3,6 +3,8 @@ allauth's state check and the refusal before the redirect to GitHub stand in fro
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.models import SocialAccount, SocialLogin, SocialToken
@@ -10,7 +12,7 @@ from django.contrib.sessions.backends.cache import SessionStore
 from django.http import HttpRequest
 
 from accounts.wizard_store import WizardStore
-from repos import github_api
+from repos import github_api, repo_store
 from repos.github import connect
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +68,72 @@ def test_a_connect_onto_a_session_without_a_discord_sign_in_is_refused_and_revok
 
     assert refused.value.response.status_code == 403
     assert revoked == ["gho_new"]
+
+
+def test_a_github_account_of_another_discord_user_moves_here_and_the_move_is_logged(
+    rf, django_user_model, revoked, caplog
+):
+    """A second Discord account of the same person: the GitHub account moves, and the log says from whom to whom."""
+    bob = django_user_model.objects.create_user("bob")
+    SocialAccount.objects.create(user=bob, provider="discord", uid="111111111111111111")
+    github = SocialAccount.objects.create(user=bob, provider="github", uid=GITHUB_UID)
+    person = django_user_model.objects.create_user("nelly")
+    SocialAccount.objects.create(user=person, provider="discord", uid="80351110224678912")
+    session = SessionStore()
+    WizardStore(session).begin()
+    session.save()
+    sociallogin = SocialLogin(user=bob, account=github, token=SocialToken(account=github, token="gho_new"))
+    sociallogin.state = {"process": "connect"}
+    caplog.set_level(logging.INFO, logger="linkapp.wizard")
+
+    assert connect.connect_github(callback(rf, person, session), sociallogin) == "80351110224678912"
+
+    assert SocialAccount.objects.get(provider="github").user == person
+    assert WizardStore(session).github_token()["access_token"] == "gho_new"
+    assert revoked == []
+    assert "step=moved provider=github from_discord_id=111111111111111111 discord_id=80351110224678912" in (
+        caplog.messages
+    )
+
+
+def test_a_new_grant_without_a_list_of_its_own_leaves_no_earlier_list_for_the_picker(
+    rf, django_user_model, monkeypatch
+):
+    """The list kept beside an earlier grant (perhaps another GitHub account's) is never shown with a new one:
+    without a list fetched beside the new grant, the picker asks GitHub afresh."""
+    monkeypatch.setattr(github_api, "revoke_token", lambda token: None)
+    person = django_user_model.objects.create_user("nelly")
+    SocialAccount.objects.create(user=person, provider="discord", uid="80351110224678912")
+    session = SessionStore()
+    store = WizardStore(session)
+    store.begin()
+    session.save()
+    store.save_github_token("gho_old", "", "1")
+    repo_store.save(store, [])
+    assert repo_store.load(store) == ()
+
+    connect.connect_github(callback(rf, person, session), github_grant("gho_new"))  # no `repositories` on it
+
+    assert store.github_token()["access_token"] == "gho_new"
+    assert repo_store.load(store) is None
+
+
+@pytest.mark.parametrize("process", ["login", "connect"])
+def test_a_grant_onto_no_wizard_of_this_session_is_refused_and_revoked(rf, django_user_model, revoked, process):
+    """A Discord user's session without a wizard (signed in some other way, e.g. an admin's password), or a
+    GitHub sign-in (the login process) onto a wizard: GitHub never signs anyone in, and joins only a wizard."""
+    person = django_user_model.objects.create_user("nelly")
+    SocialAccount.objects.create(user=person, provider="discord", uid="80351110224678912")
+    session = SessionStore()
+    if process == "login":
+        WizardStore(session).begin()
+    session.save()
+    grant = github_grant("gho_new")
+    grant.state = {"process": process}
+
+    with pytest.raises(ImmediateHttpResponse) as refused:
+        connect.connect_github(callback(rf, person, session), grant)
+
+    assert refused.value.response.status_code == 403
+    assert revoked == ["gho_new"]
+    assert not SocialAccount.objects.filter(provider="github").exists()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from accounts.wizard_store import REPO_LIST
 from demo.providers import Fault
@@ -140,3 +142,18 @@ def test_try_again_after_github_failed_at_the_save_returns_to_the_same_search(br
     assert down.status_code >= 500 and "Try again" in down.text
     assert retry_url(down) == "/repositories/?q=project"
     assert not Link.objects.exists()
+    again = browser.get(retry_url(down))  # the choice is ready to be linked again
+    assert f'value="{repo_id}" id="repo-{repo_id}" required checked>' in again.text
+    assert again.text.count(" checked>") == 1
+
+
+def test_a_link_from_an_earlier_wizard_is_not_taken_for_one_just_saved(browser, providers, settings):
+    """The picker without a GitHub connection sends to the dashboard only right after a link was saved (the
+    Back button); a person whose last link is older than WIZARD_TTL is asked to connect, not bounced."""
+    picker = walk_to_picker(browser)
+    _, repo_id = linkable_id(picker)
+    browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+    Link.objects.update(updated_at=timezone.now() - timedelta(seconds=settings.WIZARD_TTL + 60))
+
+    for page in (browser.get("/repositories/"), browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})):
+        assert page.status_code == 409 and "Connect with GitHub first" in page.text
