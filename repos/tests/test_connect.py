@@ -18,6 +18,7 @@ from repos.github import connect
 pytestmark = pytest.mark.django_db
 
 GITHUB_UID = "583231"  # octocat
+DISCORD_UID = "80351110224678912"
 
 
 @pytest.fixture
@@ -27,6 +28,21 @@ def revoked(monkeypatch) -> list[str]:
     monkeypatch.setattr(github_api, "revoke_token", tokens.append)
     monkeypatch.setattr(connect, "_store_repositories", lambda store, sociallogin, discord_id: None)
     return tokens
+
+
+def discord_user(django_user_model, username: str = "nelly", uid: str = DISCORD_UID):
+    """A person signed in with Discord, as every wizard begins."""
+    person = django_user_model.objects.create_user(username)
+    SocialAccount.objects.create(user=person, provider="discord", uid=uid)
+    return person
+
+
+def saved_session(*, wizard: bool) -> SessionStore:
+    session = SessionStore()
+    if wizard:
+        WizardStore(session).begin()
+    session.save()
+    return session
 
 
 def callback(rf, user, session: SessionStore) -> HttpRequest:
@@ -44,12 +60,9 @@ def github_grant(token: str) -> SocialLogin:
 
 def test_the_same_grant_again_is_kept_not_revoked(rf, django_user_model, revoked):
     """Revoking the previous grant when it is this very one would leave the wizard a dead token."""
-    person = django_user_model.objects.create_user("nelly")
-    SocialAccount.objects.create(user=person, provider="discord", uid="80351110224678912")
-    session = SessionStore()
+    person = discord_user(django_user_model)
+    session = saved_session(wizard=True)
     store = WizardStore(session)
-    store.begin()
-    session.save()
     store.save_github_token("gho_same", "", GITHUB_UID)
 
     connect.connect_github(callback(rf, person, session), github_grant("gho_same"))
@@ -60,8 +73,7 @@ def test_the_same_grant_again_is_kept_not_revoked(rf, django_user_model, revoked
 
 def test_a_connect_onto_a_session_without_a_discord_sign_in_is_refused_and_revoked(rf, django_user_model, revoked):
     admin = django_user_model.objects.create_superuser("root", password="right horse battery")  # no Discord, no wizard
-    session = SessionStore()
-    session.save()
+    session = saved_session(wizard=False)
 
     with pytest.raises(ImmediateHttpResponse) as refused:
         connect.connect_github(callback(rf, admin, session), github_grant("gho_new"))
@@ -74,24 +86,20 @@ def test_a_github_account_of_another_discord_user_moves_here_and_the_move_is_log
     rf, django_user_model, revoked, caplog
 ):
     """A second Discord account of the same person: the GitHub account moves, and the log says from whom to whom."""
-    bob = django_user_model.objects.create_user("bob")
-    SocialAccount.objects.create(user=bob, provider="discord", uid="111111111111111111")
+    bob = discord_user(django_user_model, "bob", "111111111111111111")
     github = SocialAccount.objects.create(user=bob, provider="github", uid=GITHUB_UID)
-    person = django_user_model.objects.create_user("nelly")
-    SocialAccount.objects.create(user=person, provider="discord", uid="80351110224678912")
-    session = SessionStore()
-    WizardStore(session).begin()
-    session.save()
+    person = discord_user(django_user_model)
+    session = saved_session(wizard=True)
     sociallogin = SocialLogin(user=bob, account=github, token=SocialToken(account=github, token="gho_new"))
     sociallogin.state = {"process": "connect"}
     caplog.set_level(logging.INFO, logger="linkapp.wizard")
 
-    assert connect.connect_github(callback(rf, person, session), sociallogin) == "80351110224678912"
+    assert connect.connect_github(callback(rf, person, session), sociallogin) == DISCORD_UID
 
     assert SocialAccount.objects.get(provider="github").user == person
     assert WizardStore(session).github_token()["access_token"] == "gho_new"
     assert revoked == []
-    assert "step=moved provider=github from_discord_id=111111111111111111 discord_id=80351110224678912" in (
+    assert f"step=moved provider=github from_discord_id=111111111111111111 discord_id={DISCORD_UID}" in (
         caplog.messages
     )
 
@@ -102,12 +110,9 @@ def test_a_new_grant_without_a_list_of_its_own_leaves_no_earlier_list_for_the_pi
     """The list kept beside an earlier grant (perhaps another GitHub account's) is never shown with a new one:
     without a list fetched beside the new grant, the picker asks GitHub afresh."""
     monkeypatch.setattr(github_api, "revoke_token", lambda token: None)
-    person = django_user_model.objects.create_user("nelly")
-    SocialAccount.objects.create(user=person, provider="discord", uid="80351110224678912")
-    session = SessionStore()
+    person = discord_user(django_user_model)
+    session = saved_session(wizard=True)
     store = WizardStore(session)
-    store.begin()
-    session.save()
     store.save_github_token("gho_old", "", "1")
     repo_store.save(store, [])
     assert repo_store.load(store) == ()
@@ -122,12 +127,8 @@ def test_a_new_grant_without_a_list_of_its_own_leaves_no_earlier_list_for_the_pi
 def test_a_grant_onto_no_wizard_of_this_session_is_refused_and_revoked(rf, django_user_model, revoked, process):
     """A Discord user's session without a wizard (signed in some other way, e.g. an admin's password), or a
     GitHub sign-in (the login process) onto a wizard: GitHub never signs anyone in, and joins only a wizard."""
-    person = django_user_model.objects.create_user("nelly")
-    SocialAccount.objects.create(user=person, provider="discord", uid="80351110224678912")
-    session = SessionStore()
-    if process == "login":
-        WizardStore(session).begin()
-    session.save()
+    person = discord_user(django_user_model)
+    session = saved_session(wizard=process == "login")
     grant = github_grant("gho_new")
     grant.state = {"process": process}
 
