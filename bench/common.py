@@ -126,10 +126,27 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def _largest_worker_mb(pid: int, field: str) -> float:
+    """The largest of a memory figure in /proc/N/status among a gunicorn master's live workers, in MB."""
+    sizes = []
+    for child in children(pid):
+        try:
+            status = Path(f"/proc/{child}/status").read_text()
+        except FileNotFoundError:  # a worker that has just exited
+            continue
+        sizes.append(int(status.split(f"{field}:")[1].split()[0]) / 1024)
+    return max(sizes, default=0.0)
+
+
 def peak_rss_mb(pid: int) -> float:
     """The largest peak resident memory (VmHWM) among a gunicorn master's workers, in MB."""
-    statuses = (Path(f"/proc/{child}/status").read_text() for child in children(pid))
-    return max((int(status.split("VmHWM:")[1].split()[0]) / 1024 for status in statuses), default=0.0)
+    return _largest_worker_mb(pid, "VmHWM")
+
+
+def resident_mb(pid: int) -> float:
+    """The largest resident memory now (VmRSS) among a gunicorn master's workers, in MB: sampled early
+    and late in a long run, it shows whether a worker keeps something of every person it served."""
+    return _largest_worker_mb(pid, "VmRSS")
 
 
 def cpu_by_name(*names: str) -> float:

@@ -8,6 +8,8 @@ The client plays the load balancer: every request to the public address goes to 
 instance, with the public Host header, and to the other one when an instance does not answer
 or its answer is cut off before its Content-Length (it died while sending it).
 A person who gets an error page presses its "Try again", at most 3 times, as a person would.
+The largest worker's resident memory, after a tenth of the people and after the last, shows over a long
+run (`--people 3000`) whether a worker keeps something of every person it served.
 
     .venv/bin/python bench/load_bench.py [--people 200] [--concurrency 20] [--no-kill] [--workers 2] [--threads 4]
 """
@@ -51,6 +53,7 @@ from bench.common import (  # noqa: E402
     fresh_database,
     machine_speed,
     migrate,
+    resident_mb,
     start_gunicorn,
 )
 from demo.providers import DemoProviders  # noqa: E402
@@ -182,14 +185,17 @@ def walk(browser: BalancedBrowser, person: int) -> None:
 
 
 class Run:
-    """Hands out the people, counts what happened, and kills an instance half-way."""
+    """Hands out the people, counts what happened, kills an instance half-way, and notes the workers'
+    memory after a tenth of the people and after the last."""
 
-    def __init__(self, people: int, kill: subprocess.Popen | None) -> None:
+    def __init__(self, people: int, instances: list[subprocess.Popen], kill: subprocess.Popen | None) -> None:
         self.people = iter(range(people))
         self.total = people
+        self.instances = instances
         self.kill = kill
         self.killed_at: int | None = None
         self.tally: Counter = Counter()
+        self.memory: dict[int, float] = {}  # people finished -> largest worker's resident MB
         self.done = gevent.event.Event()
 
     def finished(self, browser: BalancedBrowser) -> None:
@@ -209,6 +215,8 @@ class Run:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             self.killed_at = self.tally["finished"]
+        if self.tally["finished"] in (max(self.total // 10, 1), self.total):
+            self.memory[self.tally["finished"]] = max(resident_mb(instance.pid) for instance in self.instances)
         if self.tally["finished"] == self.total:
             self.done.set()
 
@@ -293,7 +301,7 @@ def main() -> None:
         }
         before = cpu_snapshot(processes)
         killed_port = PORTS[1]  # PORTS loses it once the people notice it is gone
-        run = Person.plan = Run(args.people, kill=None if args.no_kill else instances[1])
+        run = Person.plan = Run(args.people, instances, kill=None if args.no_kill else instances[1])
         locust = Environment(user_classes=[Person])
         runner = locust.create_local_runner()
         started_at = time.perf_counter()
@@ -343,6 +351,10 @@ def main() -> None:
             + " ".join(f"{entry.get_response_time_percentile(p):6.0f}" for p in (0.5, 0.95, 0.99))
         )
     print(f"CPU seconds (of {2 * elapsed:.1f} on 2 cores): " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
+    print(
+        "largest worker's resident memory: "
+        + ", ".join(f"{mb:.0f} MB after {people} people" for people, mb in sorted(run.memory.items()))
+    )
     print(f"database: {links} links of {people_linked} people; expected {args.people} of {args.people}")
     print(f"people with more than one link: {links - people_linked}")
     print(f"tokens left in Redis: {len(leftover)}")
