@@ -212,6 +212,23 @@ class ErrorOut(Schema):
 
 PAGE_PARAMETERS = {"page", "page_size", "after"}
 
+# The headers a service acts on, in the schema beside the answers that carry them (a generated client reads them there).
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+WWW_AUTHENTICATE = {
+    "WWW-Authenticate": {
+        "description": 'The scheme to use (RFC 6750): `Bearer realm="linkapp"`, with `error="invalid_token"` when a '
+        "token was sent and refused.",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+}
+
 
 def refuse_unknown_or_repeated(request: HttpRequest, allowed: set[str]) -> None:
     """A misspelt parameter would otherwise be ignored, and a repeated one silently taken at its last value."""
@@ -228,6 +245,9 @@ def refuse_unknown_or_repeated(request: HttpRequest, allowed: set[str]) -> None:
     auth=BearerToken(),
     response={200: list[LinkOut], 400: ErrorOut, 401: ErrorOut, 429: ErrorOut, 503: ErrorOut},
     summary="Links of a Discord user or of a repository",
+    openapi_extra={
+        "responses": {401: {"headers": WWW_AUTHENTICATE}, 429: {"headers": RETRY_AFTER}, 503: {"headers": RETRY_AFTER}}
+    },
 )
 @decorate_view(never_cache)
 @paginate(LinkPagination, page_size=50, max_page_size=MAX_PAGE_SIZE)
@@ -251,6 +271,7 @@ def links(
     auth=django_auth,
     response={200: list[LinkOut], 400: ErrorOut, 403: ErrorOut, 503: ErrorOut},
     summary="The signed-in person's own links (session cookie)",
+    openapi_extra={"responses": {503: {"headers": RETRY_AFTER}}},
 )
 @decorate_view(never_cache)
 @paginate(LinkPagination, page_size=50, max_page_size=MAX_PAGE_SIZE)

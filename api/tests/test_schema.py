@@ -71,3 +71,33 @@ def test_an_undocumented_method_is_a_json_405(client, path, method):
     response = getattr(client, method)(path)
     assert response.status_code == 405
     assert response.json() == {"detail": "Method not allowed."} and response["Allow"] == "GET, HEAD"
+
+
+def documented_headers(client, path: str) -> dict[int, set[str]]:
+    """The response headers the schema names for each status of the path's GET."""
+    answers = client.get("/api/v1/openapi.json").json()["paths"][path]["get"]["responses"]
+    return {int(status): set(answer.get("headers", {})) for status, answer in answers.items()}
+
+
+def test_the_schema_names_the_headers_a_service_acts_on(client):
+    """A client generated from the schema learns there when to try again, and which scheme a 401 asks for."""
+    assert documented_headers(client, "/api/v1/links") == {
+        200: set(),
+        400: set(),
+        401: {"WWW-Authenticate"},
+        429: {"Retry-After"},
+        503: {"Retry-After"},  # its answer: tests/test_api_faults.py
+    }
+    assert documented_headers(client, "/api/v1/me/links") == {200: set(), 400: set(), 403: set(), 503: {"Retry-After"}}
+
+
+def test_the_answers_carry_the_headers_the_schema_names(client, token, settings):
+    settings.API_RATE_LIMIT = "1/h"  # an hour's window: a run never straddles its edge
+    documented = documented_headers(client, "/api/v1/links")
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    answers = [client.get("/api/v1/links", {"discord_id": "1"}, **auth) for auth in ({}, bearer, bearer)]
+
+    assert [answer.status_code for answer in answers] == [401, 200, 429]
+    for answer in answers:
+        assert all(name in answer.headers for name in documented[answer.status_code])
+    assert int(answers[2]["Retry-After"]) >= 1  # the schema's minimum
