@@ -66,7 +66,10 @@ def login_error(request: HttpRequest) -> HttpResponse:
 
 @method_decorator(never_cache, name="dispatch")  # the person's accounts: not for a shared browser's cache
 class ConnectionsView(AllauthConnectionsView):
-    """allauth's "Connected accounts", except that a refused form is a 400, as bad input is on every page."""
+    """allauth's "Connected accounts", except that a refused form is a 400, as bad input is on every page.
+
+    A disconnect of an account already gone (a double click, a second tab) is no error: it returns to the page.
+    """
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)

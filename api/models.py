@@ -14,7 +14,8 @@ from linkapp.database import driver_error_name, is_database_unavailable
 log = logging.getLogger("linkapp.api")
 
 LAST_USED_PRECISION = timedelta(minutes=1)
-# Set for a minute once the database refused the stamp for only reading: until then no request tries again.
+# Set for a minute once the database could not take the stamp (read-only, a lock held past the timeout, the
+# connection lost): until then no request tries again.
 STAMPS_PAUSED = "api:last-use-stamps-paused"
 
 

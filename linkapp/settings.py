@@ -176,7 +176,8 @@ LOGIN_RATE_LIMIT = env_rate("LOGIN_RATE_LIMIT", "30/m")
 # API requests per token.
 API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "600/m")
 GITHUB_MAX_CONCURRENCY = max(env_number("GITHUB_MAX_CONCURRENCY", "8"), 1)
-# Shows a banner on every page: set by `make demo`, never in production.
+# Shows a banner on every page built on base.html (not the 500/503 pages or the admin): set by `make demo`, never
+# in production.
 DEMO_MODE = env_bool("DEMO_MODE", False)
 
 # --- Applications ----------------------------------------------------------

@@ -125,5 +125,5 @@ def _store_repositories(store: WizardStore, sociallogin: SocialLogin, discord_id
 
 
 def _granted_scope(sociallogin: SocialLogin) -> str:
-    # Set by our GitHub adapter's parse_token from the token answer (GitHub may grant less than asked).
+    # Set by our GitHub adapter's read_token_answer from the token answer (GitHub may grant less than asked).
     return getattr(sociallogin.token, "granted_scope", "")
