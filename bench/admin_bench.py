@@ -4,6 +4,7 @@ the link list's page is (the owner filter's sidebar grows with the owners).
 Fills a database of its own with --links links (default 1,000,000) and as many audit events, spread over
 --owners owners, then asks each page --trials times in this process through Django's test client (no
 gunicorn: only the app and Postgres), signed in as a superuser. Prints the median time and the page's size.
+Then exports every link with `export_links` and prints how long that took and how much its process grew.
 
     .venv/bin/python bench/admin_bench.py [--links N] [--owners N] [--trials N]
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 from datetime import date
@@ -22,7 +24,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import fresh_database, machine_speed, migrate  # noqa: E402
+from bench.common import ROOT, fresh_database, machine_speed, migrate  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/8"
 PAGES = [
@@ -64,6 +66,29 @@ def fill(database_url: str, links: int, owners: int) -> float:
         conn.execute("VACUUM ANALYZE repos_link")
         conn.execute("VACUUM ANALYZE repos_linkevent")
     return time.perf_counter() - started
+
+
+# Run in a process of its own, so that its peak memory is the export's and nothing else's.
+EXPORT = """
+import os, resource, time
+from django.core.management import call_command
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+with open(os.devnull, "w") as nowhere:
+    call_command("export_links", stdout=nowhere)
+print(time.perf_counter() - started, before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def export() -> tuple[float, float]:
+    """Seconds `export_links` took for every link, and how many MB its process grew by."""
+    printed = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", EXPORT], cwd=ROOT, env=os.environ, capture_output=True, text=True
+    )
+    if printed.returncode != 0:
+        raise SystemExit(printed.stderr[-2000:])
+    seconds, before_kb, peak_kb = printed.stdout.splitlines()[-1].split()
+    return float(seconds), (int(peak_kb) - int(before_kb)) / 1024
 
 
 def main() -> None:
@@ -110,6 +135,8 @@ def main() -> None:
                 raise SystemExit(f"{url}: {response.status_code}")
             size = len(response.content)
         print(f"{name:<30} {statistics.median(times):>10.0f} {max(times):>8.0f} {size / 1024:>8.0f}")
+    seconds, grew = export()
+    print(f"export_links, every link: {seconds:.1f} s, its process grew by {grew:.0f} MB")
 
 
 if __name__ == "__main__":

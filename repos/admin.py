@@ -121,7 +121,7 @@ class LinkAdmin(OutOfRangeDateIsInvalidLookup, admin.ModelAdmin):
     def export_csv(self, request: HttpRequest, queryset: QuerySet) -> StreamingHttpResponse:
         # Streamed: "Select all" over a large table would otherwise be held in memory twice.
         return StreamingHttpResponse(
-            streamed_under(request.request_id, export.csv_lines(queryset.order_by("id").iterator())),
+            streamed_under(request.request_id, export.csv_lines(export.in_id_order(queryset))),
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="links.csv"'},
         )

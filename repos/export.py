@@ -7,6 +7,9 @@ import json
 import textwrap
 from collections.abc import Iterable, Iterator
 
+from django.db import transaction
+from django.db.models import QuerySet
+
 from repos.models import Link
 
 COLUMNS = [
@@ -20,6 +23,15 @@ COLUMNS = [
     "created_at",
     "updated_at",
 ]
+
+
+def in_id_order(links: QuerySet[Link]) -> Iterator[Link]:
+    """Any number of links in constant memory, from a server-side cursor, read within one transaction: outside
+    one, Django keeps the cursor open between transactions, and a pooler in transaction mode (PgBouncer) may send
+    the next one to a server connection that does not have it (Django's "Transaction pooling and server-side
+    cursors"). A download read slowly keeps its transaction open meanwhile."""
+    with transaction.atomic():
+        yield from links.order_by("id").iterator()
 
 
 def rows(links: Iterable[Link]) -> Iterable[dict]:

@@ -1,11 +1,12 @@
-"""Fixtures for fault tests: a private Redis behind a TCP proxy, and Postgres behind another."""
+"""Fixtures for fault tests: a private Redis behind a TCP proxy, and Postgres behind another; and Postgres
+behind PgBouncer."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import connections
 
-from tests.services import PrivateRedis
+from tests.services import PrivatePgBouncer, PrivateRedis
 from tests.tcp_proxy import TcpProxy
 
 
@@ -42,3 +43,27 @@ def postgres_proxy():
     database["PORT"] = original
     connections.close_all()
     proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(django_db_setup):
+    """Stopped before the test database is dropped: its server connections would keep it in use."""
+    database = connections.settings["default"]
+    pooler = PrivatePgBouncer(database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432), database["USER"])
+    yield pooler
+    pooler.stop()
+
+
+@pytest.fixture
+def through_pgbouncer(pgbouncer):
+    """New database connections (every thread's, live_server's included) go through PgBouncer in transaction
+    pooling, set up as README says: DATABASE_LOCK_TIMEOUT=0 (PgBouncer refuses startup options)."""
+    database = connections.settings["default"]
+    saved = {key: database[key] for key in ("PORT", "OPTIONS")}
+    database["PORT"] = pgbouncer.port
+    database["OPTIONS"] = {key: value for key, value in database["OPTIONS"].items() if key != "options"}
+    connections.close_all()
+    pgbouncer.alternate(database["NAME"])
+    yield pgbouncer
+    database.update(saved)
+    connections.close_all()

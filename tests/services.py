@@ -1,15 +1,19 @@
 """Services as fault tests need them: a private redis-server, so that stopping, wiping or filling it touches
-nothing else, a port that never answers, a database that only reads, and a lock another session holds."""
+nothing else, a port that never answers, a database that only reads, and a lock another session holds; and a
+private PgBouncer, the connection pooler that operators put between many instances and Postgres."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg
 import redis
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
@@ -74,6 +78,94 @@ class PrivateRedis:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
+
+
+class PrivatePgBouncer:
+    """PgBouncer in transaction pooling, the mode that lets many app threads share a few Postgres connections,
+    in front of the test run's Postgres (any database, as the user `user`). It keeps two server connections and
+    hands each transaction the other one than the last (round robin): what only holds within one session, a
+    cursor kept open after its transaction say, fails here on the next statement, where a busy pooler would
+    make it fail only now and then."""
+
+    def __init__(self, postgres_host: str, postgres_port: int, user: str) -> None:
+        self.user = user
+        self.directory = tempfile.mkdtemp(prefix="pgbouncer-")
+        os.chmod(self.directory, 0o755)  # noqa: S103 -- read by PgBouncer running as nobody (below); holds no secret
+        self._write("users.txt", f'"{user}" ""\n')
+        for _ in range(3):  # another process may take the free port before PgBouncer binds it
+            if self._start(postgres_host, postgres_port):
+                return
+        raise RuntimeError(f"private pgbouncer did not start: {self._read('pgbouncer.log')[-2000:]}")
+
+    def _write(self, name: str, text: str) -> None:
+        path = os.path.join(self.directory, name)
+        with open(path, "w") as file:
+            file.write(text)
+        os.chmod(path, 0o644)
+
+    def _read(self, name: str) -> str:
+        with open(os.path.join(self.directory, name), errors="replace") as file:
+            return file.read()
+
+    def _start(self, postgres_host: str, postgres_port: int) -> bool:
+        self.port = free_port()
+        self._write(
+            "pgbouncer.ini",
+            f"""[databases]
+* = host={postgres_host} port={postgres_port}
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {self.port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {self.directory}/users.txt
+pool_mode = transaction
+default_pool_size = 2
+min_pool_size = 2
+server_round_robin = 1
+""",
+        )
+        binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        as_nobody = ["-u", "nobody"] if os.geteuid() == 0 else []  # it refuses to run as root
+        with open(os.path.join(self.directory, "pgbouncer.log"), "w") as log:
+            self.process = subprocess.Popen(
+                [binary, *as_nobody, os.path.join(self.directory, "pgbouncer.ini")], stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                self.connect("postgres").close()  # our PgBouncer, not whatever else listens there
+                return True
+            except psycopg.OperationalError:
+                time.sleep(0.05)
+        self.process.kill()
+        self.process.wait()
+        return False
+
+    def connect(self, database: str) -> psycopg.Connection:
+        # Statements unprepared, as Django sends them: a prepared one lives on one server connection only.
+        return psycopg.connect(
+            host="127.0.0.1", port=self.port, dbname=database, user=self.user, autocommit=True, prepare_threshold=None
+        )
+
+    def alternate(self, database: str) -> None:
+        """Wait until PgBouncer holds both server connections for `database`: it opens the second a moment after
+        the first client came, and until then would hand every transaction the same one."""
+        with self.connect(database) as client:
+            deadline = time.monotonic() + 10
+            while len({client.execute("SELECT pg_backend_pid()").fetchone()[0] for _ in range(4)}) < 2:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("PgBouncer did not open its second server connection")
+                time.sleep(0.1)
+
+    def logins(self, database: str) -> int:
+        """How many client connections to `database` PgBouncer has taken so far."""
+        return self._read("pgbouncer.log").count(f"login attempt: db={database} ")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 class UnansweredPort:

@@ -12,8 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
 
     def handle(self, *args, **options) -> None:
-        # Streamed row by row from a server-side cursor: any number of links in constant memory.
-        links = Link.objects.order_by("id").iterator()
+        links = export.in_id_order(Link.objects.all())
         chunks = export.csv_lines(links) if options["format"] == "csv" else export.json_chunks(links)
         with unavailable_as_command_error("the export is incomplete"):
             for chunk in chunks:
