@@ -7,7 +7,6 @@ import json
 import textwrap
 from collections.abc import Iterable, Iterator
 
-from django.db import transaction
 from django.db.models import QuerySet
 
 from repos.models import Link
@@ -25,13 +24,20 @@ COLUMNS = [
 ]
 
 
+BATCH = 2000  # links per query, as many as Django's iterator() fetches at a time
+
+
 def in_id_order(links: QuerySet[Link]) -> Iterator[Link]:
-    """Any number of links in constant memory, from a server-side cursor, read within one transaction: outside
-    one, Django keeps the cursor open between transactions, and a pooler in transaction mode (PgBouncer) may send
-    the next one to a server connection that does not have it (Django's "Transaction pooling and server-side
-    cursors"). A download read slowly keeps its transaction open meanwhile."""
-    with transaction.atomic():
-        yield from links.order_by("id").iterator()
+    """Any number of links in constant memory, a batch per query, each after the last id read. Not Django's
+    iterator(): its server-side cursor lives on one connection, and outside a transaction Django keeps it open
+    between transactions, which a pooler in transaction mode (PgBouncer) may send to other server connections
+    (Django's "Transaction pooling and server-side cursors"); inside one, a download read slowly would hold the
+    transaction, its lock on the table and its snapshot open (a migration of the table would wait for it). A link
+    saved meanwhile is exported when its id comes after those already read."""
+    last = 0
+    while batch := list(links.filter(id__gt=last).order_by("id")[:BATCH]):
+        yield from batch
+        last = batch[-1].id
 
 
 def rows(links: Iterable[Link]) -> Iterable[dict]:

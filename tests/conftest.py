@@ -63,7 +63,7 @@ def through_pgbouncer(pgbouncer):
     database["PORT"] = pgbouncer.port
     database["OPTIONS"] = {key: value for key, value in database["OPTIONS"].items() if key != "options"}
     connections.close_all()
-    pgbouncer.alternate(database["NAME"])
+    pgbouncer.wait_for_both_server_connections(database["NAME"])
     yield pgbouncer
     database.update(saved)
     connections.close_all()

@@ -133,11 +133,10 @@ server_round_robin = 1
             )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                self.connect("postgres").close()  # our PgBouncer, not whatever else listens there
+            # Our PgBouncer, not whatever else listens there: it says so once it has bound the port.
+            if f"listening on 127.0.0.1:{self.port}" in self._read("pgbouncer.log"):
                 return True
-            except psycopg.OperationalError:
-                time.sleep(0.05)
+            time.sleep(0.05)
         self.process.kill()
         self.process.wait()
         return False
@@ -148,7 +147,7 @@ server_round_robin = 1
             host="127.0.0.1", port=self.port, dbname=database, user=self.user, autocommit=True, prepare_threshold=None
         )
 
-    def alternate(self, database: str) -> None:
+    def wait_for_both_server_connections(self, database: str) -> None:
         """Wait until PgBouncer holds both server connections for `database`: it opens the second a moment after
         the first client came, and until then would hand every transaction the same one."""
         with self.connect(database) as client:
@@ -163,9 +162,11 @@ server_round_robin = 1
         return self._read("pgbouncer.log").count(f"login attempt: db={database} ")
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-        shutil.rmtree(self.directory, ignore_errors=True)
+        try:
+            self.process.kill()  # it keeps nothing; and a newer PgBouncer's SIGTERM waits for its clients to leave
+            self.process.wait(timeout=10)
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
 
 class UnansweredPort:

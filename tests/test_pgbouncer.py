@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.db import ProgrammingError, connections
 from psycopg.errors import InvalidCursorName
 
+from repos import export
 from repos.models import Link
 from tests.wizard import linkable_id, walk_to_picker
 
@@ -47,15 +48,17 @@ def test_the_whole_wizard_through_pgbouncer(browser, providers, through_pgbounce
     assert through_pgbouncer.logins(database) > logins  # the app's requests did connect through it
 
 
-def test_the_admin_export_through_pgbouncer(admin_client, through_pgbouncer):
-    """The export streams from a server-side cursor, which lives as long as its transaction."""
+def test_the_admin_and_its_export_through_pgbouncer(admin_client, through_pgbouncer, monkeypatch):
     names = make_links(3)
+    monkeypatch.setattr(export, "BATCH", 2)  # the export's queries, each on another server connection
 
+    listed = admin_client.get("/admin/repos/link/", {"q": "repo-2"})
     response = admin_client.post(
         "/admin/repos/link/",
         {"action": "export_csv", "_selected_action": list(Link.objects.values_list("pk", flat=True))},
     )
 
+    assert listed.status_code == 200 and "acme/repo-2" in listed.text and "acme/repo-1" not in listed.text
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [row["repo_full_name"] for row in rows] == names
 
@@ -73,7 +76,8 @@ def test_the_api_through_pgbouncer(client, through_pgbouncer):
 
 def manage_through(pgbouncer, *args: str, database: str | None = None, **env: str) -> subprocess.CompletedProcess:
     """`manage.py` as an operator runs it behind PgBouncer, set up as README says (DATABASE_URL naming PgBouncer,
-    DATABASE_LOCK_TIMEOUT=0); by default on the test database."""
+    DATABASE_LOCK_TIMEOUT=0), in a process of its own (so not `through_pgbouncer`, which points this process's
+    connections); by default on the test database. DEBUG=1 needs no secret key or hosts for a command."""
     settings = connections.settings["default"]
     url = f"postgres://{settings['USER']}@127.0.0.1:{pgbouncer.port}/{database or settings['NAME']}"
     return subprocess.run(
@@ -88,7 +92,7 @@ def manage_through(pgbouncer, *args: str, database: str | None = None, **env: st
 
 def test_export_links_through_pgbouncer(pgbouncer):
     names = make_links(3)
-    pgbouncer.alternate(connections.settings["default"]["NAME"])
+    pgbouncer.wait_for_both_server_connections(connections.settings["default"]["NAME"])
 
     result = manage_through(pgbouncer, "export_links")
 
@@ -97,8 +101,8 @@ def test_export_links_through_pgbouncer(pgbouncer):
 
 
 def test_a_cursor_kept_between_transactions_fails_behind_pgbouncer(through_pgbouncer):
-    """Why the exports read their links within one transaction (repos.export.in_id_order): Django's iterator()
-    outside one declares its cursor in one transaction and reads from it in the next, which PgBouncer hands its
+    """Why the exports read their links a batch per query (repos.export.in_id_order): Django's iterator() outside a
+    transaction declares its cursor in one transaction and reads from it in the next, which PgBouncer hands its
     other server connection."""
     make_links(3)
 
@@ -116,7 +120,7 @@ def test_migrate_through_pgbouncer(pgbouncer):
         server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         server.execute(f'CREATE DATABASE "{name}"')
         try:
-            pgbouncer.alternate(name)
+            pgbouncer.wait_for_both_server_connections(name)
             result = manage_through(pgbouncer, "migrate", "--noinput", database=name)
 
             assert result.returncode == 0, result.stderr

@@ -265,6 +265,22 @@ def test_audit_trail_is_read_only(admin_client, links):
     assert LinkEvent.objects.count() == 1
 
 
+def test_exports_read_every_link_once_in_id_order_a_batch_at_a_time(links, monkeypatch):
+    monkeypatch.setattr(export, "BATCH", 2)
+    more = [
+        Link.objects.create(discord_id=str(n), github_id=n, repo_id=n, repo_full_name=f"acme/{n}") for n in (4, 5, 6)
+    ]
+    everyone = [link.pk for link in [*links, *more]]
+
+    with CaptureQueriesContext(connection) as queries:
+        read = [link.pk for link in export.in_id_order(Link.objects.order_by("-id"))]
+
+    assert read == sorted(everyone)
+    assert len(queries) == 4  # three full batches, then an empty one
+    chosen = Link.objects.filter(pk__in=everyone[1:5])
+    assert [link.pk for link in export.in_id_order(chosen)] == sorted(everyone[1:5])
+
+
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_export_links_command(links, fmt):
     out = io.StringIO()

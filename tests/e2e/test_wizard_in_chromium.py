@@ -44,6 +44,8 @@ def connect(page: Page, github: str = "octocat") -> None:
     page.get_by_label("Demo GitHub user").fill(github)
     page.get_by_role("button", name="Authorize").click()
     expect(page.get_by_role("heading", name="Choose a repository")).to_be_visible()
+    # The heading shows before picker.js (deferred) has run: typing earlier would search nothing (a CI run did).
+    page.wait_for_load_state("domcontentloaded")
 
 
 def first_linkable(page: Page):
