@@ -74,7 +74,7 @@ def test_the_api_through_pgbouncer(client, through_pgbouncer):
     assert [link["repo_full_name"] for link in answer.json()["links"]] == ["acme/repo-1"]
 
 
-def manage_through(pgbouncer, *args: str, database: str | None = None, **env: str) -> subprocess.CompletedProcess:
+def manage_through(pgbouncer, *args: str, database: str | None = None) -> subprocess.CompletedProcess:
     """`manage.py` as an operator runs it behind PgBouncer, set up as README says (DATABASE_URL naming PgBouncer,
     DATABASE_LOCK_TIMEOUT=0), in a process of its own (so not `through_pgbouncer`, which points this process's
     connections); by default on the test database. DEBUG=1 needs no secret key or hosts for a command."""
@@ -83,7 +83,7 @@ def manage_through(pgbouncer, *args: str, database: str | None = None, **env: st
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**os.environ, "DEBUG": "1", "DATABASE_URL": url, "DATABASE_LOCK_TIMEOUT": "0", **env},
+        env={**os.environ, "DEBUG": "1", "DATABASE_URL": url, "DATABASE_LOCK_TIMEOUT": "0"},
         capture_output=True,
         text=True,
         timeout=120,
