@@ -15,7 +15,7 @@ class HeadIsGet:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith("/api/"):
+        if not request.path_info.startswith("/api/"):  # path_info: FORCE_SCRIPT_NAME left out
             return self.get_response(request)
         head = request.method == "HEAD"
         if head:

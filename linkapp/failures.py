@@ -200,7 +200,7 @@ def _api_error(detail: str, status: int) -> JsonResponse:
 
 
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    return request.path_info.startswith("/api/")  # path_info: FORCE_SCRIPT_NAME left out
 
 
 class NulInQueryRefused:
@@ -319,7 +319,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if isinstance(error, CACHE_UNAVAILABLE):
         # The session cannot be read: start again from the first step once it is back.
         return _unavailable(
-            "Your session cannot be read just now. Nothing was saved half-way; please start again in a moment.", "/"
+            "Your session cannot be read just now. Nothing was saved half-way; please start again in a moment.",
+            reverse("home"),
         )
     if _is_api(request):
         return _api_error("Internal error.", 500)

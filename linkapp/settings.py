@@ -101,6 +101,17 @@ def env_url(name: str, default: str) -> str:
     return value
 
 
+def env_path(name: str) -> str | None:
+    """A path such as /linkapp, without its trailing `/`; unset or `/` is none. Anything else (`linkapp`, a
+    whole address) would be written into every link and redirect the app makes, and each would lead nowhere."""
+    value = env(name).strip().rstrip("/")
+    if not value:
+        return None
+    if not re.fullmatch(r"(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+", value):
+        raise ImproperlyConfigured(f"{name} must be a path such as /linkapp, not {env(name)!r}.")
+    return value
+
+
 def env_hosts(name: str, default: str) -> list[str]:
     """Host names as Django matches them, the Host header's port left out: an entry with a scheme, a port or
     a path would never match, and every request, /readyz included, would be a 400."""
@@ -141,6 +152,10 @@ if not SECRET_KEY:
     SECRET_KEY = get_random_secret_key()
 # Keys signed with before: during a rotation, sessions signed in and messages under an old key stay valid.
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+
+# Served under a path of a shared host (https://example.org/linkapp/) by a proxy that takes the path off before
+# passing the request on (README, "Under a path"): every address the app writes gets it back.
+FORCE_SCRIPT_NAME = env_path("FORCE_SCRIPT_NAME")
 
 ALLOWED_HOSTS = env_hosts("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS")
@@ -349,7 +364,9 @@ X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 if HTTPS:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # load balancers probe over plain HTTP
+    # Load balancers probe over plain HTTP. Django matches request.path, FORCE_SCRIPT_NAME included.
+    _probes = re.escape(FORCE_SCRIPT_NAME[1:] + "/") if FORCE_SCRIPT_NAME else ""
+    SECURE_REDIRECT_EXEMPT = [rf"^{_probes}healthz$", rf"^{_probes}readyz$"]
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -400,7 +417,9 @@ if not REDIS_URL:
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"]
 
 # --- Static files ------------------------------------------------------------
-STATIC_URL = "static/"
+# Written out with FORCE_SCRIPT_NAME: Django would add it to a relative one only where STATIC_URL is first read
+# during a request, and WhiteNoise reads it at start-up.
+STATIC_URL = f"{FORCE_SCRIPT_NAME or ''}/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # WhiteNoise serves static/ straight from the finders, so `gunicorn` works

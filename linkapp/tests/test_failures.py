@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test import RequestFactory
+from django.urls import clear_script_prefix, set_script_prefix
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from linkapp.database import DATABASE_UNAVAILABLE
@@ -150,6 +151,20 @@ def test_a_server_failure_page_reassures_and_gives_the_reference_to_quote(page, 
 
     assert says in text and "Try again</a>" in text
     assert "If you contact us about this, quote reference <code>abc123</code>." in text
+
+
+def test_the_server_error_page_leads_back_under_the_path_the_app_is_served_under(settings):
+    """Rendered without the request, it still writes the path (README, "Under a path"; tests/test_under_a_path.py
+    has the rest, under gunicorn)."""
+    settings.FORCE_SCRIPT_NAME = "/linkapp"
+    settings.STATIC_URL = "/linkapp/static/"  # as settings.py writes it then
+    set_script_prefix("/linkapp/")  # as Django's handler does for each request
+    try:
+        text = server_error(RequestFactory().get("/")).content.decode()
+    finally:
+        clear_script_prefix()
+
+    assert 'href="/linkapp/static/linkapp.css"' in text and '<a class="button" href="/linkapp/">Try again</a>' in text
 
 
 def test_a_second_tab_saving_the_same_account_is_told_so_and_logged(rf, caplog):

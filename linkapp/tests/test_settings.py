@@ -448,6 +448,25 @@ def test_trusted_origins_are_written_as_browsers_send_them(monkeypatch):
 
 
 @pytest.mark.parametrize(
+    ("value", "read"), [("/linkapp", "/linkapp"), (" /apps/linkapp/ ", "/apps/linkapp"), ("/", None), ("", None)]
+)
+def test_the_path_the_app_is_served_under_is_read_without_its_trailing_slash(monkeypatch, value, read):
+    monkeypatch.setenv("FORCE_SCRIPT_NAME", value)
+    assert read_settings()["FORCE_SCRIPT_NAME"] == read
+
+
+@pytest.mark.parametrize(
+    "value", ["linkapp", "https://links.example.org/linkapp", "//evil.example/x", "/link app", "/linkapp?x=1", "/a#b"]
+)
+def test_a_path_to_serve_under_that_is_not_one_is_a_clear_error(monkeypatch, value):
+    """Every link and redirect the app makes starts with it: `//evil.example` would send people to another site."""
+    monkeypatch.setenv("FORCE_SCRIPT_NAME", value)
+    with pytest.raises(ImproperlyConfigured) as refused:
+        read_settings()
+    assert str(refused.value) == f"FORCE_SCRIPT_NAME must be a path such as /linkapp, not {value!r}."
+
+
+@pytest.mark.parametrize(
     "value", ["links.example.org", "https://links.example.org/accounts", "https://", "https://[::1", "https://a.org:x"]
 )
 def test_a_trusted_origin_that_is_not_one_is_a_clear_error(monkeypatch, value):
@@ -511,14 +530,16 @@ def test_an_endless_number_of_seconds_is_a_clear_error(monkeypatch):
     assert str(refused.value) == "PROVIDER_TIMEOUT must be more than 0, not 'inf'."
 
 
-def test_health_checks_answer_over_plain_http_where_every_page_redirects():
-    """README: a load balancer probes /readyz (and /healthz) over plain HTTP; a redirect would read as "down"."""
+@pytest.mark.parametrize("under_a_path", [{}, {"FORCE_SCRIPT_NAME": "/apps/link.app"}])
+def test_health_checks_answer_over_plain_http_where_every_page_redirects(under_a_path):
+    """README: a load balancer probes /readyz (and /healthz) over plain HTTP; a redirect would read as "down".
+    The same where the app is served under a path (README, "Under a path"), probed at the instance itself."""
     code = (
         "from django.test import Client\n"
         "c = Client(HTTP_HOST='links.example.org')\n"
         "print(*(c.get(path).status_code for path in ('/', '/readyz', '/healthz')))"
     )
-    page, readyz, healthz = production_answers(code)
+    page, readyz, healthz = production_answers(code, **under_a_path)
     # Answered, not redirected: 200, or 503 where the database named in DATABASE_URL is not there.
     assert (page, readyz in {"200", "503"}, healthz in {"200", "503"}) == ("301", True, True)
 
