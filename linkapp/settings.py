@@ -102,12 +102,16 @@ def env_url(name: str, default: str) -> str:
 
 
 def env_path(name: str) -> str | None:
-    """A path such as /linkapp, without its trailing `/`; unset or `/` is none. Anything else (`linkapp`, a
-    whole address) would be written into every link and redirect the app makes, and each would lead nowhere."""
+    """A path such as /linkapp, without its trailing `/`; unset or `/` is none. Anything else would be written
+    into every link and redirect the app makes, each leading nowhere or elsewhere: `linkapp` or a whole address,
+    a `..` that browsers resolve away, a `%` that Django's reverse() encodes once more (`%2520`)."""
     value = env(name).strip().rstrip("/")
     if not value:
         return None
-    if not re.fullmatch(r"(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+", value):
+    segments = value.split("/")[1:]
+    if not value.startswith("/") or not all(
+        re.fullmatch(r"[A-Za-z0-9._~!$&'()*+,;=:@-]+", segment) and segment.strip(".") for segment in segments
+    ):
         raise ImproperlyConfigured(f"{name} must be a path such as /linkapp, not {env(name)!r}.")
     return value
 

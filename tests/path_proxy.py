@@ -7,8 +7,8 @@ import threading
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-# Hop-by-hop headers (RFC 9110, 7.6.1) are the proxy's own; the length is set again for the body read whole.
-NOT_PASSED_ON = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "content-length"}
+# Hop-by-hop headers (RFC 9110, 7.6.1) are the proxy's own; a request's length is set again for its body.
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade"}
 
 
 class PathProxy:
@@ -27,6 +27,12 @@ class PathProxy:
         self._server.shutdown()
         self._server.server_close()
 
+    def __enter__(self) -> PathProxy:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
 
 class _PassOn(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -41,19 +47,25 @@ class _PassOn(BaseHTTPRequestHandler):
         if not self.path.startswith(self.prefix + "/"):
             self.send_error(404)
             return
-        headers = {name: value for name, value in self.headers.items() if name.lower() not in NOT_PASSED_ON}
+        headers = {
+            name: value for name, value in self.headers.items() if name.lower() not in {*HOP_BY_HOP, "content-length"}
+        }
         upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
         try:
             upstream.request(self.command, self.path.removeprefix(self.prefix), body or None, headers)
             answer = upstream.getresponse()
             content = answer.read()
+        except OSError:
+            self.send_error(502)
+            return
         finally:
             upstream.close()
         self.send_response_only(answer.status, answer.reason)  # with the app's own Date and Server
         for name, value in answer.getheaders():
-            if name.lower() not in NOT_PASSED_ON:
+            if name.lower() not in HOP_BY_HOP:
                 self.send_header(name, value)
-        self.send_header("Content-Length", str(len(content)))
+        if answer.getheader("Content-Length") is None:  # the app's answer came in chunks
+            self.send_header("Content-Length", str(len(content)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(content)

@@ -41,10 +41,8 @@ def served_under_a_path(free_tcp_port, providers) -> Iterator[str]:
         "GITHUB_URL": providers.github_url,
         "GITHUB_API_URL": providers.github_api_url,
     }
-    with gunicorn_serving(free_tcp_port, env):
-        proxy = PathProxy(PREFIX, free_tcp_port)
+    with gunicorn_serving(free_tcp_port, env), PathProxy(PREFIX, free_tcp_port) as proxy:
         yield f"http://127.0.0.1:{proxy.port}{PREFIX}/"
-        proxy.stop()
 
 
 def test_the_whole_wizard_under_a_path(served_under_a_path, providers):
@@ -87,12 +85,11 @@ def test_error_pages_lead_back_under_the_path(served_under_a_path):
 def test_the_unavailable_page_leads_back_under_the_path(free_tcp_port):
     """Redis down: the 503 page (rendered without the request, with no template of the site around it)."""
     redis_down = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    with gunicorn_serving(free_tcp_port, {"FORCE_SCRIPT_NAME": PREFIX, "REDIS_URL": redis_down}):
-        proxy = PathProxy(PREFIX, free_tcp_port)
+    env = {"FORCE_SCRIPT_NAME": PREFIX, "REDIS_URL": redis_down}
+    with gunicorn_serving(free_tcp_port, env), PathProxy(PREFIX, free_tcp_port) as proxy:
         page = requests.get(
             f"http://127.0.0.1:{proxy.port}{PREFIX}/dashboard/", cookies={"sessionid": "a" * 32}, timeout=10
         )
-        proxy.stop()
 
     assert page.status_code == 503 and "Your session cannot be read just now" in page.text
     assert addresses_in(page) == {f"{PREFIX}/", f"{PREFIX}/static/linkapp.css"}

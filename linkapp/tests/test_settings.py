@@ -448,7 +448,7 @@ def test_trusted_origins_are_written_as_browsers_send_them(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("value", "read"), [("/linkapp", "/linkapp"), (" /apps/linkapp/ ", "/apps/linkapp"), ("/", None), ("", None)]
+    ("value", "read"), [("/linkapp", "/linkapp"), (" /apps/link.app/ ", "/apps/link.app"), ("/", None), ("", None)]
 )
 def test_the_path_the_app_is_served_under_is_read_without_its_trailing_slash(monkeypatch, value, read):
     monkeypatch.setenv("FORCE_SCRIPT_NAME", value)
@@ -456,10 +456,23 @@ def test_the_path_the_app_is_served_under_is_read_without_its_trailing_slash(mon
 
 
 @pytest.mark.parametrize(
-    "value", ["linkapp", "https://links.example.org/linkapp", "//evil.example/x", "/link app", "/linkapp?x=1", "/a#b"]
+    "value",
+    [
+        "linkapp",
+        "https://links.example.org/linkapp",
+        "//evil.example/x",
+        "/apps//linkapp",
+        "/link app",
+        "/link%20app",
+        "/linkapp?x=1",
+        "/a#b",
+        "/..",
+        "/apps/./linkapp",
+    ],
 )
 def test_a_path_to_serve_under_that_is_not_one_is_a_clear_error(monkeypatch, value):
-    """Every link and redirect the app makes starts with it: `//evil.example` would send people to another site."""
+    """Every link and redirect the app makes starts with it: `//evil.example` would send people to another site,
+    `/..` to the host's root, and `%20` would be written `%2520` by Django's reverse()."""
     monkeypatch.setenv("FORCE_SCRIPT_NAME", value)
     with pytest.raises(ImproperlyConfigured) as refused:
         read_settings()
@@ -530,7 +543,7 @@ def test_an_endless_number_of_seconds_is_a_clear_error(monkeypatch):
     assert str(refused.value) == "PROVIDER_TIMEOUT must be more than 0, not 'inf'."
 
 
-@pytest.mark.parametrize("under_a_path", [{}, {"FORCE_SCRIPT_NAME": "/apps/link.app"}])
+@pytest.mark.parametrize("under_a_path", [{}, {"FORCE_SCRIPT_NAME": "/apps/link+app"}])  # + read as itself
 def test_health_checks_answer_over_plain_http_where_every_page_redirects(under_a_path):
     """README: a load balancer probes /readyz (and /healthz) over plain HTTP; a redirect would read as "down".
     The same where the app is served under a path (README, "Under a path"), probed at the instance itself."""
