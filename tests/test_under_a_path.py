@@ -12,6 +12,7 @@ import requests
 from django.db import connection
 
 from api.models import ApiToken
+from api.tests.test_api import make_link
 from linkapp.tests.gunicorn_process import gunicorn_serving
 from repos.models import Link
 from tests.browser import Browser
@@ -98,14 +99,7 @@ def test_the_unavailable_page_leads_back_under_the_path(free_tcp_port):
 def test_the_api_under_the_path(served_under_a_path):
     """Other services call it at /linkapp/api/v1/, with HEAD as GET and JSON for every refusal."""
     _, secret = ApiToken.issue("bot")
-    Link.objects.create(
-        discord_id="80351110224678912",
-        discord_username="nelly",
-        github_id=1,
-        github_login="octocat",
-        repo_id=1296269,
-        repo_full_name="octocat/Hello-World",
-    )
+    make_link("80351110224678912", 1296269, "octocat/Hello-World")
     api = f"{served_under_a_path}api/v1/"
     bearer = {"Authorization": f"Bearer {secret}"}
 
