@@ -34,9 +34,10 @@ def addresses_in(page: requests.Response) -> set[str]:
 def served_under_a_path(free_tcp_port, providers) -> Iterator[str]:
     """The app's address under the path, through the proxy: http://127.0.0.1:PORT/linkapp/."""
     database = connection.settings_dict  # the test database pytest-django created
+    host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432  # as tests/conftest.py's pgbouncer
     env = {
         "FORCE_SCRIPT_NAME": PREFIX,
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "DATABASE_URL": f"postgres://{database['USER']}@{host}:{port}/{database['NAME']}",
         "DISCORD_URL": providers.discord_url,
         "DISCORD_CDN_URL": providers.discord_cdn_url,
         "GITHUB_URL": providers.github_url,
