@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.db import ProgrammingError, connections
 from psycopg.errors import InvalidCursorName
 
+from api.tests.test_api import make_link
 from repos import export
 from repos.models import Link
 from tests.wizard import linkable_id, walk_to_picker
@@ -28,10 +29,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def make_links(count: int) -> list[str]:
     names = [f"acme/repo-{n}" for n in range(count)]
     for n, name in enumerate(names):
-        Link.objects.create(
-            discord_id=str(100 + n), discord_username=f"user-{n}", github_id=7, github_login="octo", repo_id=n + 1,
-            repo_full_name=name,
-        )  # fmt: skip
+        make_link(str(100 + n), n + 1, name)
     return names
 
 
