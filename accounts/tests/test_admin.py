@@ -1,7 +1,7 @@
 import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 
 DISCORD_UID = "80351110224678912"
 
@@ -36,6 +36,22 @@ def test_a_github_account_can_be_deleted_in_admin(admin_client, person):
     admin_client.post(f"/admin/socialaccount/socialaccount/{account.pk}/delete/", {"post": "yes"})
 
     assert list(SocialAccount.objects.values_list("provider", flat=True)) == ["discord"]
+
+
+def test_staff_delete_a_github_account_only_with_the_permission_to(client, person):
+    account = SocialAccount.objects.get(provider="github")
+    url = f"/admin/socialaccount/socialaccount/{account.pk}/delete/"
+    reviewer = User.objects.create_user("reviewer", is_staff=True)
+    reviewer.user_permissions.add(Permission.objects.get(codename="view_socialaccount"))
+    client.force_login(reviewer)
+
+    assert client.get(f"/admin/socialaccount/socialaccount/{account.pk}/change/").status_code == 200
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    assert SocialAccount.objects.filter(pk=account.pk).exists()
+
+    reviewer.user_permissions.add(Permission.objects.get(codename="delete_socialaccount"))
+    client.post(url, {"post": "yes"})
+    assert not SocialAccount.objects.filter(pk=account.pk).exists()
 
 
 def test_a_discord_account_is_not_deleted_apart_from_its_user(admin_client, person):

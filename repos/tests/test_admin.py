@@ -5,6 +5,7 @@ import io
 import json
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
@@ -413,3 +414,58 @@ def test_the_csv_export_is_downloaded_as_links_csv(admin_client, links):
     response = admin_client.post("/admin/repos/link/", {"action": "export_csv", "_selected_action": [links[0].pk]})
 
     assert response["Content-Disposition"] == 'attachment; filename="links.csv"'
+
+
+def staff(django_user_model, username: str, *codenames: str):
+    """A staff user who is not a superuser: only the permissions named."""
+    user = django_user_model.objects.create_user(username, password="pw", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+def test_a_reviewer_who_may_view_links_reads_searches_and_exports_them_but_removes_none(
+    client, links, django_user_model
+):
+    client.force_login(staff(django_user_model, "reviewer", "view_link"))
+
+    found = client.get("/admin/repos/link/", {"q": "rocket"})
+    page = found.content.decode()
+    assert found.status_code == 200 and "acme-org/rocket" in page and "widgets-inc/gizmo" not in page
+    assert 'value="export_csv"' in page and 'value="delete_selected"' not in page
+    exported = client.post("/admin/repos/link/", {"action": "export_csv", "_selected_action": [links[0].pk]})
+    assert b"acme-org/rocket" in b"".join(exported.streaming_content)
+    link_page = client.get(f"/admin/repos/link/{links[0].pk}/change/")
+    assert link_page.status_code == 200 and f"/admin/repos/link/{links[0].pk}/delete/" not in link_page.content.decode()
+
+    client.post("/admin/repos/link/", {"action": "delete_selected", "_selected_action": [links[0].pk], "post": "yes"})
+    assert client.post(f"/admin/repos/link/{links[0].pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/repos/linkevent/").status_code == 403  # the audit trail is its own permission
+    assert Link.objects.count() == 3 and not LinkEvent.objects.exists()
+
+
+def test_a_links_history_is_on_its_page_for_staff_who_may_view_link_events(client, links, django_user_model):
+    link = links[0]
+    LinkEvent.record(link, LinkEvent.Action.CREATED, "discord:111")
+    linking.unlink(links[1], "discord:222")
+
+    client.force_login(staff(django_user_model, "reviewer", "view_link"))
+    assert "discord:111" not in client.get(f"/admin/repos/link/{link.pk}/change/").content.decode()
+
+    client.force_login(staff(django_user_model, "auditor", "view_link", "view_linkevent"))
+    assert "discord:111" in client.get(f"/admin/repos/link/{link.pk}/change/").content.decode()
+    trail = client.get("/admin/repos/linkevent/", {"q": "widgets-inc"}).content.decode()
+    assert "widgets-inc/gizmo" in trail and "acme-org/rocket" not in trail
+
+
+def test_staff_who_may_delete_links_remove_one_from_its_page_and_it_is_audited(client, links, django_user_model):
+    """Removing a link asks no permission on its events: they stay, pointing at no link."""
+    client.force_login(staff(django_user_model, "moderator", "view_link", "delete_link"))
+    link = links[0]
+
+    confirm = client.get(f"/admin/repos/link/{link.pk}/delete/")
+    assert confirm.status_code == 200 and "Are you sure" in confirm.content.decode()
+    client.post(f"/admin/repos/link/{link.pk}/delete/", {"post": "yes"})
+
+    assert not Link.objects.filter(pk=link.pk).exists()
+    event = LinkEvent.objects.get()
+    assert (event.action, event.repo_full_name, event.actor) == ("removed", "acme-org/rocket", "admin:moderator")
