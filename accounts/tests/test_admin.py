@@ -90,3 +90,19 @@ def test_deleting_a_selected_discord_account_says_why_instead_of_no_permission(a
 
     assert "<li>Discord account (it goes with its user: delete the user)</li>" in asked
     assert "<li>social account</li>" not in asked
+
+
+def test_staff_delete_a_person_with_the_permission_to_delete_their_accounts_too(client, person):
+    url = f"/admin/auth/user/{person.pk}/delete/"
+    staff = User.objects.create_user("moderator", is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["view_user", "delete_user"]))
+    client.force_login(staff)
+
+    asked = client.get(url).content.decode()
+    assert "permission to delete the following types of objects" in asked and "<li>social account</li>" in asked
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    assert User.objects.filter(pk=person.pk).exists()
+
+    staff.user_permissions.add(Permission.objects.get(codename="delete_socialaccount"))
+    client.post(url, {"post": "yes"})
+    assert not User.objects.filter(pk=person.pk).exists() and not SocialAccount.objects.exists()
