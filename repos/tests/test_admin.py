@@ -418,7 +418,7 @@ def test_the_csv_export_is_downloaded_as_links_csv(admin_client, links):
 
 def staff(django_user_model, username: str, *codenames: str):
     """A staff user who is not a superuser: only the permissions named."""
-    user = django_user_model.objects.create_user(username, password="pw", is_staff=True)
+    user = django_user_model.objects.create_user(username, is_staff=True)
     user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
     return user
 
