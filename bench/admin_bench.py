@@ -22,11 +22,9 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, fresh_database, machine_speed, migrate  # noqa: E402
+from bench.common import ROOT, fill_links, fresh_database, machine_speed, migrate  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/8"
 PAGES = [
@@ -39,35 +37,6 @@ PAGES = [
     ("audit trail", "/admin/repos/linkevent/"),
     ("audit search, an id", "/admin/repos/linkevent/?q=4242"),
 ]
-
-
-def fill(database_url: str, links: int, owners: int) -> float:
-    """One link made every 30 s up to now, newest updated last; one "created" event per link. Seconds taken."""
-    started = time.perf_counter()
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(
-            """
-            INSERT INTO repos_link (discord_id, discord_username, github_id, github_login, repo_id,
-                                    repo_full_name, repo_private, created_at, updated_at)
-            SELECT (80351110224678912 + g)::text, 'person' || g, 1000 + g %% %(owners)s, 'login' || g %% %(owners)s,
-                   g, 'owner' || g %% %(owners)s || '/repo' || g, g %% 3 = 0,
-                   now() - make_interval(secs => (%(links)s - g) * 30), now() - make_interval(secs => (%(links)s - g) * 30)
-            FROM generate_series(1, %(links)s) AS g
-            """,
-            {"links": links, "owners": owners},
-        )
-        conn.execute(
-            """
-            INSERT INTO repos_linkevent (link_id, action, discord_id, repo_id, repo_full_name, github_id,
-                                         github_login, actor, at)
-            SELECT id, 'created', discord_id, repo_id, repo_full_name, github_id, github_login,
-                   'discord:' || discord_id, created_at
-            FROM repos_link
-            """
-        )
-        conn.execute("VACUUM ANALYZE repos_link")
-        conn.execute("VACUUM ANALYZE repos_linkevent")
-    return time.perf_counter() - started
 
 
 # Run in a process of its own, so that its peak memory is the export's and nothing else's.
@@ -136,7 +105,7 @@ def main() -> None:
     }
     os.environ.update(env)  # for this process's Django, and migrate's
     migrate(dict(os.environ))
-    filled = fill(database_url, args.links, args.owners)
+    filled = fill_links(database_url, args.links, args.owners)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linkapp.settings")
     import django

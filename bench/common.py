@@ -24,6 +24,36 @@ def fresh_database(name: str) -> str:
     return f"{POSTGRES}/{name}"
 
 
+def fill_links(database_url: str, links: int, owners: int) -> float:
+    """Links 1 to `links`: link g is Discord user 80351110224678912 + g's, to repository g of owner g % `owners`,
+    made (`links` - g) x 30 s ago (one every 30 s up to now); one "created" event per link. Seconds taken."""
+    started = time.perf_counter()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            """
+            INSERT INTO repos_link (discord_id, discord_username, github_id, github_login, repo_id,
+                                    repo_full_name, repo_private, created_at, updated_at)
+            SELECT (80351110224678912 + g)::text, 'person' || g, 1000 + g %% %(owners)s, 'login' || g %% %(owners)s,
+                   g, 'owner' || g %% %(owners)s || '/repo' || g, g %% 3 = 0,
+                   now() - make_interval(secs => (%(links)s - g) * 30), now() - make_interval(secs => (%(links)s - g) * 30)
+            FROM generate_series(1, %(links)s) AS g
+            """,
+            {"links": links, "owners": owners},
+        )
+        conn.execute(
+            """
+            INSERT INTO repos_linkevent (link_id, action, discord_id, repo_id, repo_full_name, github_id,
+                                         github_login, actor, at)
+            SELECT id, 'created', discord_id, repo_id, repo_full_name, github_id, github_login,
+                   'discord:' || discord_id, created_at
+            FROM repos_link
+            """
+        )
+        conn.execute("VACUUM ANALYZE repos_link")
+        conn.execute("VACUUM ANALYZE repos_linkevent")
+    return time.perf_counter() - started
+
+
 def app_env(providers, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
     return {
         **os.environ,

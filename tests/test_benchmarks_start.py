@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("script", ["load_bench", "picker_bench", "wizard_cost"])
+@pytest.mark.parametrize("script", ["load_bench", "picker_bench", "wizard_cost", "admin_bench", "api_bench"])
 def test_each_benchmark_imports_as_its_command_starts_it(script):
     # As `.venv/bin/python bench/<script>.py` starts: bench/ first on the path, no DJANGO_SETTINGS_MODULE,
     # nothing set up; everything but main().
