@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import actions
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import Count, QuerySet, Value
+from django.db.models import Count, Max, QuerySet, Value
 from django.db.models.functions import Left, StrIndex
 from django.http import HttpRequest, StreamingHttpResponse
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from linkapp.logs import streamed_under
@@ -61,6 +64,13 @@ class OwnerFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SelectionConfirmed(forms.Form):
+    """What the confirmation of a "Select all" deletion posts back besides the list's filters: the newest link it
+    showed (templates/admin/repos/link/delete_selected_confirmation.html)."""
+
+    up_to = forms.IntegerField(min_value=1)
+
+
 class LinkEventInline(admin.TabularInline):
     """This link's own events on its page. A link removed and made again is a new row: the whole story of a
     Discord user and a repository is in *Link events*, searched by either id."""
@@ -103,8 +113,7 @@ class LinkAdmin(OutOfRangeDateIsInvalidLookup, admin.ModelAdmin):
     # "N results (M total)" would count every link again on each search or filter.
     show_full_result_count = False
     inlines = [LinkEventInline]
-    # Django's "Delete selected links" action stays: it confirms, then calls delete_queryset (audited).
-    actions = ["export_csv"]
+    actions = ["delete_selected", "export_csv"]
 
     @admin.display(description="Repository", ordering="repo_full_name")
     def repository(self, link: Link) -> str:
@@ -116,6 +125,24 @@ class LinkAdmin(OutOfRangeDateIsInvalidLookup, admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Link | None = None) -> bool:
         # Every field is read-only: a Save would only touch updated_at, unaudited.
         return False
+
+    @admin.action(permissions=["delete"], description="Delete selected links")
+    def delete_selected(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+        """Django's action (it confirms, then calls delete_queryset: audited), with "Select all" kept through the
+        confirmation. Django's "Yes" posts every selected link's id, and past DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000)
+        that is a 400, nothing deleted. Under "Select all" it posts the selection instead (the list's filters stay
+        in the address) and the newest link shown: links made after the confirmation are not deleted unseen."""
+        selected_across = request.POST.get("select_across") == "1"
+        if selected_across and request.POST.get("post"):
+            shown = SelectionConfirmed(request.POST)
+            if not shown.is_valid():
+                self.message_user(request, "Nothing deleted: select the links again.", messages.ERROR)
+                return None
+            queryset = queryset.filter(pk__lte=shown.cleaned_data["up_to"])
+        response = actions.delete_selected(self, request, queryset)
+        if selected_across and isinstance(response, TemplateResponse):
+            response.context_data.update(select_across=True, up_to=queryset.aggregate(newest=Max("pk"))["newest"])
+        return response
 
     @admin.action(description="Export selected links as CSV")
     def export_csv(self, request: HttpRequest, queryset: QuerySet) -> StreamingHttpResponse:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -474,3 +475,66 @@ def test_staff_who_may_delete_links_remove_one_from_its_page_and_it_is_audited(c
     assert (removed.action, removed.repo_full_name, removed.actor) == ("removed", "acme-org/rocket", "admin:moderator")
     created.refresh_from_db()
     assert created.link_id is None
+
+
+def spam(count: int, first: int = 0) -> list[Link]:
+    return Link.objects.bulk_create(
+        Link(discord_id=str(900 + n), github_id=9, github_login="spam", repo_id=900 + n, repo_full_name=f"spam/{n}")
+        for n in range(first, first + count)
+    )
+
+
+def select_all_and_delete(client, address: str) -> tuple[str, dict[str, list[str]]]:
+    """ "Select all" on the list at `address`, then "Delete selected links": the confirmation page, and the fields
+    its "Yes" form posts, as a browser reads them off the page."""
+    first = Link.objects.order_by("pk").first()
+    go = {"action": "delete_selected", "select_across": "1", "index": "0", "_selected_action": [first.pk]}
+    page = client.post(address, go).content.decode()
+    (form,) = re.findall(r'<form method="post">(.*?)</form>', page, re.S)
+    fields: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form):
+        fields.setdefault(name, []).append(value)
+    return page, fields
+
+
+def test_select_all_deletes_more_links_than_a_request_may_carry_fields(admin_client, admin_user, links, settings):
+    """Django's own confirmation posts one field per link: past DATA_UPLOAD_MAX_NUMBER_FIELDS, a 400."""
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
+    spam(30)
+
+    page, yes = select_all_and_delete(admin_client, "/admin/repos/link/?owner=spam")
+    assert "Are you sure" in page and "spam/29" in page and "acme-org/rocket" not in page
+    answer = admin_client.post("/admin/repos/link/?owner=spam", yes)
+
+    assert answer.status_code == 302
+    assert sorted(Link.objects.values_list("repo_full_name", flat=True)) == sorted(
+        link.repo_full_name for link in links
+    )
+    removed = LinkEvent.objects.filter(action="removed", actor=f"admin:{admin_user.username}")
+    assert removed.count() == 30 and set(removed.values_list("repo_full_name", flat=True)) == {
+        f"spam/{n}" for n in range(30)
+    }
+
+
+def test_select_all_deletes_only_the_links_its_confirmation_showed(admin_client, links):
+    spam(3)
+    _, yes = select_all_and_delete(admin_client, "/admin/repos/link/?owner=spam")
+    (later,) = spam(1, first=3)  # made while the admin read the confirmation
+
+    admin_client.post("/admin/repos/link/?owner=spam", yes)
+
+    assert list(Link.objects.filter(repo_full_name__startswith="spam/")) == [later]
+    assert LinkEvent.objects.filter(action="removed").count() == 3
+
+
+@pytest.mark.parametrize("up_to", [None, "", "x", "0", "-1"])
+def test_a_select_all_deletion_without_the_newest_link_shown_deletes_nothing(admin_client, links, up_to):
+    _, yes = select_all_and_delete(admin_client, "/admin/repos/link/")
+    yes.pop("up_to")
+    if up_to is not None:
+        yes["up_to"] = up_to
+
+    answer = admin_client.post("/admin/repos/link/", yes, follow=True)
+
+    assert "Nothing deleted: select the links again." in answer.content.decode()
+    assert Link.objects.count() == 3 and not LinkEvent.objects.exists()
