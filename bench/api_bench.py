@@ -13,7 +13,6 @@ was a 200 holding that one link.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import subprocess
 import sys
@@ -27,7 +26,9 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
+    FIRST_DISCORD_ID,
     ROOT,
+    base_env,
     cpu_by_name,
     cpu_seconds,
     fill_links,
@@ -40,10 +41,11 @@ from bench.common import (  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/7"
 PORT = 8811
-FIRST_DISCORD_ID = 80351110224678912  # fill_links's: link g is Discord user FIRST_DISCORD_ID + g's, to repository g
+WORKERS, THREADS = 2, 4  # gunicorn.conf.py's on 2 cores
 
 
 def issue_token(env: dict[str, str]) -> str:
+    """A token made as an operator makes one, by the command that prints it."""
     printed = subprocess.run(
         [sys.executable, "manage.py", "create_api_token", "api-bench"],
         cwd=ROOT,
@@ -55,20 +57,38 @@ def issue_token(env: dict[str, str]) -> str:
     return printed.stdout.strip()
 
 
-def ask(token: str, count: int, links: int, seconds: list[float], wrong: list[str]) -> None:
-    """`count` questions on one connection; each answer's time into `seconds`, each wrong answer into `wrong`."""
+def client(token: str) -> requests.Session:
+    """One service's connection, kept open from one question to the next."""
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
+def ask(session: requests.Session, count: int, links: int, seconds: list[float], wrong: list[str]) -> None:
+    """`count` questions for random people's links, half by Discord id and half by repository id; each answer's
+    time into `seconds`, and each answer that is not a 200 holding that person's one link into `wrong`."""
     for n in range(count):
         g = random.randint(1, links)  # noqa: S311 - which person to ask for, not a secret
         query = {"discord_id": str(FIRST_DISCORD_ID + g)} if n % 2 else {"repo_id": str(g)}
         started = time.perf_counter()
-        answer = session.get(f"http://127.0.0.1:{PORT}/api/v1/links", params=query, timeout=30)
-        seconds.append(time.perf_counter() - started)
-        if answer.status_code != 200:
-            wrong.append(f"{query}: {answer.status_code}")
-        elif [link["repo_id"] for link in answer.json()["links"]] != [g]:
-            wrong.append(f"{query}: {answer.text[:200]}")
+        try:
+            answer = session.get(f"http://127.0.0.1:{PORT}/api/v1/links", params=query, timeout=30)
+            found = [(link["discord_id"], link["repo_id"]) for link in answer.json()["links"]]
+        except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+            wrong.append(f"{query}: {type(exc).__name__}: {exc}")
+            continue
+        finally:
+            seconds.append(time.perf_counter() - started)
+        if answer.status_code != 200 or found != [(str(FIRST_DISCORD_ID + g), g)]:
+            wrong.append(f"{query}: {answer.status_code} {answer.text[:200]}")
+
+
+def in_threads(sessions: list[requests.Session], count: int, links: int, seconds: list, wrong: list) -> None:
+    threads = [threading.Thread(target=ask, args=(s, count, links, seconds, wrong)) for s in sessions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def main() -> None:
@@ -79,67 +99,52 @@ def main() -> None:
     args = parser.parse_args()
 
     database_url = fresh_database("linkapp_api_bench")
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "HTTPS": "0",
-        "SECRET_KEY": "benchmark-only-secret-key",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
-        "LOG_LEVEL": "WARNING",
-        "API_RATE_LIMIT": "100000000/m",  # one token asks for everything here: count requests, not refusals
-        "CONN_MAX_AGE": "60",
-    }
+    env = base_env(
+        database_url,
+        REDIS_URL,
+        ALLOWED_HOSTS="127.0.0.1",
+        API_RATE_LIMIT="100000000/m",  # one token asks for everything here: count answers, not refusals
+    )
     migrate(env)
     fill_links(database_url, args.links, owners=max(args.links // 10, 1))
     redis.Redis.from_url(REDIS_URL).flushdb()
     token = issue_token(env)
-    instance = start_gunicorn(env, PORT)
+    instance = start_gunicorn(env, PORT, workers=WORKERS, threads=THREADS)
     try:
-        per_client = args.requests // args.clients
-        warm = [threading.Thread(target=ask, args=(token, 20, args.links, [], [])) for _ in range(args.clients)]
-        for thread in warm:  # every worker thread's connections opened before the clock starts
-            thread.start()
-        for thread in warm:
-            thread.join()
-
+        sessions = [client(token) for _ in range(args.clients)]
+        warm_up_wrong: list[str] = []
+        in_threads(sessions, 20, args.links, [], warm_up_wrong)  # connections opened before the clock starts
         seconds: list[float] = []
-        wrong: list[str] = []
-        threads = [
-            threading.Thread(target=ask, args=(token, per_client, args.links, seconds, wrong))
-            for _ in range(args.clients)
-        ]
+        wrong: list[str] = [*warm_up_wrong]
         app_before, services_before, client_before = (
             cpu_seconds(instance.pid),
             cpu_by_name("postgres", "redis-server"),
             time.process_time(),
         )
         started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        in_threads(sessions, args.requests // args.clients, args.links, seconds, wrong)
         elapsed = time.perf_counter() - started
         app = cpu_seconds(instance.pid) - app_before
         services = cpu_by_name("postgres", "redis-server") - services_before
-        client = time.process_time() - client_before
+        own = time.process_time() - client_before
     finally:
         instance.terminate()
         instance.wait()
 
-    asked = len(seconds)
+    answered = len(seconds)
     print(machine_speed())
     print(
-        f"{asked:,} requests from {args.clients} clients to one instance (2 workers x 4 threads), {args.links:,} links"
+        f"{answered:,} requests from {args.clients} clients to one instance ({WORKERS} workers x {THREADS} threads), "
+        f"{args.links:,} links"
     )
-    print(f"-> {asked / elapsed:.0f} requests/s; wrong answers: {len(wrong)}")
+    print(f"-> {answered / elapsed:.0f} requests/s; wrong answers: {len(wrong)}")
     print(
         "latency ms: p50 {:.1f}, p95 {:.1f}, p99 {:.1f}".format(*(percentile(seconds, p) * 1000 for p in (50, 95, 99)))
     )
     print(
-        f"CPU ms per request: instance {app / asked * 1000:.2f}, Postgres and Redis {services / asked * 1000:.2f}, "
-        f"client (this process) {client / asked * 1000:.2f}; the cores {(app + services + client) / (2 * elapsed):.0%} used"
+        f"CPU ms per request: instance {app / answered * 1000:.2f}, Postgres and Redis (every process of theirs on the "
+        f"machine: an upper bound) {services / answered * 1000:.2f}, client (this process) {own / answered * 1000:.2f};"
+        f" the cores {(app + services + own) / (2 * elapsed):.0%} used"
     )
     for line in wrong[:5]:
         print("wrong:", line)

@@ -15,6 +15,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
+FIRST_DISCORD_ID = 80351110224678912  # fill_links's link g is Discord user FIRST_DISCORD_ID + g's
 
 
 def fresh_database(name: str) -> str:
@@ -25,7 +26,7 @@ def fresh_database(name: str) -> str:
 
 
 def fill_links(database_url: str, links: int, owners: int) -> float:
-    """Links 1 to `links`: link g is Discord user 80351110224678912 + g's, to repository g of owner g % `owners`,
+    """Links 1 to `links`: link g is Discord user FIRST_DISCORD_ID + g's, to repository g of owner g % `owners`,
     made (`links` - g) x 30 s ago (one every 30 s up to now); one "created" event per link. Seconds taken."""
     started = time.perf_counter()
     with psycopg.connect(database_url, autocommit=True) as conn:
@@ -33,12 +34,12 @@ def fill_links(database_url: str, links: int, owners: int) -> float:
             """
             INSERT INTO repos_link (discord_id, discord_username, github_id, github_login, repo_id,
                                     repo_full_name, repo_private, created_at, updated_at)
-            SELECT (80351110224678912 + g)::text, 'person' || g, 1000 + g %% %(owners)s, 'login' || g %% %(owners)s,
+            SELECT (%(first)s::bigint + g)::text, 'person' || g, 1000 + g %% %(owners)s, 'login' || g %% %(owners)s,
                    g, 'owner' || g %% %(owners)s || '/repo' || g, g %% 3 = 0,
                    now() - make_interval(secs => (%(links)s - g) * 30), now() - make_interval(secs => (%(links)s - g) * 30)
             FROM generate_series(1, %(links)s) AS g
             """,
-            {"links": links, "owners": owners},
+            {"links": links, "owners": owners, "first": FIRST_DISCORD_ID},
         )
         conn.execute(
             """
@@ -54,7 +55,8 @@ def fill_links(database_url: str, links: int, owners: int) -> float:
     return time.perf_counter() - started
 
 
-def app_env(providers, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+def base_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """The production settings (DEBUG off) over plain HTTP, on these Postgres and Redis."""
     return {
         **os.environ,
         "DEBUG": "0",
@@ -62,16 +64,25 @@ def app_env(providers, database_url: str, redis_url: str, **extra: str) -> dict[
         "SECRET_KEY": "benchmark-only-secret-key",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
-        "DISCORD_URL": providers.discord_url,
-        "GITHUB_URL": providers.github_url,
-        "GITHUB_API_URL": providers.github_api_url,
-        "DISCORD_CLIENT_ID": providers.client_id,
-        "DISCORD_CLIENT_SECRET": providers.client_secret,
-        "GITHUB_CLIENT_ID": providers.client_id,
-        "GITHUB_CLIENT_SECRET": providers.client_secret,
         "LOG_LEVEL": "WARNING",
         **extra,
     }
+
+
+def app_env(providers, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """base_env's, against these demo providers."""
+    return base_env(
+        database_url,
+        redis_url,
+        DISCORD_URL=providers.discord_url,
+        GITHUB_URL=providers.github_url,
+        GITHUB_API_URL=providers.github_api_url,
+        DISCORD_CLIENT_ID=providers.client_id,
+        DISCORD_CLIENT_SECRET=providers.client_secret,
+        GITHUB_CLIENT_ID=providers.client_id,
+        GITHUB_CLIENT_SECRET=providers.client_secret,
+        **extra,
+    )
 
 
 def migrate(env: dict[str, str]) -> None:
