@@ -1,13 +1,14 @@
 """The API benchmark: how many `GET /api/v1/links` one instance answers on 2 cores, and the CPU each takes.
 
 Fills a database of its own with --links links (one per Discord user and repository), issues a token with
-`create_api_token`, starts one gunicorn instance (2 workers x 4 threads, gunicorn.conf.py) and asks it, from
---clients threads each keeping its connection open, for --requests random people's links, half by Discord id and
-half by repository id, as a bot answering commands would. Prints requests per second, p50/p95/p99, the CPU each
-request took in the instance, Postgres and Redis, and in this process (the client), and checks that every answer
+`create_api_token`, starts one gunicorn instance (--workers x --threads; gunicorn.conf.py's 2 x 4 on 2 cores by
+default) and asks it, from --clients threads each keeping its connection open, for --requests random people's
+links, half by Discord id and half by repository id, as a bot answering commands would. Prints requests per second,
+p50/p95/p99, the CPU each request took in the instance, Postgres and Redis, and in this process (the client), and
+each worker's CPU (a kept-alive connection stays with the worker that accepted it), and checks that every answer
 was a 200 holding that one link.
 
-    .venv/bin/python bench/api_bench.py [--links N] [--requests N] [--clients N]
+    .venv/bin/python bench/api_bench.py [--links N] [--requests N] [--clients N] [--workers N] [--threads N]
 """
 
 from __future__ import annotations
@@ -37,11 +38,11 @@ from bench.common import (  # noqa: E402
     migrate,
     percentile,
     start_gunicorn,
+    workers_cpu_seconds,
 )
 
 REDIS_URL = "redis://127.0.0.1:6379/7"
 PORT = 8811
-WORKERS, THREADS = 2, 4  # gunicorn.conf.py's on 2 cores
 
 
 def issue_token(env: dict[str, str]) -> str:
@@ -96,6 +97,8 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (gunicorn.conf.py's on 2 cores)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (gunicorn.conf.py's)")
     args = parser.parse_args()
 
     database_url = fresh_database("linkapp_api_bench")
@@ -109,13 +112,14 @@ def main() -> None:
     fill_links(database_url, args.links, owners=max(args.links // 10, 1))
     redis.Redis.from_url(REDIS_URL).flushdb()
     token = issue_token(env)
-    instance = start_gunicorn(env, PORT, workers=WORKERS, threads=THREADS)
+    instance = start_gunicorn(env, PORT, workers=args.workers, threads=args.threads)
     try:
         sessions = [client(token) for _ in range(args.clients)]
         warm_up_wrong: list[str] = []
         in_threads(sessions, 20, args.links, [], warm_up_wrong)  # connections opened before the clock starts
         seconds: list[float] = []
         wrong: list[str] = [*warm_up_wrong]
+        workers_before = workers_cpu_seconds(instance.pid)
         app_before, services_before, client_before = (
             cpu_seconds(instance.pid),
             cpu_by_name("postgres", "redis-server"),
@@ -125,6 +129,7 @@ def main() -> None:
         in_threads(sessions, args.requests // args.clients, args.links, seconds, wrong)
         elapsed = time.perf_counter() - started
         app = cpu_seconds(instance.pid) - app_before
+        workers = {pid: cpu - workers_before[pid] for pid, cpu in workers_cpu_seconds(instance.pid).items()}
         services = cpu_by_name("postgres", "redis-server") - services_before
         own = time.process_time() - client_before
     finally:
@@ -134,7 +139,7 @@ def main() -> None:
     answered = len(seconds)
     print(machine_speed())
     print(
-        f"{answered:,} requests from {args.clients} clients to one instance ({WORKERS} workers x {THREADS} threads), "
+        f"{answered:,} requests from {args.clients} clients to one instance ({args.workers} workers x {args.threads} threads), "
         f"{args.links:,} links"
     )
     print(f"-> {answered / elapsed:.0f} requests/s; wrong answers: {len(wrong)}")
@@ -145,6 +150,11 @@ def main() -> None:
         f"CPU ms per request: instance {app / answered * 1000:.2f}, Postgres and Redis (every process of theirs on the "
         f"machine: an upper bound) {services / answered * 1000:.2f}, client (this process) {own / answered * 1000:.2f};"
         f" the cores {(app + services + own) / (2 * elapsed):.0%} used"
+    )
+    # A kept-alive connection stays with the worker that accepted it, and a worker's threads share one core.
+    print(
+        f"the workers' CPU seconds in the {elapsed:.0f} s: "
+        + ", ".join(f"{seconds:.1f}" for seconds in sorted(workers.values(), reverse=True))
     )
     for line in wrong[:5]:
         print("wrong:", line)

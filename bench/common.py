@@ -156,6 +156,11 @@ def children(pid: int) -> list[int]:
         return []
 
 
+def workers_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds of each live worker of a gunicorn master: whether the load spread over them."""
+    return {child: _stat(child)[1] for child in children(pid)}
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU seconds of a process and its live children (a gunicorn master and its workers)."""
     total = 0.0
