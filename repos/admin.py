@@ -4,10 +4,10 @@ import logging
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import actions
+from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import Count, Max, QuerySet, Value
+from django.db.models import BigIntegerField, Count, Max, QuerySet, Value
 from django.db.models.functions import Left, StrIndex
 from django.http import HttpRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
@@ -68,7 +68,7 @@ class SelectionConfirmed(forms.Form):
     """What the confirmation of a "Select all" deletion posts back besides the list's filters: the newest link it
     showed (templates/admin/repos/link/delete_selected_confirmation.html)."""
 
-    up_to = forms.IntegerField(min_value=1)
+    up_to = forms.IntegerField(min_value=1, max_value=BigIntegerField.MAX_BIGINT)
 
 
 class LinkEventInline(admin.TabularInline):
@@ -132,16 +132,20 @@ class LinkAdmin(OutOfRangeDateIsInvalidLookup, admin.ModelAdmin):
         confirmation. Django's "Yes" posts every selected link's id, and past DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000)
         that is a 400, nothing deleted. Under "Select all" it posts the selection instead (the list's filters stay
         in the address) and the newest link shown: links made after the confirmation are not deleted unseen."""
-        selected_across = request.POST.get("select_across") == "1"
-        if selected_across and request.POST.get("post"):
+        # As Django's action form reads it, so that the two agree on what was selected.
+        if not forms.BooleanField().to_python(request.POST.get("select_across")):
+            return django_delete_selected(self, request, queryset)
+        if request.POST.get("post"):  # "Yes"
             shown = SelectionConfirmed(request.POST)
             if not shown.is_valid():
                 self.message_user(request, "Nothing deleted: select the links again.", messages.ERROR)
                 return None
-            queryset = queryset.filter(pk__lte=shown.cleaned_data["up_to"])
-        response = actions.delete_selected(self, request, queryset)
-        if selected_across and isinstance(response, TemplateResponse):
-            response.context_data.update(select_across=True, up_to=queryset.aggregate(newest=Max("pk"))["newest"])
+            up_to = shown.cleaned_data["up_to"]
+        else:  # the bound first, so that the page shows what "Yes" deletes
+            up_to = queryset.aggregate(newest=Max("pk"))["newest"]
+        response = django_delete_selected(self, request, queryset.filter(pk__lte=up_to or 0))
+        if isinstance(response, TemplateResponse):
+            response.context_data.update(select_across=True, up_to=up_to)
         return response
 
     @admin.action(description="Export selected links as CSV")

@@ -484,17 +484,40 @@ def spam(count: int, first: int = 0) -> list[Link]:
     )
 
 
-def select_all_and_delete(client, address: str) -> tuple[str, dict[str, list[str]]]:
-    """ "Select all" on the list at `address`, then "Delete selected links": the confirmation page, and the fields
-    its "Yes" form posts, as a browser reads them off the page."""
-    first = Link.objects.order_by("pk").first()
-    go = {"action": "delete_selected", "select_across": "1", "index": "0", "_selected_action": [first.pk]}
-    page = client.post(address, go).content.decode()
+def confirmation(client, address: str, go: dict) -> tuple[str, dict[str, list[str]]]:
+    """ "Delete selected links" from the list at `address`: the confirmation page, and the fields its "Yes" form
+    posts, as a browser reads them off the page."""
+    page = client.post(address, {"action": "delete_selected", "index": "0", **go}).content.decode()
     (form,) = re.findall(r'<form method="post">(.*?)</form>', page, re.S)
     fields: dict[str, list[str]] = {}
     for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form):
         fields.setdefault(name, []).append(value)
     return page, fields
+
+
+def select_all_and_delete(client, address: str) -> tuple[str, dict[str, list[str]]]:
+    """ "Select all" first: the list then posts the rows ticked on its page, which stand for the whole selection."""
+    shown = Link.objects.order_by("-pk").first()
+    return confirmation(client, address, {"select_across": "1", "_selected_action": [shown.pk]})
+
+
+def test_rows_ticked_without_select_all_are_deleted_by_their_ids(admin_client, links):
+    page, yes = confirmation(admin_client, "/admin/repos/link/", {"_selected_action": [links[0].pk, links[1].pk]})
+
+    assert sorted(yes["_selected_action"]) == sorted([str(links[0].pk), str(links[1].pk)])
+    assert "select_across" not in yes
+    admin_client.post("/admin/repos/link/", yes)
+    assert list(Link.objects.all()) == [links[2]]
+
+
+def test_select_all_deletes_what_a_search_found(admin_client, links):
+    spam(3)
+    page, yes = select_all_and_delete(admin_client, "/admin/repos/link/?q=spam")
+    assert "spam/2" in page and "acme-org/rocket" not in page
+
+    admin_client.post("/admin/repos/link/?q=spam", yes)
+
+    assert sorted(Link.objects.values_list("pk", flat=True)) == sorted(link.pk for link in links)
 
 
 def test_select_all_deletes_more_links_than_a_request_may_carry_fields(admin_client, admin_user, links, settings):
@@ -527,7 +550,7 @@ def test_select_all_deletes_only_the_links_its_confirmation_showed(admin_client,
     assert LinkEvent.objects.filter(action="removed").count() == 3
 
 
-@pytest.mark.parametrize("up_to", [None, "", "x", "0", "-1"])
+@pytest.mark.parametrize("up_to", [None, "", "x", "0", "-1", "9223372036854775808"])
 def test_a_select_all_deletion_without_the_newest_link_shown_deletes_nothing(admin_client, links, up_to):
     _, yes = select_all_and_delete(admin_client, "/admin/repos/link/")
     yes.pop("up_to")
