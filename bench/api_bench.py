@@ -154,7 +154,7 @@ def main() -> None:
     # A kept-alive connection stays with the worker that accepted it, and a worker's threads share one core.
     print(
         f"the workers' CPU seconds in the {elapsed:.0f} s: "
-        + ", ".join(f"{seconds:.1f}" for seconds in sorted(workers.values(), reverse=True))
+        + ", ".join(f"{cpu:.1f}" for cpu in sorted(workers.values(), reverse=True))
     )
     for line in wrong[:5]:
         print("wrong:", line)

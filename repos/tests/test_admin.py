@@ -505,7 +505,7 @@ def select_all_and_delete(client, address: str) -> tuple[str, dict[str, list[str
 
 
 def test_rows_ticked_without_select_all_are_deleted_by_their_ids(admin_client, links):
-    page, yes = confirmation(admin_client, "/admin/repos/link/", {"_selected_action": [links[0].pk, links[1].pk]})
+    _, yes = confirmation(admin_client, "/admin/repos/link/", {"_selected_action": [links[0].pk, links[1].pk]})
 
     assert sorted(yes["_selected_action"]) == sorted([str(links[0].pk), str(links[1].pk)])
     assert "select_across" not in yes
