@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 if TYPE_CHECKING:
     from django.test import Client
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, base_env, fill_links, fresh_database, machine_speed, migrate  # noqa: E402
+from tests.browser import forms  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/8"
 PAGES = [
@@ -85,12 +86,9 @@ def delete_a_day(client: Client) -> tuple[int, int, float, float, float]:
     started = time.perf_counter()
     confirm = client.post(url, chosen)
     asked = time.perf_counter() - started
-    (form,) = re.findall(r'<form method="post">(.*?)</form>', confirm.content.decode(), re.S)
-    yes: dict[str, list[str]] = {}
-    for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form):
-        yes.setdefault(name, []).append(value)
+    (yes,) = [form for form in forms(confirm.content.decode()) if ("post", "yes") in form.fields]
     started = time.perf_counter()
-    done = client.post(url, yes)
+    done = client.post(url, urlencode(yes.fields), content_type="application/x-www-form-urlencoded")
     deleted = time.perf_counter() - started
     gone = before - Link.objects.count()
     audited = LinkEvent.objects.filter(action="removed", actor="admin:bench").count()

@@ -5,6 +5,7 @@ import io
 import json
 import re
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings as django_settings
@@ -19,6 +20,7 @@ from linkapp.logs import RequestIdFilter
 from repos import export, linking
 from repos.admin import LinkAdmin, OwnerFilter
 from repos.models import Link, LinkEvent
+from tests.browser import forms
 
 pytestmark = pytest.mark.django_db
 
@@ -487,18 +489,20 @@ def spam(count: int, first: int = 0) -> list[Link]:
     )
 
 
-def confirmation(client, address: str, go: dict) -> tuple[str, dict[str, list[str]]]:
+def confirmation(client, address: str, go: dict) -> tuple[str, list[tuple[str, str]]]:
     """ "Delete selected links" from the list at `address`: the confirmation page, and the fields its "Yes" form
     posts, as a browser reads them off the page."""
     page = client.post(address, {"action": "delete_selected", "index": "0", **go}).content.decode()
-    (form,) = re.findall(r'<form method="post">(.*?)</form>', page, re.S)
-    fields: dict[str, list[str]] = {}
-    for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form):
-        fields.setdefault(name, []).append(value)
-    return page, fields
+    (yes,) = [form for form in forms(page) if ("post", "yes") in form.fields]
+    return page, yes.fields
 
 
-def select_all_and_delete(client, address: str) -> tuple[str, dict[str, list[str]]]:
+def press_yes(client, address: str, fields: list[tuple[str, str]], **kwargs):
+    """Posted as a browser posts a form."""
+    return client.post(address, urlencode(fields), content_type="application/x-www-form-urlencoded", **kwargs)
+
+
+def select_all_and_delete(client, address: str) -> tuple[str, list[tuple[str, str]]]:
     """ "Select all" first: the list then posts the rows ticked on its page, which stand for the whole selection."""
     shown = Link.objects.order_by("-pk").first()
     return confirmation(client, address, {"select_across": "1", "_selected_action": [shown.pk]})
@@ -507,9 +511,11 @@ def select_all_and_delete(client, address: str) -> tuple[str, dict[str, list[str
 def test_rows_ticked_without_select_all_are_deleted_by_their_ids(admin_client, links):
     _, yes = confirmation(admin_client, "/admin/repos/link/", {"_selected_action": [links[0].pk, links[1].pk]})
 
-    assert sorted(yes["_selected_action"]) == sorted([str(links[0].pk), str(links[1].pk)])
-    assert "select_across" not in yes
-    admin_client.post("/admin/repos/link/", yes)
+    assert sorted(value for name, value in yes if name == "_selected_action") == sorted(
+        [str(links[0].pk), str(links[1].pk)]
+    )
+    assert "select_across" not in dict(yes)
+    press_yes(admin_client, "/admin/repos/link/", yes)
     assert list(Link.objects.all()) == [links[2]]
 
 
@@ -518,7 +524,7 @@ def test_select_all_deletes_what_a_search_found(admin_client, links):
     page, yes = select_all_and_delete(admin_client, "/admin/repos/link/?q=spam")
     assert "spam/2" in page and "acme-org/rocket" not in page
 
-    admin_client.post("/admin/repos/link/?q=spam", yes)
+    press_yes(admin_client, "/admin/repos/link/?q=spam", yes)
 
     assert sorted(Link.objects.values_list("pk", flat=True)) == sorted(link.pk for link in links)
 
@@ -530,7 +536,7 @@ def test_select_all_deletes_more_links_than_a_request_may_carry_fields(admin_cli
 
     page, yes = select_all_and_delete(admin_client, "/admin/repos/link/?owner=spam")
     assert "Are you sure" in page and "spam/29" in page and "acme-org/rocket" not in page
-    answer = admin_client.post("/admin/repos/link/?owner=spam", yes)
+    answer = press_yes(admin_client, "/admin/repos/link/?owner=spam", yes)
 
     assert answer.status_code == 302
     assert sorted(Link.objects.values_list("repo_full_name", flat=True)) == sorted(
@@ -547,7 +553,7 @@ def test_select_all_deletes_only_the_links_its_confirmation_showed(admin_client,
     _, yes = select_all_and_delete(admin_client, "/admin/repos/link/?owner=spam")
     (later,) = spam(1, first=3)  # made while the admin read the confirmation
 
-    admin_client.post("/admin/repos/link/?owner=spam", yes)
+    press_yes(admin_client, "/admin/repos/link/?owner=spam", yes)
 
     assert list(Link.objects.filter(repo_full_name__startswith="spam/")) == [later]
     assert LinkEvent.objects.filter(action="removed").count() == 3
@@ -556,11 +562,9 @@ def test_select_all_deletes_only_the_links_its_confirmation_showed(admin_client,
 @pytest.mark.parametrize("up_to", [None, "", "x", "0", "-1", "9223372036854775808"])
 def test_a_select_all_deletion_without_the_newest_link_shown_deletes_nothing(admin_client, links, up_to):
     _, yes = select_all_and_delete(admin_client, "/admin/repos/link/")
-    yes.pop("up_to")
-    if up_to is not None:
-        yes["up_to"] = up_to
+    yes = [(name, value) for name, value in yes if name != "up_to"] + ([("up_to", up_to)] if up_to is not None else [])
 
-    answer = admin_client.post("/admin/repos/link/", yes, follow=True)
+    answer = press_yes(admin_client, "/admin/repos/link/", yes, follow=True)
 
     assert "Nothing deleted: select the links again." in answer.content.decode()
     assert Link.objects.count() == 3 and not LinkEvent.objects.exists()
