@@ -1,6 +1,7 @@
 """gunicorn settings, read automatically by `gunicorn linkapp.wsgi:application` from this directory.
 
-Workers and threads come from the environment (one worker without REDIS_URL); the defaults suit a small 2-core machine.
+Workers and threads come from the environment (one worker without REDIS_URL); by default a worker per core this
+process may use, 4 threads each.
 The wizard waits on Discord and GitHub, so threads (gthread) keep a worker busy while it waits.
 """
 

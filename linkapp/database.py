@@ -9,8 +9,8 @@ from django.core.management import CommandError
 from django.db import DatabaseError, InterfaceError, OperationalError
 from psycopg.errors import ReadOnlySqlTransaction
 
-# Postgres unreachable, a connection lost, or a query ended by a lock or statement timeout (all OperationalErrors):
-# each passes, so trying again helps. (Not every DatabaseError: an IntegrityError is a bug, and stays a 500.)
+# Postgres unreachable, a connection lost, or a query ended by a lock or statement timeout (OperationalErrors), or
+# a connection already closed under us (InterfaceError): each passes, so trying again helps. (Not every DatabaseError: an IntegrityError is a bug, and stays a 500.)
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 

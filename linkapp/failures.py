@@ -1,7 +1,7 @@
 """Failures as answers a person or a service can act on: `error.html` (a plain explanation, a
 "Try again" control and a 4xx/5xx status) for the wizard's refusals and provider failures, the
-400/404/500/503 handlers, the sign-in limit's 429, and the two middlewares that answer early (405,
-and 400 for a NUL in the query string). Under /api/ the same failures are JSON."""
+400/404/500/503 handlers, the sign-in limit's 429, the middleware that puts a page (or JSON) on a view's
+empty 405, and the one that refuses a NUL in the query string early (400). Under /api/ the same failures are JSON."""
 
 from __future__ import annotations
 
@@ -313,7 +313,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
         request._messages = default_storage(request)
     error = sys.exc_info()[1]
     if error is not None and is_database_unavailable(error):
-        # The session (tokens, list, choice) is intact: "Try again" reloads this very page, the
+        # The session and the wizard store (token, list, choice) are intact: "Try again" reloads this very page, the
         # picker's page and search included.
         return database_unavailable(this_page(request))
     if isinstance(error, CACHE_UNAVAILABLE):

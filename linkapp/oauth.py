@@ -190,12 +190,18 @@ def _used_state_key(request: HttpRequest, provider: Provider) -> str:
     return f"{provider.id}:{get_request_param(request, 'state')}"
 
 
+# The counter every OAuth step of either provider counts against (linkapp.ratelimits).
+SIGN_IN_STEPS = "oauth-steps"
+
+
 def login_view(adapter: type[OAuth2Adapter]) -> View:
     # allauth shows its "Continue" page for a GET and starts a sign-in for any other method: a HEAD or an
     # OPTIONS (a prefetch, a probe) would store a state and redirect to the provider.
-    return require_http_methods(["GET", "POST"])(limit_per_address(OAuth2LoginView.adapter_view(adapter)))
+    return require_http_methods(["GET", "POST"])(
+        limit_per_address(OAuth2LoginView.adapter_view(adapter), group=SIGN_IN_STEPS)
+    )
 
 
 def callback_view(adapter: type[OAuth2Adapter], view: type[CallbackView] = CallbackView) -> View:
     # The provider redirects the browser with a GET; any other method would still spend the code.
-    return require_GET(limit_per_address(view.adapter_view(adapter)))
+    return require_GET(limit_per_address(view.adapter_view(adapter), group=SIGN_IN_STEPS))

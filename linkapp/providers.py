@@ -79,7 +79,8 @@ class ProviderUnauthorized(ProviderError):
 
 
 class StateRefused(ProviderError):
-    """The callback cannot be trusted: wrong issuer, or a sign-in attempt past the wizard TTL."""
+    """The callback cannot be trusted: no state, an unknown or already used one, a wrong issuer, or a sign-in
+    attempt past the wizard TTL."""
 
     status = 400
 

@@ -1,5 +1,6 @@
-"""Sign-in attempts per client address: the OAuth steps, the admin's password form and refused API
-tokens (api.api.BearerToken, a JSON 429) share LOGIN_RATE_LIMIT.
+"""Sign-in attempts per client address, each LOGIN_RATE_LIMIT: the OAuth steps of both providers on one
+counter (a wizard takes four of it), the admin's password form on its own, and refused API tokens
+(api.api.BearerToken, a JSON 429) on theirs.
 
 A refused attempt raises django-ratelimit's Ratelimited, which RATELIMIT_VIEW turns into a 429 page.
 """
@@ -68,12 +69,15 @@ def _is_address(value: str) -> bool:
     return True
 
 
-def limit_per_address(view: View, method: str | Sequence[str | None] = ALL) -> View:
-    limited = ratelimit(key="ip", rate=lambda group, request: settings.LOGIN_RATE_LIMIT, method=method)(view)
+def limit_per_address(view: View, method: str | Sequence[str | None] = ALL, group: str | None = None) -> View:
+    """Views given the same `group` share a counter; without one, django-ratelimit names it after the view."""
+    limited = ratelimit(group=group, key="ip", rate=lambda group, request: settings.LOGIN_RATE_LIMIT, method=method)(
+        view
+    )
 
     def seconds_left(request: HttpRequest) -> int | None:
-        # The very counter the decorator keeps: same view, key, rate and method.
-        usage = get_usage(request, fn=view, key="ip", rate=settings.LOGIN_RATE_LIMIT, method=method)
+        # The very counter the decorator keeps: same group (or view), key, rate and method.
+        usage = get_usage(request, group=group, fn=view, key="ip", rate=settings.LOGIN_RATE_LIMIT, method=method)
         return usage["time_left"] if usage else None
 
     # For the 429 page (linkapp.failures.rate_limited), which finds it on the resolved view.

@@ -406,7 +406,7 @@ CSRF_FAILURE_VIEW = "linkapp.failures.csrf_failure"
 # request without it (one that bypassed the proxy) falls back to the peer's address where django-ratelimit
 # itself would answer with a 500; or the dotted path of a function of your own.
 _client_address_key = env("RATELIMIT_IP_META_KEY").strip()
-if _client_address_key == "REMOTE_ADDR":  # the default, written out
+if _client_address_key == "REMOTE_ADDR":  # as unset: the address allauth sees (REMOTE_ADDR without a trusted proxy)
     _client_address_key = ""
 if _client_address_key and "." not in _client_address_key and not re.fullmatch(r"HTTP_[A-Z0-9_]+", _client_address_key):
     # `X-Real-IP` would never be found: every person would count against the proxy's address.

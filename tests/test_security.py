@@ -560,6 +560,25 @@ def test_sign_in_start_and_callback_are_rate_limited(browser, providers, setting
     assert f"try again in {in_words(wait)}." in callback.text
 
 
+def test_a_wizards_oauth_steps_count_against_one_limit_and_the_admins_password_form_against_its_own(
+    browser, client, providers, settings
+):
+    """README, Security: the four OAuth steps of a wizard, Discord's and GitHub's, count against one
+    LOGIN_RATE_LIMIT (linkapp.oauth.SIGN_IN_STEPS)."""
+    settings.LOGIN_RATE_LIMIT = "3/d"  # a day's window: a run hardly ever straddles its edge
+    token = csrf_token(browser.get("/"))
+    discord = [
+        browser.post("/accounts/discord/login/", {"csrfmiddlewaretoken": token}, allow_redirects=False).status_code
+        for _ in range(3)
+    ]
+    github = browser.post("/accounts/github/login/", {"csrfmiddlewaretoken": token, "process": "connect"})
+    github_callback = browser.get("/accounts/github/login/callback/", params={"code": "x", "state": "y"})
+
+    assert (discord, github.status_code, github_callback.status_code) == ([302, 302, 302], 429, 429)
+    assert len(cache.keys("rl:*")) == 1
+    assert client.post("/admin/login/", {"username": "root", "password": "guess"}).status_code == 200  # the form again
+
+
 def test_github_cannot_be_connected_without_discord(browser, providers):
     """Refused before GitHub: the person would consent there, only to be refused on the way back."""
     page = browser.get("/")
