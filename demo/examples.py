@@ -1,4 +1,4 @@
-"""Discord's and GitHub's published example payloads (``payloads/*.json``), which every demo answer copies.
+"""Discord's and GitHub's published example payloads (``payloads/*.json``), which every demo answer that has one copies.
 
 Only identifying fields are replaced in the copies, so the app meets the providers' real shapes.
 """

@@ -31,7 +31,6 @@ class Repo:
     """The identifying facts of a generated repository; the payload is built from these."""
 
     id: int
-    number: int
     owner: str
     owner_is_org: bool
     name: str
@@ -138,7 +137,6 @@ def generate_repos(login: str, count: int) -> list[Repo]:
         repos.append(
             Repo(
                 id=id_base[owner] + number,
-                number=number,
                 owner=owner,
                 owner_is_org=slot != "U",
                 name=f"project-{number:04d}",

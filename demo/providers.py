@@ -2,10 +2,12 @@
 
 Why: ``make demo`` lets a person click through the app without real credentials, and
 integration tests and benchmarks run it on a background thread to inject faults and
-inspect the calls it received. Every answer is a deep copy of a provider's published
-example payload (``payloads/*.json``) with only the identifying fields replaced, so the
+inspect the calls it received. Every answer that has a provider's published example payload
+(``payloads/*.json``) is a deep copy of it with only the identifying fields replaced, so the
 app is exercised against the real shapes rather than shapes we made up (``examples.py``;
-the demo GitHub's accounts and repositories are built in ``github_objects.py``).
+the demo GitHub's accounts and repositories are built in ``github_objects.py``); the few
+without one (an unknown client, a malformed request, an injected status no example has) take
+the provider's general error shape.
 
 Run it with ``python -m demo.providers [--host H] [--port P] [--repos N] [--delay S]``.
 """
@@ -40,7 +42,16 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from demo import examples
 from demo.github_objects import SORT_KEYS, Repo, generate_repos, github_user, repo_payload, stable_int
 
-__all__ = ["Call", "DemoProviders", "Fault", "TokenInfo", "main"]
+__all__ = [
+    "DEFAULT_PORT",
+    "DEMO_CLIENT_ID",
+    "DEMO_CLIENT_SECRET",
+    "Call",
+    "DemoProviders",
+    "Fault",
+    "TokenInfo",
+    "main",
+]
 
 
 # --- Demo data rules --------------------------------------------------------------------
@@ -92,7 +103,7 @@ class Fault:
     padding: int = 0  # bytes of JSON whitespace after the answer: still a usable answer, only far too large
     gzipped: bool = False  # the answer gzipped (Content-Encoding: gzip): with padding, a small one that unpacks huge
     pages: set[int] | None = None  # github.repos only: the pages it applies to
-    times: int | None = None
+    times: int | None = None  # the requests it applies to; None: every one until cleared
 
     def __post_init__(self) -> None:
         # Without a status there is no answer of its own to carry them: a test would silently fake nothing.
@@ -100,6 +111,8 @@ class Fault:
             raise ValueError("a Fault with a body or headers needs a status")
         if self.cut and self.trickle:
             raise ValueError("a Fault cuts its answer off or trickles it, not both")
+        if self.times is not None and self.times < 1:
+            raise ValueError("a Fault applies to at least one request")
 
     def reshape(self, response: _Response) -> _Response:
         """An answer the app could use but for its size, padded (and gzipped) as asked: what only a size limit
@@ -452,9 +465,6 @@ class DemoProviders:
             if endpoint == "github.repos" and fault.pages is not None and page not in fault.pages:
                 return None
             if fault.times is not None:
-                if fault.times <= 0:
-                    del self.faults[endpoint]
-                    return None
                 fault.times -= 1
                 if fault.times == 0:
                     del self.faults[endpoint]
@@ -958,7 +968,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m demo.providers", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--repos", type=int, default=150, help="repositories each GitHub user sees")
+    parser.add_argument(
+        "--repos",
+        type=int,
+        default=150,
+        help="repositories each GitHub user has (every fifth private, seen only with the repo scope)",
+    )
     parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before every answer")
     args = parser.parse_args()
     providers = DemoProviders(args.host, args.port, repo_count=args.repos, delay=args.delay).start()

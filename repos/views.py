@@ -181,7 +181,8 @@ def _refresh_wait(request: HttpRequest) -> int | None:
     """Seconds until this person may refresh again: each refresh walks their whole list at GitHub,
     holding our threads and spending their rate limit there."""
     usage = get_usage(request, group="repos.refresh", key="user", rate=REFRESH_RATE_LIMIT, increment=True)
-    # No usage when rate limits are switched off (RATELIMIT_ENABLE) or Redis failed open.
+    # None only when rate limits are switched off (RATELIMIT_ENABLE). A refusal may say no time is left: in its
+    # window's last second (0), or when the cache gave no count (-1; Redis down raises before that): at least 1.
     return max(usage["time_left"], 1) if usage and usage["should_limit"] else None
 
 

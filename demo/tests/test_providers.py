@@ -167,6 +167,13 @@ def test_a_fault_with_a_body_but_no_status_is_refused() -> None:
         Fault(headers={"Retry-After": "5"})
 
 
+@pytest.mark.parametrize("times", [0, -1])
+def test_a_fault_for_no_request_is_refused(times: int) -> None:
+    """It would fake nothing, and the test that set it would pass without the fault it meant."""
+    with pytest.raises(ValueError, match="at least one request"):
+        Fault(status=500, times=times)
+
+
 def test_discord_pkce_flow_profile_and_single_use_code(providers: DemoProviders) -> None:
     verifier, challenge = pkce_pair()
     wrong = discord_exchange(
