@@ -10,7 +10,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from psycopg.errors import ReadOnlySqlTransaction
 
 # Postgres unreachable, a connection lost, or a query ended by a lock or statement timeout (OperationalErrors), or
-# a connection already closed under us (InterfaceError): each passes, so trying again helps. (Not every DatabaseError: an IntegrityError is a bug, and stays a 500.)
+# a connection already closed under us (InterfaceError): each passes, so trying again helps. (Not every
+# DatabaseError: an IntegrityError is a bug, and stays a 500.)
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 

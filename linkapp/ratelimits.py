@@ -69,11 +69,14 @@ def _is_address(value: str) -> bool:
     return True
 
 
+def _login_rate(_group: str, _request: HttpRequest) -> str:
+    """Read at each request, as django-ratelimit asks a callable rate: a changed setting applies at once."""
+    return settings.LOGIN_RATE_LIMIT
+
+
 def limit_per_address(view: View, method: str | Sequence[str | None] = ALL, group: str | None = None) -> View:
     """Views given the same `group` share a counter; without one, django-ratelimit names it after the view."""
-    limited = ratelimit(group=group, key="ip", rate=lambda group, request: settings.LOGIN_RATE_LIMIT, method=method)(
-        view
-    )
+    limited = ratelimit(group=group, key="ip", rate=_login_rate, method=method)(view)
 
     def seconds_left(request: HttpRequest) -> int | None:
         # The very counter the decorator keeps: same group (or view), key, rate and method.
