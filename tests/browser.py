@@ -92,8 +92,9 @@ class Browser:
                 return self.get(urljoin(page.url, html.unescape(match.group(1))))
         raise AssertionError(f"no link {text!r} on {page.url}")
 
-    def submit(self, page: requests.Response, button: str, values: dict | None = None) -> requests.Response:
-        """Press the button whose text is `button` in the page's form, like a person would."""
+    def submit(self, page: requests.Response, button: str, values: dict | None = None, **kwargs) -> requests.Response:
+        """Press the button whose text is `button` in the page's form, like a person would (`kwargs` as for
+        `requests`: allow_redirects=False stops at the first answer)."""
         for form in forms(page.text):
             for name, value, text in form.buttons:
                 if text == button:
@@ -103,6 +104,6 @@ class Browser:
                         data.append((name, value or ""))
                     url = urljoin(page.url, form.action or page.url)
                     if form.method == "post":
-                        return self.post(url, data)
-                    return self.get(url, params=data)
+                        return self.post(url, data, **kwargs)
+                    return self.get(url, params=data, **kwargs)
         raise AssertionError(f"no button {button!r} on {page.url}")

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -15,10 +16,16 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@dataclass
+class Served:
+    process: subprocess.Popen  # gunicorn's master: a test may signal it as an operator would
+    printed: list[str] = field(default_factory=list)  # stdout and stderr, once it has stopped
+
+
 @contextmanager
-def gunicorn_serving(port: int, env: dict[str, str], *options: str) -> Iterator[list[str]]:
-    """gunicorn answering on `port` (asked /healthz once, as X-Request-ID log-1); once stopped, the list
-    it yielded holds what it printed on stdout and stderr."""
+def gunicorn_serving(port: int, env: dict[str, str], *options: str) -> Iterator[Served]:
+    """gunicorn answering on `port` (asked /healthz once, as X-Request-ID log-1), stopped at the end (if the test
+    has not stopped it)."""
     env = {**os.environ, "DEBUG": "0", "HTTPS": "0", "WEB_CONCURRENCY": "1", **env}
     env.setdefault("SECRET_KEY", "test-only-secret-key")
     server = subprocess.Popen(
@@ -29,7 +36,7 @@ def gunicorn_serving(port: int, env: dict[str, str], *options: str) -> Iterator[
         stderr=subprocess.PIPE,
         text=True,
     )
-    printed: list[str] = []
+    served = Served(server)
     try:
         deadline = time.monotonic() + 30
         while not _answers(port, timeout=max(deadline - time.monotonic(), 0.1)):
@@ -39,18 +46,18 @@ def gunicorn_serving(port: int, env: dict[str, str], *options: str) -> Iterator[
                 out, err = server.communicate(timeout=30)
                 raise AssertionError(f"gunicorn did not start (exit code {server.returncode}):\n{out}{err[-2000:]}")
             time.sleep(0.2)
-        yield printed
+        yield served
     finally:
         if server.returncode is None:  # not already collected above
-            server.terminate()
-            printed.extend(server.communicate(timeout=30))
+            server.terminate()  # nothing, if the test has already stopped it
+            served.printed.extend(server.communicate(timeout=30))
 
 
 def run_gunicorn(port: int, env: dict[str, str], *options: str) -> tuple[str, str]:
     """Start gunicorn, ask /healthz once, stop it; what it printed on stdout and stderr."""
-    with gunicorn_serving(port, env, *options) as printed:
+    with gunicorn_serving(port, env, *options) as served:
         pass
-    out, err = printed
+    out, err = served.printed
     return out, err
 
 

@@ -56,10 +56,10 @@ def test_a_platforms_proxy_at_an_address_of_its_own_is_trusted_only_with_a_star(
     (127.0.0.1,::1) does not name. Without FORWARDED_ALLOW_IPS=* each page redirects to its own https address."""
     env = {"HTTPS": "1", "BEHIND_PROXY": "0", "ALLOWED_HOSTS": "links.example.org"}  # one worker: gunicorn_serving
     headers = {"Host": "links.example.org", "X-Forwarded-Proto": "https"}
-    with gunicorn_serving(free_tcp_port, {**env, "FORWARDED_ALLOW_IPS": forwarded_allow_ips}) as printed:
+    with gunicorn_serving(free_tcp_port, {**env, "FORWARDED_ALLOW_IPS": forwarded_allow_ips}) as served:
         proxied = _get_from("127.0.0.2", free_tcp_port, headers)
         again = _get_from("127.0.0.2", free_tcp_port, headers)
-    logged = printed[1].count("If 127.0.0.2 is your TLS proxy, add it to FORWARDED_ALLOW_IPS (gunicorn")
+    logged = served.printed[1].count("If 127.0.0.2 is your TLS proxy, add it to FORWARDED_ALLOW_IPS (gunicorn")
 
     if trusted:
         assert (proxied.status, again.status, logged) == (200, 200, 0)

@@ -178,9 +178,9 @@ def test_python_warnings_are_log_lines_too(tmp_path):
 
 def test_gunicorns_access_lines_name_the_path_never_the_query_string(free_tcp_port):
     """README: paths only. A provider callback's query string holds its single-use `code` and its `state`."""
-    with gunicorn_serving(free_tcp_port, {"GUNICORN_ACCESS_LOG": "-"}) as printed:
+    with gunicorn_serving(free_tcp_port, {"GUNICORN_ACCESS_LOG": "-"}) as served:
         requests.get(f"http://127.0.0.1:{free_tcp_port}/healthz?code=one-time-code&state=s", timeout=30)
-    out, err = printed
+    out, err = served.printed
 
     assert len([line for line in out.splitlines() if "/healthz" in line]) == 2
     assert "one-time-code" not in out + err

@@ -1,0 +1,79 @@
+"""README, "A new release": the instances are replaced one by one, each stopped with SIGTERM. gunicorn then
+takes no new connections but lets the requests in flight finish (GUNICORN_GRACEFUL_TIMEOUT): a provider callback
+cut off there would have spent its single-use code, and its person would start again."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from django.db import connection
+
+from demo.providers import Fault
+from linkapp.tests.gunicorn_process import gunicorn_serving
+from repos.models import Link
+from tests.browser import Browser
+from tests.services import free_port
+from tests.wizard import linkable_id, sign_in_with_discord
+
+pytestmark = pytest.mark.django_db(transaction=True)  # gunicorn's commits are read, and emptied afterwards
+
+
+def test_a_github_callback_in_flight_at_sigterm_finishes_and_the_wizard_goes_on_on_the_next_instance(
+    providers, settings
+):
+    database = connection.settings_dict  # the test database pytest-django created
+    host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432
+    env = {
+        "DATABASE_URL": f"postgres://{database['USER']}@{host}:{port}/{database['NAME']}",
+        "DISCORD_URL": providers.discord_url,
+        "DISCORD_CDN_URL": providers.discord_cdn_url,
+        "GITHUB_URL": providers.github_url,
+        "GITHUB_API_URL": providers.github_api_url,
+    }
+    old, new = free_port(), free_port()
+    with gunicorn_serving(old, env) as stopping, gunicorn_serving(new, env):
+        browser = Browser(f"http://127.0.0.1:{old}/")
+        authorize = browser.submit(sign_in_with_discord(browser), "Connect with GitHub")
+        # GitHub sends the person back to the instance that sent them (allauth's redirect_uri is its own address).
+        to_callback = browser.submit(authorize, "Authorize", {"login": "octocat"}, allow_redirects=False)
+        callback = to_callback.headers["Location"]
+        assert urlsplit(callback).port == old
+        # The callback's token exchange takes a second: the instance is stopped while the request waits on it.
+        providers.faults["github.token"] = Fault(delay=settings.PROVIDER_TIMEOUT / 2, times=1)
+        answers: list[requests.Response | Exception] = []
+
+        def follow_the_callback() -> None:
+            try:
+                answers.append(browser.session.get(callback, allow_redirects=False, timeout=30))
+            except requests.RequestException as error:
+                answers.append(error)
+
+        in_flight = threading.Thread(target=follow_the_callback)
+        in_flight.start()
+        deadline = time.monotonic() + 10
+        while not providers.calls_to("github.token") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert providers.calls_to("github.token"), "the callback never reached GitHub's token endpoint"
+        stopping.process.send_signal(signal.SIGTERM)
+        in_flight.join(timeout=30)
+        exit_code = stopping.process.wait(timeout=30)
+
+        (answer,) = answers
+        assert not isinstance(answer, Exception), f"the callback in flight was cut off: {answer!r}"
+        assert answer.status_code == 302 and urlsplit(answer.headers["Location"]).path == "/repositories/"
+        assert exit_code == 0  # it stopped as asked, once the request had finished
+
+        # The person's next request reaches the next instance (sharing Redis and Postgres) and goes on.
+        browser.base_url = f"http://127.0.0.1:{new}/"
+        picker = browser.get("/repositories/")
+        full_name, repo_id = linkable_id(picker)
+        dashboard = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert dashboard.status_code == 200 and urlsplit(dashboard.url).path == "/dashboard/"
+    assert list(Link.objects.values_list("discord_username", "repo_full_name")) == [("nelly", full_name)]
+    assert len(providers.calls_to("github.token")) == 1  # the code was exchanged once: no second connect
