@@ -1,13 +1,12 @@
-"""README, "A new release": the instances are replaced one by one, each stopped with SIGTERM. gunicorn then
-takes no new connections but lets the requests in flight finish (GUNICORN_GRACEFUL_TIMEOUT): a provider callback
-cut off there would have spent its single-use code, and its person would start again."""
+"""Restarts the app must ride out with nothing lost: its own instances replaced one by one in a new release, and
+Postgres restarted (or failed over) under the connections the instances keep."""
 
 from __future__ import annotations
 
 import signal
 import threading
 import time
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
@@ -23,13 +22,22 @@ from tests.wizard import linkable_id, sign_in_with_discord
 pytestmark = pytest.mark.django_db(transaction=True)  # gunicorn's commits are read, and emptied afterwards
 
 
+def database_url(**query: str) -> str:
+    """The test database pytest-django created, for a gunicorn of the test's own."""
+    database = connection.settings_dict
+    host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432
+    url = f"postgres://{database['USER']}@{host}:{port}/{database['NAME']}"
+    return f"{url}?{urlencode(query)}" if query else url
+
+
 def test_a_github_callback_in_flight_at_sigterm_finishes_and_the_wizard_goes_on_on_the_next_instance(
     providers, settings
 ):
-    database = connection.settings_dict  # the test database pytest-django created
-    host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432
+    """README, "A new release": each instance is stopped with SIGTERM. gunicorn then takes no new connections
+    but lets the requests in flight finish (GUNICORN_GRACEFUL_TIMEOUT): a provider callback cut off there would
+    have spent its single-use code, and its person would start again."""
     env = {
-        "DATABASE_URL": f"postgres://{database['USER']}@{host}:{port}/{database['NAME']}",
+        "DATABASE_URL": database_url(),
         "DISCORD_URL": providers.discord_url,
         "DISCORD_CDN_URL": providers.discord_cdn_url,
         "GITHUB_URL": providers.github_url,
@@ -77,3 +85,21 @@ def test_a_github_callback_in_flight_at_sigterm_finishes_and_the_wizard_goes_on_
     assert dashboard.status_code == 200 and urlsplit(dashboard.url).path == "/dashboard/"
     assert list(Link.objects.values_list("discord_username", "repo_full_name")) == [("nelly", full_name)]
     assert len(providers.calls_to("github.token")) == 1  # the code was exchanged once: no second connect
+
+
+def test_a_connection_kept_between_requests_is_replaced_after_postgres_restarts(free_tcp_port):
+    """Each thread keeps its connection for CONN_MAX_AGE (60 s by default). A Postgres restart or failover ends
+    them all: Django checks a kept connection before a request uses it (CONN_HEALTH_CHECKS), so the next request
+    connects anew instead of failing once per thread (a 503 page, a "Link repository" pressed again)."""
+    name = "linkapp-restart-test"  # only this gunicorn's connections are ended: not the suite's, nor PgBouncer's
+    env = {"DATABASE_URL": database_url(application_name=name), "CONN_MAX_AGE": "60", "GUNICORN_THREADS": "1"}
+    with gunicorn_serving(free_tcp_port, env):  # one worker with one thread, which has asked Postgres once
+        with connection.cursor() as cursor:  # as a restart does to every connection
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s", [name]
+            )
+            (ended,) = cursor.fetchone()
+        after = requests.get(f"http://127.0.0.1:{free_tcp_port}/readyz", timeout=30)
+
+    assert ended == 1  # the connection was kept
+    assert (after.status_code, after.json()) == (200, {"status": "ok"})
