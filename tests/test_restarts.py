@@ -103,3 +103,21 @@ def test_a_connection_kept_between_requests_is_replaced_after_postgres_restarts(
 
     assert ended == 1  # the connection was kept
     assert (after.status_code, after.json()) == (200, {"status": "ok"})
+
+
+def test_a_redis_connection_kept_between_requests_is_replaced_after_redis_ends_it(free_tcp_port, private_redis):
+    """The same for Redis, whose connections each instance pools: a restart with its data kept (a snapshot, a
+    replica promoted at the same address) ends them all, and the next request connects anew (redis-py's pool checks
+    a connection for a closed end before it lends it) instead of showing the 503 page."""
+    private_redis.client().flushall()
+    env = {
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": f"redis://127.0.0.1:{private_redis.port}/0",
+        "GUNICORN_THREADS": "1",
+    }
+    with gunicorn_serving(free_tcp_port, env):  # one worker with one thread, which has asked Redis once
+        ended = private_redis.client().client_kill_filter(_type="normal", skipme=True)
+        after = requests.get(f"http://127.0.0.1:{free_tcp_port}/readyz", timeout=30)
+
+    assert ended >= 1  # the pooled connection (and any other of the worker's)
+    assert (after.status_code, after.json()) == (200, {"status": "ok"})
