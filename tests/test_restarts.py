@@ -1,12 +1,12 @@
 """Restarts the app must ride out with nothing lost: its own instances replaced one by one in a new release, and
-Postgres restarted (or failed over) under the connections the instances keep."""
+Postgres or Redis restarted (or failed over) under the connections the instances keep."""
 
 from __future__ import annotations
 
 import signal
 import threading
 import time
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -16,33 +16,18 @@ from demo.providers import Fault
 from linkapp.tests.gunicorn_process import gunicorn_serving
 from repos.models import Link
 from tests.browser import Browser
-from tests.services import free_port
+from tests.services import free_port, provider_addresses, suite_database_url
 from tests.wizard import linkable_id, sign_in_with_discord
 
 pytestmark = pytest.mark.django_db(transaction=True)  # gunicorn's commits are read, and emptied afterwards
 
 
-def database_url(**query: str) -> str:
-    """The test database pytest-django created, for a gunicorn of the test's own."""
-    database = connection.settings_dict
-    host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432
-    url = f"postgres://{database['USER']}@{host}:{port}/{database['NAME']}"
-    return f"{url}?{urlencode(query)}" if query else url
-
-
-def test_a_github_callback_in_flight_at_sigterm_finishes_and_the_wizard_goes_on_on_the_next_instance(
-    providers, settings
-):
+def test_a_github_callback_in_flight_at_sigterm_finishes_and_the_wizard_goes_on_on_the_next_instance(providers):
     """README, "A new release": each instance is stopped with SIGTERM. gunicorn then takes no new connections
     but lets the requests in flight finish (GUNICORN_GRACEFUL_TIMEOUT): a provider callback cut off there would
     have spent its single-use code, and its person would start again."""
-    env = {
-        "DATABASE_URL": database_url(),
-        "DISCORD_URL": providers.discord_url,
-        "DISCORD_CDN_URL": providers.discord_cdn_url,
-        "GITHUB_URL": providers.github_url,
-        "GITHUB_API_URL": providers.github_api_url,
-    }
+    stall = 5  # GitHub's token answer: long enough for the instance to be told to stop while it waits
+    env = {"DATABASE_URL": suite_database_url(), **provider_addresses(providers), "PROVIDER_TIMEOUT": "10"}
     old, new = free_port(), free_port()
     with gunicorn_serving(old, env) as stopping, gunicorn_serving(new, env):
         browser = Browser(f"http://127.0.0.1:{old}/")
@@ -51,11 +36,11 @@ def test_a_github_callback_in_flight_at_sigterm_finishes_and_the_wizard_goes_on_
         to_callback = browser.submit(authorize, "Authorize", {"login": "octocat"}, allow_redirects=False)
         callback = to_callback.headers["Location"]
         assert urlsplit(callback).port == old
-        # The callback's token exchange takes a second: the instance is stopped while the request waits on it.
-        providers.faults["github.token"] = Fault(delay=settings.PROVIDER_TIMEOUT / 2, times=1)
+        providers.faults["github.token"] = Fault(delay=stall, times=1)
         answers: list[requests.Response | Exception] = []
 
         def follow_the_callback() -> None:
+            # The browser's own session: the callback's answer sets the cookie the next instance must be sent.
             try:
                 answers.append(browser.session.get(callback, allow_redirects=False, timeout=30))
             except requests.RequestException as error:
@@ -68,13 +53,17 @@ def test_a_github_callback_in_flight_at_sigterm_finishes_and_the_wizard_goes_on_
             time.sleep(0.01)
         assert providers.calls_to("github.token"), "the callback never reached GitHub's token endpoint"
         stopping.process.send_signal(signal.SIGTERM)
+        # Stopped taking new connections (a new one waits unanswered) while the callback still waits on GitHub.
+        while _answers(old):
+            assert time.monotonic() < deadline, "the instance never stopped taking new connections"
+        waited_past_the_stop = in_flight.is_alive()
         in_flight.join(timeout=30)
-        exit_code = stopping.process.wait(timeout=30)
 
+        assert not in_flight.is_alive(), "the callback in flight got no answer"
         (answer,) = answers
         assert not isinstance(answer, Exception), f"the callback in flight was cut off: {answer!r}"
+        assert waited_past_the_stop, "the callback finished before the instance stopped taking new connections"
         assert answer.status_code == 302 and urlsplit(answer.headers["Location"]).path == "/repositories/"
-        assert exit_code == 0  # it stopped as asked, once the request had finished
 
         # The person's next request reaches the next instance (sharing Redis and Postgres) and goes on.
         browser.base_url = f"http://127.0.0.1:{new}/"
@@ -87,16 +76,27 @@ def test_a_github_callback_in_flight_at_sigterm_finishes_and_the_wizard_goes_on_
     assert len(providers.calls_to("github.token")) == 1  # the code was exchanged once: no second connect
 
 
+def _answers(port: int) -> bool:
+    """A new connection is answered within a second."""
+    try:
+        requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+    except requests.RequestException:
+        return False
+    return True
+
+
 def test_a_connection_kept_between_requests_is_replaced_after_postgres_restarts(free_tcp_port):
     """Each thread keeps its connection for CONN_MAX_AGE (60 s by default). A Postgres restart or failover ends
     them all: Django checks a kept connection before a request uses it (CONN_HEALTH_CHECKS), so the next request
     connects anew instead of failing once per thread (a 503 page, a "Link repository" pressed again)."""
-    name = "linkapp-restart-test"  # only this gunicorn's connections are ended: not the suite's, nor PgBouncer's
-    env = {"DATABASE_URL": database_url(application_name=name), "CONN_MAX_AGE": "60", "GUNICORN_THREADS": "1"}
+    name = f"linkapp-restart-test-{free_tcp_port}"  # only this gunicorn's connections are ended
+    env = {"DATABASE_URL": suite_database_url(application_name=name), "CONN_MAX_AGE": "60", "GUNICORN_THREADS": "1"}
     with gunicorn_serving(free_tcp_port, env):  # one worker with one thread, which has asked Postgres once
         with connection.cursor() as cursor:  # as a restart does to every connection
             cursor.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s", [name]
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = %s AND datname = current_database()",
+                [name],
             )
             (ended,) = cursor.fetchone()
         after = requests.get(f"http://127.0.0.1:{free_tcp_port}/readyz", timeout=30)
@@ -106,18 +106,20 @@ def test_a_connection_kept_between_requests_is_replaced_after_postgres_restarts(
 
 
 def test_a_redis_connection_kept_between_requests_is_replaced_after_redis_ends_it(free_tcp_port, private_redis):
-    """The same for Redis, whose connections each instance pools: a restart with its data kept (a snapshot, a
-    replica promoted at the same address) ends them all, and the next request connects anew (redis-py's pool checks
-    a connection for a closed end before it lends it) instead of showing the 503 page."""
-    private_redis.client().flushall()
+    """The same for Redis, whose connections each instance pools: a restart with its data kept (an append-only
+    file, a replica promoted at the same address) ends them all, and the next request connects anew (redis-py's
+    pool checks a connection for a closed end before it lends it) instead of showing the 503 page."""
+    name = f"linkapp-restart-test-{free_tcp_port}"  # only this gunicorn's connection is ended
     env = {
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": f"redis://127.0.0.1:{private_redis.port}/0",
+        "DATABASE_URL": suite_database_url(),
+        "REDIS_URL": f"redis://127.0.0.1:{private_redis.port}/0?client_name={name}",
         "GUNICORN_THREADS": "1",
     }
+    redis = private_redis.client()
     with gunicorn_serving(free_tcp_port, env):  # one worker with one thread, which has asked Redis once
-        ended = private_redis.client().client_kill_filter(_type="normal", skipme=True)
+        (pooled,) = [client["id"] for client in redis.client_list() if client["name"] == name]
+        ended = redis.client_kill_filter(_id=pooled)
         after = requests.get(f"http://127.0.0.1:{free_tcp_port}/readyz", timeout=30)
 
-    assert ended >= 1  # the pooled connection (and any other of the worker's)
+    assert ended == 1
     assert (after.status_code, after.json()) == (200, {"status": "ok"})

@@ -9,7 +9,6 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
-from django.db import connection
 
 from api.models import ApiToken
 from api.tests.test_api import make_link
@@ -17,7 +16,7 @@ from linkapp.tests.gunicorn_process import gunicorn_serving
 from repos.models import Link
 from tests.browser import Browser
 from tests.path_proxy import PathProxy
-from tests.services import free_port
+from tests.services import free_port, provider_addresses, suite_database_url
 from tests.wizard import connect_github, linkable_id
 
 PREFIX = "/linkapp"
@@ -33,16 +32,7 @@ def addresses_in(page: requests.Response) -> set[str]:
 @pytest.fixture
 def served_under_a_path(free_tcp_port, providers) -> Iterator[str]:
     """The app's address under the path, through the proxy: http://127.0.0.1:PORT/linkapp/."""
-    database = connection.settings_dict  # the test database pytest-django created
-    host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432  # as tests/conftest.py's pgbouncer
-    env = {
-        "FORCE_SCRIPT_NAME": PREFIX,
-        "DATABASE_URL": f"postgres://{database['USER']}@{host}:{port}/{database['NAME']}",
-        "DISCORD_URL": providers.discord_url,
-        "DISCORD_CDN_URL": providers.discord_cdn_url,
-        "GITHUB_URL": providers.github_url,
-        "GITHUB_API_URL": providers.github_api_url,
-    }
+    env = {"FORCE_SCRIPT_NAME": PREFIX, "DATABASE_URL": suite_database_url(), **provider_addresses(providers)}
     with gunicorn_serving(free_tcp_port, env), PathProxy(PREFIX, free_tcp_port) as proxy:
         yield f"http://127.0.0.1:{proxy.port}{PREFIX}/"
 

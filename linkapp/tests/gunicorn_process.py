@@ -24,8 +24,7 @@ class Served:
 
 @contextmanager
 def gunicorn_serving(port: int, env: dict[str, str], *options: str) -> Iterator[Served]:
-    """gunicorn answering on `port` (asked /healthz once, as X-Request-ID log-1), stopped at the end (if the test
-    has not stopped it)."""
+    """gunicorn answering on `port` (asked /healthz once, as X-Request-ID log-1), stopped at the end."""
     env = {**os.environ, "DEBUG": "0", "HTTPS": "0", "WEB_CONCURRENCY": "1", **env}
     env.setdefault("SECRET_KEY", "test-only-secret-key")
     server = subprocess.Popen(
@@ -43,13 +42,14 @@ def gunicorn_serving(port: int, env: dict[str, str], *options: str) -> Iterator[
             # gunicorn exited (the port taken, say) or never answered: nothing after this would prove anything.
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                out, err = server.communicate(timeout=30)
+                served.printed.extend(server.communicate(timeout=30))
+                out, err = served.printed
                 raise AssertionError(f"gunicorn did not start (exit code {server.returncode}):\n{out}{err[-2000:]}")
             time.sleep(0.2)
         yield served
     finally:
-        if server.returncode is None:  # not already collected above
-            server.terminate()  # nothing, if the test has already stopped it
+        if not served.printed:  # not already collected above
+            server.terminate()  # nothing, if it has already stopped (a test may stop it with a signal of its own)
             served.printed.extend(server.communicate(timeout=30))
 
 
