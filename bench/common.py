@@ -74,9 +74,7 @@ def app_env(providers, database_url: str, redis_url: str, **extra: str) -> dict[
     return base_env(
         database_url,
         redis_url,
-        DISCORD_URL=providers.discord_url,
-        GITHUB_URL=providers.github_url,
-        GITHUB_API_URL=providers.github_api_url,
+        **providers.addresses(),
         DISCORD_CLIENT_ID=providers.client_id,
         DISCORD_CLIENT_SECRET=providers.client_secret,
         GITHUB_CLIENT_ID=providers.client_id,

@@ -367,6 +367,15 @@ class DemoProviders:
         """Where the app looks without GITHUB_API_URL when GITHUB_URL is not github.com (GitHub Enterprise's path)."""
         return f"{self.base_url}/github/api/v3"
 
+    def addresses(self) -> dict[str, str]:
+        """The variables that point the app at these providers, as settings.py reads them (CONTRACT.md)."""
+        return {
+            "DISCORD_URL": self.discord_url,
+            "DISCORD_CDN_URL": self.discord_cdn_url,
+            "GITHUB_URL": self.github_url,
+            "GITHUB_API_URL": self.github_api_url,
+        }
+
     def start(self) -> DemoProviders:
         """Serve on a daemon thread so tests and benchmarks keep control of the process."""
         server = _Server((self.host, self.port), _Handler)

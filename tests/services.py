@@ -1,7 +1,7 @@
 """Services as fault tests need them: a private redis-server, so that stopping, wiping or filling it touches
 nothing else, a port that never answers, a database that only reads, and a lock another session holds; a
 private PgBouncer, the connection pooler that operators put between many instances and Postgres; and the
-environment that points a gunicorn of a test's own at the test database and the demo providers."""
+test database's address for a gunicorn of a test's own."""
 
 from __future__ import annotations
 
@@ -19,8 +19,6 @@ import psycopg
 import redis
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
-from demo.providers import DemoProviders
-
 
 def suite_database_url(**query: str) -> str:
     """The test database pytest-django created, as DATABASE_URL (`query`: libpq's options, application_name...)."""
@@ -28,16 +26,6 @@ def suite_database_url(**query: str) -> str:
     host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432
     url = f"postgres://{database['USER']}@{host}:{port}/{database['NAME']}"
     return f"{url}?{urlencode(query)}" if query else url
-
-
-def provider_addresses(providers: DemoProviders) -> dict[str, str]:
-    """The demo providers' addresses, as the variables settings.py reads."""
-    return {
-        "DISCORD_URL": providers.discord_url,
-        "DISCORD_CDN_URL": providers.discord_cdn_url,
-        "GITHUB_URL": providers.github_url,
-        "GITHUB_API_URL": providers.github_api_url,
-    }
 
 
 def free_port() -> int:

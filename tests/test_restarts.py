@@ -16,7 +16,7 @@ from demo.providers import Fault
 from linkapp.tests.gunicorn_process import gunicorn_serving
 from repos.models import Link
 from tests.browser import Browser
-from tests.services import free_port, provider_addresses, suite_database_url
+from tests.services import free_port, suite_database_url
 from tests.wizard import linkable_id, sign_in_with_discord
 
 pytestmark = pytest.mark.django_db(transaction=True)  # gunicorn's commits are read, and emptied afterwards
@@ -27,7 +27,7 @@ def test_a_github_callback_in_flight_at_sigterm_finishes_and_the_wizard_goes_on_
     but lets the requests in flight finish (GUNICORN_GRACEFUL_TIMEOUT): a provider callback cut off there would
     have spent its single-use code, and its person would start again."""
     stall = 5  # GitHub's token answer: long enough for the instance to be told to stop while it waits
-    env = {"DATABASE_URL": suite_database_url(), **provider_addresses(providers), "PROVIDER_TIMEOUT": "10"}
+    env = {"DATABASE_URL": suite_database_url(), **providers.addresses(), "PROVIDER_TIMEOUT": "10"}
     old, new = free_port(), free_port()
     with gunicorn_serving(old, env) as stopping, gunicorn_serving(new, env):
         browser = Browser(f"http://127.0.0.1:{old}/")

@@ -16,7 +16,7 @@ from linkapp.tests.gunicorn_process import gunicorn_serving
 from repos.models import Link
 from tests.browser import Browser
 from tests.path_proxy import PathProxy
-from tests.services import free_port, provider_addresses, suite_database_url
+from tests.services import free_port, suite_database_url
 from tests.wizard import connect_github, linkable_id
 
 PREFIX = "/linkapp"
@@ -32,7 +32,7 @@ def addresses_in(page: requests.Response) -> set[str]:
 @pytest.fixture
 def served_under_a_path(free_tcp_port, providers) -> Iterator[str]:
     """The app's address under the path, through the proxy: http://127.0.0.1:PORT/linkapp/."""
-    env = {"FORCE_SCRIPT_NAME": PREFIX, "DATABASE_URL": suite_database_url(), **provider_addresses(providers)}
+    env = {"FORCE_SCRIPT_NAME": PREFIX, "DATABASE_URL": suite_database_url(), **providers.addresses()}
     with gunicorn_serving(free_tcp_port, env), PathProxy(PREFIX, free_tcp_port) as proxy:
         yield f"http://127.0.0.1:{proxy.port}{PREFIX}/"
 
