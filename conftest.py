@@ -61,10 +61,8 @@ def _provider_settings(request: pytest.FixtureRequest, settings) -> Iterator[Non
         yield
         return
     server = request.getfixturevalue("providers")
-    settings.DISCORD_URL = server.discord_url
-    settings.DISCORD_CDN_URL = server.discord_cdn_url
-    settings.GITHUB_URL = server.github_url
-    settings.GITHUB_API_URL = server.github_api_url
+    for name, address in server.addresses().items():
+        setattr(settings, name, address)
     yield
     server.reset()
 

@@ -56,10 +56,14 @@ def test_a_github_callback_in_flight_at_sigterm_finishes_and_the_wizard_goes_on_
         # Stopped taking new connections (a new one waits unanswered) while the callback still waits on GitHub.
         while _answers(old):
             assert time.monotonic() < deadline, "the instance never stopped taking new connections"
+            time.sleep(0.05)
         waited_past_the_stop = in_flight.is_alive()
-        # A request that still reaches it is never answered (README: out of the balancer's rotation first).
+        # A request that still reaches it is held while the callback finishes, then cut off, never answered
+        # (README: out of the balancer's rotation first).
+        sent = time.monotonic()
         with pytest.raises(requests.ConnectionError):
             requests.get(f"http://127.0.0.1:{old}/healthz", timeout=30)
+        held = time.monotonic() - sent
         in_flight.join(timeout=30)
 
         assert not in_flight.is_alive(), "the callback in flight got no answer"
@@ -67,6 +71,7 @@ def test_a_github_callback_in_flight_at_sigterm_finishes_and_the_wizard_goes_on_
         assert not isinstance(answer, Exception), f"the callback in flight was cut off: {answer!r}"
         assert waited_past_the_stop, "the callback finished before the instance stopped taking new connections"
         assert answer.status_code == 302 and urlsplit(answer.headers["Location"]).path == "/repositories/"
+        assert held > 1  # not refused at once: the stall had seconds to run
 
         # The person's next request reaches the next instance (sharing Redis and Postgres) and goes on.
         browser.base_url = f"http://127.0.0.1:{new}/"
@@ -118,10 +123,10 @@ def test_a_redis_connection_kept_between_requests_is_replaced_after_redis_ends_i
         "REDIS_URL": f"redis://127.0.0.1:{private_redis.port}/0?client_name={name}",
         "GUNICORN_THREADS": "1",
     }
-    redis = private_redis.client()
+    server = private_redis.client()
     with gunicorn_serving(free_tcp_port, env):  # one worker with one thread, which has asked Redis once
-        (pooled,) = [client["id"] for client in redis.client_list() if client["name"] == name]
-        ended = redis.client_kill_filter(_id=pooled)
+        (pooled,) = [client["id"] for client in server.client_list() if client["name"] == name]
+        ended = server.client_kill_filter(_id=pooled)
         after = requests.get(f"http://127.0.0.1:{free_tcp_port}/readyz", timeout=30)
 
     assert ended == 1

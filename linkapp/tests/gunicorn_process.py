@@ -18,8 +18,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @dataclass
 class Served:
-    process: subprocess.Popen  # gunicorn's master: a test may signal it as an operator would
-    printed: list[str] = field(default_factory=list)  # stdout and stderr, once it has stopped
+    """A gunicorn of a test's own: its master, to signal as an operator would (SIGTERM for a restart), and what
+    it printed, to read once it has stopped."""
+
+    process: subprocess.Popen[str]
+    printed: list[str] = field(default_factory=list)  # stdout and stderr
 
 
 @contextmanager
