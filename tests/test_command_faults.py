@@ -7,13 +7,16 @@ from __future__ import annotations
 import io
 
 import pytest
+from allauth.socialaccount.models import SocialAccount
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection
+from django.db.models import QuerySet
 
 from api.models import ApiToken
 from linkapp.database import is_database_unavailable, unavailable_as_command_error
 from repos import export
-from repos.models import Link
+from repos.models import Link, LinkEvent
 from tests.services import read_only_database
 from tests.tcp_proxy import cut_after
 
@@ -75,3 +78,32 @@ def test_a_database_error_that_is_a_bug_stays_a_traceback():
 
     assert raised.value.__cause__ is not None  # psycopg's UniqueViolation
     assert not is_database_unavailable(raised.value)
+
+
+def test_forget_discord_user_cut_off_half_way_removes_nothing(
+    postgres_proxy, monkeypatch, django_user_model, admin_user
+):
+    """One transaction: a person half-forgotten, with the command saying it failed, would be asked to run it again
+    on a table it already changed."""
+    user = django_user_model.objects.create(username="nelly")
+    SocialAccount.objects.create(user=user, provider="discord", uid="80351110224678912")
+    link = Link.objects.create(
+        discord_id="80351110224678912",
+        discord_username="nelly",
+        github_id=2,
+        github_login="octocat",
+        repo_id=3,
+        repo_full_name="o/r",
+    )
+    LinkEvent.record(link, LinkEvent.Action.CREATED, "discord:80351110224678912")
+    LogEntry.objects.log_actions(admin_user.pk, [user], CHANGE, change_message="Changed Active.")
+    cut_after(postgres_proxy, monkeypatch, QuerySet, "delete")  # the admin history entry is deleted, then the cut
+    out = io.StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command("forget_discord_user", "80351110224678912", stdout=out)
+
+    assert "(OperationalError): nothing was removed." in str(refused.value)
+    assert out.getvalue() == ""
+    postgres_proxy.set_mode("pass")
+    assert (LogEntry.objects.count(), LinkEvent.objects.count(), Link.objects.count()) == (1, 1, 1)
+    assert SocialAccount.objects.filter(user=user).exists()

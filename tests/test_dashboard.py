@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.core.cache import cache
+from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.wizard_store import GITHUB_TOKEN
@@ -469,3 +471,21 @@ def test_the_links_table_has_column_headers_a_screen_reader_announces(browser, p
     headers = re.findall(r'<th scope="col">([^<]*)</th>', dashboard.text)
 
     assert headers == ["Repository", "Visibility", "Linked"] and f">{name}</a></td>" in dashboard.text
+
+
+def test_a_person_forgotten_mid_session_is_signed_out_and_starts_anew(browser, providers):
+    """`forget_discord_user` while the person is signed in: their next page asks for Discord, as for someone
+    never seen, and signing in again makes a new user with no links."""
+    dashboard, name = link_one(browser, "nelly", "octocat")
+    assert name in dashboard.text
+    forgotten = SocialAccount.objects.get(provider="discord").user_id
+    call_command("forget_discord_user", SocialAccount.objects.get(provider="discord").uid, stdout=io.StringIO())
+
+    refused = browser.get("/dashboard/")
+    assert refused.status_code == 403 and "Please connect with Discord first" in refused.text
+    home = browser.follow(refused, "Try again")
+    again = browser.submit(browser.submit(home, "Connect with Discord"), "Authorize", {"login": "nelly"})
+
+    assert again.status_code == 200 and again.url.endswith("/dashboard/")
+    assert name not in again.text and not Link.objects.exists() and not LinkEvent.objects.exists()
+    assert SocialAccount.objects.get(provider="discord").user_id != forgotten
