@@ -41,7 +41,7 @@ def avatar(request: HttpRequest) -> HttpResponse:
     avatar_hash = account.extra_data.get("avatar")
     if not (avatar_hash and settings.DISCORD_CDN_URL):
         raise Http404
-    key = f"avatar:{account.uid}:{avatar_hash}"
+    key = avatar_key(account.uid, avatar_hash)
     image = cache.get(key)
     if image is None:
         image = discord_api.fetch_avatar(account.uid, avatar_hash) or ()  # (): none to serve
@@ -50,6 +50,11 @@ def avatar(request: HttpRequest) -> HttpResponse:
         raise Http404
     content, content_type = image
     return HttpResponse(content, content_type=content_type)
+
+
+def avatar_key(discord_id: str, avatar_hash: str) -> str:
+    """A new avatar has a new hash, so a changed image is fetched at once and the old one expires."""
+    return f"avatar:{discord_id}:{avatar_hash}"
 
 
 # allauth's own "login cancelled" and "login error" pages are 200s. Our adapter shows its own

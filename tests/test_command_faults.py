@@ -5,6 +5,7 @@ line says what was, or was not, done."""
 from __future__ import annotations
 
 import io
+import logging
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
@@ -106,4 +107,20 @@ def test_forget_discord_user_cut_off_half_way_removes_nothing(
     assert out.getvalue() == ""
     postgres_proxy.set_mode("pass")
     assert (LogEntry.objects.count(), LinkEvent.objects.count(), Link.objects.count()) == (1, 1, 1)
-    assert SocialAccount.objects.filter(user=user).exists()
+    assert django_user_model.objects.filter(pk=user.pk).exists() and SocialAccount.objects.filter(user=user).exists()
+
+
+def test_forget_discord_user_with_redis_down_still_removes_the_rows(redis_proxy, django_user_model, caplog):
+    """The cached avatar goes once the rows are gone; Redis away just then leaves it to expire (within a day),
+    with a warning, and the erasure is done and says so."""
+    user = django_user_model.objects.create(username="nelly")
+    SocialAccount.objects.create(user=user, provider="discord", uid="80351110224678912", extra_data={"avatar": "a1"})
+    redis_proxy.set_mode("refuse")
+    out = io.StringIO()
+    with caplog.at_level(logging.WARNING, logger="linkapp.wizard"):
+        call_command("forget_discord_user", "80351110224678912", stdout=out)
+
+    assert out.getvalue().startswith("Removed for Discord id 80351110224678912: users: 1, connected accounts: 1,")
+    assert not django_user_model.objects.filter(pk=user.pk).exists()
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning == "discord_user=forgotten avatar left in the cache (ConnectionError): it expires within a day"

@@ -1,13 +1,18 @@
 import logging
 
 from allauth.socialaccount.models import SocialAccount
-from django.contrib.admin.models import LogEntry
+from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.db.models import Q
 
 from accounts.discord_api import SNOWFLAKE
+from accounts.identity import discord_handle
+from accounts.views import avatar_key
+from linkapp.cache import CACHE_UNAVAILABLE
 from linkapp.database import unavailable_as_command_error
 from repos.models import Link, LinkEvent
 
@@ -17,7 +22,7 @@ log = logging.getLogger("linkapp.wizard")
 class Command(BaseCommand):
     help = (
         "Remove everything kept about one Discord user (an erasure request): their user and connected accounts, "
-        "their links, the links' events and the admin history of the user."
+        "their links and the links' events, admin history that names them, and their cached avatar."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -26,7 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args, discord_id: str, **options) -> None:
         if not SNOWFLAKE.fullmatch(discord_id):
             raise CommandError(f"{discord_id!r} is not a Discord id: give its digits, e.g. 80351110224678912.")
-        # One transaction: an erasure cut off half-way would leave the person half-forgotten and say nothing.
+        # One transaction: an erasure cut off half-way would leave the person half-forgotten.
         with unavailable_as_command_error("nothing was removed"), transaction.atomic():
             removed = forget(discord_id)
         # Counts only: a log line naming the person would keep what was just removed.
@@ -40,23 +45,44 @@ class Command(BaseCommand):
 
 
 def forget(discord_id: str) -> dict[str, int]:
-    """Deleting the user in admin leaves the person in two places: their links' audit trail (read-only in admin)
-    and Django's admin history of the user (a deactivation, by their username). Links and GitHub accounts have
-    no admin history while they exist: they cannot be changed there."""
-    User = get_user_model()
-    users = User.objects.filter(pk__in=SocialAccount.objects.filter(provider="discord", uid=discord_id).values("user"))
-    history = LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(User),
-        object_id__in=[str(pk) for pk in users.values_list("pk", flat=True)],
-    )
-    history_entries = history.delete()[0]
-    events = LinkEvent.objects.filter(discord_id=discord_id).delete()[0]
-    links = Link.objects.filter(discord_id=discord_id).delete()[0]
-    with_user = users.delete()[1]
+    """Delete, in the caller's transaction, what is kept about the person, and count it by kind.
+
+    Deleting the user in admin would leave their links (kept by Discord id, for other services), the links' audit
+    trail, and admin history titled with their names: the user's page (a deactivation), and the GitHub accounts
+    and links staff deleted, which no id ties to the person any more."""
+    discord = SocialAccount.objects.select_related("user").filter(provider="discord", uid=discord_id).first()
+    user = discord.user if discord else None
+    links = Link.objects.filter(discord_id=discord_id)
+    events = LinkEvent.objects.filter(discord_id=discord_id)
+    # Links staff deleted are titled "handle → owner/name", with the handle the person has now or had on a link.
+    handles = set(links.values_list("discord_username", flat=True)) | ({discord_handle(discord)} if discord else set())
+    names = set(events.filter(action=LinkEvent.Action.REMOVED).values_list("repo_full_name", flat=True))
+    titles = [str(Link(discord_username=handle, repo_full_name=name)) for handle in handles for name in names]
+    history = Q(content_type=ContentType.objects.get_for_model(Link), action_flag=DELETION, object_repr__in=titles)
+    if user:
+        history |= Q(content_type=ContentType.objects.get_for_model(user), object_id=str(user.pk))
+        # allauth titles a social account with its user's username.
+        history |= Q(content_type=ContentType.objects.get_for_model(SocialAccount), object_repr=user.username)
+    if discord and (avatar := discord.extra_data.get("avatar")):
+        transaction.on_commit(lambda: forget_avatar(avatar_key(discord_id, avatar)))
+
+    history_entries = LogEntry.objects.filter(history).delete()[0]
+    link_events = events.delete()[0]
+    link_count = links.delete()[0]
+    # The user's other rows go with it: e-mail addresses (none are kept), admin history they wrote as staff.
+    with_user = user.delete()[1] if user else {}
     return {
-        "users": with_user.get(User._meta.label, 0),
+        "users": with_user.get(get_user_model()._meta.label, 0),
         "connected accounts": with_user.get(SocialAccount._meta.label, 0),
-        "links": links,
-        "link events": events,
+        "links": link_count,
+        "link events": link_events,
         "admin history entries": history_entries,
     }
+
+
+def forget_avatar(key: str) -> None:
+    """Once the rows are gone; a Redis away just now is no reason to report the erasure failed."""
+    try:
+        cache.delete(key)
+    except CACHE_UNAVAILABLE as exc:
+        log.warning("discord_user=forgotten avatar left in the cache (%s): it expires within a day", type(exc).__name__)
