@@ -10,10 +10,12 @@ import logging
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection
 from django.db.models import QuerySet
 
+from accounts.views import avatar_key
 from api.models import ApiToken
 from linkapp.database import is_database_unavailable, unavailable_as_command_error
 from repos import export
@@ -87,7 +89,8 @@ def test_forget_discord_user_cut_off_half_way_removes_nothing(
     """One transaction: a person half-forgotten, with the command saying it failed, would be asked to run it again
     on a table it already changed."""
     user = django_user_model.objects.create(username="nelly")
-    SocialAccount.objects.create(user=user, provider="discord", uid="80351110224678912")
+    SocialAccount.objects.create(user=user, provider="discord", uid="80351110224678912", extra_data={"avatar": "a1"})
+    cache.set(avatar_key("80351110224678912", "a1"), (b"GIF89a", "image/gif"))
     link = Link.objects.create(
         discord_id="80351110224678912",
         discord_username="nelly",
@@ -108,16 +111,17 @@ def test_forget_discord_user_cut_off_half_way_removes_nothing(
     postgres_proxy.set_mode("pass")
     assert (LogEntry.objects.count(), LinkEvent.objects.count(), Link.objects.count()) == (1, 1, 1)
     assert django_user_model.objects.filter(pk=user.pk).exists() and SocialAccount.objects.filter(user=user).exists()
+    assert cache.get(avatar_key("80351110224678912", "a1")) is not None  # its removal waited for a commit
 
 
 def test_forget_discord_user_with_redis_down_still_removes_the_rows(redis_proxy, django_user_model, caplog):
     """The cached avatar goes once the rows are gone; Redis away just then leaves it to expire (within a day),
-    with a warning, and the erasure is done and says so."""
+    with a warning, and the erasure is done and says so. (A profile without a username: links carry the id.)"""
     user = django_user_model.objects.create(username="nelly")
     SocialAccount.objects.create(user=user, provider="discord", uid="80351110224678912", extra_data={"avatar": "a1"})
     redis_proxy.set_mode("refuse")
     out = io.StringIO()
-    with caplog.at_level(logging.WARNING, logger="linkapp.wizard"):
+    with caplog.at_level(logging.WARNING, logger="linkapp.erasure"):
         call_command("forget_discord_user", "80351110224678912", stdout=out)
 
     assert out.getvalue().startswith("Removed for Discord id 80351110224678912: users: 1, connected accounts: 1,")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import timedelta
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from accounts.views import avatar_key
 from api.models import ApiToken
@@ -99,6 +102,46 @@ def test_history_of_other_kinds_of_objects_is_not_matched_by_id_or_title(people,
     assert LogEntry.objects.filter(object_id=str(token.pk), object_repr="nelly").exists()
 
 
+def test_history_of_links_staff_deleted_is_found_by_the_handle_with_no_link_left(people, admin_user):
+    """With every link gone, the handle comes from the Discord profile."""
+    deleted_by_staff(admin_user, *Link.objects.filter(discord_id=NELLY))
+
+    call_command("forget_discord_user", NELLY, stdout=io.StringIO())
+
+    assert not LogEntry.objects.filter(object_repr__startswith="nelly → ").exists()
+    assert LogEntry.objects.filter(object_repr="bob → bob-gh/repo21").exists()
+
+
+def test_history_of_someone_who_had_the_username_or_handle_before_stays(people, admin_user, django_user_model):
+    """Entries older than the person: an earlier "nelly", whose user and links are long gone, keeps her record."""
+    earlier = [
+        LogEntry.objects.create(
+            user=admin_user,
+            content_type=ContentType.objects.get_for_model(model),
+            object_id="99",
+            object_repr=title,
+            action_flag=DELETION,
+        )
+        for model, title in ((SocialAccount, "nelly"), (Link, "nelly → nelly-gh/repo12"))
+    ]
+    LogEntry.objects.filter(pk__in=[e.pk for e in earlier]).update(action_time=timezone.now() - timedelta(days=400))
+
+    call_command("forget_discord_user", NELLY, stdout=io.StringIO())
+
+    assert set(LogEntry.objects.filter(object_id="99").values_list("pk", flat=True)) == {e.pk for e in earlier}
+
+
+def test_a_person_who_was_staff_takes_the_history_they_wrote_along_and_counts_it(people, admin_user):
+    """Django deletes a user's own admin history with the user; the count says so."""
+    LogEntry.objects.log_actions(people[0].pk, [people[1]], CHANGE, change_message="Changed Active.")
+    out = io.StringIO()
+
+    call_command("forget_discord_user", NELLY, stdout=out)
+
+    assert out.getvalue().endswith("admin history entries: 4\n")
+    assert not LogEntry.objects.filter(user=people[0].pk).exists()
+
+
 def test_after_the_user_was_deleted_their_links_events_and_links_history_still_go(people):
     """An admin deleted the user first: the links are kept by Discord id, and name the person. The user's own
     history (a deactivation under their username) is tied to the Discord id no more, and stays, as README says."""
@@ -122,7 +165,7 @@ def test_a_second_run_finds_nothing_and_says_so(people):
 
 
 def test_the_log_line_counts_without_naming_the_person(people, caplog):
-    with caplog.at_level(logging.INFO, logger="linkapp.wizard"):
+    with caplog.at_level(logging.INFO, logger="linkapp.erasure"):
         call_command("forget_discord_user", NELLY, stdout=io.StringIO())
 
     (line,) = [r.getMessage() for r in caplog.records if "forgotten" in r.getMessage()]

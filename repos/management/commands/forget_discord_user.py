@@ -7,7 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Min, Q, QuerySet
 
 from accounts.discord_api import SNOWFLAKE
 from accounts.identity import discord_handle
@@ -16,13 +16,13 @@ from linkapp.cache import CACHE_UNAVAILABLE
 from linkapp.database import unavailable_as_command_error
 from repos.models import Link, LinkEvent
 
-log = logging.getLogger("linkapp.wizard")
+log = logging.getLogger("linkapp.erasure")
 
 
 class Command(BaseCommand):
     help = (
-        "Remove everything kept about one Discord user (an erasure request): their user and connected accounts, "
-        "their links and the links' events, admin history that names them, and their cached avatar."
+        "Remove what is kept about one Discord user (an erasure request): their user and connected accounts, "
+        "their links and the links' events, the admin history that names them, and their cached avatar."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -45,39 +45,59 @@ class Command(BaseCommand):
 
 
 def forget(discord_id: str) -> dict[str, int]:
-    """Delete, in the caller's transaction, what is kept about the person, and count it by kind.
-
-    Deleting the user in admin would leave their links (kept by Discord id, for other services), the links' audit
-    trail, and admin history titled with their names: the user's page (a deactivation), and the GitHub accounts
-    and links staff deleted, which no id ties to the person any more."""
+    """Delete, in the caller's transaction, what is kept about the person, and count it by kind. Deleting the
+    user in admin would leave their links (kept by Discord id, for other services) and the links' audit trail."""
     discord = SocialAccount.objects.select_related("user").filter(provider="discord", uid=discord_id).first()
     user = discord.user if discord else None
     links = Link.objects.filter(discord_id=discord_id)
     events = LinkEvent.objects.filter(discord_id=discord_id)
-    # Links staff deleted are titled "handle → owner/name", with the handle the person has now or had on a link.
-    handles = set(links.values_list("discord_username", flat=True)) | ({discord_handle(discord)} if discord else set())
-    names = set(events.filter(action=LinkEvent.Action.REMOVED).values_list("repo_full_name", flat=True))
-    titles = [str(Link(discord_username=handle, repo_full_name=name)) for handle in handles for name in names]
-    history = Q(content_type=ContentType.objects.get_for_model(Link), action_flag=DELETION, object_repr__in=titles)
-    if user:
-        history |= Q(content_type=ContentType.objects.get_for_model(user), object_id=str(user.pk))
-        # allauth titles a social account with its user's username.
-        history |= Q(content_type=ContentType.objects.get_for_model(SocialAccount), object_repr=user.username)
     if discord and (avatar := discord.extra_data.get("avatar")):
         transaction.on_commit(lambda: forget_avatar(avatar_key(discord_id, avatar)))
 
-    history_entries = LogEntry.objects.filter(history).delete()[0]
+    history_entries = LogEntry.objects.filter(admin_history(discord, links, events)).delete()[0]
     link_events = events.delete()[0]
     link_count = links.delete()[0]
-    # The user's other rows go with it: e-mail addresses (none are kept), admin history they wrote as staff.
+    # The user's other rows go with it: e-mail addresses (none are kept), and, were they staff, the history of what
+    # they did in admin (Django's cascade).
     with_user = user.delete()[1] if user else {}
     return {
         "users": with_user.get(get_user_model()._meta.label, 0),
         "connected accounts": with_user.get(SocialAccount._meta.label, 0),
         "links": link_count,
         "link events": link_events,
-        "admin history entries": history_entries,
+        "admin history entries": history_entries + with_user.get(LogEntry._meta.label, 0),
     }
+
+
+def admin_history(discord: SocialAccount | None, links: QuerySet, events: QuerySet) -> Q:
+    """Django's admin history of the user's page (a deactivation), and of the GitHub accounts and links staff
+    deleted, which no id ties to the person any more: those are found by their titles, and only from when the
+    person came, as someone before them may have had the same username or handle."""
+    history = Q(pk__in=[])  # nothing yet
+    if first_event := events.aggregate(first=Min("at"))["first"]:
+        # "handle → owner/name" (Django keeps 200 characters of it), with the handle the person has now or had on
+        # a link.
+        handles = set(links.values_list("discord_username", flat=True)) | (
+            {discord_handle(discord)} if discord else set()
+        )
+        names = set(events.filter(action=LinkEvent.Action.REMOVED).values_list("repo_full_name", flat=True))
+        titles = [str(Link(discord_username=handle, repo_full_name=name))[:200] for handle in handles for name in names]
+        history |= Q(
+            content_type=ContentType.objects.get_for_model(Link),
+            action_flag=DELETION,
+            object_repr__in=titles,
+            action_time__gte=first_event,
+        )
+    if discord:
+        user = discord.user
+        history |= Q(content_type=ContentType.objects.get_for_model(user), object_id=str(user.pk))
+        # allauth titles a social account with its user's username.
+        history |= Q(
+            content_type=ContentType.objects.get_for_model(SocialAccount),
+            object_repr=user.username,
+            action_time__gte=user.date_joined,
+        )
+    return history
 
 
 def forget_avatar(key: str) -> None:
