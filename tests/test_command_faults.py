@@ -116,7 +116,7 @@ def test_forget_discord_user_cut_off_half_way_removes_nothing(
 
 def test_forget_discord_user_with_redis_down_still_removes_the_rows(redis_proxy, django_user_model, caplog):
     """The cached avatar goes once the rows are gone; Redis away just then leaves it to expire (within a day),
-    with a warning, and the erasure is done and says so. (A profile without a username: links carry the id.)"""
+    with a warning, and the erasure is done and says so."""
     user = django_user_model.objects.create(username="nelly")
     SocialAccount.objects.create(user=user, provider="discord", uid="80351110224678912", extra_data={"avatar": "a1"})
     redis_proxy.set_mode("refuse")

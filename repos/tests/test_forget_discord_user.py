@@ -112,7 +112,7 @@ def test_history_of_links_staff_deleted_is_found_by_the_handle_with_no_link_left
     assert LogEntry.objects.filter(object_repr="bob → bob-gh/repo21").exists()
 
 
-def test_history_of_someone_who_had_the_username_or_handle_before_stays(people, admin_user, django_user_model):
+def test_history_of_someone_who_had_the_username_or_handle_before_stays(people, admin_user):
     """Entries older than the person: an earlier "nelly", whose user and links are long gone, keeps her record."""
     earlier = [
         LogEntry.objects.create(
@@ -169,7 +169,7 @@ def test_the_log_line_counts_without_naming_the_person(people, caplog):
         call_command("forget_discord_user", NELLY, stdout=io.StringIO())
 
     (line,) = [r.getMessage() for r in caplog.records if "forgotten" in r.getMessage()]
-    assert line == ("discord_user=forgotten users=1 connected_accounts=1 links=2 link_events=4 admin_history_entries=3")
+    assert line == "discord_user=forgotten users=1 connected_accounts=1 links=2 link_events=4 admin_history_entries=3"
     assert NELLY not in caplog.text and "nelly" not in caplog.text
 
 
