@@ -360,7 +360,7 @@ def test_the_same_error_without_a_date_drill_down_is_not_hidden(admin_client, li
 
 
 def test_the_time_column_says_when_the_person_last_linked_not_when_a_name_changed(admin_client, links):
-    """Names and visibility are brought up to date without touching updated_at (README.md, "Admin"): a column
+    """Names and visibility are brought up to date without touching updated_at (README.md, "Django admin"): a column
     called "Updated at" next to a newer name would read as the time of that change."""
     page = admin_client.get("/admin/repos/link/").content.decode()
 
