@@ -3,18 +3,38 @@
 Django reads a cache failure as an empty session: the person would silently be signed out
 and their session cookie deleted. We let the error through instead; handler500 turns it
 into a 503 with Retry-After, and the session is still there when Redis is back.
+
+A value Redis holds but that cannot be read back (written by a release with another serializer or
+compressor, say) is what Django makes of it: no session. Raised, it would be a 500 on every page
+until the session expired.
 """
 
+import logging
+
 from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
+
+from linkapp.cache import CACHE_UNAVAILABLE
+
+log = logging.getLogger(__name__)
 
 
 class SessionStore(CacheSessionStore):
     def load(self) -> dict:
-        session_data = self._cache.get(self.cache_key)  # no try/except: see the module docstring
+        try:
+            session_data = self._cache.get(self.cache_key)
+        except CACHE_UNAVAILABLE:
+            raise
+        except Exception as exc:  # any failure to decode the value: see the module docstring
+            session_data = _unreadable(exc)
         return self._loaded(session_data)
 
     async def aload(self) -> dict:
-        session_data = await self._cache.aget(await self.acache_key())  # the same, for async callers
+        try:
+            session_data = await self._cache.aget(await self.acache_key())  # the same, for async callers
+        except CACHE_UNAVAILABLE:
+            raise
+        except Exception as exc:
+            session_data = _unreadable(exc)
         return self._loaded(session_data)
 
     def _loaded(self, session_data: dict | None) -> dict:
@@ -22,3 +42,8 @@ class SessionStore(CacheSessionStore):
             return session_data
         self._session_key = None
         return {}
+
+
+def _unreadable(exc: Exception) -> None:
+    log.warning("session not readable (%s): a new one begins", type(exc).__name__)
+    return None
