@@ -8,6 +8,7 @@ session at sign-in and never exposes the session key in cache key names.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from typing import Any
@@ -16,13 +17,14 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 
-from linkapp.cache import CACHE_UNAVAILABLE
+from linkapp.cache import CACHE_UNAVAILABLE, UNPICKLING_ERRORS
 
 WIZARD_ID_KEY = "wizard_id"
 GITHUB_TOKEN = "token:github"  # noqa: S105 - a cache key name, not a secret
 REPO_LIST = "repos"
 REPO_LIST_FAILURE = "repos:failure"  # why fetching the list failed: until shown, a rate limit until it ends
 CHOICE = "choice"  # the repository id last submitted, so a failed save can be repeated
+log = logging.getLogger("linkapp.wizard")
 
 
 class WizardStore:
@@ -49,11 +51,17 @@ class WizardStore:
         cache.set(self._key(name), value, settings.WIZARD_TTL)
 
     def get(self, name: str) -> Any:
-        """The value, or None once expired; reading it restarts its TTL ("unused" time)."""
+        """The value, or None once expired; reading it restarts its TTL ("unused" time). A value this release
+        cannot read (another one wrote it, during a rolling deploy) is forgotten: as good as expired."""
         if not self.began:
             return None
         key = self._key(name)
-        value = cache.get(key)
+        try:
+            value = cache.get(key)
+        except UNPICKLING_ERRORS as exc:
+            log.warning("wizard %s not readable (%s): forgotten", name, type(exc).__name__)
+            cache.delete(key)
+            return None
         if value is not None:
             try:
                 cache.touch(key, settings.WIZARD_TTL)

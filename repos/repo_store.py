@@ -7,8 +7,6 @@ as rows of a JSON array, zlib-compressed, under its own cache key with the wizar
 from __future__ import annotations
 
 import json
-import logging
-import pickle
 import time
 import unicodedata
 import zlib
@@ -22,11 +20,6 @@ from django.db.models import BigIntegerField
 from accounts.wizard_store import REPO_LIST, REPO_LIST_FAILURE, WizardStore
 from linkapp.providers import ProviderError, ProviderRateLimited
 from repos.models import Link
-
-# What unpickling a stored failure (the one object of ours in the cache) raises when another release wrote it:
-# its class moved or renamed, built otherwise, or a newer pickle protocol.
-UNPICKLING_ERRORS = (AttributeError, ImportError, TypeError, ValueError, EOFError, pickle.UnpicklingError)
-log = logging.getLogger("linkapp.wizard")
 
 # GitHub's permission levels, weakest first, as its API (and LINK_MIN_PERMISSION) names them,
 # and as its own pages name them to people.
@@ -181,8 +174,8 @@ def load(store: WizardStore, *, keep_failure: bool = False) -> tuple[RepoSummary
     until its wait is over: GitHub asks for no requests meanwhile, and may ban an integration that goes on.
 
     A list or a failure this code cannot read (written by another release of it, during a rolling deploy)
-    is none either: the picker fetches the list afresh instead of failing on every page until it expires.
-    So is a rate limit whose wait is over."""
+    is none either (the failure: WizardStore.get): the picker fetches the list afresh instead of failing on every
+    page until it expires. So is a rate limit whose wait is over."""
     blob = store.get(REPO_LIST)
     if blob is not None:
         try:
@@ -190,12 +183,7 @@ def load(store: WizardStore, *, keep_failure: bool = False) -> tuple[RepoSummary
         except (zlib.error, ValueError, TypeError):
             store.delete(REPO_LIST)
             return None
-    try:
-        failure = store.get(REPO_LIST_FAILURE)
-    except UNPICKLING_ERRORS as exc:
-        log.warning("stored list failure not read: %s; the list is fetched again", type(exc).__name__)
-        store.delete(REPO_LIST_FAILURE)
-        return None
+    failure = store.get(REPO_LIST_FAILURE)
     if isinstance(failure, ProviderRateLimited) and failure.retry_at <= time.time():
         store.delete(REPO_LIST_FAILURE)
         return None

@@ -99,3 +99,16 @@ def test_a_refused_token_is_forgotten_only_if_it_is_still_the_one_stored():
     assert store.github_token()["access_token"] == "gho_new"
     store.forget_github_token("gho_new")
     assert store.github_token() is None
+
+
+def test_a_value_this_release_cannot_read_is_forgotten_as_if_expired(caplog):
+    """A rolling deploy: another release wrote the token (a newer pickle protocol, say); every wizard page
+    would otherwise be a 500 until it expired."""
+    store = begun()
+    store.save_github_token("gho_secret", "read:user", "1")
+    (key,) = cache.keys("wizard:*")
+    cache.client.get_client(write=True).set(cache.client.make_key(key), b"\x80\x09not a pickle of this Python")
+
+    assert store.github_token() is None
+    assert cache.keys("wizard:*") == []  # forgotten, not only skipped
+    assert "wizard token:github not readable (ValueError): forgotten" in caplog.text

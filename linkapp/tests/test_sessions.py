@@ -50,8 +50,7 @@ def test_a_missing_session_is_an_empty_one():
 
 
 def unreadable_session() -> str:
-    """A session key whose value in the real Redis is no pickle: what a release with another serializer or
-    compressor would leave."""
+    """A session key whose value in the real Redis is no pickle this release can read."""
     store = SessionStore()
     store["kept"] = "no"
     store.save()
