@@ -163,8 +163,9 @@ def failure_reason(request: HttpRequest, exception: Exception | None, context: d
 def _unavailable_for_allauth(response: Response, **kwargs) -> None:
     # allauth reports any failed token exchange as a refusal (OAuth2Error); a provider that is
     # down or asks us to wait (429) is told apart here, to be shown as such (authentication_failure).
+    # The answer is read whole already (read_whole_answer, the session's first hook), so the connection
+    # goes back to the pool.
     if response.status_code >= 500 or response.status_code == 429:
-        response.content  # noqa: B018 - read, so that the connection goes back to the pool
         response.raise_for_status()
 
 

@@ -23,7 +23,7 @@ def fetch_profile(access_token: str) -> dict:
     )
     if response.status_code == 429:
         raise ProviderRateLimited(NAME, providers.retry_after(response))
-    providers.raise_for_status(NAME, response)
+    providers.raise_unless_ok(NAME, response)
     profile = providers.json_body(NAME, response)
     if not readable_profile(profile):
         raise ProviderError(NAME, "a profile we cannot read")

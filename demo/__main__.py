@@ -60,10 +60,10 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import call_command
 
     django.setup()
-    from linkapp.health import unavailable
+    from linkapp.health import unavailable_services
 
     # Only a shell's DATABASE_URL or REDIS_URL can fail (unset, the demo uses a file and memory): say which.
-    down = [SETTING[service] for service in unavailable()]
+    down = [SETTING[service] for service in unavailable_services()]
     if down:
         sys.exit(f"The demo cannot use {' or '.join(down)} (no answer, or refused): set it right, or unset it.")
     call_command("migrate", interactive=False, verbosity=0)

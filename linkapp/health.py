@@ -20,7 +20,7 @@ def _one_line(exc: Exception) -> str:
     return f"{type(exc).__name__}: {first_line[0]}" if first_line else type(exc).__name__
 
 
-def unavailable() -> list[str]:
+def unavailable_services() -> list[str]:
     """Which of "database" and "cache" do not answer: for the checks, and for the demo before it starts."""
     failed = []
     try:
@@ -43,7 +43,7 @@ def unavailable() -> list[str]:
 @never_cache
 def health(request: HttpRequest) -> JsonResponse:
     """Any method: HAProxy's `option httpchk /healthz` asks with OPTIONS."""
-    failed = unavailable()
+    failed = unavailable_services()
     if failed:
         return JsonResponse({"status": "unavailable", "failed": failed}, status=503)
     return JsonResponse({"status": "ok"})

@@ -7,6 +7,8 @@
   a session made only to hold it expires after WIZARD_TTL too.
 - A token answer of an unexpected shape fails the sign-in like a refused one.
 - A callback's `iss` parameter (RFC 9207) must name the provider we sent the person to.
+- Each state used is remembered in the session (the last few), so that the same callback again (the Back button
+  to the consent page, Authorize again) lands on the step already done instead of an error (used_here).
 - Starting a login and the callback are rate limited per client address.
 - A callback that cannot reach the database, or whose database only reads, offers to start its step again: its
   code was already exchanged.

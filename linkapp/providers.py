@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -136,8 +137,9 @@ def provider_session() -> requests.Session:
     """A new session on the process-wide connection pool (allauth asks for one per token exchange).
 
     `requests` would read proxies, CA bundle and ~/.netrc from the environment on every call
-    (`trust_env`), about 15% of a call's CPU. They are read here instead: the proxies once per
-    provider host, so HTTPS_PROXY and NO_PROXY still apply.
+    (`trust_env`), about 15% of a call's CPU. The proxies and the CA bundle are read here instead (the
+    proxies once per provider host, so HTTPS_PROXY and NO_PROXY still apply); ~/.netrc not at all: every
+    call brings its own credentials.
     """
     global _adapter
     if _adapter is None:
@@ -181,7 +183,7 @@ def http_session() -> requests.Session:
     return _session
 
 
-def request(provider: str, method: str, url: str, **kwargs) -> requests.Response:
+def request(provider: str, method: str, url: str, **kwargs: Any) -> requests.Response:
     """One call to a provider, with PROVIDER_TIMEOUT and transport failures mapped to our errors."""
     kwargs.setdefault("timeout", settings.PROVIDER_TIMEOUT)
     try:
@@ -301,8 +303,9 @@ def log_response(response: requests.Response, *args, **kwargs) -> None:
     )
 
 
-def raise_for_status(provider: str, response: requests.Response) -> None:
-    """What both providers' other statuses mean (their rate limits differ, and are read first)."""
+def raise_unless_ok(provider: str, response: requests.Response) -> None:
+    """What both providers' statuses other than 200 mean (their rate limits differ, and are read first). Unlike
+    `requests`' raise_for_status, a 3xx or another 2xx raises too: no answer we use comes with one."""
     status = response.status_code
     if status == 401:
         raise ProviderUnauthorized(provider, "token not accepted")
@@ -312,7 +315,7 @@ def raise_for_status(provider: str, response: requests.Response) -> None:
         raise ProviderError(provider, f"HTTP {status}")
 
 
-def revoke(provider: str, method: str, url: str, *, success: int, **kwargs) -> None:
+def revoke(provider: str, method: str, url: str, *, success: int, **kwargs: Any) -> None:
     """Give a token back; a failure is logged, never raised: what the person did goes on, and the
     token is kept nowhere anyway."""
     try:

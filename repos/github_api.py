@@ -43,7 +43,7 @@ def check(response: requests.Response) -> dict | list:
     """The JSON body of a successful answer; every other answer becomes a ProviderError."""
     if is_rate_limited(response):
         raise ProviderRateLimited(NAME, providers.retry_after(response))
-    providers.raise_for_status(NAME, response)
+    providers.raise_unless_ok(NAME, response)
     body = providers.json_body(NAME, response)
     if isinstance(body, dict) and "error" in body:
         raise ProviderError(NAME, providers.error_code(body["error"]))

@@ -10,6 +10,7 @@ refuses such a move only because it could lock someone out of a sign-in method).
 from __future__ import annotations
 
 import logging
+from typing import NoReturn
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.models import SocialAccount, SocialLogin
@@ -41,7 +42,7 @@ def connect_github(request: HttpRequest, sociallogin: SocialLogin) -> str:
     store.save_github_token(sociallogin.token.token, _granted_scope(sociallogin), sociallogin.account.uid)
     _store_repositories(store, sociallogin, discord_id)
     if not request.session.exists(request.session.session_key):
-        ended_meanwhile(request, store, sociallogin.token.token)
+        refuse_ended_sign_in(request, store, sociallogin.token.token)
     if sociallogin.is_existing and sociallogin.user != request.user:
         _move_to(request, sociallogin, discord_id)  # last: only once this person's grant is stored
     return discord_id
@@ -54,7 +55,7 @@ def wizard_owner(request: HttpRequest) -> str | None:
     return discord_id if discord_id is not None and WizardStore(request.session).began else None
 
 
-def ended_meanwhile(request: HttpRequest, store: WizardStore, access_token: str) -> None:
+def refuse_ended_sign_in(request: HttpRequest, store: WizardStore, access_token: str) -> NoReturn:
     """The person signed out (or in again) in another tab while GitHub was answering this callback. That
     sign-out found no grant to revoke, so this one is revoked here. Checked only after the grant is stored:
     a sign-out from then on finds it and revokes it itself."""
