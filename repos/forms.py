@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from django import forms
 
-from repos.repo_store import RepoSummary
+from repos.repository import RepoSummary
 
 
 def repo_id_of(value: str) -> int | None:

@@ -17,7 +17,7 @@ from django.conf import settings
 from linkapp import providers
 from linkapp.providers import ProviderError, ProviderRateLimited
 from repos import github_pagination
-from repos.repo_store import RepoSummary, is_github_id
+from repos.repository import RepoSummary, is_github_id
 
 NAME = "GitHub"
 PER_PAGE = 100

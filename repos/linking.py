@@ -17,7 +17,7 @@ from linkapp.database import driver_error_name
 from repos import github_api
 from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent
-from repos.repo_store import RepoSummary
+from repos.repository import RepoSummary
 
 log = logging.getLogger("linkapp.wizard")
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from django import forms
 from django.core.paginator import Page, Paginator
 
-from repos.repo_store import RepoSummary
+from repos.repository import RepoSummary
 
 PAGE_SIZE = 50
 SORTS = {"pushed": "Recently pushed", "name": "Name"}

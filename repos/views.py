@@ -32,7 +32,7 @@ from repos.github_api import GitHubClient
 from repos.linking import RepositoryRefused, link_repository
 from repos.models import Link
 from repos.picker_query import PickerQueryForm
-from repos.repo_store import ACCESS_NAMES, RepoSummary, permissions_at_least
+from repos.repository import ACCESS_NAMES, RepoSummary, permissions_at_least
 
 log = logging.getLogger("linkapp.wizard")
 REFRESH_RATE_LIMIT = "10/m"  # per person

@@ -1,5 +1,5 @@
 from repos.forms import LinkForm
-from repos.repo_store import RepoSummary
+from repos.repository import RepoSummary
 
 
 def summary(repo_id: int, permission: str) -> RepoSummary:

@@ -17,7 +17,7 @@ import requests
 from demo.examples import GITHUB_ERRORS, github_rate_headers
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized, ProviderUnavailable
 from repos import github_api, github_pagination
-from repos.repo_store import RepoSummary
+from repos.repository import RepoSummary
 from tests.wizard import github_token_of, walk_to_picker
 
 REPOSITORIES = json.loads((Path(__file__).resolve().parents[2] / "demo/payloads/github_user_repos.json").read_text())

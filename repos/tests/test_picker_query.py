@@ -1,5 +1,5 @@
 from repos.picker_query import PAGE_SIZE, PickerQueryForm, owners, page_of, select
-from repos.repo_store import RepoSummary
+from repos.repository import RepoSummary
 
 
 def repo(owner: str, name: str, pushed: int, description: str = "") -> RepoSummary:

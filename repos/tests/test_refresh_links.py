@@ -8,7 +8,7 @@ from django.db import connection
 
 from repos import linking
 from repos.models import Link
-from repos.repo_store import RepoSummary
+from repos.repository import RepoSummary
 
 DISCORD = SocialAccount(provider="discord", uid="80351110938866882", extra_data={"username": "nelly"})
 ALICE = SocialAccount(provider="github", uid="1", extra_data={"login": "alice-renamed"})
