@@ -32,7 +32,7 @@ from requests import RequestException, Response, Session
 from requests.exceptions import InvalidJSONError
 
 from accounts.identity import discord_id_of
-from accounts.wizard_store import WizardStore
+from accounts.wizard_store import GitHubGrant, WizardStore
 from linkapp.failures import (
     account_deactivated,
     failure_level,
@@ -257,14 +257,14 @@ def authentication_failure(
 
 
 def _step_already_done(
-    request: HttpRequest, provider: HardenedProviderMixin, github_token: dict | None
+    request: HttpRequest, provider: HardenedProviderMixin, github_grant: GitHubGrant | None
 ) -> HttpResponse | None:
     """A callback this session has already used, again: where its step is still done, the person goes on.
     The code in that address is never exchanged."""
     if provider.id == "discord" and discord_id_of(request.user) is not None:
         messages.info(request, "You are already signed in with Discord.")
         return redirect("github_step")
-    if provider.id == "github" and github_token:
+    if provider.id == "github" and github_grant:
         messages.info(request, "Your GitHub account is still connected.")
         return redirect("picker")
     return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
@@ -25,6 +25,16 @@ REPO_LIST = "repos"
 REPO_LIST_FAILURE = "repos:failure"  # why fetching the list failed: until shown, a rate limit until it ends
 CHOICE = "choice"  # the repository id last submitted, so a failed save can be repeated
 log = logging.getLogger("linkapp.wizard")
+
+
+class GitHubGrant(TypedDict):
+    """The GitHub token as the wizard keeps it: with the scope GitHub granted, the GitHub account (uid) it
+    belongs to, and when (a link saved since then was saved with it)."""
+
+    access_token: str
+    scope: str
+    uid: str
+    granted_at: float
 
 
 class WizardStore:
@@ -76,9 +86,8 @@ class WizardStore:
             cache.delete_many([self._key(name) for name in names])
 
     def save_github_token(self, access_token: str, scope: str, uid: str) -> None:
-        """The token with the scope GitHub granted, the GitHub account (uid) it belongs to, and when
-        (a link saved since then was saved with it)."""
-        self.set(GITHUB_TOKEN, {"access_token": access_token, "scope": scope, "uid": uid, "granted_at": time.time()})
+        grant = GitHubGrant(access_token=access_token, scope=scope, uid=uid, granted_at=time.time())
+        self.set(GITHUB_TOKEN, grant)
 
     def forget_github_token(self, access_token: str) -> None:
         """GitHub refused this token: forget it, unless another tab has replaced it meanwhile."""
@@ -86,8 +95,8 @@ class WizardStore:
         if current is not None and current["access_token"] == access_token:
             self.delete(GITHUB_TOKEN)
 
-    def github_token(self) -> dict | None:
-        """{"access_token": ..., "scope": ..., "uid": ..., "granted_at": ...}, or None once expired or cleared."""
+    def github_token(self) -> GitHubGrant | None:
+        """None once expired or cleared."""
         return self.get(GITHUB_TOKEN)
 
     def clear(self) -> None:

@@ -27,10 +27,10 @@ class RepositoryRefused(Exception):
 
 
 def link_repository(
-    store: WizardStore, discord: SocialAccount, github: SocialAccount, github_token: str, choice: RepoSummary
+    store: WizardStore, discord: SocialAccount, github: SocialAccount, access_token: str, choice: RepoSummary
 ) -> Link:
     """Save (or refresh) the link; identities come from the server side, never from the form."""
-    repo = GitHubClient(github_token).get_repository(choice.id)
+    repo = GitHubClient(access_token).get_repository(choice.id)
     if repo is None:
         raise RepositoryRefused(
             f"GitHub no longer shows you {choice.full_name}. If it belongs to an organisation, the organisation "
@@ -55,7 +55,7 @@ def link_repository(
             link, LinkEvent.Action.CREATED if created else LinkEvent.Action.RELINKED, f"discord:{discord.uid}"
         )
         # Only once the row is committed may the tokens go: a failed save keeps the wizard alive.
-        transaction.on_commit(lambda: finish_wizard(store, github_token))
+        transaction.on_commit(lambda: finish_wizard(store, access_token))
     log.info("step=linked discord_id=%s repo_id=%s created=%s", discord.uid, current.id, created)
     return link
 
