@@ -8,6 +8,7 @@ session at sign-in and never exposes the session key in cache key names.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import time
@@ -70,7 +71,8 @@ class WizardStore:
             value = cache.get(key)
         except UNPICKLING_ERRORS as exc:
             log.warning("wizard %s not readable (%s): forgotten", name, type(exc).__name__)
-            cache.delete(key)
+            with contextlib.suppress(*CACHE_UNAVAILABLE):  # a Redis that refuses writes: it expires instead
+                cache.delete(key)
             return None
         if value is not None:
             try:

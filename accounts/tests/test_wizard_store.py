@@ -3,6 +3,8 @@ import time
 import pytest
 from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import ReadOnlyError
 
 from accounts.wizard_store import CHOICE, REPO_LIST, REPO_LIST_FAILURE, WizardStore
 from linkapp.providers import ProviderRateLimited
@@ -112,3 +114,18 @@ def test_a_value_this_release_cannot_read_is_forgotten_as_if_expired(caplog):
     assert store.github_token() is None
     assert cache.keys("wizard:*") == []  # forgotten, not only skipped
     assert "wizard token:github not readable (ValueError): forgotten" in caplog.text
+
+
+def test_a_value_that_cannot_be_read_from_a_redis_refusing_writes_is_still_none(monkeypatch):
+    """A replica after a failover reads but refuses the delete: the value is still taken as expired (and expires)."""
+    store = begun()
+    store.set(CHOICE, 42)
+    (key,) = cache.keys("wizard:*")
+    cache.client.get_client(write=True).set(cache.client.make_key(key), b"\x80\x09not a pickle of this Python")
+
+    def refused(*args, **kwargs):
+        raise ConnectionInterrupted(connection=None) from ReadOnlyError("You can't write against a read only replica.")
+
+    monkeypatch.setattr(cache, "delete", refused)
+
+    assert store.get(CHOICE) is None
