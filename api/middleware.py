@@ -9,13 +9,15 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 
+from linkapp.failures import is_api
+
 
 class HeadIsGet:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path_info.startswith("/api/"):  # path_info: FORCE_SCRIPT_NAME left out
+        if not is_api(request):
             return self.get_response(request)
         head = request.method == "HEAD"
         if head:

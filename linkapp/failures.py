@@ -175,7 +175,7 @@ class MethodNotAllowedPage:
         response = self.get_response(request)
         if not isinstance(response, HttpResponseNotAllowed):
             return response
-        if _is_api(request):  # ninja's is plain text; a service reads JSON, as from every other API answer
+        if is_api(request):  # ninja's is plain text; a service reads JSON, as from every other API answer
             refused = _api_error("Method not allowed.", 405)
             refused["Allow"] = response["Allow"]
             return refused
@@ -199,8 +199,9 @@ def _api_error(detail: str, status: int) -> JsonResponse:
     return response
 
 
-def _is_api(request: HttpRequest) -> bool:
-    return request.path_info.startswith("/api/")  # path_info: FORCE_SCRIPT_NAME left out
+def is_api(request: HttpRequest) -> bool:
+    """A request to the API, which answers services in JSON. path_info: under a path (FORCE_SCRIPT_NAME) too."""
+    return request.path_info.startswith("/api/")
 
 
 class NulInQueryRefused:
@@ -213,7 +214,7 @@ class NulInQueryRefused:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not any("\x00" in key + "".join(values) for key, values in request.GET.lists()):
             return self.get_response(request)
-        if _is_api(request):
+        if is_api(request):
             return _api_error("A parameter holds a NUL character.", 400)
         return render_failure(
             request,
@@ -245,14 +246,14 @@ def in_words(seconds: int) -> str:
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler400: what Django refuses as a bad request (too many fields, an unknown Host), as JSON under /api/."""
-    if _is_api(request):
+    if is_api(request):
         return _api_error("Bad request.", 400)
     return defaults.bad_request(request, exception)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler404: JSON for a wrong /api/ address, the page with "Try again" for people."""
-    if _is_api(request):
+    if is_api(request):
         return _api_error("Not found.", 404)
     return defaults.page_not_found(request, exception)
 
@@ -262,7 +263,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     token: the form's own address where that shows the form (the picker keeps its search, the wizard store
     what it holds), the step with the provider's button for a sign-in start. A browser that sent no cookie
     at all may be refusing cookies, which trying again cannot mend: it is told so."""
-    if _is_api(request):  # a POST to the schema, say: the API's own JSON, like its other refusals
+    if is_api(request):  # a POST to the schema, say: the API's own JSON, like its other refusals
         return _api_error("Forbidden: this address takes no form posts.", 403)
     if reason == REASON_NO_CSRF_COOKIE:
         message = "Your browser did not send this site's cookies, so nothing was changed. If you cleared them, "
@@ -322,7 +323,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
             "Your session cannot be read just now. Nothing was saved half-way; please start again in a moment.",
             reverse("home"),
         )
-    if _is_api(request):
+    if is_api(request):
         return _api_error("Internal error.", 500)
     response = HttpResponse(render_to_string("500.html", {"reference": reference(500)}), status=500)
     patch_cache_control(response, no_store=True)
