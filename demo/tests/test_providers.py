@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 
-from demo import providers as demo_providers
+from demo import github as demo_github
 from demo.providers import DemoProviders, Fault
 
 CLIENT = {"client_id": "demo-client-id", "client_secret": "demo-client-secret"}
@@ -614,9 +614,9 @@ def test_unknown_paths_are_json_404s(providers: DemoProviders) -> None:
 def test_a_big_listing_is_built_once_and_each_repository_encoded_once(providers: DemoProviders, monkeypatch) -> None:
     """What keeps a page of 100 cheap to serve (its speed is the picker benchmark's to measure)."""
     built, encoded = [], []
-    generate, payload = demo_providers.generate_repos, demo_providers.repo_payload
-    monkeypatch.setattr(demo_providers, "generate_repos", lambda *a: built.append(a) or generate(*a))
-    monkeypatch.setattr(demo_providers, "repo_payload", lambda *a: encoded.append(a[1].id) or payload(*a))
+    generate, payload = demo_github.generate_repos, demo_github.repo_payload
+    monkeypatch.setattr(demo_github, "generate_repos", lambda *a: built.append(a) or generate(*a))
+    monkeypatch.setattr(demo_github, "repo_payload", lambda *a: encoded.append(a[1].id) or payload(*a))
     token = github_token(providers, "bench")
     providers.repo_counts["bench"] = 10_000
     seen = []

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from demo import providers as demo_providers
+from demo import oauth as demo_oauth
 from demo.examples import load as example
 from demo.providers import DemoProviders, Fault
 from demo.tests.test_providers import (
@@ -103,7 +103,7 @@ def test_discord_refuses_a_code_github_issued(providers: DemoProviders) -> None:
 def test_an_expired_code_is_refused_by_both(providers: DemoProviders, monkeypatch: pytest.MonkeyPatch) -> None:
     discord_code = code_from(decide(providers, "discord", scope="identify"))
     github_code = code_from(decide(providers, "github", scope="read:user"))
-    monkeypatch.setattr(demo_providers, "_CODE_LIFETIME", -1.0)  # every code already past its lifetime
+    monkeypatch.setattr(demo_oauth, "_CODE_LIFETIME", -1.0)  # every code already past its lifetime
     assert discord_exchange(providers, discord_code, "").json()["error"] == "invalid_grant"
     assert (
         github_exchange(providers, github_code).json()
