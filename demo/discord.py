@@ -1,4 +1,4 @@
-"""The demo Discord: its consent page, token and revocation URLs, ``/users/@me`` and its avatar CDN."""
+"""The demo Discord: its token and revocation URLs, ``/users/@me`` and its avatar CDN (its consent page is oauth.py's)."""
 
 from __future__ import annotations
 
@@ -37,9 +37,11 @@ def _invalid_grant(bad_field: str) -> Response:
 
 
 class FakeDiscord(OAuthProvider):
-    """Discord's endpoints, one method per route name ``discord.*`` (see DemoProviders' routes)."""
+    """Discord's endpoints, one method per route name ``discord.*`` (see the routes in providers.py). A mixin,
+    used through DemoProviders."""
 
-    _refresh_tokens: dict[str, str]  # refresh token -> access token
+    def _init_discord(self) -> None:
+        self._refresh_tokens: dict[str, str] = {}  # refresh token -> access token
 
     def _discord_authorize(self, request: Request) -> Response:
         return self._authorize_page("discord", request)
@@ -67,12 +69,12 @@ class FakeDiscord(OAuthProvider):
         return discord_json(200, payload)
 
     def _discord_profile(self, request: Request) -> Response:
-        response = self._discord_profile_answer(request)
+        response = self._profile_answer(request)
         # Discord sends its per-route rate-limit headers "on most responses" (discord_errors.json).
         response.headers.update(examples.discord_rate_limit_headers("rate_limit_headers_example"))
         return response
 
-    def _discord_profile_answer(self, request: Request) -> Response:
+    def _profile_answer(self, request: Request) -> Response:
         info = self._bearer(request, "discord")
         if info is None:
             return discord_json(401, examples.DISCORD_UNAUTHORIZED)

@@ -2,7 +2,9 @@
 
 Why: every fault the app must survive (a 5xx, a rate limit, an HTML page, a stall, an answer that
 trickles in or stops half-way, one far too large) is provoked on real HTTP, in the provider's own
-shapes, rather than by stubbing the app's HTTP client.
+shapes, rather than by stubbing the app's HTTP client. Which fault a request meets (its ``pages``,
+its ``times`` used up) is DemoProviders._take_fault's; the stall, trickle and cut are the HTTP
+handler's (both in providers.py).
 """
 
 from __future__ import annotations

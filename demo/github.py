@@ -1,5 +1,5 @@
-"""The demo GitHub: its consent page and token URL, token revocation, ``/user``, the paginated
-``/user/repos`` (with GitHub's ``Link`` header) and ``/repositories/{id}``.
+"""The demo GitHub: its token URL, token revocation, ``/user``, the paginated ``/user/repos`` (with
+GitHub's ``Link`` header) and ``/repositories/{id}`` (its consent page is oauth.py's).
 
 The accounts and repositories it serves are generated in ``github_objects.py``.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
@@ -19,18 +20,25 @@ from demo.oauth import OAuthProvider, TokenInfo
 
 
 class FakeGitHub(OAuthProvider):
-    """GitHub's endpoints, one method per route name ``github.*`` (see DemoProviders' routes)."""
+    """GitHub's endpoints, one method per route name ``github.*`` (see the routes in providers.py). A mixin,
+    used through DemoProviders."""
 
     base_url: str
-    repo_count: int  # repositories each user has, unless repo_counts names the user
-    repo_counts: dict[str, int]
-    readers: set[str]  # logins that may only read what they see (an outside collaborator everywhere)
-    link_last: bool  # GitHub omits rel="last" where it cannot count the pages; tests switch it off
-    _repo_lists: dict[tuple[str, int], list[Repo]]
-    _repo_views: dict[tuple[str, int, bool, bool, str, str], list[Repo]]
-    _repo_json: dict[tuple[int, str], bytes]
-    _rate_used: dict[str, int]
-    _rate_reset: int
+
+    def _init_github(self, repo_count: int) -> None:
+        self.repo_count = repo_count  # repositories each user has, unless repo_counts names the user
+        self._repo_lists: dict[tuple[str, int], list[Repo]] = {}
+        self._repo_views: dict[tuple[str, int, bool, bool, str, str], list[Repo]] = {}
+        self._repo_json: dict[tuple[int, str], bytes] = {}
+        self._rate_used: dict[str, int] = {}
+        self._rate_reset = int(time.time()) + 3600
+        self._reset_github_settings()
+
+    def _reset_github_settings(self) -> None:
+        """The settings tests change, back to their defaults (DemoProviders.reset calls this between tests)."""
+        self.repo_counts: dict[str, int] = {}  # login -> repositories, where not repo_count
+        self.readers: set[str] = set()  # logins that may only read what they see (an outside collaborator everywhere)
+        self.link_last = True  # GitHub omits rel="last" where it cannot count the pages; tests switch it off
 
     # --- OAuth ---
 

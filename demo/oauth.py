@@ -95,14 +95,17 @@ def _pkce_ok(grant: _Grant, verifier: str) -> bool:
 
 
 class OAuthProvider:
-    """The authorization server of both demo providers; DemoProviders sets the state it keeps."""
+    """The authorization server of both demo providers. A mixin: DemoProviders (providers.py) combines it with
+    the endpoints and gives it the lock and the addresses."""
 
-    client_id: str
-    client_secret: str
-    github_url: str
-    tokens: dict[str, TokenInfo]  # every access token issued, revoked ones included
     _lock: threading.Lock
-    _codes: dict[str, _Grant]  # authorization codes not yet exchanged
+    github_url: str
+
+    def _init_oauth(self, client_id: str, client_secret: str) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.tokens: dict[str, TokenInfo] = {}  # every access token issued, revoked ones included
+        self._codes: dict[str, _Grant] = {}  # authorization codes not yet exchanged
 
     def _authorize_problem(self, provider: Provider, params: dict[str, str]) -> str | None:
         if params.get("client_id") != self.client_id:

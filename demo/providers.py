@@ -22,7 +22,6 @@ import argparse
 import re
 import sys
 import threading
-import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -76,7 +75,7 @@ _ROUTES: list[_Route] = [
 class DemoProviders(FakeDiscord, FakeGitHub):
     """Fake Discord + GitHub on one HTTP port, with fault injection and call recording.
 
-    The endpoints come from FakeDiscord and FakeGitHub; the state they keep is set up here, once."""
+    The endpoints come from FakeDiscord and FakeGitHub, which set up their own state (``_init_*``)."""
 
     def __init__(
         self,
@@ -100,23 +99,9 @@ class DemoProviders(FakeDiscord, FakeGitHub):
         self._cut_short = threading.Event()  # set by reset(): injected stalls end at once
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
-        # OAuthProvider's
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.tokens = {}
-        self._codes = {}
-        # FakeDiscord's
-        self._refresh_tokens = {}
-        # FakeGitHub's
-        self.repo_count = repo_count
-        self.repo_counts = {}
-        self.readers = set()
-        self.link_last = True
-        self._repo_lists = {}
-        self._repo_views = {}
-        self._repo_json = {}
-        self._rate_used = {}
-        self._rate_reset = int(time.time()) + 3600
+        self._init_oauth(client_id, client_secret)
+        self._init_discord()
+        self._init_github(repo_count)
 
     # --- lifecycle and inspection ---
 
@@ -196,9 +181,7 @@ class DemoProviders(FakeDiscord, FakeGitHub):
                 self._cut_short.clear()
             self.faults.clear()
             self.calls.clear()
-            self.repo_counts.clear()
-            self.readers.clear()
-            self.link_last = True
+            self._reset_github_settings()
             self.delay = 0.0
         self.reset_stats()
 
