@@ -1,6 +1,7 @@
 """The API other services use: which repositories is a Discord user linked to, and who links a repository.
 
-django-ninja does authentication, pagination and the OpenAPI schema (/api/v1/openapi.json).
+django-ninja does authentication (auth.py), pagination (pagination.py) and the OpenAPI schema
+(/api/v1/openapi.json).
 """
 
 from __future__ import annotations
@@ -10,67 +11,27 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import Error as DatabaseDriverError
 from django.db.models import BigIntegerField, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
-from django_ratelimit.core import get_usage
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import NinjaAPI, Query, Schema
 from ninja.decorators import decorate_view
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
-from ninja.pagination import PageNumberPagination, paginate
-from ninja.security import HttpBearer, django_auth
+from ninja.pagination import paginate
+from ninja.security import django_auth
 
 from accounts.identity import social_account
-from api.models import ApiToken
+from api.auth import BearerToken, TokensRefused, bearer_token
+from api.pagination import MAX_PAGE_SIZE, LinkPagination
 from linkapp.cache import CACHE_UNAVAILABLE
 from linkapp.database import is_database_unavailable
 from linkapp.failures import UNAVAILABLE_RETRY_AFTER
 from repos.models import Link
 
 log = logging.getLogger("linkapp.api")
-
-
-class TokensRefused(Throttled):
-    """This address sent too many tokens that are no tokens: guessing, or a service with a revoked one.
-    Only refused tokens count and get this answer: a valid one from the same address (a shared NAT) still works."""
-
-    detail = "Too many refused tokens from this address; check the token."
-
-
-def bearer_token(request: HttpRequest) -> str:
-    """The token after "Bearer" and one or more spaces (RFC 6750 2.1); "" when there is none."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.lstrip(" ") if scheme.lower() == "bearer" else ""
-
-
-class BearerToken(HttpBearer):
-    def __call__(self, request: HttpRequest) -> ApiToken | None:
-        # Not ninja's own reading: it logs a header of another scheme in full under DEBUG (a credential in the
-        # log), and takes only one space after the scheme.
-        token = bearer_token(request)
-        return self.authenticate(request, token) if token else None
-
-    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        api_token = ApiToken.authenticate(token)
-        if api_token is None:
-            refused = get_usage(request, group="api-refused", key="ip", rate=settings.LOGIN_RATE_LIMIT, increment=True)
-            if refused and refused["should_limit"]:
-                raise TokensRefused(wait=refused["time_left"])
-            return None
-        usage = get_usage(
-            request,
-            group="api",
-            key=lambda group, req: str(api_token.pk),
-            rate=settings.API_RATE_LIMIT,
-            increment=True,
-        )
-        if usage and usage["should_limit"]:  # no usage when rate limits are switched off
-            raise Throttled(wait=usage["time_left"])
-        return api_token
 
 
 def only_read(view: Callable) -> Callable:
@@ -138,10 +99,6 @@ def invalid_parameters(request: HttpRequest, exc: ValidationError) -> HttpRespon
     return api.create_response(request, {"detail": "Invalid parameters.", "errors": exc.errors}, status=400)
 
 
-MAX_PAGE = 100_000
-MAX_PAGE_SIZE = 200
-
-
 class LinkOut(Schema):
     discord_id: str
     discord_username: str
@@ -152,57 +109,6 @@ class LinkOut(Schema):
     repo_private: bool
     created_at: datetime
     updated_at: datetime
-
-
-class LinkPagination(PageNumberPagination):
-    """{"links": [...], "count": N, "next": URL or null}, as CONTRACT.md fixes the key.
-
-    `next` goes on from the last link's id (`after`), not to a page number: when a link on a page already read
-    is removed, pages by position would all move up one link and a walk would skip one."""
-
-    items_attribute = "links"
-
-    class Input(Schema):
-        # Bounded, so that no page number can overflow the database's OFFSET.
-        page: int = Field(1, ge=1, le=MAX_PAGE)
-        page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE)
-        after: int | None = Field(
-            None, ge=0, le=BigIntegerField.MAX_BIGINT, description="the links after this one; as `next` gives it"
-        )
-
-    class Output(Schema):
-        links: list[Any]
-        count: int
-        next: str | None = Field(None, description="the next page's address; null on the last page")
-
-    def paginate_queryset(self, queryset: QuerySet, pagination: Input, request: HttpRequest, **params: Any) -> dict:
-        page_size = self._get_page_size(pagination.page_size)
-        queryset = queryset.order_by("pk")
-        if pagination.after is None:
-            start = (pagination.page - 1) * page_size
-            rows = list(queryset[start : start + page_size + 1])
-        elif pagination.page != 1:
-            raise HttpError(400, "Give page or after, not both.")
-        else:
-            rows = list(queryset.filter(pk__gt=pagination.after)[: page_size + 1])
-        links, more = rows[:page_size], len(rows) > page_size
-        return {
-            "links": links,
-            "count": self._items_count(queryset),
-            "next": next_page(request, links[-1].pk) if more else None,
-        }
-
-
-def next_page(request: HttpRequest, after: int) -> str:
-    """https:// on an HTTPS site even where the request came from the proxy as plain HTTP (SECURE_SSL_REDIRECT=0):
-    a service following an http:// address would send its token in clear text."""
-    query = request.GET.copy()
-    query.pop("page", None)
-    query["after"] = str(after)
-    url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
-    if settings.HTTPS and url.startswith("http://"):
-        return "https://" + url.removeprefix("http://")
-    return url
 
 
 class ErrorOut(Schema):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import DatabaseError, models, transaction
@@ -20,6 +20,7 @@ STAMPS_PAUSED = "api:last-use-stamps-paused"
 
 
 def digest(token: str) -> str:
+    """What is stored of a token (``key_hash``) and what a presented one is looked up by."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -51,19 +52,25 @@ class ApiToken(models.Model):
 
     @classmethod
     def authenticate(cls, secret: str) -> ApiToken | None:
+        """The live token with this secret, or None; its use recorded."""
         token = cls.objects.filter(key_hash=digest(secret), revoked_at__isnull=True).first()
-        now = timezone.now()
-        # To the minute: a write per request would queue a busy service's requests on this one row.
-        stale = token is not None and (token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION)
-        if stale and not cache.get(STAMPS_PAUSED):
-            try:
-                with transaction.atomic():
-                    cls.objects.filter(pk=token.pk).update(last_used_at=now)
-            except DatabaseError as exc:
-                if not is_database_unavailable(exc):
-                    raise
-                # A database that only reads (a failover's standby), or the token's row held by another session
-                # past the lock timeout, still serves the links: the stamp waits.
-                cache.set(STAMPS_PAUSED, True, LAST_USED_PRECISION.total_seconds())
-                log.warning("api token last use not recorded name=%s: %s", token.name, driver_error_name(exc))
+        if token is not None:
+            token._record_use(timezone.now())
         return token
+
+    def _record_use(self, now: datetime) -> None:
+        # To the minute: a write per request would queue a busy service's requests on this one row.
+        if self.last_used_at is not None and now - self.last_used_at < LAST_USED_PRECISION:
+            return
+        if cache.get(STAMPS_PAUSED):
+            return
+        try:
+            with transaction.atomic():
+                ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
+        except DatabaseError as exc:
+            if not is_database_unavailable(exc):
+                raise
+            # A database that only reads (a failover's standby), or the token's row held by another session
+            # past the lock timeout, still serves the links: the stamp waits.
+            cache.set(STAMPS_PAUSED, True, LAST_USED_PRECISION.total_seconds())
+            log.warning("api token last use not recorded name=%s: %s", self.name, driver_error_name(exc))

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, base_env, fill_links, fresh_database, machine_speed, migrate  # noqa: E402
+from bench.common import ROOT, base_env, fill_links, fresh_database, machine_speed_in_own_process, migrate  # noqa: E402
 from tests.browser import forms  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/8"
@@ -124,7 +124,7 @@ def main() -> None:
     client = Client()
     client.force_login(User.objects.create_superuser("bench", password="unused-bench-password"))  # noqa: S106
 
-    print(machine_speed())
+    print(machine_speed_in_own_process())
     print(f"{args.links:,} links and as many audit events over {args.owners:,} owners (filled in {filled:.0f} s)")
     print(f"{'page':<30} {'median ms':>10} {'max ms':>8} {'page KB':>8}")
     for name, url in PAGES:
@@ -139,9 +139,9 @@ def main() -> None:
         print(f"{name:<30} {statistics.median(times):>10.0f} {max(times):>8.0f} {size / 1024:>8.0f}")
     seconds, grew = export()
     print(f"export_links, every link: {seconds:.1f} s, its process grew by {grew:.0f} MB")
-    day, gone, asked, size, deleted = delete_a_day(client)
+    of_the_day, gone, asked, size, deleted = delete_a_day(client)
     print(
-        f"delete one day's {day:,} links: confirmation page {asked:.1f} s ({size:.0f} KB), "
+        f"delete one day's {of_the_day:,} links: confirmation page {asked:.1f} s ({size:.0f} KB), "
         f"deletion of {gone:,} {deleted:.1f} s, each removal audited"
     )
 

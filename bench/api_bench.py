@@ -27,14 +27,14 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    FIRST_DISCORD_ID,
+    DISCORD_ID_BASE,
     ROOT,
     base_env,
     cpu_by_name,
     cpu_seconds,
     fill_links,
     fresh_database,
-    machine_speed,
+    machine_speed_in_own_process,
     migrate,
     percentile,
     start_gunicorn,
@@ -70,7 +70,7 @@ def ask(session: requests.Session, count: int, links: int, seconds: list[float],
     time into `seconds`, and each answer that is not a 200 holding that person's one link into `wrong`."""
     for n in range(count):
         g = random.randint(1, links)  # noqa: S311 - which person to ask for, not a secret
-        query = {"discord_id": str(FIRST_DISCORD_ID + g)} if n % 2 else {"repo_id": str(g)}
+        query = {"discord_id": str(DISCORD_ID_BASE + g)} if n % 2 else {"repo_id": str(g)}
         started = time.perf_counter()
         try:
             answer = session.get(f"http://127.0.0.1:{PORT}/api/v1/links", params=query, timeout=30)
@@ -80,7 +80,7 @@ def ask(session: requests.Session, count: int, links: int, seconds: list[float],
             continue
         finally:
             seconds.append(time.perf_counter() - started)
-        if answer.status_code != 200 or found != [(str(FIRST_DISCORD_ID + g), g)]:
+        if answer.status_code != 200 or found != [(str(DISCORD_ID_BASE + g), g)]:
             wrong.append(f"{query}: {answer.status_code} {answer.text[:200]}")
 
 
@@ -137,7 +137,7 @@ def main() -> None:
         instance.wait()
 
     answered = len(seconds)
-    print(machine_speed())
+    print(machine_speed_in_own_process())
     print(
         f"{answered:,} requests from {args.clients} clients to one instance ({args.workers} workers x {args.threads} threads), "
         f"{args.links:,} links"

@@ -15,7 +15,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
-FIRST_DISCORD_ID = 80351110224678912  # fill_links's link g is Discord user FIRST_DISCORD_ID + g's
+DISCORD_ID_BASE = 80351110224678912  # fill_links's link g is Discord user DISCORD_ID_BASE + g's
 
 
 def fresh_database(name: str) -> str:
@@ -26,7 +26,7 @@ def fresh_database(name: str) -> str:
 
 
 def fill_links(database_url: str, links: int, owners: int) -> float:
-    """Links 1 to `links`: link g is Discord user FIRST_DISCORD_ID + g's, to repository g of owner g % `owners`,
+    """Links 1 to `links`: link g is Discord user DISCORD_ID_BASE + g's, to repository g of owner g % `owners`,
     made (`links` - g) x 30 s ago (one every 30 s up to now); one "created" event per link. Seconds taken."""
     started = time.perf_counter()
     with psycopg.connect(database_url, autocommit=True) as conn:
@@ -39,7 +39,7 @@ def fill_links(database_url: str, links: int, owners: int) -> float:
                    now() - make_interval(secs => (%(links)s - g) * 30), now() - make_interval(secs => (%(links)s - g) * 30)
             FROM generate_series(1, %(links)s) AS g
             """,
-            {"links": links, "owners": owners, "first": FIRST_DISCORD_ID},
+            {"links": links, "owners": owners, "first": DISCORD_ID_BASE},
         )
         conn.execute(
             """
@@ -206,7 +206,7 @@ def cpu_by_name(*names: str) -> float:
     return total
 
 
-def machine_speed() -> str:
+def machine_speed_in_own_process() -> str:
     """bench/machine.py's figures, measured in a fresh interpreter (Locust patches threads into greenlets)."""
     return subprocess.run(
         [sys.executable, "-m", "bench.machine"], cwd=ROOT, capture_output=True, text=True, check=True

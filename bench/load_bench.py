@@ -51,17 +51,19 @@ from bench.common import (  # noqa: E402
     cpu_by_name,
     cpu_seconds,
     fresh_database,
-    machine_speed,
+    machine_speed_in_own_process,
     migrate,
     resident_mb,
     start_gunicorn,
 )
 from demo.providers import DemoProviders  # noqa: E402
 from tests.browser import Browser  # noqa: E402
-from tests.wizard import linkable_id  # noqa: E402
+from tests.wizard import first_linkable_repo  # noqa: E402
 
 PUBLIC = "127.0.0.1:8800"
-PORTS = [8801, 8802]
+INSTANCE_PORTS = (8801, 8802)
+# The instances the balancer still sends to: one is taken out, for everyone, once a person finds it gone.
+live_ports = list(INSTANCE_PORTS)
 REDIS_URL = "redis://127.0.0.1:6379/10"
 PROVIDERS_PORT = 8810
 STEPS = [
@@ -98,7 +100,7 @@ class BalancedBrowser(Browser):
         self.client = client
         self.client.cookiejar.clear()  # a new person
         # Every other person starts on the other instance, so each step lands on both.
-        self.turn = itertools.count(person % len(PORTS))
+        self.turn = itertools.count(person % len(INSTANCE_PORTS))
         self.failovers = self.error_pages = self.retries = 0
         self.completed = self.broke_off = False
 
@@ -112,9 +114,8 @@ class BalancedBrowser(Browser):
             )
             return Page(url, answer.status_code, answer.text or "", answer.headers)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
-        for _ in range(len(PORTS)):
-            alive = list(PORTS)
-            port = alive[next(self.turn) % len(alive)]
+        for _ in range(len(INSTANCE_PORTS)):
+            port = live_ports[next(self.turn) % len(live_ports)]
             answer = self.client.request(
                 method,
                 f"http://127.0.0.1:{port}{target}",
@@ -127,8 +128,8 @@ class BalancedBrowser(Browser):
             # an error and the person reloads): the balancer takes the instance out, for everyone.
             if answer.status_code == 0 or cut_off(answer):
                 self.failovers += 1
-                if port in PORTS and len(PORTS) > 1:
-                    PORTS.remove(port)
+                if port in live_ports and len(live_ports) > 1:
+                    live_ports.remove(port)
                 continue
             self.error_pages += answer.status_code >= 400
             return Page(url, answer.status_code, answer.text or "", answer.headers)
@@ -176,7 +177,7 @@ def walk(browser: BalancedBrowser, person: int) -> None:
         elif path.endswith("/authorize"):  # the demo Discord or GitHub consent page
             page = browser.submit(page, "Authorize", {"login": github if path.startswith("/github/") else discord})
         elif path == "/repositories/":
-            page = browser.submit(page, "Link repository", {"repo_id": str(linkable_id(page)[1])})
+            page = browser.submit(page, "Link repository", {"repo_id": str(first_linkable_repo(page)[1])})
         elif path in START_BUTTONS:
             page = browser.submit(page, START_BUTTONS[path])
         else:
@@ -188,11 +189,13 @@ class Run:
     """Hands out the people, counts what happened, kills an instance half-way, and notes the workers'
     memory after a tenth of the people and after the last."""
 
-    def __init__(self, people: int, instances: list[subprocess.Popen], kill: subprocess.Popen | None) -> None:
+    def __init__(
+        self, people: int, instances: list[subprocess.Popen], instance_to_kill: subprocess.Popen | None
+    ) -> None:
         self.people = iter(range(people))
         self.total = people
         self.instances = instances
-        self.kill = kill
+        self.instance_to_kill = instance_to_kill
         self.killed_at: int | None = None
         self.tally: Counter = Counter()
         self.memory: dict[int, float] = {}  # people finished -> largest worker's resident MB
@@ -210,8 +213,8 @@ class Run:
             }
         )
         self.tally["finished"] += 1
-        if self.kill is not None and self.killed_at is None and self.tally["finished"] >= self.total // 2:
-            for pid in [*children(self.kill.pid), self.kill.pid]:  # workers and master at once
+        if self.instance_to_kill is not None and self.killed_at is None and self.tally["finished"] >= self.total // 2:
+            for pid in [*children(self.instance_to_kill.pid), self.instance_to_kill.pid]:  # workers and master at once
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             self.killed_at = self.tally["finished"]
@@ -226,11 +229,11 @@ class Person(FastHttpUser):
     wait_time = constant(0)
     connection_timeout = 5.0
     network_timeout = 30.0
-    plan: Run
+    benchmark: Run  # the run every person takes part in (not `run`: that is Locust's own User.run)
 
     @task
     def walk_the_wizard(self) -> None:
-        person = next(self.plan.people, None)
+        person = next(self.benchmark.people, None)
         if person is None:
             raise StopUser()
         browser = BalancedBrowser(self.client, person)
@@ -239,7 +242,7 @@ class Person(FastHttpUser):
         except Exception as exc:  # counted and reported: the benchmark must finish
             print(f"person {person}: {type(exc).__name__}: {exc}", file=sys.stderr)
             browser.broke_off = True
-        self.plan.finished(browser)
+        self.benchmark.finished(browser)
 
 
 def cpu_snapshot(processes: dict[str, subprocess.Popen]) -> dict[str, float]:
@@ -254,7 +257,11 @@ def cpu_snapshot(processes: dict[str, subprocess.Popen]) -> dict[str, float]:
 def warm_up(threads_per_instance: int) -> None:
     """Let every worker thread open its Postgres and Redis connections and load its templates
     before the clock starts, as on a server that has been up for a while."""
-    urls = [f"http://127.0.0.1:{port}{path}" for port in PORTS for path in ("/", "/readyz")] * 2 * threads_per_instance
+    urls = (
+        [f"http://127.0.0.1:{port}{path}" for port in INSTANCE_PORTS for path in ("/", "/readyz")]
+        * 2
+        * threads_per_instance
+    )
     gevent.joinall([gevent.spawn(requests.get, url, headers={"Host": PUBLIC}, timeout=30) for url in urls])
 
 
@@ -267,7 +274,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
-    speed = machine_speed()
+    speed = machine_speed_in_own_process()
 
     # The demo providers in a process of their own, so they do not share the client's interpreter.
     providers = DemoProviders(port=PROVIDERS_PORT)  # not started here: only its addresses are used
@@ -291,17 +298,17 @@ def main() -> None:
         migrate(env)
         redis.Redis.from_url(REDIS_URL).flushdb()
         instances = []
-        for port in PORTS:
+        for port in INSTANCE_PORTS:
             instances.append(start_gunicorn(env, port, workers=args.workers, threads=args.threads))
             started.append(instances[-1])
         warm_up(args.workers * args.threads)
         processes = {
             "demo providers": provider_process,
-            **{f"instance {port}": process for port, process in zip(PORTS, instances, strict=True)},
+            **{f"instance {port}": process for port, process in zip(INSTANCE_PORTS, instances, strict=True)},
         }
         before = cpu_snapshot(processes)
-        killed_port = PORTS[1]  # PORTS loses it once the people notice it is gone
-        run = Person.plan = Run(args.people, instances, kill=None if args.no_kill else instances[1])
+        killed_port = INSTANCE_PORTS[1]
+        run = Person.benchmark = Run(args.people, instances, instance_to_kill=None if args.no_kill else instances[1])
         locust = Environment(user_classes=[Person])
         runner = locust.create_local_runner()
         started_at = time.perf_counter()

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import app_env, children, fresh_database, migrate, start_gunicorn  # noqa: E402
 from demo.providers import DemoProviders  # noqa: E402
 from tests.browser import Browser  # noqa: E402
-from tests.wizard import linkable_id, walk_to_picker  # noqa: E402
+from tests.wizard import first_linkable_repo, walk_to_picker  # noqa: E402
 
 PORT = 8766
 REDIS_URL = "redis://127.0.0.1:6379/11"
@@ -78,7 +78,7 @@ class CountingBrowser(Browser):
 
 def walk(browser: Browser, number: int) -> None:
     picker = walk_to_picker(browser, f"person{number}", f"dev{number}")
-    done = browser.submit(picker, "Link repository", {"repo_id": str(linkable_id(picker)[1])})
+    done = browser.submit(picker, "Link repository", {"repo_id": str(first_linkable_repo(picker)[1])})
     assert done.status_code == 200 and "/dashboard/" in done.url, done.text[:300]
 
 

@@ -1,6 +1,6 @@
 """Sign-in attempts per client address, each LOGIN_RATE_LIMIT: the OAuth steps of both providers on one
 counter (a wizard takes four of it), the admin's password form on its own, and refused API tokens
-(api.api.BearerToken, a JSON 429) on theirs.
+(api.auth.BearerToken, a JSON 429) on theirs.
 
 A refused attempt raises django-ratelimit's Ratelimited, which RATELIMIT_VIEW turns into a 429 page.
 """

@@ -13,7 +13,7 @@ from django.db import InterfaceError, connection
 from django.test.utils import CaptureQueriesContext
 
 from api.models import STAMPS_PAUSED, ApiToken
-from tests.services import locked, read_only_database
+from tests.database_faults import locked, read_only_database
 from tests.tcp_proxy import cut_after
 
 pytestmark = pytest.mark.django_db(transaction=True)

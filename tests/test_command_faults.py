@@ -20,7 +20,7 @@ from api.models import ApiToken
 from linkapp.database import is_database_unavailable, unavailable_as_command_error
 from repos import export
 from repos.models import Link, LinkEvent
-from tests.services import read_only_database
+from tests.database_faults import read_only_database
 from tests.tcp_proxy import cut_after
 
 pytestmark = pytest.mark.django_db(transaction=True)

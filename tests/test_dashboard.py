@@ -22,7 +22,7 @@ from tests.browser import Browser
 from tests.wizard import (
     connect_github,
     csrf_token,
-    linkable_id,
+    first_linkable_repo,
     linkable_ids,
     repo_ids,
     sign_in_with_discord,
@@ -101,7 +101,7 @@ def test_unlinking_at_the_same_moment_as_another_click_says_so(browser, provider
 
 def test_relinking_is_audited(browser, providers):
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
     again = connect_github(browser, browser.get("/github/"))
     browser.submit(again, "Link repository", {"repo_id": str(repo_id)})

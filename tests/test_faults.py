@@ -19,14 +19,15 @@ from accounts.wizard_store import CHOICE, GITHUB_TOKEN, REPO_LIST, WizardStore
 from demo.providers import Fault
 from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent
-from tests.services import UnansweredPort, locked, read_only_database
+from tests.database_faults import locked, read_only_database
+from tests.services import UnansweredPort
 from tests.tcp_proxy import cut_after
 from tests.wizard import (
     app_seconds,
     connect_github,
     csrf_token,
+    first_linkable_repo,
     github_token_of,
-    linkable_id,
     quoted_reference,
     retry_url,
     sign_in_with_discord,
@@ -80,7 +81,7 @@ def test_redis_wiped_mid_wizard_sends_the_person_back(browser, providers, redis_
         sign_in_with_discord(browser)
     else:
         picker = walk_to_picker(browser)
-        _, repo_id = linkable_id(picker)
+        _, repo_id = first_linkable_repo(picker)
     private_redis.client().flushall()
 
     if step == "github step":
@@ -126,7 +127,7 @@ def test_redis_wiped_before_github_calls_back_exchanges_no_code(browser, provide
 @pytest.mark.parametrize("mode", ["refuse", "hang"])
 def test_redis_down_mid_wizard_sends_the_person_back(browser, providers, redis_proxy, mode):
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     redis_proxy.set_mode(mode)
 
     started = time.monotonic()
@@ -152,7 +153,7 @@ def test_a_redis_that_refuses_writes_is_a_503_that_loses_nothing(browser, provid
     and starting a sign-in are 503s, never 500s, and /readyz takes the instance out of rotation. Nothing is
     written half-way: once Redis takes writes again, the picker is still there and one row is saved."""
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     token = github_token_of(browser)
     with private_redis.refusing_writes(fault):
         down = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
@@ -241,7 +242,7 @@ def test_postgres_down_when_link_repository_is_pressed(browser, providers, redis
     the request's first query fails, a 503 within the connect timeout, never a redirect, and nothing
     the person did is lost. (A commit that fails after the row is written: further below.)"""
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     postgres_proxy.set_mode(mode)
 
     started = time.monotonic()
@@ -273,7 +274,7 @@ def test_redis_failing_right_after_the_final_save_still_ends_the_wizard(browser,
     """Redis goes down between the commit and the clean-up: the saved link is not reported as a
     failure, and the token is revoked at GitHub although Redis cannot be cleared."""
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     token = github_token_of(browser)
     cut_just_before_the_commit(redis_proxy, monkeypatch)
     saved = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
@@ -289,7 +290,7 @@ def test_redis_failing_right_after_the_final_save_still_ends_the_wizard(browser,
 
 def test_try_again_after_postgres_failed_returns_to_the_same_picker_page(browser, providers, postgres_proxy):
     page2 = browser.get(walk_to_picker(browser).url + "?page=2")
-    _, repo_id = linkable_id(page2)
+    _, repo_id = first_linkable_repo(page2)
     postgres_proxy.set_mode("refuse")
     down = browser.submit(page2, "Link repository", {"repo_id": str(repo_id)})
     postgres_proxy.set_mode("pass")
@@ -314,7 +315,7 @@ def revoke_at_github(providers, token: str) -> None:
 @pytest.mark.parametrize("button", ["Refresh list", "Link repository"])
 def test_github_token_revoked_meanwhile(browser, providers, button):
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     revoke_at_github(providers, github_token_of(browser))
     page = browser.submit(picker, button, {"repo_id": str(repo_id)})
 
@@ -344,7 +345,7 @@ def test_repository_page_timeout(browser, providers, settings):
 
 def test_two_tabs_submitting_at_once_save_one_row(browser, providers, monkeypatch):
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     results = []
     # Both presses have re-checked the repository before either saves: they provably overlap.
     both_checked = threading.Barrier(2, timeout=10)
@@ -460,7 +461,7 @@ def test_a_second_press_that_finds_the_token_revoked_by_the_first_shows_the_link
     the token before the second one's re-check reached GitHub: GitHub's 401 is the first press's doing,
     not a broken connection."""
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     token = github_token_of(browser)
     first = []
     get_repository = GitHubClient.get_repository
@@ -490,7 +491,7 @@ def test_a_second_press_after_the_first_could_not_clear_the_wizard_shows_the_lin
     """Redis failed as the first press cleared the wizard: its token, revoked all the same, is still stored.
     (An earlier release stored no grant time: a link made within WIZARD_TTL counts.)"""
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     store = wizard_of(browser)
     token, repositories = store.github_token(), store.get(REPO_LIST)
     if stored_by == "an earlier release":
@@ -516,7 +517,7 @@ def test_linking_an_already_linked_repository_with_a_token_revoked_at_github_ask
     """The repository was linked in an earlier wizard; this wizard's token the person has since revoked on
     GitHub's settings page. Their press is no second press of a saved link: they connect again."""
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
     picker = connect_github(browser, browser.get("/github/"))  # "Link another repository"
     revoke_at_github(providers, github_token_of(browser))
@@ -538,7 +539,7 @@ def test_an_instance_dying_before_it_saves_the_session_leaves_no_token_behind(br
     WizardStore(session).save_github_token("gho_from_a_dead_instance", "read:user", "1")  # never session.save()
 
     picker = connect_github(browser, step2)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
     assert Link.objects.count() == 1
@@ -552,7 +553,7 @@ def test_postgres_failing_in_the_final_save_keeps_the_tokens(browser, providers,
     the row is written (its commit fails): nothing is saved, the token is neither revoked nor forgotten
     (it is cleared only after the commit), and "Link repository" again saves one row."""
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     store = wizard_of(browser)
     token = store.github_token()["access_token"]
     if at == "the save":
@@ -580,7 +581,7 @@ def test_a_database_that_only_reads_at_the_final_save_is_the_503_page(browser, p
     That is the database being unavailable, as much as one that is down: 503, "Try again" on the picker,
     the token kept, and once it takes writes again "Link repository" saves one row."""
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     store = wizard_of(browser)
     token = store.github_token()["access_token"]
     with read_only_database():
@@ -599,7 +600,7 @@ def test_a_table_locked_at_the_final_save_is_a_503_not_a_hang(browser, providers
     thread with it, for as long as the lock lasts. Its lock_timeout ends the wait as the 503 page, the token
     kept, and once the lock is gone "Link repository" saves one row."""
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     token = github_token_of(browser)
     with connection.cursor() as cursor:  # what the app's connections are given too (DATABASE_LOCK_TIMEOUT)
         cursor.execute("SELECT extract(epoch FROM current_setting('lock_timeout')::interval)")

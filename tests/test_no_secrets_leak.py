@@ -11,7 +11,7 @@ from django.core import serializers
 from django_redis import get_redis_connection
 
 from demo.providers import Fault
-from tests.wizard import connect_github, linkable_id, sign_in_with_discord, walk_to_picker
+from tests.wizard import connect_github, first_linkable_repo, sign_in_with_discord, walk_to_picker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,7 +38,7 @@ def test_secrets_never_leak(browser, providers, caplog):
     # Discord's was only needed for the profile: revoked at once, never stored.
     assert providers.tokens[discord].revoked and discord.encode() not in redis_dump()
 
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
     secrets = tokens + [settings.DISCORD_CLIENT_SECRET, settings.GITHUB_CLIENT_SECRET]

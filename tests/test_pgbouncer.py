@@ -16,10 +16,10 @@ from django.core.management import call_command
 from django.db import ProgrammingError, connections
 from psycopg.errors import InvalidCursorName
 
-from api.tests.test_api import make_link
 from repos import export
 from repos.models import Link
-from tests.wizard import linkable_id, walk_to_picker
+from tests.links import make_link
+from tests.wizard import first_linkable_repo, walk_to_picker
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +38,7 @@ def test_the_whole_wizard_through_pgbouncer(browser, providers, through_pgbounce
     logins = through_pgbouncer.logins(database)
 
     picker = walk_to_picker(browser)
-    name, repo_id = linkable_id(picker)
+    name, repo_id = first_linkable_repo(picker)
     dashboard = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
     assert dashboard.url.endswith("/dashboard/") and name in dashboard.text

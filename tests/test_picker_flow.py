@@ -23,15 +23,15 @@ from repos.models import Link
 from repos.picker_query import PAGE_SIZE
 from repos.repo_store import load, save_failure
 from tests.browser import Browser
-from tests.services import read_only_database
+from tests.database_faults import read_only_database
 from tests.wizard import (
     age_state,
     all_repo_ids,
     connect_github,
     csrf_token,
     disabled_ids,
+    first_linkable_repo,
     github_token_of,
-    linkable_id,
     linkable_ids,
     repo_ids,
     retry_url,
@@ -341,7 +341,7 @@ def test_a_list_read_with_a_token_replaced_meanwhile_does_not_replace_the_new_to
 
 def test_a_choice_made_after_the_list_expired_is_checked_against_a_fresh_one(browser, providers):
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     stranger = Browser(browser.base_url)
     _, strangers_repo = next(
         (n, i) for n, i in repo_ids(walk_to_picker(stranger, "bob", "bob-gh")).items() if n.startswith("bob-gh/")

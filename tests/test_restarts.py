@@ -17,7 +17,7 @@ from linkapp.tests.gunicorn_process import gunicorn_serving
 from repos.models import Link
 from tests.browser import Browser
 from tests.services import free_port, suite_database_url
-from tests.wizard import linkable_id, sign_in_with_discord
+from tests.wizard import first_linkable_repo, sign_in_with_discord
 
 pytestmark = pytest.mark.django_db(transaction=True)  # gunicorn's commits are read, and emptied afterwards
 
@@ -76,7 +76,7 @@ def test_a_github_callback_in_flight_at_sigterm_finishes_and_the_wizard_goes_on_
         # The person's next request reaches the next instance (sharing Redis and Postgres) and goes on.
         browser.base_url = f"http://127.0.0.1:{new}/"
         picker = browser.get("/repositories/")
-        full_name, repo_id = linkable_id(picker)
+        full_name, repo_id = first_linkable_repo(picker)
         dashboard = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
     assert dashboard.status_code == 200 and urlsplit(dashboard.url).path == "/dashboard/"

@@ -37,8 +37,8 @@ from tests.wizard import (
     age_state,
     connect_github,
     csrf_token,
+    first_linkable_repo,
     github_token_of,
-    linkable_id,
     repo_ids,
     sign_in_with_discord,
     walk_to_picker,
@@ -253,7 +253,7 @@ def test_sign_out_next_never_leaves_the_site(browser, providers, target):
 
 def post_targets(browser: Browser) -> list[tuple[str, dict]]:
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
     link = Link.objects.get()
     walk_to_picker(browser)
@@ -350,7 +350,7 @@ def test_a_github_account_moves_to_the_discord_user_who_connects_it(live_server,
     """GitHub signs no one in: whoever has just proved the GitHub account is theirs may link with it."""
     first = Browser(live_server.url)
     first_picker = walk_to_picker(first, discord="nelly", github="octocat")
-    name, repo_id = linkable_id(first_picker)
+    name, repo_id = first_linkable_repo(first_picker)
     first_token = github_token_of(first)
 
     second = Browser(live_server.url)
@@ -376,7 +376,7 @@ def test_failed_revocation_is_logged_and_the_link_still_saved(browser, providers
     providers.faults["github.revoke"] = Fault(status=500)
     providers.faults["discord.revoke"] = Fault(status=503)
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     with caplog.at_level(logging.WARNING):
         page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
@@ -463,7 +463,7 @@ def test_security_headers_and_cookie_flags(browser, providers):
     picker = connect_github(browser, step2)
     refused = browser.get("/repositories/", params={"sort": "nonsense"})
     assert refused.status_code == 400
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     dashboard = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
     connections = browser.get("/accounts/3rdparty/")
     assert connections.status_code == 200
@@ -681,7 +681,7 @@ def test_a_rotated_secret_key_keeps_people_signed_in_while_the_old_one_is_a_fall
 ):
     """SECRET_KEY_FALLBACKS: a planned rotation signs no one out; a leaked key, replaced outright, signs all out."""
     picker = walk_to_picker(browser)
-    name, repo_id = linkable_id(picker)
+    name, repo_id = first_linkable_repo(picker)
     old = settings.SECRET_KEY
     settings.SECRET_KEY = "a new key for a rotation " * 3
     settings.SECRET_KEY_FALLBACKS = [old] if fallbacks else []

@@ -11,13 +11,13 @@ import pytest
 import requests
 
 from api.models import ApiToken
-from api.tests.test_api import make_link
 from linkapp.tests.gunicorn_process import gunicorn_serving
 from repos.models import Link
 from tests.browser import Browser
+from tests.links import make_link
 from tests.path_proxy import PathProxy
 from tests.services import free_port, suite_database_url
-from tests.wizard import connect_github, linkable_id
+from tests.wizard import connect_github, first_linkable_repo
 
 PREFIX = "/linkapp"
 
@@ -42,7 +42,7 @@ def test_the_whole_wizard_under_a_path(served_under_a_path, providers):
     home = browser.get(served_under_a_path)
     step2 = browser.submit(browser.submit(home, "Connect with Discord"), "Authorize", {"login": "nelly"})
     picker = connect_github(browser, step2)
-    full_name, repo_id = linkable_id(picker)
+    full_name, repo_id = first_linkable_repo(picker)
     dashboard = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
     assert dashboard.status_code == 200 and full_name in dashboard.text

@@ -31,8 +31,8 @@ from tests.wizard import (
     connect_github,
     csrf_token,
     disabled_ids,
+    first_linkable_repo,
     github_token_of,
-    linkable_id,
     linkable_ids,
     quoted_reference,
     repo_ids,
@@ -58,7 +58,7 @@ def test_whole_wizard_with_250_repositories(browser, providers, settings):
     assert pages[:3] == [1, 2, 3] and pages == sorted(set(pages)) and pages[-1] <= 7
     assert len(repo_ids(picker)) == 50  # the first page
     assert len(all_repo_ids(browser, picker)) == 250
-    name, repo_id = linkable_id(picker)
+    name, repo_id = first_linkable_repo(picker)
 
     dashboard = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
@@ -92,7 +92,7 @@ def test_each_step_is_logged_at_info_with_whose_wizard_it_is(browser, providers,
 
 def test_identities_come_from_the_server_not_the_form(browser, providers):
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
 
     browser.submit(picker, "Link repository", {"repo_id": str(repo_id), "discord_id": "1", "github_id": "2"})
 
@@ -273,7 +273,7 @@ def test_repository_below_min_permission_is_refused(browser, providers):
 def test_a_repository_whose_permission_github_lowered_meanwhile_is_refused(browser, providers):
     """The picker's list may be minutes old: the re-check at the save asks GitHub again."""
     picker = walk_to_picker(browser)
-    name, repo_id = linkable_id(picker)
+    name, repo_id = first_linkable_repo(picker)
     token = wizard_of(browser).github_token()
     now = GitHubClient(token["access_token"]).get_repository(repo_id)
     now["permissions"] = {"admin": False, "maintain": False, "push": False, "triage": True, "pull": True}
@@ -291,7 +291,7 @@ def test_a_repository_whose_permission_github_lowered_meanwhile_is_refused(brows
 
 def test_double_submit_saves_one_row(browser, providers):
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     first = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
     second = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
@@ -304,7 +304,7 @@ def test_double_submit_saves_one_row(browser, providers):
 
 def test_linking_again_updates_the_row(browser, providers):
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
     first = Link.objects.get()
 
@@ -333,7 +333,7 @@ def test_each_event_names_the_github_account_that_vouched_for_the_link(browser, 
 
 def test_expired_step(browser, providers, settings):
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     settings.WIZARD_TTL = 1
     browser.get("/repositories/")  # reading the token and the list gives them the new, short TTL
     time.sleep(2.1)
@@ -699,7 +699,7 @@ SSO_REFUSAL = json.dumps(
 )
 def test_rate_limit_at_the_recheck_asks_to_wait_and_keeps_the_choice(browser, providers, fault):
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     providers.faults["github.repository"] = fault
 
     page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
@@ -714,7 +714,7 @@ def test_rate_limit_at_the_recheck_asks_to_wait_and_keeps_the_choice(browser, pr
 
 def test_repository_hidden_by_github_at_the_recheck_is_refused(browser, providers):
     picker = walk_to_picker(browser)
-    name, repo_id = linkable_id(picker)
+    name, repo_id = first_linkable_repo(picker)
     # e.g. an organisation's SAML single sign-on not authorised for this token
     providers.faults["github.repository"] = Fault(
         status=403, body=SSO_REFUSAL, headers={"Content-Type": "application/json"}
@@ -780,7 +780,7 @@ def test_a_deactivated_account_gets_a_clear_page(browser, providers, caplog):
 
 def test_an_account_deactivated_mid_wizard_is_told_so_not_that_the_session_expired(browser, providers):
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     github = github_token_of(browser)
     User.objects.update(is_active=False)  # an admin unticks Active meanwhile
 
@@ -819,5 +819,7 @@ def test_an_account_deleted_mid_wizard_leaves_no_github_token_alive(browser, pro
     assert page.status_code == 403 and "Please connect with Discord first" in page.text
     assert providers.tokens[github].revoked
     assert not cache.keys("wizard:*")
-    assert browser.submit(picker, "Link repository", {"repo_id": str(linkable_id(picker)[1])}).status_code == 403
+    assert (
+        browser.submit(picker, "Link repository", {"repo_id": str(first_linkable_repo(picker)[1])}).status_code == 403
+    )
     assert not Link.objects.exists()

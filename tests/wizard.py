@@ -102,8 +102,8 @@ def all_repo_ids(browser: Browser, picker: requests.Response) -> dict[str, int]:
     return found
 
 
-def linkable_id(picker: requests.Response) -> tuple[str, int]:
-    """The first repository the person may link (radios of the others are disabled)."""
+def first_linkable_repo(picker: requests.Response) -> tuple[str, int]:
+    """(full name, id) of the first repository the person may link (radios of the others are disabled)."""
     match = re.search(
         r'name="repo_id" value="(\d+)" id="repo-\d+" required(?: checked)?>\s*<label for="repo-\d+">([^<]+)</label>',
         picker.text,

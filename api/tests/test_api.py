@@ -19,23 +19,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 import api.admin
-import api.api
+import api.auth
 from api.models import STAMPS_PAUSED, ApiToken, digest
 from linkapp.tests.gunicorn_process import gunicorn_serving
 from repos.models import Link
+from tests.links import make_link
 
 pytestmark = pytest.mark.django_db
-
-
-def make_link(discord_id: str, repo_id: int, name: str = "acme/rocket") -> Link:
-    return Link.objects.create(
-        discord_id=discord_id,
-        discord_username=f"user-{discord_id}",
-        github_id=7,
-        github_login="octo",
-        repo_id=repo_id,
-        repo_full_name=name,
-    )
 
 
 @pytest.fixture
@@ -48,6 +38,21 @@ def token() -> str:
 def get(client, token: str | None, **params):
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
     return client.get("/api/v1/links", params, **headers)
+
+
+def repo_ids_following_next(client, token: str, url: str) -> list[int]:
+    """Every page from `url` on, as a service walks them: by their `next`."""
+    seen = []
+    while url:
+        page = client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}").json()
+        seen += [link["repo_id"] for link in page["links"]]
+        url = page["next"]
+    return seen
+
+
+def revoke(client, token_pk: int, **kwargs):
+    """The admin's "Revoke" action on one token, as the list page posts it."""
+    return client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [token_pk]}, **kwargs)
 
 
 def test_the_token_is_printed_and_only_its_hash_is_stored(token):
@@ -114,11 +119,7 @@ def test_following_next_walks_every_link_once(client, token):
     for repo_id in range(1, 13):
         make_link("111", repo_id, f"acme/r{repo_id}")
 
-    seen, url = [], "/api/v1/links?discord_id=111&page_size=5"
-    while url:
-        page = client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}").json()
-        seen += [link["repo_id"] for link in page["links"]]
-        url = page["next"]
+    seen = repo_ids_following_next(client, token, "/api/v1/links?discord_id=111&page_size=5")
 
     assert seen == list(range(1, 13))
 
@@ -132,11 +133,7 @@ def test_following_next_misses_no_link_when_an_earlier_one_is_removed_meanwhile(
 
     first = get(client, token, discord_id="111", page_size=page_size).json()
     Link.objects.filter(repo_id=2).delete()
-    seen, url = [link["repo_id"] for link in first["links"]], first["next"]
-    while url:
-        page = client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}").json()
-        seen += [link["repo_id"] for link in page["links"]]
-        url = page["next"]
+    seen = [link["repo_id"] for link in first["links"]] + repo_ids_following_next(client, token, first["next"])
 
     assert seen == [1, 2, *range(3, 9)]
 
@@ -260,7 +257,7 @@ def test_issuing_and_revoking_a_token_is_logged_outside_the_database(admin_clien
     out = io.StringIO()
     call_command("create_api_token", "discord-bot", stdout=out)
     stored = ApiToken.objects.get()
-    admin_client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [stored.pk]})
+    revoke(admin_client, stored.pk)
 
     lines = [r.getMessage() for r in caplog.records if r.name == "linkapp.api"]
     assert lines == [
@@ -277,11 +274,11 @@ def test_a_revocation_is_in_admin_history_and_needs_the_change_permission(client
     stored = ApiToken.objects.get()
 
     assert 'value="revoke"' not in client.get("/admin/api/apitoken/").content.decode()
-    client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [stored.pk]})
+    revoke(client, stored.pk)
     stored.refresh_from_db()
     assert stored.revoked_at is None
 
-    admin_client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [stored.pk]})
+    revoke(admin_client, stored.pk)
     stored.refresh_from_db()
     assert stored.revoked_at is not None
     entry = LogEntry.objects.get(object_id=str(stored.pk))
@@ -304,7 +301,7 @@ def test_a_token_page_is_for_viewing_and_the_action_for_revoking(client, token):
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
     assert client.post(f"/admin/api/apitoken/{stored.pk}/change/", {}).status_code == 403
 
-    client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [stored.pk]})
+    revoke(client, stored.pk)
     stored.refresh_from_db()
     assert stored.revoked_at is not None
 
@@ -476,7 +473,7 @@ def test_a_limit_in_the_last_second_of_its_window_says_a_second(
     client, token, monkeypatch, last_second_of_a_window, refused
 ):
     """Not "Retry-After: 0", which a client would read as "now"."""
-    monkeypatch.setattr(api.api, "get_usage", lambda *args, **kwargs: last_second_of_a_window)
+    monkeypatch.setattr(api.auth, "get_usage", lambda *args, **kwargs: last_second_of_a_window)
     response = get(client, "lk_wrong" if refused else token, discord_id="1")
     assert response.status_code == 429 and response["Retry-After"] == "1"
 
@@ -564,7 +561,7 @@ def test_of_two_staff_revoking_at_once_the_first_is_recorded(token, admin_client
         return timezone.now()
 
     monkeypatch.setattr(api.admin, "timezone", SimpleNamespace(now=revoked_by_alice_meanwhile))
-    page = admin_client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [stored.pk]}, follow=True)
+    page = revoke(admin_client, stored.pk, follow=True)
 
     stored.refresh_from_db()
     assert (stored.revoked_by, stored.revoked_at) == ("alice", first)

@@ -17,7 +17,7 @@ import requests
 
 from tests.browser import Browser
 from tests.services import free_port
-from tests.wizard import linkable_id, walk_to_picker
+from tests.wizard import first_linkable_repo, walk_to_picker
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -70,7 +70,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 def test_the_demo_walks_the_whole_wizard(demo: Demo) -> None:
     browser = Browser(demo.url)
     picker = walk_to_picker(browser)
-    full_name, repo_id = linkable_id(picker)
+    full_name, repo_id = first_linkable_repo(picker)
     dashboard = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
     assert dashboard.status_code == 200 and dashboard.url.endswith("/dashboard/")
     assert full_name in dashboard.text

@@ -15,7 +15,7 @@ from repos.github_api import GitHubClient
 from repos.models import Link, LinkEvent
 from tests.browser import Browser
 from tests.wizard import (
-    linkable_id,
+    first_linkable_repo,
     linkable_ids,
     repo_ids,
     retry_url,
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_a_repository_deleted_on_github_before_the_save_is_refused_with_an_explanation(browser, providers):
     picker = walk_to_picker(browser)
-    name, repo_id = linkable_id(picker)
+    name, repo_id = first_linkable_repo(picker)
     providers.faults["github.repository"] = Fault(status=404)
 
     page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
@@ -42,7 +42,7 @@ def test_a_repository_deleted_on_github_before_the_save_is_refused_with_an_expla
 
 def link_own_repository(browser) -> Link:
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
     return Link.objects.get()
 
@@ -134,7 +134,7 @@ def test_another_repository_pressed_on_a_picker_left_open_after_linking_asks_to_
 def test_try_again_after_github_failed_at_the_save_returns_to_the_same_search(browser, providers):
     walk_to_picker(browser)
     searched = browser.get("/repositories/?q=project")
-    _, repo_id = linkable_id(searched)
+    _, repo_id = first_linkable_repo(searched)
     providers.faults["github.repository"] = Fault(status=502, times=1)
 
     down = browser.submit(searched, "Link repository", {"repo_id": str(repo_id)})
@@ -151,7 +151,7 @@ def test_a_link_from_an_earlier_wizard_is_not_taken_for_one_just_saved(browser, 
     """The picker without a GitHub connection sends to the dashboard only right after a link was saved (the
     Back button); a person whose last link is older than WIZARD_TTL is asked to connect, not bounced."""
     picker = walk_to_picker(browser)
-    _, repo_id = linkable_id(picker)
+    _, repo_id = first_linkable_repo(picker)
     browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
     Link.objects.update(updated_at=timezone.now() - timedelta(seconds=settings.WIZARD_TTL + 60))
 
