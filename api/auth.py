@@ -1,5 +1,6 @@
-"""Who may call the API: a bearer token issued with create_api_token, with its use counted per token, and
-refused tokens counted per address (linkapp.ratelimits names the counters)."""
+"""Who may call the API: a bearer token issued with create_api_token. Requests are counted per token
+(API_RATE_LIMIT), and refused tokens per address on the sign-in rate (LOGIN_RATE_LIMIT, as linkapp.ratelimits
+counts sign-ins), so that guessing tokens is as slow as guessing passwords."""
 
 from __future__ import annotations
 

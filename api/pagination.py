@@ -1,4 +1,4 @@
-"""The API's pages of links: {"links": [...], "count": N, "next": URL or null}."""
+"""The API's pages of links, followed by `next` (after the last link's id) rather than by page number."""
 
 from __future__ import annotations
 
