@@ -50,7 +50,7 @@ def token() -> str:
 @schema.include(path="/api/v1/links").parametrize()
 @EXAMPLES
 def test_links_conform_to_the_schema(case, token):
-    # OpenAPI cannot say "exactly one of discord_id and repo_id"; that rule's 400 is tested in test_api.py.
+    # OpenAPI cannot say "exactly one of discord_id and repo_id"; that rule's 400 is tested in test_links.py.
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, excluded_checks=[positive_data_acceptance])
 
 
