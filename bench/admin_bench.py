@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import ROOT, base_env, fill_links, fresh_database, machine_speed_in_own_process, migrate  # noqa: E402
 from tests.browser import forms  # noqa: E402
 
-REDIS_URL = "redis://127.0.0.1:6379/8"
+REDIS_URL = "redis://127.0.0.1:6379/12"  # a database no other benchmark nor the tests use
 PAGES = [
     ("link list", "/admin/repos/link/"),
     ("link list, page 200", "/admin/repos/link/?p=200"),
