@@ -11,7 +11,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import urlencode
 
@@ -34,14 +34,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def started_on_a_free_port(start: Callable[[], bool]) -> bool:
+    """Whether `start` succeeded within three tries: another process may take the free port before our server
+    binds it."""
+    return any(start() for _ in range(3))
+
+
+def ready_or_killed(process: subprocess.Popen, is_ready: Callable[[], bool]) -> bool:
+    """Whether `process` got ready within 10 s; if not, it is killed, so the next try starts afresh."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and process.poll() is None:
+        if is_ready():
+            return True
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    return False
+
+
 class PrivateRedis:
     """A redis-server of the test's own on a free port, with nothing saved to disk."""
 
     def __init__(self) -> None:
-        for _ in range(3):  # another process may take the free port before redis-server binds it
-            if self._start():
-                return
-        raise RuntimeError("private redis-server did not start")
+        if not started_on_a_free_port(self._start):
+            raise RuntimeError("private redis-server did not start")
 
     def _start(self) -> bool:
         self.port = free_port()
@@ -50,16 +66,14 @@ class PrivateRedis:
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                self.client().ping()  # our redis-server, not whatever else listens there
-                return True
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        self.process.kill()
-        self.process.wait()
-        return False
+        return ready_or_killed(self.process, self._answers)
+
+    def _answers(self) -> bool:
+        try:
+            self.client().ping()  # our redis-server, not whatever else listens there
+        except redis.ConnectionError:
+            return False
+        return True
 
     def client(self) -> redis.Redis:
         return redis.Redis(port=self.port)
@@ -104,10 +118,8 @@ class PrivatePgBouncer:
         self.directory = tempfile.mkdtemp(prefix="pgbouncer-")
         os.chmod(self.directory, 0o755)  # noqa: S103 -- read by PgBouncer running as nobody (below); holds no secret
         self._write("users.txt", f'"{user}" ""\n')
-        for _ in range(3):  # another process may take the free port before PgBouncer binds it
-            if self._start(postgres_host, postgres_port):
-                return
-        raise RuntimeError(f"private pgbouncer did not start: {self._read('pgbouncer.log')[-2000:]}")
+        if not started_on_a_free_port(lambda: self._start(postgres_host, postgres_port)):
+            raise RuntimeError(f"private pgbouncer did not start: {self._read('pgbouncer.log')[-2000:]}")
 
     def _write(self, name: str, text: str) -> None:
         path = os.path.join(self.directory, name)
@@ -143,15 +155,10 @@ server_round_robin = 1
             self.process = subprocess.Popen(
                 [binary, *as_nobody, os.path.join(self.directory, "pgbouncer.ini")], stdout=log, stderr=log
             )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and self.process.poll() is None:
-            # Our PgBouncer, not whatever else listens there: it says so once it has bound the port.
-            if f"listening on 127.0.0.1:{self.port}" in self._read("pgbouncer.log"):
-                return True
-            time.sleep(0.05)
-        self.process.kill()
-        self.process.wait()
-        return False
+        # Our PgBouncer, not whatever else listens there: it says so once it has bound the port.
+        return ready_or_killed(
+            self.process, lambda: f"listening on 127.0.0.1:{self.port}" in self._read("pgbouncer.log")
+        )
 
     def connect(self, database: str) -> psycopg.Connection:
         # Statements unprepared, as Django sends them: a prepared one lives on one server connection only.
