@@ -2,6 +2,7 @@ import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin
 from django.contrib.auth.models import Permission, User
+from django.core.management import call_command
 
 DISCORD_UID = "80351110224678912"
 
@@ -9,6 +10,22 @@ DISCORD_UID = "80351110224678912"
 def test_the_unused_social_applications_and_tokens_pages_are_not_in_admin():
     assert SocialApp not in admin.site._registry
     assert SocialToken not in admin.site._registry
+
+
+@pytest.mark.django_db
+def test_an_admin_is_made_without_a_prompt_from_djangos_variables(client, monkeypatch):
+    """CONTRACT.md: `python manage.py createsuperuser --noinput` with DJANGO_SUPERUSER_USERNAME, _PASSWORD, _EMAIL
+    (README, "Deployment"); that admin then signs in and reviews the links."""
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "root")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a long passphrase for the admin")
+    monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "root@example.org")
+
+    call_command("createsuperuser", "--noinput", verbosity=0)
+
+    admin_user = User.objects.get(username="root")
+    assert (admin_user.is_superuser, admin_user.is_staff, admin_user.email) == (True, True, "root@example.org")
+    assert client.login(username="root", password="a long passphrase for the admin")
+    assert client.get("/admin/repos/link/").status_code == 200
 
 
 @pytest.fixture

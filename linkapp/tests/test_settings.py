@@ -511,9 +511,15 @@ def test_unset_variables_take_the_documented_defaults(monkeypatch):
         "CONN_MAX_AGE",
         "GITHUB_MAX_CONCURRENCY",
         "LOG_LEVEL",
+        "CSRF_TRUSTED_ORIGINS",
+        "REDIS_URL",
+        "GITHUB_PRIVATE_SCOPES",
     ):
         monkeypatch.delenv(name, raising=False)
     read = read_settings()
+    assert read["CSRF_TRUSTED_ORIGINS"] == []
+    assert read["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"  # in-process
+    assert read["GITHUB_PRIVATE_SCOPES"] == ["repo"]
     assert (read["DEBUG"], read["HTTPS"], read["SECURE_SSL_REDIRECT"]) == (False, True, True)
     assert (read["PROVIDER_TIMEOUT"], read["LOGIN_RATE_LIMIT"], read["GITHUB_MAX_CONCURRENCY"]) == (10, "30/m", 8)
     assert read["DATABASES"]["default"]["CONN_MAX_AGE"] == 60
@@ -524,6 +530,16 @@ def test_https_is_off_by_default_only_in_development(monkeypatch):
     monkeypatch.delenv("HTTPS", raising=False)
     monkeypatch.setenv("DEBUG", "1")
     assert read_settings()["HTTPS"] is False
+
+
+def test_in_development_each_start_without_a_secret_key_makes_up_its_own(monkeypatch):
+    """CONTRACT.md: a random key when DEBUG=1; never a fixed one, which anyone who read the source could sign
+    sessions with."""
+    monkeypatch.setenv("DEBUG", "1")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first, second = read_settings()["SECRET_KEY"], read_settings()["SECRET_KEY"]
+    assert len(first) >= 50
+    assert first != second
 
 
 def test_without_debug_set_a_secret_key_is_required(monkeypatch):
