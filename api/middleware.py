@@ -1,7 +1,7 @@
 """HEAD on the API is its GET: RFC 9110 (9.1) asks every server to take both, and uptime probes and HTTP
 libraries check a resource with HEAD. Django's class-based views do this themselves; django-ninja's routes take
 only the methods they name, and naming HEAD there would put a second operation of the same id in the schema.
-The server leaves the body out (gunicorn, runserver)."""
+linkapp.head_requests leaves the body out."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class HeadIsGet:
         try:
             response = self.get_response(request)
         finally:
-            if head:  # for the server, which leaves out the body of a HEAD's answer, and for the logs
+            if head:  # for HeadWithoutBody, which leaves out the body of a HEAD's answer, and for the logs
                 request.method = "HEAD"
         if isinstance(response, HttpResponseNotAllowed) and "GET" in response["Allow"].split(", "):
             response["Allow"] = f"{response['Allow']}, HEAD"

@@ -220,6 +220,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "linkapp.logs.RequestIdMiddleware",
+    "linkapp.head_requests.HeadWithoutBody",
     "linkapp.untrusted_proxy.UntrustedProxyWarning",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

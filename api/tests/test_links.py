@@ -142,7 +142,7 @@ def test_next_is_an_https_address_where_the_site_is_https(client, token, setting
 
 def test_head_is_answered_as_get_without_the_body(client, token):
     """RFC 9110 9.1: a server supports GET and HEAD. Uptime probes and HTTP libraries check a resource with HEAD;
-    the body is left out by the server (gunicorn, runserver; here the test client)."""
+    the body is left out (linkapp/head_requests.py, and here the test client too)."""
     make_link("111", 1)
 
     found = client.head("/api/v1/links", {"discord_id": "111"}, HTTP_AUTHORIZATION=f"Bearer {token}")
