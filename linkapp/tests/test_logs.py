@@ -186,6 +186,21 @@ def test_gunicorns_access_lines_name_the_path_never_the_query_string(free_tcp_po
     assert "one-time-code" not in out + err
 
 
+@pytest.mark.parametrize("log_format", ["plain", "json"])
+def test_an_address_cannot_write_an_access_line_of_its_own(free_tcp_port, log_format):
+    """gunicorn decodes the path it logs: %0A would end the line and begin one the sender wrote."""
+    forged = '/healthz%0A[30/Nov/2026:00:00:00 +0000] 10.0.0.1 "POST /admin/login/" 302 3ms x%22%1B[2J'
+    env = {"GUNICORN_ACCESS_LOG": "-", "LOG_FORMAT": log_format}
+    with gunicorn_serving(free_tcp_port, env) as served:
+        answer = requests.get(f"http://127.0.0.1:{free_tcp_port}{forged}", timeout=30)
+    out, err = served.printed
+
+    assert answer.status_code == 404
+    (line,) = [line for line in out.splitlines() if "/admin/login/" in line]
+    assert "/healthz%0A%5B30/Nov/2026:00:00:00%20+0000%5D%2010.0.0.1%20%22POST%20/admin/login/%22" in line
+    assert "\x1b" not in out + err and "\\u001b" not in out  # no terminal escape, even as JSON writes it
+
+
 def test_gunicorn_json_lines_hold_no_access_lines_unless_asked_for(free_tcp_port):
     """A logging config turns gunicorn's access log on: without GUNICORN_ACCESS_LOG it stays off, as in plain."""
     out, err = run_gunicorn(free_tcp_port, {"LOG_FORMAT": "json", "GUNICORN_ACCESS_LOG": ""})
