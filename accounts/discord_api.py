@@ -8,9 +8,12 @@ from django.conf import settings
 
 from linkapp import providers
 from linkapp.providers import ProviderError, ProviderRateLimited
+from repos.models import Link
 
 NAME = "Discord"
 SNOWFLAKE = re.compile(r"[0-9]{1,32}")
+# The longest username a link keeps with an old-style tag after it ("Nelly#1337"); Discord's longest is 32.
+USERNAME_LIMIT = Link._meta.get_field("discord_username").max_length - len("#1337")
 
 
 def fetch_profile(access_token: str) -> dict:
@@ -31,15 +34,17 @@ def fetch_profile(access_token: str) -> dict:
 
 
 def readable_profile(profile: object) -> bool:
-    """What allauth and our pages read, of the types they read it as: anything else would be a 500
-    later, at sign-in or on every page. The id is a snowflake's digits, as the API's `discord_id` is."""
+    """What allauth and our pages read, of the types they read it as, and what Postgres can keep: anything
+    else would be a 500 later, at sign-in, on every page or at "Link repository". The id is a snowflake's
+    digits, as the API's `discord_id` is."""
     return (
         isinstance(profile, dict)
         and isinstance(profile.get("id"), str)
         and SNOWFLAKE.fullmatch(profile["id"]) is not None
         and isinstance(profile.get("username"), str)
-        and profile["username"] != ""
+        and 0 < len(profile["username"]) <= USERNAME_LIMIT
         and all(isinstance(profile.get(field), str | None) for field in ("global_name", "avatar", "email"))
+        and providers.storable(profile)
     )
 
 

@@ -340,3 +340,24 @@ def json_body(provider: str, response: requests.Response) -> dict | list:
         return response.json()
     except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested deeper than Python's parser goes
         raise ProviderError(provider, f"non-JSON answer (HTTP {response.status_code})") from exc
+
+
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: object) -> bool:
+    """Whether Postgres can keep every text in this JSON: allauth keeps a profile whole (extra_data, a jsonb),
+    and a link keeps names in columns. JSON may carry a NUL character or half of a surrogate pair ("\\ud800");
+    Postgres refuses both, and a refused save would be a 500 at every try. Walked without recursion: an answer
+    may be nested as deep as Python's JSON parser goes."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str) and UNSTORABLE.search(item):
+            return False
+    return True

@@ -17,6 +17,7 @@ from django.conf import settings
 from linkapp import providers
 from linkapp.providers import ProviderError, ProviderRateLimited
 from repos import github_pagination
+from repos.models import Link
 from repos.repository import RepoSummary, is_github_id
 
 NAME = "GitHub"
@@ -51,14 +52,15 @@ def check(response: requests.Response) -> dict | list:
 
 
 def readable_user(user: object) -> bool:
-    """What allauth and the Link table read, of the types they read it as: anything else would be a 500
-    later, at the connect or at "Link repository"."""
+    """What allauth and the Link table read, of the types they read it as, and what Postgres can keep: anything
+    else would be a 500 later, at the connect or at "Link repository". GitHub's longest login is 39."""
     return (
         isinstance(user, dict)
         and is_github_id(user.get("id"))
         and isinstance(user.get("login"), str)
-        and user["login"] != ""
+        and 0 < len(user["login"]) <= Link._meta.get_field("github_login").max_length
         and all(isinstance(user.get(field), str | None) for field in ("name", "email"))
+        and providers.storable(user)
     )
 
 

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from django.db.models import BigIntegerField
 
+from linkapp import providers
 from linkapp.providers import ProviderError
 from repos.models import Link
 
@@ -86,6 +87,8 @@ class RepoSummary(NamedTuple):
             raise TypeError("not a description")  # stored, it would fail every search of the list
         if len(full_name) > Link._meta.get_field("repo_full_name").max_length:  # GitHub's longest is 140
             raise ValueError("a name longer than a link holds")
+        if not providers.storable(full_name):
+            raise ValueError("a name Postgres cannot keep")
         owner, _, name = full_name.partition("/")
         return cls(
             id=repo["id"],

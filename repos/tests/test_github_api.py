@@ -538,6 +538,9 @@ def test_a_user_without_a_public_name_or_email_is_readable(user):
         {"id": 583231, "login": "octocat", "email": ["octocat@example.com"]},
         {"id": "583231", "login": "octocat"},
         ["octocat"],
+        {"id": 583231, "login": "o" * 101},  # longer than a link keeps
+        {"id": 583231, "login": "octocat", "bio": "\x00"},  # allauth keeps the whole user, in a jsonb
+        {"id": 583231, "login": "octocat", "name": "\ud800"},
     ],
 )
 def test_a_user_of_the_wrong_shape_or_with_an_empty_login_is_not_readable(user):

@@ -54,9 +54,10 @@ def test_a_name_as_long_as_a_link_holds_is_kept():
         {"description": 5},
         {"full_name": 5},
         {"full_name": "octocat/" + "x" * 193},  # longer than a link can hold: its save failed
+        {"full_name": "octocat/Hello\x00World"},  # Postgres keeps no NUL: its save failed
         {"id": "1296269"},
     ],
-    ids=["list-description", "number-description", "number-name", "long-name", "text-id"],
+    ids=["list-description", "number-description", "number-name", "long-name", "nul-in-name", "text-id"],
 )
 def test_a_repository_of_another_shape_is_githubs_error_not_ours(odd):
     with pytest.raises(ProviderError, match="a repository we cannot read"):
