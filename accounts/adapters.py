@@ -264,7 +264,10 @@ def _step_already_done(
     if provider.id == "discord" and discord_id_of(request.user) is not None:
         messages.info(request, "You are already signed in with Discord.")
         return redirect("github_step")
-    if provider.id == "github" and github_grant:
-        messages.info(request, "Your GitHub account is still connected.")
+    if provider.id == "github" and discord_id_of(request.user) is not None:
+        if github_grant:
+            messages.info(request, "Your GitHub account is still connected.")
+        # Else the grant has ended since, and the picker says why: to the dashboard after a link saved (the Back
+        # button from there), or "Connect with GitHub first" after WIZARD_TTL unused.
         return redirect("picker")
     return None

@@ -42,9 +42,13 @@ REFRESH_RATE_LIMIT = "10/m"  # per person
 @require_safe
 @discord_required
 def github_step(request: HttpRequest) -> HttpResponse:
-    """Step 2: "Connect with GitHub" (allauth's connect process onto the Discord user)."""
-    context = {"step": 2, "offers_private": bool(settings.GITHUB_PRIVATE_SCOPES)}
-    return render(request, "repos/github_step.html", {**context, **identity_context(request.discord_account)})
+    """Step 2: "Connect with GitHub" (allauth's connect process onto the Discord user). Back here from the
+    picker (the Back button, the dashboard's link), a connection still made is offered too: connecting again
+    would fetch the whole list again."""
+    token = WizardStore(request.session).github_token()
+    github = token and find_account(request.social_accounts, "github", token["uid"])
+    context = {"step": 2, "offers_private": bool(settings.GITHUB_PRIVATE_SCOPES), "connected": bool(github)}
+    return render(request, "repos/github_step.html", {**context, **identity_context(request.discord_account, github)})
 
 
 def posted_repo_id(request: HttpRequest) -> int | None:

@@ -249,17 +249,38 @@ def test_a_signed_in_person_on_the_first_step_can_go_on(browser, providers):
 
 def test_a_name_written_right_to_left_does_not_turn_the_sentence_around_it(browser, providers):
     """A Discord display name may hold a right-to-left override (U+202E): isolated, it cannot reverse the
-    words after it (the handle, "(Discord): how you sign in")."""
+    words after it (the handle, "(Discord): how you sign in"). Nor can an old-style handle ("Name#1234"),
+    which may hold any letters."""
     link_one(browser, "nelly", "octocat")
     account = SocialAccount.objects.get(provider="discord")
-    account.extra_data["global_name"] = "\u202eNelly"
+    account.extra_data.update(global_name="\u202eNelly", username="\u202enelly", discriminator="1337")
     account.save()
 
     for path in ("/", "/github/", "/dashboard/", "/accounts/3rdparty/"):
         page = browser.get(path)
         assert page.status_code == 200, path
         spans = re.findall(r"<bdi>([^<]*)</bdi>", page.text)
-        assert "\u202eNelly" in spans and "\u202e" not in re.sub(r"<bdi>[^<]*</bdi>", "", page.text), path
+        assert any("\u202e" in span for span in spans), path
+        assert "\u202e" not in re.sub(r"<bdi>[^<]*</bdi>", "", page.text), path
+    assert {"\u202eNelly", "\u202enelly#1337"} <= set(
+        re.findall(r"<bdi>([^<]*)</bdi>", browser.get("/dashboard/").text)
+    )
+
+
+def test_back_to_the_picker_page_and_link_the_same_repository_again_saves_nothing_more(browser, providers):
+    """The Back button shows the picker page as it was: "Link repository" again on the repository just linked."""
+    picker = walk_to_picker(browser)
+    name, repo_id = first_linkable_repo(picker)
+    dashboard = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+    checks = len(providers.calls_to("github.repository"))
+
+    again = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert dashboard.url.endswith("/dashboard/") and again.status_code == 200 and again.url.endswith("/dashboard/")
+    assert name in again.text
+    assert Link.objects.count() == 1
+    assert list(LinkEvent.objects.values_list("action", flat=True)) == ["created"]
+    assert len(providers.calls_to("github.repository")) == checks  # not checked with GitHub again
 
 
 def test_back_to_the_picker_after_linking_is_the_dashboard_not_a_failure(browser, providers):

@@ -64,7 +64,7 @@ def test_whole_wizard_with_250_repositories(browser, providers, settings):
 
     assert dashboard.url.endswith("/dashboard/")
     assert name in dashboard.text
-    assert "Signed in with Discord as <strong><bdi>Nelly</bdi></strong> (@nelly)." in dashboard.text
+    assert "Signed in with Discord as <strong><bdi>Nelly</bdi></strong> (@<bdi>nelly</bdi>)." in dashboard.text
     assert f"{name} is now linked to your Discord account." in dashboard.text
     link = Link.objects.get()
     assert (link.repo_id, link.repo_full_name, link.github_login) == (repo_id, name, "octocat")
@@ -217,6 +217,52 @@ def test_back_to_the_consent_page_and_authorize_again_goes_on(browser, providers
     discord_id = SocialAccount.objects.get(provider="discord").uid
     steps = [record.getMessage() for record in caplog.records if record.getMessage().startswith("step=")]
     assert steps == [f"step=already_done provider={provider} discord_id={discord_id}"]  # not logged as a failure
+
+
+def test_back_to_githubs_consent_page_after_linking_is_the_dashboard(browser, providers, caplog):
+    """Back from the dashboard passes the picker (now the dashboard) and reaches GitHub's consent page; GitHub
+    sends the person back with the same state. The grant ended with the link: the dashboard, not a failure."""
+    picker = walk_to_picker(browser)
+    callback = next(r for r in browser.responses if "/accounts/github/login/callback/" in r.url)
+    browser.submit(picker, "Link repository", {"repo_id": str(first_linkable_repo(picker)[1])})
+    caplog.set_level(logging.INFO, logger="linkapp")
+    caplog.clear()
+    again = browser.get(callback.url)
+
+    assert again.status_code == 200 and again.url.endswith("/dashboard/")
+    assert "Your GitHub connection ended when your link was saved." in again.text
+    assert len(providers.calls_to("github.token")) == 1 and Link.objects.count() == 1
+    assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("step=")] == [
+        f"step=already_done provider=github discord_id={Link.objects.get().discord_id}"
+    ]
+
+
+def test_back_to_githubs_consent_page_after_the_grant_expired_asks_to_connect_again(browser, providers):
+    walk_to_picker(browser)
+    callback = next(r for r in browser.responses if "/accounts/github/login/callback/" in r.url)
+    store = wizard_of(browser)
+    store.forget_github_token(github_token_of(browser))  # as WIZARD_TTL unused would
+    again = browser.get(callback.url)
+
+    assert again.status_code == 409 and "Connect with GitHub first" in again.text
+    assert retry_url(again) == "/github/"
+    assert len(providers.calls_to("github.token")) == 1
+
+
+def test_back_to_the_github_step_offers_the_connection_still_made(browser, providers):
+    """The Back button from the picker: continuing asks GitHub nothing; only a connection made is offered."""
+    first = sign_in_with_discord(browser)
+    picker = connect_github(browser, first)
+    step = browser.get("/github/")
+    asked = len(providers.calls)
+    again = browser.follow(step, "continue to your repositories")
+
+    assert "still connected" not in first.text
+    assert step.status_code == 200 and "Your GitHub account <bdi>octocat</bdi> is still connected" in step.text
+    assert again.url.endswith("/repositories/") and repo_ids(again) == repo_ids(picker)
+    assert len(providers.calls) == asked
+    browser.submit(again, "Link repository", {"repo_id": str(first_linkable_repo(again)[1])})
+    assert "still connected" not in browser.get("/github/").text  # the link ended the connection
 
 
 def test_an_attempt_that_expired_is_not_taken_for_a_step_done(browser, providers):
@@ -468,8 +514,21 @@ def json_answer(body: object) -> Fault:
         {"id": "80351110224678912", "username": None},
         {"id": "80351110224678912", "username": "nelly", "global_name": 5},
         {"id": "80351110224678912", "username": "nelly", "avatar": ["x"]},
+        {"id": "80351110224678912", "username": "n" * 96},  # with a tag, longer than a link keeps
+        {"id": "80351110224678912", "username": "nelly", "bio": "\x00"},  # kept whole, in a jsonb: no NUL
+        {"id": "80351110224678912", "username": "nelly", "global_name": "\ud800"},  # half a surrogate pair
     ],
-    ids=["list", "number-id", "newline-id", "no-username", "number-name", "list-avatar"],
+    ids=[
+        "list",
+        "number-id",
+        "newline-id",
+        "no-username",
+        "number-name",
+        "list-avatar",
+        "long-username",
+        "nul",
+        "surrogate",
+    ],
 )
 def test_a_discord_profile_of_another_shape_is_a_clear_page_and_its_token_revoked(browser, providers, profile):
     providers.faults["discord.profile"] = json_answer(profile)
@@ -544,8 +603,22 @@ def test_a_token_answer_that_says_json_but_is_cut_short_is_a_refusal_not_an_outa
         json_answer({"id": 1.5, "login": "octocat"}),
         json_answer({"id": 1, "login": None}),
         json_answer({"id": 1, "login": "octocat", "name": 5}),
+        json_answer({"id": 1, "login": "o" * 101}),
+        json_answer({"id": 1, "login": "octocat", "bio": "\x00"}),
     ],
-    ids=["html", "unauthorized", "rate-limited", "list", "empty", "null-id", "float-id", "null-login", "number-name"],
+    ids=[
+        "html",
+        "unauthorized",
+        "rate-limited",
+        "list",
+        "empty",
+        "null-id",
+        "float-id",
+        "null-login",
+        "number-name",
+        "long-login",
+        "nul",
+    ],
 )
 def test_a_github_grant_whose_user_cannot_be_read_is_revoked(browser, providers, fault):
     """The token is kept nowhere, and GitHub's do not expire: it is not left alive at GitHub."""

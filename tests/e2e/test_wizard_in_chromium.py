@@ -293,6 +293,42 @@ def test_typing_after_a_link_saved_in_another_tab_shows_the_dashboard(page, live
     expect(page.get_by_text("Your GitHub connection ended when your link was saved")).to_be_visible()
 
 
+def test_the_back_button_after_linking_goes_back_to_the_dashboard(page, live_server, providers):
+    """Back from the dashboard, twice: the picker (the dashboard now, with a word), then GitHub's consent page,
+    where Authorize again lands on the dashboard too: the link ended the GitHub connection."""
+    sign_in(page, live_server.url)
+    connect(page)
+    first_linkable(page).check()
+    page.get_by_role("button", name="Link repository").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+    page.go_back()
+    expect(page.get_by_text("Your GitHub connection ended when your link was saved")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    page.go_back()
+    page.get_by_role("button", name="Authorize").click()
+
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    assert Link.objects.count() == 1
+    assert len(providers.calls_to("github.token")) == 1  # the code GitHub sent again was not exchanged
+
+
+def test_the_back_button_after_signing_out_shows_nothing_of_the_person(page, live_server):
+    """The picker is asked for again, not shown from a cache: it is sent with no-store, and it varies by the
+    session cookie, which signing out replaces."""
+    sign_in(page, live_server.url)
+    connect(page)
+    name = page.locator(f'label[for="{first_linkable(page).get_attribute("id")}"]').inner_text()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Connect with Discord")).to_be_visible()
+
+    page.go_back()
+
+    expect(page.get_by_role("heading", name="Start with Discord")).to_be_visible()
+    expect(page.get_by_text(name)).to_have_count(0)
+    expect(page.get_by_text("octocat")).to_have_count(0)
+
+
 def test_a_choice_the_fresh_list_no_longer_allows_is_not_kept(page, live_server):
     """GitHub lowered the person's access to the chosen repository meanwhile (a "Refresh list" in another tab):
     its radio comes back disabled, and not checked: a disabled radio is left out of the form it seems to fill."""
