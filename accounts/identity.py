@@ -74,6 +74,7 @@ def identity_context(discord: SocialAccount, github: SocialAccount | None = None
     return {
         "discord_name": discord_name(discord),
         "discord_username": discord_handle(discord),
-        "has_avatar": bool(settings.DISCORD_CDN_URL and discord.extra_data.get("avatar")),
+        # Discord's hash of the image, in the image's address: a new avatar is not taken from the browser's cache.
+        "avatar_version": discord.extra_data.get("avatar") if settings.DISCORD_CDN_URL else None,
         "github_login": github_login(github) if github else "",
     }

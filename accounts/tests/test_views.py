@@ -30,15 +30,21 @@ def test_a_person_without_a_discord_avatar_gets_none_and_the_cdn_is_not_asked(br
 
 
 def test_a_new_discord_avatar_is_fetched_not_the_old_one_served_from_cache(browser, providers):
-    """A new avatar comes with a new hash at the next sign-in: it is shown at once, not after a day."""
-    sign_in_with_discord(browser)
+    """A new avatar comes with a new hash at the next sign-in: it is shown at once, not after a day (our cache)
+    or an hour (the browser's: the page asks for it at another address)."""
+    step2 = sign_in_with_discord(browser)
     old = browser.get("/avatar/")
     account = SocialAccount.objects.get(provider="discord")
     account.extra_data["avatar"] = "0123456789abcdef0123456789abcdef"
     account.save()
 
+    page = browser.get("/github/")
     new = browser.get("/avatar/")
 
+    (old_address,) = re.findall(r'<img src="([^"]*)"', step2.text)
+    assert (
+        re.findall(r'<img src="([^"]*)"', page.text) == ["/avatar/?v=0123456789abcdef0123456789abcdef"] != [old_address]
+    )
     assert old.status_code == new.status_code == 200
     assert new.content != old.content
     assert len(providers.calls_to("discord.avatar")) == 2
