@@ -46,7 +46,9 @@ keepalive = _count("GUNICORN_KEEPALIVE", 5)
 # Off by default. When on, only the path (%(U)s), never the query string: callbacks carry `code` and `state`.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(M)sms %({x-request-id}o)s'
-logger_class = "linkapp.access_log.AccessLogger"  # the path as it came (%0A, not a line break)
+# The path percent-encoded again (%0A, not a line break). gunicorn's statsd logger, which --statsd-host picks only
+# in place of the default logger class, is then not used.
+logger_class = "linkapp.access_log.AccessLogger"
 # No forwarded_allow_ips here: gunicorn reads FORWARDED_ALLOW_IPS from the environment itself.
 
 # In any case, as settings.py's env_choice reads it (this file is read without Django's settings).

@@ -259,15 +259,15 @@ def authentication_failure(
 def _step_already_done(
     request: HttpRequest, provider: HardenedProviderMixin, github_grant: GitHubGrant | None
 ) -> HttpResponse | None:
-    """A callback this session has already used, again: where its step is still done, the person goes on.
-    The code in that address is never exchanged."""
+    """A callback this session has already used, again: the person goes on from the step it did. The code in
+    that address is never exchanged."""
     if provider.id == "discord" and discord_id_of(request.user) is not None:
         messages.info(request, "You are already signed in with Discord.")
         return redirect("github_step")
-    if provider.id == "github" and discord_id_of(request.user) is not None:
+    if provider.id == "github" and (github_grant or discord_id_of(request.user) is not None):
         if github_grant:
             messages.info(request, "Your GitHub account is still connected.")
-        # Else the grant has ended since, and the picker says why: to the dashboard after a link saved (the Back
-        # button from there), or "Connect with GitHub first" after WIZARD_TTL unused.
+        # Else the grant has ended since, and the picker says why: the dashboard after a link saved (the Back
+        # button from there), "Connect with GitHub first" after WIZARD_TTL unused.
         return redirect("picker")
     return None

@@ -1,7 +1,7 @@
-"""gunicorn's logger, with the path in access lines as it came on the wire.
+"""gunicorn's logger, with the path in access lines percent-encoded again.
 
-gunicorn writes `%(U)s` decoded: an address holding %0A would end the line there and begin one of the
-sender's making, and %22 would end the quoted request early. Encoded again, each access line is one line.
+gunicorn writes `%(U)s` decoded: an address holding %0A would end the line there and begin one of the sender's
+making, and %1B would reach a terminal as an escape sequence. Encoded again, each access line is one line.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ PATH_CHARACTERS = "/:@!$&'()*+,;="
 class AccessLogger(Logger):
     def atoms(self, resp, req, environ, request_time) -> dict:
         atoms = super().atoms(resp, req, environ, request_time)
-        # PATH_INFO is the address's bytes as Latin-1 (PEP 3333), whatever they spell.
-        atoms["U"] = quote(atoms["U"].encode("latin-1"), safe=PATH_CHARACTERS)
+        path = atoms["U"]  # PEP 3333: the address's bytes as Latin-1, whatever they spell
+        # None where gunicorn answers a request it could not read itself (a 400): its line says "-" there.
+        atoms["U"] = quote(path.encode("latin-1"), safe=PATH_CHARACTERS) if path is not None else "-"
         return atoms

@@ -346,9 +346,9 @@ UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def storable(value: object) -> bool:
-    """Whether Postgres can keep every text in this JSON: allauth keeps a profile whole (extra_data, a jsonb),
-    and a link keeps names in columns. JSON may carry a NUL character or half of a surrogate pair ("\\ud800");
-    Postgres refuses both, and a refused save would be a 500 at every try. Walked without recursion: an answer
+    """Whether Postgres can keep all of this JSON: allauth keeps a profile whole (extra_data, a jsonb), and a
+    link keeps names in columns. JSON may carry a NUL character, half of a surrogate pair ("\\ud800") or NaN;
+    Postgres refuses each, and a refused save would be a 500 at every try. Walked without recursion: an answer
     may be nested as deep as Python's JSON parser goes."""
     pending = [value]
     while pending:
@@ -359,5 +359,7 @@ def storable(value: object) -> bool:
         elif isinstance(item, list):
             pending.extend(item)
         elif isinstance(item, str) and UNSTORABLE.search(item):
+            return False
+        elif isinstance(item, float) and not math.isfinite(item):  # NaN and Infinity, which JSON's parser allows
             return False
     return True

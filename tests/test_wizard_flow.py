@@ -514,9 +514,10 @@ def json_answer(body: object) -> Fault:
         {"id": "80351110224678912", "username": None},
         {"id": "80351110224678912", "username": "nelly", "global_name": 5},
         {"id": "80351110224678912", "username": "nelly", "avatar": ["x"]},
-        {"id": "80351110224678912", "username": "n" * 96},  # with a tag, longer than a link keeps
+        {"id": "80351110224678912", "username": "n" * 96, "discriminator": "1337"},  # longer than a link keeps
         {"id": "80351110224678912", "username": "nelly", "bio": "\x00"},  # kept whole, in a jsonb: no NUL
         {"id": "80351110224678912", "username": "nelly", "global_name": "\ud800"},  # half a surrogate pair
+        {"id": "80351110224678912", "username": "nelly", "premium_type": float("nan")},  # NaN, which JSON allows
     ],
     ids=[
         "list",
@@ -528,6 +529,7 @@ def json_answer(body: object) -> Fault:
         "long-username",
         "nul",
         "surrogate",
+        "nan",
     ],
 )
 def test_a_discord_profile_of_another_shape_is_a_clear_page_and_its_token_revoked(browser, providers, profile):

@@ -2,6 +2,7 @@ import json
 import logging
 import os
 import re
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -196,9 +197,24 @@ def test_an_address_cannot_write_an_access_line_of_its_own(free_tcp_port, log_fo
     out, err = served.printed
 
     assert answer.status_code == 404
+    assert not [line for line in out.splitlines() if line.startswith("[30/Nov/2026:00:00:00")]
     (line,) = [line for line in out.splitlines() if "/admin/login/" in line]
     assert "/healthz%0A%5B30/Nov/2026:00:00:00%20+0000%5D%2010.0.0.1%20%22POST%20/admin/login/%22" in line
     assert "\x1b" not in out + err and "\\u001b" not in out  # no terminal escape, even as JSON writes it
+
+
+@pytest.mark.parametrize("log_format", ["plain", "json"])
+def test_a_request_gunicorn_refuses_itself_is_answered_and_logged(free_tcp_port, log_format):
+    """gunicorn answers a request it cannot read (two Host headers) with a 400 of its own, logged without a path:
+    the access line must not stop that answer (JSON logs turn the access log on in any case)."""
+    with gunicorn_serving(free_tcp_port, {"GUNICORN_ACCESS_LOG": "-", "LOG_FORMAT": log_format}) as served:
+        with socket.create_connection(("127.0.0.1", free_tcp_port), timeout=30) as client:
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+            answer = client.recv(4096)
+    out, err = served.printed
+
+    assert answer.startswith(b"HTTP/1.1 400 "), answer
+    assert [line for line in out.splitlines() if " 400 " in line and "GET -" in line], out
 
 
 def test_gunicorn_json_lines_hold_no_access_lines_unless_asked_for(free_tcp_port):

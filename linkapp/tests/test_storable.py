@@ -17,8 +17,11 @@ from linkapp.providers import storable
         {"username": "nelly", "flags": [1, {"note": "\udfff"}]},
         {"a\x00": 1},  # in a key
         {"literal": "\\u0000"},  # the six characters, not a NUL
+        {"ratio": 1.5, "big": 10**30},
+        {"ratio": float("nan")},  # JSON's parser reads NaN and Infinity
+        {"ratio": [float("-inf")]},
     ],
-    ids=["unicode", "nul", "high-surrogate", "nested-low-surrogate", "key", "escaped-text"],
+    ids=["unicode", "nul", "high-surrogate", "nested-low-surrogate", "key", "escaped-text", "numbers", "nan", "inf"],
 )
 def test_storable_is_what_postgres_keeps_in_a_jsonb(answer, django_user_model):
     """Checked against Postgres itself, where allauth keeps a provider's profile (extra_data)."""
