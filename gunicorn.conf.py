@@ -24,7 +24,11 @@ def _count(name: str, default: int, least: int = 0) -> int:
 # GUNICORN_BIND, else 0.0.0.0:$PORT where a platform sets PORT (Heroku, Render, Cloud Run), as gunicorn itself
 # does, else 127.0.0.1:8000. A PORT set but empty counts as unset (gunicorn would stop at "0.0.0.0:").
 _port = (os.environ.get("PORT") or "").strip()
+if _port and not _port.isdigit():
+    raise SystemExit(f"PORT must be a port number, not {_port!r}.")
 bind = os.environ.get("GUNICORN_BIND") or (f"0.0.0.0:{_port}" if _port else "127.0.0.1:8000")
+if "://" in bind and not bind.startswith(("unix:", "fd://")):  # gunicorn's own error names neither variable
+    raise SystemExit(f"GUNICORN_BIND is HOST:PORT (such as 0.0.0.0:8000) or unix:PATH, not {bind!r}.")
 if (os.environ.get("REDIS_URL") or "").strip():  # as settings.py reads it
     # The cores this process may run on (a container's cpuset), not all the host's; a CPU quota is not seen.
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()  # not on macOS
@@ -45,6 +49,9 @@ graceful_timeout = _count("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _count("GUNICORN_KEEPALIVE", 5)
 # Off by default. When on, only the path (%(U)s), never the query string: callbacks carry `code` and `state`.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+if accesslog and accesslog.strip().lower() in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+    # Else gunicorn writes the access log to a file of that name, and nothing to where it was looked for.
+    raise SystemExit(f"GUNICORN_ACCESS_LOG is a file, or - for stdout, not {accesslog!r}.")
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(M)sms %({x-request-id}o)s'
 # The path percent-encoded again (%0A, not a line break). gunicorn's statsd logger, which --statsd-host picks only
 # in place of the default logger class, is then not used.

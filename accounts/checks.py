@@ -1,12 +1,15 @@
-"""Deploy checks (`manage.py check --deploy`): what the demo does without, and production cannot."""
+"""Checks of the configuration: at `manage.py check --deploy`, what the demo does without and production cannot;
+at every start, what would otherwise fail only on a request."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.checks import Warning as CheckWarning
+from django.utils.module_loading import import_string
 
 from linkapp.ratelimits import client_address
 
@@ -65,3 +68,65 @@ def client_address_behind_proxy(app_configs: Any, **kwargs: Any) -> list[CheckMe
             id="accounts.W002",
         )
     ]
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+
+@register(Tags.security, deploy=True)
+def public_host_named(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """ALLOWED_HOSTS left at its default (this machine's names): with HTTPS on, the site is served under a public
+    name, and every request for it would be a 400."""
+    if not settings.HTTPS or not set(settings.ALLOWED_HOSTS) <= LOOPBACK:
+        return []
+    return [
+        CheckWarning(
+            "ALLOWED_HOSTS names only this machine: every request for the site's public name is refused (400).",
+            hint="Set ALLOWED_HOSTS to the public host name, such as links.example.org (README, Production).",
+            id="accounts.W003",
+        )
+    ]
+
+
+PROVIDER_ADDRESSES = ("DISCORD_URL", "DISCORD_CDN_URL", "GITHUB_URL", "GITHUB_API_URL")
+
+
+@register(Tags.security, deploy=True)
+def providers_over_https(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """The client secrets and every person's tokens go to these addresses. Plain HTTP is for a stand-in provider
+    on this machine (the demo's), not one across a network."""
+    if not settings.HTTPS:
+        return []
+    plain = [
+        name
+        for name in PROVIDER_ADDRESSES
+        if (address := urlsplit(getattr(settings, name))).scheme == "http" and address.hostname not in LOOPBACK
+    ]
+    if not plain:
+        return []
+    return [
+        CheckWarning(
+            f"{', '.join(plain)} {'is' if len(plain) == 1 else 'are'} plain HTTP: client secrets and tokens would "
+            "cross the network unencrypted.",
+            hint="Use the provider's https:// address.",
+            id="accounts.W004",
+        )
+    ]
+
+
+@register(Tags.security)
+def client_address_function_found(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """django-ratelimit imports a function named by its dotted path only on a request: a typo would make every
+    sign-in a 500."""
+    try:
+        import_string(settings.RATELIMIT_IP_META_KEY)
+    except ImportError:
+        return [
+            Error(
+                f"RATELIMIT_IP_META_KEY names a function that cannot be imported: {settings.RATELIMIT_IP_META_KEY}.",
+                hint="Give the dotted path of a function of yours (module.function), or a header such as "
+                "HTTP_X_REAL_IP.",
+                id="accounts.E002",
+            )
+        ]
+    return []

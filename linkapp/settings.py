@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+import redis.connection
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
@@ -55,15 +56,25 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
 
 
-def env_number(name: str, default: str, kind: type[int] | type[float] = int, *, positive: bool = False) -> int | float:
+def env_number(
+    name: str,
+    default: str,
+    kind: type[int] | type[float] = int,
+    *,
+    positive: bool = False,
+    seconds_at_most: float | None = None,
+) -> int | float:
     """A count or a number of seconds: never negative, and where 0 would stop the app (`WIZARD_TTL=0` would
-    expire every sign-in at once), more than 0."""
+    expire every sign-in at once), more than 0. A wait the app holds a thread for has a ceiling: milliseconds
+    written for seconds (`PROVIDER_TIMEOUT=10000`) would hold it for hours."""
     try:
         value = kind(env(name, default))
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a number, not {env(name)!r}.") from None
     if not (math.isfinite(value) and (value > 0 if positive else value >= 0)):
         raise ImproperlyConfigured(f"{name} must be {'more than 0' if positive else '0 or more'}, not {env(name)!r}.")
+    if seconds_at_most is not None and value > seconds_at_most:
+        raise ImproperlyConfigured(f"{name} is in seconds, at most {seconds_at_most:g}, not {env(name)!r}.")
     return value
 
 
@@ -99,6 +110,14 @@ def env_url(name: str, default: str) -> str:
     ):
         raise refused
     return value
+
+
+def unreadable_address(name: str, example: str) -> ImproperlyConfigured:
+    """The error for a database's or Redis's address that cannot be read, without repeating it: it may hold a
+    password."""
+    return ImproperlyConfigured(
+        f"{name} must be an address such as {example}, with a #, / or @ in the password written as %23, %2F or %40."
+    )
 
 
 def env_path(name: str) -> str | None:
@@ -167,6 +186,15 @@ CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS")
 # --- Providers -------------------------------------------------------------
 DISCORD_URL = env_url("DISCORD_URL", "https://discord.com")
 GITHUB_URL = env_url("GITHUB_URL", "https://github.com")
+# Discord's documentation calls https://discord.com/api its base address, and GitHub's API has one of its own: either
+# would pass as an address, and every sign-in would then fail.
+if re.search(r"/api(/v[0-9]+)?$", urlsplit(DISCORD_URL).path):
+    raise ImproperlyConfigured("DISCORD_URL is Discord's own address (https://discord.com), without /api.")
+if urlsplit(GITHUB_URL).hostname == "api.github.com" or re.search(r"/api(/v[0-9]+)?$", urlsplit(GITHUB_URL).path):
+    raise ImproperlyConfigured(
+        "GITHUB_URL is GitHub's own address (https://github.com, or your GitHub Enterprise Server's), not its API's "
+        "(GITHUB_API_URL)."
+    )
 GITHUB_API_URL = env_url(
     "GITHUB_API_URL",
     "https://api.github.com" if as_providers_write(GITHUB_URL) == "https://github.com" else f"{GITHUB_URL}/api/v3",
@@ -188,7 +216,7 @@ GITHUB_PRIVATE_SCOPES = (
 )
 LINK_MIN_PERMISSION = env_choice("LINK_MIN_PERMISSION", "push", ("pull", "triage", "push", "maintain", "admin"))
 WIZARD_TTL = env_number("WIZARD_TTL", "900", positive=True)
-PROVIDER_TIMEOUT = env_number("PROVIDER_TIMEOUT", "10", float, positive=True)
+PROVIDER_TIMEOUT = env_number("PROVIDER_TIMEOUT", "10", float, positive=True, seconds_at_most=120)
 # Starting a sign-in, provider callbacks, admin password attempts and refused API tokens, per client address
 # (django-ratelimit syntax).
 LOGIN_RATE_LIMIT = env_rate("LOGIN_RATE_LIMIT", "30/m")
@@ -258,13 +286,18 @@ TEMPLATES = [
 ]
 
 # --- Data ------------------------------------------------------------------
-DATABASES = {
-    "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_number("CONN_MAX_AGE", "60"),
-        conn_health_checks=True,
-    )
-}
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+            conn_max_age=env_number("CONN_MAX_AGE", "60"),
+            conn_health_checks=True,
+        )
+    }
+except ValueError:  # a part not URL-encoded, a port that is not a number, a scheme of SQLAlchemy's (postgresql+psycopg)
+    raise unreadable_address("DATABASE_URL", "postgres://linkapp:PASSWORD@db.example.org:5432/linkapp") from None
+if not DATABASES["default"]["NAME"]:  # else the first query fails, not the start
+    raise unreadable_address("DATABASE_URL", "postgres://linkapp:PASSWORD@db.example.org:5432/linkapp")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Fail fast instead of hanging a worker on a Postgres that accepts and never answers. libpq has no
     # read timeout: a Postgres host that dies or drops off the network under an open connection is noticed
@@ -283,7 +316,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # ALTER TABLE queued behind a long query) unless told to. It is told as a startup option, which a connection
     # pooler may refuse (DATABASE_LOCK_TIMEOUT=0 sends none), and which libpq then sends instead of PGOPTIONS:
     # PGOPTIONS and DATABASE_URL's `options` follow it, so a `-c lock_timeout=N` of theirs wins.
-    lock_timeout = env_number("DATABASE_LOCK_TIMEOUT", "5", float)
+    lock_timeout = env_number("DATABASE_LOCK_TIMEOUT", "5", float, seconds_at_most=600)
     url_options = DATABASES["default"]["OPTIONS"].pop("options", [])
     server_options = [
         f"-c lock_timeout={round(lock_timeout * 1000)}" if lock_timeout else "",
@@ -300,6 +333,15 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     # it may hold Redis's password.
     raise ImproperlyConfigured("REDIS_URL must begin with redis://, rediss:// or unix://.")
 if REDIS_URL:
+    # redis-py reads the address on the first request: a port or a database that is not a number would make every
+    # page a 500, with the start of a password not URL-encoded (`:pa#ss@`) in the log as the port.
+    try:
+        redis.connection.parse_url(REDIS_URL)
+        database = urlsplit(REDIS_URL).path.strip("/") if REDIS_URL.startswith("redis") else ""
+    except ValueError:
+        database = None
+    if database is None or (database and not database.isdigit()):  # /abc would be database 0
+        raise unreadable_address("REDIS_URL", "redis://:PASSWORD@redis.example.org:6379/0")
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",

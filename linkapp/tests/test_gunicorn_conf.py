@@ -78,9 +78,19 @@ def test_bind_follows_gunicorn_bind_then_the_platforms_port(env, bind):
         ("GUNICORN_THREADS", "0", "GUNICORN_THREADS must be a whole number of 1 or more, not '0'."),
         ("GUNICORN_TIMEOUT", "30s", "GUNICORN_TIMEOUT must be a whole number of 0 or more, not '30s'."),
         ("GUNICORN_KEEPALIVE", "-1", "GUNICORN_KEEPALIVE must be a whole number of 0 or more, not '-1'."),
+        # gunicorn's own errors named neither variable ("'//0.0.0.0' is not a valid port number").
+        ("PORT", "http", "PORT must be a port number, not 'http'."),
+        (
+            "GUNICORN_BIND",
+            "http://0.0.0.0:8000",
+            "GUNICORN_BIND is HOST:PORT (such as 0.0.0.0:8000) or unix:PATH, not 'http://0.0.0.0:8000'.",
+        ),
+        # Read as a switch, it wrote the access log to a file named "1".
+        ("GUNICORN_ACCESS_LOG", "1", "GUNICORN_ACCESS_LOG is a file, or - for stdout, not '1'."),
+        ("GUNICORN_ACCESS_LOG", "true", "GUNICORN_ACCESS_LOG is a file, or - for stdout, not 'true'."),
     ],
 )
-def test_a_count_that_is_not_one_stops_gunicorn_with_one_clear_line(monkeypatch, name, value, error):
+def test_a_value_gunicorn_cannot_use_stops_it_with_one_clear_line(monkeypatch, name, value, error):
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv(name, value)
     with pytest.raises(SystemExit) as stopped:

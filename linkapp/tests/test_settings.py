@@ -592,3 +592,63 @@ def test_a_redis_url_redis_py_reads_is_taken(monkeypatch, value):
     """README: `redis://`, `rediss://` or `unix://` (a Redis on the same host, by its socket)."""
     monkeypatch.setenv("REDIS_URL", value)
     assert read_settings()["CACHES"]["default"]["LOCATION"] == value
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("REDIS_URL", "redis://:s3cr#et@redis.example.org:6379/0"),  # read as port "s3cr": the password in the log
+        ("REDIS_URL", "redis://:s3cr/et@redis.example.org:6379/0"),
+        ("REDIS_URL", "redis://redis.example.org:63x9/0"),
+        ("REDIS_URL", "redis://redis.example.org:6379/one"),  # read as database 0
+        ("DATABASE_URL", "postgres://linkapp:s3cr#et@db.example.org:5432/linkapp"),
+        ("DATABASE_URL", "postgres://linkapp:s3cret@db.example.org:54x2/linkapp"),
+        ("DATABASE_URL", "postgresql+psycopg://linkapp:s3cret@db.example.org/linkapp"),  # SQLAlchemy's way
+        ("DATABASE_URL", "postgres://linkapp:s3cret@db.example.org:5432"),  # no database: the first query failed
+    ],
+)
+def test_a_database_or_redis_address_that_cannot_be_read_is_a_clear_error_without_its_password(
+    monkeypatch, name, value
+):
+    """Each passed `check` and stopped every page (Redis: a 500 at the first sign-in, the password's start in
+    the log as a port; Postgres: a traceback that never named DATABASE_URL)."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ImproperlyConfigured) as refused:
+        read_settings()
+    assert str(refused.value).startswith(f"{name} must be an address such as ")
+    assert "%23, %2F or %40" in str(refused.value) and "s3cr" not in str(refused.value)
+
+
+def test_an_address_that_cannot_be_read_leaves_its_password_out_of_the_output_too():
+    result = manage("check", **{**PRODUCTION, "REDIS_URL": "redis://:s3cr#et@redis.example.org:6379/0"})
+
+    assert result.returncode != 0 and "REDIS_URL must be an address such as" in result.stderr
+    assert "s3cr" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DISCORD_URL", "https://discord.com/api"),  # Discord's documentation calls this its base address
+        ("DISCORD_URL", "https://discord.com/api/v10/"),
+        ("GITHUB_URL", "https://api.github.com"),
+        ("GITHUB_URL", "https://ghe.example.com/api/v3"),
+    ],
+)
+def test_a_providers_api_address_given_as_its_own_is_a_clear_error(monkeypatch, name, value):
+    """Each passed as an address, and then every sign-in failed (and no avatars were shown)."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ImproperlyConfigured) as refused:
+        read_settings()
+    assert str(refused.value).startswith(f"{name} is ")
+
+
+@pytest.mark.parametrize(("name", "most"), [("PROVIDER_TIMEOUT", 120), ("DATABASE_LOCK_TIMEOUT", 600)])
+def test_a_wait_in_milliseconds_is_a_clear_error(monkeypatch, name, most):
+    """PROVIDER_TIMEOUT=10000 held a thread for each call up to nearly three hours."""
+    monkeypatch.setenv(name, str(most))
+    assert read_settings()[name if name == "PROVIDER_TIMEOUT" else "lock_timeout"] == most
+    monkeypatch.setenv(name, "10000")
+    with pytest.raises(ImproperlyConfigured) as refused:
+        read_settings()
+    assert str(refused.value) == f"{name} is in seconds, at most {most}, not '10000'."
