@@ -24,10 +24,10 @@ def _count(name: str, default: int, least: int = 0) -> int:
 # GUNICORN_BIND, else 0.0.0.0:$PORT where a platform sets PORT (Heroku, Render, Cloud Run), as gunicorn itself
 # does, else 127.0.0.1:8000. A PORT set but empty counts as unset (gunicorn would stop at "0.0.0.0:").
 _port = (os.environ.get("PORT") or "").strip()
-if _port and not _port.isdigit():
+if _port and not (re.fullmatch(r"[0-9]{1,5}", _port) and 0 < int(_port) < 65536):
     raise SystemExit(f"PORT must be a port number, not {_port!r}.")
 bind = os.environ.get("GUNICORN_BIND") or (f"0.0.0.0:{_port}" if _port else "127.0.0.1:8000")
-if "://" in bind and not bind.startswith(("unix:", "fd://")):  # gunicorn's own error names neither variable
+if "://" in bind and not bind.startswith(("unix:", "fd://", "tcp://")):  # gunicorn's own error names neither variable
     raise SystemExit(f"GUNICORN_BIND is HOST:PORT (such as 0.0.0.0:8000) or unix:PATH, not {bind!r}.")
 if (os.environ.get("REDIS_URL") or "").strip():  # as settings.py reads it
     # The cores this process may run on (a container's cpuset), not all the host's; a CPU quota is not seen.

@@ -1,8 +1,9 @@
 """Checks of the configuration: at `manage.py check --deploy`, what the demo does without and production cannot;
-at every start, what would otherwise fail only on a request."""
+at every management command (migrate, check), what would otherwise fail only on a request."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -70,14 +71,22 @@ def client_address_behind_proxy(app_configs: Any, **kwargs: Any) -> list[CheckMe
     ]
 
 
-LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
+def on_this_machine(host: str | None) -> bool:
+    """A loopback name or address, as ALLOWED_HOSTS (`[::1]`, `.localhost`) or an address (`127.0.0.2`) writes it."""
+    host = (host or "").strip("[]")
+    if host in ("localhost", ".localhost") or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @register(Tags.security, deploy=True)
 def public_host_named(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """ALLOWED_HOSTS left at its default (this machine's names): with HTTPS on, the site is served under a public
     name, and every request for it would be a 400."""
-    if not settings.HTTPS or not set(settings.ALLOWED_HOSTS) <= LOOPBACK:
+    if not settings.HTTPS or not all(on_this_machine(host) for host in settings.ALLOWED_HOSTS):
         return []
     return [
         CheckWarning(
@@ -100,7 +109,7 @@ def providers_over_https(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     plain = [
         name
         for name in PROVIDER_ADDRESSES
-        if (address := urlsplit(getattr(settings, name))).scheme == "http" and address.hostname not in LOOPBACK
+        if (address := urlsplit(getattr(settings, name))).scheme == "http" and not on_this_machine(address.hostname)
     ]
     if not plain:
         return []
@@ -117,7 +126,7 @@ def providers_over_https(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
 @register(Tags.security)
 def client_address_function_found(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """django-ratelimit imports a function named by its dotted path only on a request: a typo would make every
-    sign-in a 500."""
+    sign-in a 500. Checked by every management command (migrate, check), not by gunicorn's start."""
     try:
         import_string(settings.RATELIMIT_IP_META_KEY)
     except ImportError:

@@ -120,6 +120,25 @@ def unreadable_address(name: str, example: str) -> ImproperlyConfigured:
     )
 
 
+def readable_by_redis_py(address: str) -> bool:
+    """What redis-py reads as the address meant. It reads a password's # / ? or @ not URL-encoded as the end of
+    the host part: the start of the password becomes the port (and is logged as one), or the host is
+    localhost; a database that is not a number is database 0."""
+    try:
+        redis.connection.parse_url(address)
+    except ValueError:
+        return False
+    if address.startswith("unix:"):
+        return "#" not in address
+    parts = urlsplit(address)
+    return (
+        bool(parts.hostname)
+        and "#" not in address
+        and "@" not in parts.path + parts.query
+        and re.fullmatch(r"/*([0-9]+/*)?", parts.path) is not None
+    )
+
+
 def env_path(name: str) -> str | None:
     """A path such as /linkapp, without its trailing `/`; unset or `/` is none. Anything else would be written
     into every link and redirect the app makes, each leading nowhere or elsewhere: `linkapp` or a whole address,
@@ -190,7 +209,9 @@ GITHUB_URL = env_url("GITHUB_URL", "https://github.com")
 # would pass as an address, and every sign-in would then fail.
 if re.search(r"/api(/v[0-9]+)?$", urlsplit(DISCORD_URL).path):
     raise ImproperlyConfigured("DISCORD_URL is Discord's own address (https://discord.com), without /api.")
-if urlsplit(GITHUB_URL).hostname == "api.github.com" or re.search(r"/api(/v[0-9]+)?$", urlsplit(GITHUB_URL).path):
+if re.fullmatch(r"api\.(github\.com|[^.]+\.ghe\.com)", urlsplit(GITHUB_URL).hostname) or re.search(
+    r"/api(/v[0-9]+)?$", urlsplit(GITHUB_URL).path
+):
     raise ImproperlyConfigured(
         "GITHUB_URL is GitHub's own address (https://github.com, or your GitHub Enterprise Server's), not its API's "
         "(GITHUB_API_URL)."
@@ -296,8 +317,11 @@ try:
     }
 except ValueError:  # a part not URL-encoded, a port that is not a number, a scheme of SQLAlchemy's (postgresql+psycopg)
     raise unreadable_address("DATABASE_URL", "postgres://linkapp:PASSWORD@db.example.org:5432/linkapp") from None
-if not DATABASES["default"]["NAME"]:  # else the first query fails, not the start
+if "@" in DATABASES["default"]["NAME"]:  # a / in the password: the rest of the address read as the database's name
     raise unreadable_address("DATABASE_URL", "postgres://linkapp:PASSWORD@db.example.org:5432/linkapp")
+if not (DATABASES["default"]["NAME"] or DATABASES["default"].get("OPTIONS", {}).get("service")):
+    # Else the first query fails, not the start. (A pg_service.conf entry, ?service=, may name it instead.)
+    raise ImproperlyConfigured("DATABASE_URL names no database: postgres://linkapp:PASSWORD@db.example.org/linkapp.")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Fail fast instead of hanging a worker on a Postgres that accepts and never answers. libpq has no
     # read timeout: a Postgres host that dies or drops off the network under an open connection is noticed
@@ -335,12 +359,7 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
 if REDIS_URL:
     # redis-py reads the address on the first request: a port or a database that is not a number would make every
     # page a 500, with the start of a password not URL-encoded (`:pa#ss@`) in the log as the port.
-    try:
-        redis.connection.parse_url(REDIS_URL)
-        database = urlsplit(REDIS_URL).path.strip("/") if REDIS_URL.startswith("redis") else ""
-    except ValueError:
-        database = None
-    if database is None or (database and not database.isdigit()):  # /abc would be database 0
+    if not all(readable_by_redis_py(address) for address in REDIS_URL.split(",")):  # django-redis: primary,replicas
         raise unreadable_address("REDIS_URL", "redis://:PASSWORD@redis.example.org:6379/0")
     CACHES = {
         "default": {

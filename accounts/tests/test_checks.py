@@ -31,6 +31,9 @@ def test_allowed_hosts_left_at_this_machines_names_is_warned_about_with_https_on
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
     assert "accounts.W003" in check_ids(deploy=True)
 
+    settings.ALLOWED_HOSTS = [".localhost", "127.0.0.1", "[::1]"]  # Django's own for DEBUG
+    assert "accounts.W003" in check_ids(deploy=True)
+
     settings.ALLOWED_HOSTS = ["links.example.org", "127.0.0.1"]
     assert "accounts.W003" not in check_ids(deploy=True)
     settings.HTTPS, settings.ALLOWED_HOSTS = False, ["127.0.0.1", "localhost"]  # the demo's
@@ -43,8 +46,9 @@ def test_a_provider_across_the_network_over_plain_http_is_warned_about(settings)
     messages = [m for m in run_checks(include_deployment_checks=True) if m.id == "accounts.W004"]
     assert len(messages) == 1 and messages[0].msg.startswith("GITHUB_URL is plain HTTP")
 
-    settings.GITHUB_URL = "http://127.0.0.1:9000"  # a stand-in on this machine (the demo's, the tests')
-    assert "accounts.W004" not in check_ids(deploy=True)
+    for here in ("http://127.0.0.1:9000", "http://127.0.0.2:9000", "http://[::1]:9000", "http://localhost:9000"):
+        settings.GITHUB_URL = here  # a stand-in on this machine (the demo's, the tests')
+        assert "accounts.W004" not in check_ids(deploy=True), here
 
 
 def test_a_client_address_function_that_cannot_be_imported_is_an_error_at_every_start(settings):

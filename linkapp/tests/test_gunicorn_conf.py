@@ -54,6 +54,8 @@ def test_keepalive_may_outlast_a_load_balancers_idle_timeout(monkeypatch):
         ({"PORT": "8080"}, "['0.0.0.0:8080']"),
         ({"PORT": "8080", "GUNICORN_BIND": "127.0.0.1:9000"}, "['127.0.0.1:9000']"),
         ({"PORT": ""}, "['127.0.0.1:8000']"),  # set but empty: unset, as for every other variable
+        ({"GUNICORN_BIND": "tcp://0.0.0.0:8000"}, "['tcp://0.0.0.0:8000']"),  # gunicorn reads tcp:// itself
+        ({"GUNICORN_BIND": "unix:/run/linkapp.sock"}, "['unix:/run/linkapp.sock']"),
     ],
 )
 def test_bind_follows_gunicorn_bind_then_the_platforms_port(env, bind):
@@ -80,6 +82,7 @@ def test_bind_follows_gunicorn_bind_then_the_platforms_port(env, bind):
         ("GUNICORN_KEEPALIVE", "-1", "GUNICORN_KEEPALIVE must be a whole number of 0 or more, not '-1'."),
         # gunicorn's own errors named neither variable ("'//0.0.0.0' is not a valid port number").
         ("PORT", "http", "PORT must be a port number, not 'http'."),
+        ("PORT", "99999", "PORT must be a port number, not '99999'."),
         (
             "GUNICORN_BIND",
             "http://0.0.0.0:8000",

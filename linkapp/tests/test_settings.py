@@ -601,10 +601,14 @@ def test_a_redis_url_redis_py_reads_is_taken(monkeypatch, value):
         ("REDIS_URL", "redis://:s3cr/et@redis.example.org:6379/0"),
         ("REDIS_URL", "redis://redis.example.org:63x9/0"),
         ("REDIS_URL", "redis://redis.example.org:6379/one"),  # read as database 0
+        ("REDIS_URL", "redis://:123#s3cret@redis.example.org:6379/0"),  # read as localhost, port 123
+        ("REDIS_URL", "redis://:s3cr?et@redis.example.org:6379/0"),
+        ("REDIS_URL", "redis://:#s3cret@redis.example.org:6379/0"),  # read as localhost, no password
+        ("REDIS_URL", "redis://a.example.org:6379/0,redis://:s3cr#et@b.example.org:6379/0"),  # a replica's too
         ("DATABASE_URL", "postgres://linkapp:s3cr#et@db.example.org:5432/linkapp"),
         ("DATABASE_URL", "postgres://linkapp:s3cret@db.example.org:54x2/linkapp"),
         ("DATABASE_URL", "postgresql+psycopg://linkapp:s3cret@db.example.org/linkapp"),  # SQLAlchemy's way
-        ("DATABASE_URL", "postgres://linkapp:s3cret@db.example.org:5432"),  # no database: the first query failed
+        ("DATABASE_URL", "postgres://linkapp:5432/s3cr@db.example.org:5432/linkapp"),  # host linkapp, database s3cr@…
     ],
 )
 def test_a_database_or_redis_address_that_cannot_be_read_is_a_clear_error_without_its_password(
@@ -626,6 +630,31 @@ def test_an_address_that_cannot_be_read_leaves_its_password_out_of_the_output_to
     assert "s3cr" not in result.stdout + result.stderr
 
 
+def test_a_database_address_without_a_database_is_a_clear_error(monkeypatch):
+    """The first query failed, not the start. A pg_service.conf entry may name the database instead."""
+    monkeypatch.setenv("DATABASE_URL", "postgres://linkapp:s3cret@db.example.org:5432")
+    with pytest.raises(ImproperlyConfigured, match="^DATABASE_URL names no database: "):
+        read_settings()
+    monkeypatch.setenv("DATABASE_URL", "postgres:///?service=linkapp")
+    assert read_settings()["DATABASES"]["default"]["OPTIONS"]["service"] == "linkapp"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "redis://a.example.org:6379/0,redis://b.example.org:6379/0",  # django-redis: a primary, then replicas
+        "redis://redis.example.org:6379/",
+        "redis://redis.example.org/?db=2",
+        "redis://[::1]:6379/0",
+        "unix://:s3cret@/run/redis/redis.sock?db=2",
+        "rediss://default:s3cret@redis.example.org:6380/0?ssl_cert_reqs=required",
+    ],
+)
+def test_more_redis_addresses_redis_py_reads_are_taken(monkeypatch, value):
+    monkeypatch.setenv("REDIS_URL", value)
+    assert read_settings()["CACHES"]["default"]["LOCATION"] == value
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -633,6 +662,7 @@ def test_an_address_that_cannot_be_read_leaves_its_password_out_of_the_output_to
         ("DISCORD_URL", "https://discord.com/api/v10/"),
         ("GITHUB_URL", "https://api.github.com"),
         ("GITHUB_URL", "https://ghe.example.com/api/v3"),
+        ("GITHUB_URL", "https://api.octocorp.ghe.com"),  # GitHub Enterprise Cloud with data residency
     ],
 )
 def test_a_providers_api_address_given_as_its_own_is_a_clear_error(monkeypatch, name, value):
