@@ -24,8 +24,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def env(name: str, default: str = "") -> str:
-    """A variable set but empty (`NAME=` in a compose or systemd file) counts as unset: its default applies."""
-    return os.environ.get(name) or default
+    """A variable set but empty (`NAME=` in a compose or systemd file), or only spaces, counts as unset: its
+    default applies. (`SECRET_KEY=" "` would otherwise be a key, `ALLOWED_HOSTS=" "` no host at all.)"""
+    value = os.environ.get(name, "")
+    return value if value.strip() else default
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -233,7 +235,9 @@ GITHUB_CLIENT_SECRET = env("GITHUB_CLIENT_SECRET").strip()
 GITHUB_SCOPES = env_scopes("GITHUB_SCOPES", "read:user")
 # Set but empty is "no private step-up" (the one variable where empty does not mean unset).
 GITHUB_PRIVATE_SCOPES = (
-    [] if os.environ.get("GITHUB_PRIVATE_SCOPES") == "" else env_scopes("GITHUB_PRIVATE_SCOPES", "repo")
+    []
+    if os.environ.get("GITHUB_PRIVATE_SCOPES", "unset").strip() == ""
+    else env_scopes("GITHUB_PRIVATE_SCOPES", "repo")
 )
 LINK_MIN_PERMISSION = env_choice("LINK_MIN_PERMISSION", "push", ("pull", "triage", "push", "maintain", "admin"))
 WIZARD_TTL = env_number("WIZARD_TTL", "900", positive=True)

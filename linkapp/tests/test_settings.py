@@ -77,20 +77,22 @@ def test_check_deploy_warns_when_every_person_would_have_the_proxys_address():
         assert result.returncode == 0 and "accounts.W002" not in result.stderr, result.stderr
 
 
-def test_secret_key_is_required_in_production():
+@pytest.mark.parametrize("secret_key", [None, " "], ids=["unset", "spaces"])
+def test_secret_key_is_required_in_production(secret_key):
     env = dict(PRODUCTION)
     env.pop("SECRET_KEY")
-    result = manage("check", **env)
+    result = manage("check", **env, **({} if secret_key is None else {"SECRET_KEY": secret_key}))
     assert result.returncode != 0
     assert "SECRET_KEY is required" in result.stderr
 
 
-def test_a_variable_set_but_empty_takes_its_default():
+@pytest.mark.parametrize("blank", ["", "  "], ids=["empty", "spaces"])
+def test_a_variable_set_but_empty_takes_its_default(blank):
     """`NAME=` in a compose file or a systemd unit means "not set", not "empty"."""
     empty = dict.fromkeys(
         ["ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "GITHUB_URL", "GITHUB_API_URL", "GITHUB_SCOPES"]
         + ["LINK_MIN_PERMISSION", "WIZARD_TTL", "PROVIDER_TIMEOUT"],
-        "",
+        blank,
     )
     shown = ["ALLOWED_HOSTS", "DATABASES", "GITHUB_API_URL", "GITHUB_SCOPES", "LINK_MIN_PERMISSION", "WIZARD_TTL"]
     code = f"import json; from django.conf import settings as s; print(json.dumps([getattr(s, n) for n in {shown}]))"
@@ -112,6 +114,7 @@ def test_old_secret_keys_are_read_as_fallbacks(monkeypatch):
 def test_an_empty_private_scope_list_turns_the_private_step_up_off():
     code = "from django.conf import settings as s; print(s.GITHUB_PRIVATE_SCOPES)"
     assert manage("shell", "-c", code, **PRODUCTION, GITHUB_PRIVATE_SCOPES="").stdout.splitlines()[-1] == "[]"
+    assert manage("shell", "-c", code, **PRODUCTION, GITHUB_PRIVATE_SCOPES=" ").stdout.splitlines()[-1] == "[]"
     assert manage("shell", "-c", code, **PRODUCTION).stdout.splitlines()[-1] == "['repo']"
 
 
