@@ -311,6 +311,7 @@ TEMPLATES = [
 ]
 
 # --- Data ------------------------------------------------------------------
+database_url_example = "postgres://linkapp:PASSWORD@db.example.org:5432/linkapp"
 try:
     DATABASES = {
         "default": dj_database_url.parse(
@@ -320,12 +321,12 @@ try:
         )
     }
 except ValueError:  # a part not URL-encoded, a port that is not a number, a scheme of SQLAlchemy's (postgresql+psycopg)
-    raise unreadable_address("DATABASE_URL", "postgres://linkapp:PASSWORD@db.example.org:5432/linkapp") from None
+    raise unreadable_address("DATABASE_URL", database_url_example) from None
 if "@" in DATABASES["default"]["NAME"]:  # a / in the password: the rest of the address read as the database's name
-    raise unreadable_address("DATABASE_URL", "postgres://linkapp:PASSWORD@db.example.org:5432/linkapp")
+    raise unreadable_address("DATABASE_URL", database_url_example)
 if not (DATABASES["default"]["NAME"] or DATABASES["default"].get("OPTIONS", {}).get("service")):
     # Else the first query fails, not the start. (A pg_service.conf entry, ?service=, may name it instead.)
-    raise ImproperlyConfigured("DATABASE_URL names no database: postgres://linkapp:PASSWORD@db.example.org/linkapp.")
+    raise ImproperlyConfigured(f"DATABASE_URL names no database: {database_url_example}.")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Fail fast instead of hanging a worker on a Postgres that accepts and never answers. libpq has no
     # read timeout: a Postgres host that dies or drops off the network under an open connection is noticed

@@ -21,7 +21,7 @@ from django_ratelimit.core import get_usage
 
 from accounts.decorators import discord_required
 from accounts.identity import find_account, github_login, identity_context
-from accounts.wizard_store import CHOICE, WizardStore
+from accounts.wizard_store import CHOICE, GitHubGrant, WizardStore
 from linkapp.failures import failure_level, in_words, provider_failure, render_failure
 from linkapp.providers import ProviderError, ProviderRateLimited, ProviderUnauthorized
 from linkapp.ratelimits import View
@@ -45,10 +45,16 @@ def github_step(request: HttpRequest) -> HttpResponse:
     """Step 2: "Connect with GitHub" (allauth's connect process onto the Discord user). Back here from the
     picker (the Back button, the dashboard's link), a connection still made is offered too: connecting again
     would fetch the whole list again."""
-    token = WizardStore(request.session).github_token()
-    github = token and find_account(request.social_accounts, "github", token["uid"])
+    _, github = wizard_github(request, WizardStore(request.session))
     context = {"step": 2, "offers_private": bool(settings.GITHUB_PRIVATE_SCOPES), "connected": bool(github)}
     return render(request, "repos/github_step.html", {**context, **identity_context(request.discord_account, github)})
+
+
+def wizard_github(request: HttpRequest, store: WizardStore) -> tuple[GitHubGrant | None, SocialAccount | None]:
+    """The wizard's GitHub grant and the account it belongs to, not just any GitHub account the person ever
+    connected (None where it belongs to none of theirs any more)."""
+    token = store.github_token()
+    return token, find_account(request.social_accounts, "github", token["uid"]) if token else None
 
 
 def posted_repo_id(request: HttpRequest) -> int | None:
@@ -81,9 +87,7 @@ def remember_choice(view: View) -> View:
 def picker(request: HttpRequest) -> HttpResponse:
     """Step 3: choose a repository; on POST re-check it with GitHub and save the link."""
     store = WizardStore(request.session)
-    token = store.github_token()
-    # The GitHub account the token belongs to, not just any the person ever connected.
-    github = token and find_account(request.social_accounts, "github", token["uid"])
+    token, github = wizard_github(request, store)
     if not github:
         if token and connect.moved_away(token["uid"], request.user):
             linking.finish_wizard(store)
