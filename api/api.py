@@ -29,6 +29,7 @@ from api.pagination import MAX_PAGE_SIZE, LinkPagination
 from linkapp.cache import CACHE_UNAVAILABLE
 from linkapp.database import is_database_unavailable
 from linkapp.failures import UNAVAILABLE_RETRY_AFTER
+from linkapp.logs import one_line, unavailable_service
 from repos.models import Link
 
 log = logging.getLogger("linkapp.api")
@@ -66,7 +67,7 @@ def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse
 def unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
     """The database or Redis is down: JSON a service can read, with when to retry, instead of
     the 503 page people get (handler500)."""
-    log.warning("api unavailable: %s", type(exc).__name__, exc_info=exc)
+    log.warning("api unavailable: %s unavailable: %s", unavailable_service(exc), one_line(exc))
     response = api.create_response(request, {"detail": "Service unavailable; try again shortly."}, status=503)
     response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
     return response

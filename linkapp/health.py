@@ -11,30 +11,27 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from linkapp.logs import one_line
+
 log = logging.getLogger(__name__)
 
 
-def _one_line(exc: Exception) -> str:
-    """A probe asks every few seconds: an outage should add one line per probe, not a traceback."""
-    first_line = str(exc).strip().splitlines()[:1]
-    return f"{type(exc).__name__}: {first_line[0]}" if first_line else type(exc).__name__
-
-
 def unavailable_services() -> list[str]:
-    """Which of "database" and "cache" do not answer: for the checks, and for the demo before it starts."""
+    """Which of "database" and "cache" do not answer: for the checks, and for the demo before it starts. Logged in
+    one line each, not a traceback: through an outage, a probe asks every few seconds."""
     failed = []
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception as exc:  # any database fault means "not ready"
-        log.warning("health: database unavailable: %s", _one_line(exc))
+        log.warning("health: database unavailable: %s", one_line(exc))
         failed.append("database")
     try:
         cache.set("healthz", "1", 10)
         if cache.get("healthz") != "1":
             raise RuntimeError("cache read back nothing")
     except Exception as exc:  # any cache fault means "not ready"
-        log.warning("health: cache unavailable: %s", _one_line(exc))
+        log.warning("health: cache unavailable: %s", one_line(exc))
         failed.append("cache")
     return failed
 

@@ -1,5 +1,5 @@
 """Logging: a request id on every line of a request (its calls to Discord and GitHub included),
-JSON lines when `LOG_FORMAT=json`, and no query strings in request lines.
+JSON lines when `LOG_FORMAT=json`, no query strings in request lines, and tracebacks only where they help.
 
 The id comes from the proxy's X-Request-ID header when it looks like one, else a new one;
 it is echoed in the response so an operator can find a person's request in the logs.
@@ -16,6 +16,9 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from django.http import HttpRequest, HttpResponse
+
+from linkapp.cache import CACHE_UNAVAILABLE
+from linkapp.database import driver_error_name, is_database_unavailable
 
 log = logging.getLogger(__name__)
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
@@ -117,3 +120,32 @@ class ClientErrorOneLine(OneLineWarning):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return super().filter(record) if getattr(record, "status_code", 500) < 500 else True
+
+
+class OutageOneLine(logging.Filter):
+    """Through an outage of Postgres or Redis, Django logs every request's 503 as an ERROR with a traceback of
+    dozens of lines, the cause at its end: one ERROR line naming the cause instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and (service := unavailable_service(error)):
+            record.msg, record.args = f"{record.getMessage()} ({service} unavailable: {one_line(error)})", ()
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def unavailable_service(error: BaseException) -> str | None:
+    """Which service an error says is away just now, "database" or "cache" (a 503, not a bug); None for any other."""
+    if is_database_unavailable(error):
+        return "database"
+    if isinstance(error, CACHE_UNAVAILABLE):
+        return "cache"
+    return None
+
+
+def one_line(error: BaseException) -> str:
+    """An error as an operator can look it up: the driver's class (not Django's wrapper) and its message's first
+    line (a driver's goes on with hints, and a log line must stay one)."""
+    first_line = str(error).strip().splitlines()[:1]
+    name = driver_error_name(error)
+    return f"{name}: {first_line[0]}" if first_line else name

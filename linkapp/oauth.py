@@ -40,6 +40,7 @@ from requests import RequestException
 from linkapp.addresses import as_providers_write
 from linkapp.database import is_database_unavailable
 from linkapp.failures import database_unavailable, render_failure
+from linkapp.logs import one_line
 from linkapp.providers import StateRefused
 from linkapp.ratelimits import View, limit_per_address
 
@@ -149,7 +150,7 @@ class CallbackView(OAuth2CallbackView):
         except Exception as exc:
             if is_database_unavailable(exc):
                 provider = self.adapter.get_provider()
-                log.warning("step=failed provider=%s reason=database_unavailable", provider.id, exc_info=True)
+                log.warning("step=failed provider=%s reason=database unavailable: %s", provider.id, one_line(exc))
                 self.release_grant(request)
                 # handler500's "Try again" would repeat this callback, whose code (single use) is spent.
                 return database_unavailable(provider.start_url())

@@ -16,7 +16,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -95,7 +95,9 @@ class ProviderRateLimited(ProviderError):
     def __init__(self, provider: str, retry_after: float) -> None:
         self.retry_after = min(max(retry_after, 0.0), self.LONGEST_WAIT)
         self.retry_at = time.time() + self.retry_after
-        super().__init__(provider, f"rate limited for {self.retry_after:.0f}s")
+        # When it ends, too: the error is kept, and logged again at each retry before then.
+        until = datetime.fromtimestamp(self.retry_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        super().__init__(provider, f"rate limited for {self.retry_after:.0f}s, until {until} UTC")
 
 
 @contextlib.contextmanager

@@ -531,6 +531,7 @@ LOGGING = {
         "no_query_string": {"()": "linkapp.logs.QueryStringFilter"},
         "one_line_warning": {"()": "linkapp.logs.OneLineWarning"},
         "client_error_one_line": {"()": "linkapp.logs.ClientErrorOneLine"},
+        "outage_one_line": {"()": "linkapp.logs.OutageOneLine"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -557,8 +558,8 @@ LOGGING = {
         # body over DATA_UPLOAD_MAX_MEMORY_SIZE or with too many fields or files, and every other suspicious
         # request: anyone can send one. Each has a logger of its own, which its parent's filters do not reach.
         **{f"django.security.{name}": {"filters": ["one_line_warning"]} for name in SUSPICIOUS_OPERATIONS},
-        # A body Django cannot parse is a 400 logged here, with a traceback.
-        "django.request": {"filters": ["client_error_one_line"]},
+        # A body Django cannot parse is a 400 logged here, with a traceback; so is each 503 of an outage.
+        "django.request": {"filters": ["client_error_one_line", "outage_one_line"]},
     },
 }
 # Python itself writes a warning (a library's RuntimeWarning, say) to standard error as bare text; as a record

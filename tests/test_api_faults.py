@@ -27,11 +27,15 @@ def assert_json_503(response) -> None:
     assert "no-store" in response["Cache-Control"]
 
 
-def test_postgres_down(client, postgres_proxy):
+def test_postgres_down(client, postgres_proxy, caplog):
     _, token = ApiToken.issue("discord-bot")
     postgres_proxy.set_mode("refuse")
 
     assert_json_503(client.get("/api/v1/links", {"discord_id": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}"))
+    # One line naming the cause, not a traceback per request through the outage.
+    (warned,) = [r for r in caplog.records if r.name == "linkapp.api"]
+    assert warned.getMessage().startswith("api unavailable: database unavailable: OperationalError: ")
+    assert warned.exc_info is None
 
     postgres_proxy.set_mode("pass")
     connection.close()  # a server drops a broken connection after the request; the test client does not

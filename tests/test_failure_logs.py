@@ -11,7 +11,7 @@ import pytest
 
 from demo import examples
 from demo.providers import Fault
-from tests.wizard import sign_in_with_discord
+from tests.wizard import sign_in_with_discord, walk_to_picker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FORGED = "x\n2026-11-29 12:00:00,000 INFO linkapp.wizard step=linked discord_id=1"
@@ -19,6 +19,11 @@ FORGED = "x\n2026-11-29 12:00:00,000 INFO linkapp.wizard step=linked discord_id=
 
 def json_fault(status: int, body: object) -> Fault:
     return Fault(status=status, body=json.dumps(body), headers={"Content-Type": "application/json"})
+
+
+def loud_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """What LOG_LEVEL=WARNING, as production runs, keeps."""
+    return [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 def failure_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -39,9 +44,10 @@ def failure_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
             "error=bad_verification_code",
         ),
         ("discord", json_fault(400, examples.DISCORD_INVALID_GRANT.copy()), "error=invalid_grant"),
+        ("discord", json_fault(401, {"error": "invalid_client"}), "error=invalid_client"),  # as the demo's Discord
         ("github", json_fault(200, {"error": FORGED}), "error=other"),
     ],
-    ids=["wrong-secret", "code-used", "discord-invalid-grant", "forged-line"],
+    ids=["wrong-secret", "code-used", "discord-invalid-grant", "discord-wrong-secret", "forged-line"],
 )
 def test_a_refused_token_exchange_logs_the_providers_error_code(browser, providers, caplog, provider, fault, logged):
     caplog.set_level(logging.INFO)
@@ -105,3 +111,38 @@ def test_an_answer_too_deep_to_read_is_still_a_clear_page(browser, providers, st
     page = browser.submit(browser.submit(browser.get("/"), "Connect with Discord"), "Authorize")
 
     assert page.status_code == 502 and "refused to complete" in page.text
+
+
+@pytest.mark.parametrize(
+    ("service", "proxy", "cause"),
+    [("database", "postgres_proxy", "OperationalError: "), ("cache", "redis_proxy", "ConnectionError: ")],
+)
+def test_an_outage_logs_one_line_per_request_naming_its_cause(
+    browser, providers, request, caplog, service, proxy, cause
+):
+    """Through an outage every request fails: a traceback of dozens of lines each would bury the cause, and a log
+    shipper takes each of its lines for a record of its own."""
+    walk_to_picker(browser)
+    caplog.set_level(logging.INFO)
+    request.getfixturevalue(proxy).set_mode("refuse")
+    page = browser.get("/repositories/")
+    request.getfixturevalue(proxy).set_mode("pass")
+
+    assert page.status_code == 503
+    (line,) = loud_lines(caplog)
+    assert line.levelname == "ERROR" and line.exc_info is None
+    assert line.getMessage().startswith(f"Service Unavailable: /repositories/ ({service} unavailable: {cause}")
+
+
+def test_postgres_down_at_a_callback_logs_its_cause_without_a_traceback(browser, providers, postgres_proxy, caplog):
+    authorize = browser.submit(browser.get("/"), "Connect with Discord")
+    caplog.set_level(logging.INFO)
+    postgres_proxy.set_mode("refuse")
+    page = browser.submit(authorize, "Authorize")
+    postgres_proxy.set_mode("pass")
+
+    assert page.status_code == 503
+    ours, djangos = loud_lines(caplog)
+    assert ours.exc_info is None and djangos.exc_info is None
+    assert ours.getMessage().startswith("step=failed provider=discord reason=database unavailable: OperationalError: ")
+    assert djangos.getMessage() == "Service Unavailable: /accounts/discord/login/callback/"

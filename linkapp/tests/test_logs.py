@@ -10,8 +10,20 @@ from pathlib import Path
 
 import pytest
 import requests
+from django.db import OperationalError
+from django_redis.exceptions import ConnectionInterrupted
+from psycopg.errors import LockNotAvailable
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from linkapp.logs import ClientErrorOneLine, JsonFormatter, QueryStringFilter, RequestIdFilter, request_id
+from linkapp.logs import (
+    ClientErrorOneLine,
+    JsonFormatter,
+    OutageOneLine,
+    QueryStringFilter,
+    RequestIdFilter,
+    one_line,
+    request_id,
+)
 from linkapp.tests.gunicorn_process import gunicorn_serving, run_gunicorn
 
 
@@ -94,6 +106,56 @@ def test_only_a_client_errors_traceback_is_dropped(status, level, traceback_kept
 
     assert ClientErrorOneLine().filter(record)
     assert record.levelname == level and (record.exc_info is not None) == traceback_kept
+
+
+def raised(error: BaseException, cause: BaseException | None = None) -> tuple:
+    try:
+        raise error from cause
+    except type(error):
+        return sys.exc_info()
+
+
+def service_unavailable_record(exc_info: tuple) -> logging.LogRecord:
+    """Django's line about a 503 that handler500 made of an exception (a "%" in the path is no placeholder)."""
+    record = logging.LogRecord(
+        "django.request", logging.ERROR, __file__, 1, "%s: %s", ("Service Unavailable", "/r%s/"), exc_info
+    )
+    record.status_code = 503
+    return record
+
+
+@pytest.mark.parametrize(
+    ("exc_info", "cause"),
+    [
+        (
+            raised(OperationalError("canceling statement due to lock timeout\n"), LockNotAvailable("lock timeout")),
+            "database unavailable: LockNotAvailable: canceling statement due to lock timeout",
+        ),
+        (
+            raised(ConnectionInterrupted(connection=None), RedisConnectionError("Error 111. Connection refused.")),
+            "cache unavailable: ConnectionError: Redis ConnectionError: Error 111. Connection refused.",
+        ),
+    ],
+    ids=["database", "cache"],
+)
+def test_an_outage_is_one_error_line_naming_its_cause(exc_info, cause):
+    record = service_unavailable_record(exc_info)
+
+    assert OutageOneLine().filter(record)
+    assert record.getMessage() == f"Service Unavailable: /r%s/ ({cause})"
+    assert record.levelname == "ERROR" and record.exc_info is None
+
+
+def test_an_error_without_words_is_named_by_its_class():
+    assert one_line(ValueError("boom")) == "ValueError: boom"
+    assert one_line(ValueError("")) == "ValueError"
+
+
+def test_any_other_errors_line_keeps_its_traceback():
+    record = service_unavailable_record(raised(ValueError("boom")))
+
+    assert OutageOneLine().filter(record)
+    assert record.getMessage() == "Service Unavailable: /r%s/" and record.exc_info[0] is ValueError
 
 
 @pytest.mark.django_db

@@ -565,7 +565,15 @@ def test_a_reset_already_past_is_no_wait_and_is_logged_as_none():
     with pytest.raises(ProviderRateLimited) as caught:
         github_api.check(response(403, {}, past))
     assert caught.value.retry_after == 0 and caught.value.retry_at <= time.time()
-    assert caught.value.reason == "rate limited for 0s"
+    assert caught.value.reason.startswith("rate limited for 0s, until ")
+
+
+def test_a_rate_limit_says_until_when_in_every_later_log_line(monkeypatch):
+    """The error is kept until the wait ends and logged again at each retry: "for 3600s" alone would be stale."""
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)  # 2027-01-15 08:00:00 UTC
+    with pytest.raises(ProviderRateLimited) as caught:
+        github_api.check(response(429, {}, {"Retry-After": "90"}))
+    assert caught.value.reason == "rate limited for 90s, until 2027-01-15 08:01:30 UTC"
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
