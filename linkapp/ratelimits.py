@@ -34,7 +34,10 @@ def client_address(request: HttpRequest) -> str:
     `::ffff:a.b.c.d`. django-ratelimit counts IPv6 addresses by their /64, which all such addresses share:
     they are counted as the IPv4 address they are.
     """
-    address = _address(request)
+    # Once a request: a refused one reads it again for the page's wait, and a request past the proxy is one warning.
+    if not hasattr(request, "_client_address"):
+        request._client_address = _address(request)
+    address = request._client_address
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:  # a peer address that is none (a server's own notion): counted as it is

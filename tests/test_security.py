@@ -777,6 +777,19 @@ def test_behind_a_proxy_that_sets_a_header_each_client_has_its_own_sign_in_limit
     assert guesses(REMOTE_ADDR="192.0.2.2") == [200, 200, 429]  # another peer past the proxy: a counter of its own
 
 
+def test_a_request_past_the_proxy_is_one_warning_refused_or_not(client, settings, caplog):
+    """A refused attempt reads the client's address twice (its counter, then the page's wait): still one line."""
+    settings.LOGIN_RATE_LIMIT = "1/d"
+    settings.CLIENT_ADDRESS_META_KEY = "HTTP_X_REAL_IP"
+
+    statuses = [client.post("/admin/login/", {"username": "root", "password": "x"}).status_code for _ in range(2)]
+
+    warned = [
+        r for r in caplog.records if r.getMessage() == "no client address in HTTP_X_REAL_IP; limiting by the peer's"
+    ]
+    assert statuses == [200, 429] and len(warned) == 2
+
+
 @pytest.mark.parametrize("where", ["REMOTE_ADDR", "HTTP_X_REAL_IP"])
 def test_ipv4_clients_seen_through_a_dual_stack_socket_each_have_their_own_limit(client, settings, where):
     """`::ffff:a.b.c.d` from gunicorn bound to [::] (or such a proxy): django-ratelimit counts IPv6 by its /64,
