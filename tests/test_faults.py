@@ -609,7 +609,7 @@ def test_a_table_locked_at_the_final_save_is_a_503_not_a_hang(browser, providers
         down = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
     assert down.status_code == 503 and down.headers["Retry-After"] and "Nothing you did was lost" in down.text
-    assert lock_timeout <= app_seconds(down) < lock_timeout + 1  # it waited for the lock, and no longer
+    assert lock_timeout <= app_seconds(down) < 2 * lock_timeout  # it waited for the lock once, and no longer
     assert retry_url(down) == "/repositories/"
     assert not Link.objects.exists() and not providers.tokens[token].revoked
     saved = browser.submit(browser.get(retry_url(down)), "Link repository")

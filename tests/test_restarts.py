@@ -26,8 +26,8 @@ def test_a_github_callback_in_flight_at_sigterm_finishes_and_the_wizard_goes_on_
     """README, "A new release": each instance is stopped with SIGTERM. gunicorn then takes no new connections
     but lets the requests in flight finish (GUNICORN_GRACEFUL_TIMEOUT): a provider callback cut off there would
     have spent its single-use code, and its person would start again."""
-    stall = 5  # GitHub's token answer: long enough for the instance to be told to stop while it waits
-    env = {"DATABASE_URL": suite_database_url(), **providers.addresses(), "PROVIDER_TIMEOUT": "10"}
+    stall = 8  # GitHub's token answer: long enough for the instance to be told to stop while it waits
+    env = {"DATABASE_URL": suite_database_url(), **providers.addresses(), "PROVIDER_TIMEOUT": "20"}
     old, new = free_port(), free_port()
     with gunicorn_serving(old, env) as stopping, gunicorn_serving(new, env):
         browser = Browser(f"http://127.0.0.1:{old}/")

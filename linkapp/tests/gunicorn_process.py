@@ -53,7 +53,11 @@ def gunicorn_serving(port: int, env: dict[str, str], *options: str) -> Iterator[
     finally:
         if not served.printed:  # not already collected above
             server.terminate()  # nothing, if it has already stopped (a test may stop it with a signal of its own)
-            served.printed.extend(server.communicate(timeout=30))
+            try:  # a request still in flight is given GUNICORN_GRACEFUL_TIMEOUT (30 s) to finish
+                served.printed.extend(server.communicate(timeout=40))
+            except subprocess.TimeoutExpired:  # never left running, holding the test database's connections
+                server.kill()
+                served.printed.extend(server.communicate())
 
 
 def run_gunicorn(port: int, env: dict[str, str], *options: str) -> tuple[str, str]:

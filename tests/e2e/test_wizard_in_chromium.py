@@ -87,6 +87,7 @@ def test_whole_wizard_by_mouse(open_page, live_server, javascript):
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
     if javascript:
+        page.wait_for_load_state("load")  # the heading shows before its images have loaded
         assert page.locator("img.avatar").evaluate("img => img.naturalWidth") > 0  # served by our server
         assert_no_horizontal_scroll(page)
         assert_accessible(page)
@@ -387,7 +388,7 @@ def test_a_double_click_on_link_repository_sends_it_once(page, live_server, prov
     connect(page)
     first_linkable(page).check()
     settings.PROVIDER_TIMEOUT = 10  # the delay below is not a timeout
-    providers.faults["github.repository"] = Fault(delay=3.0)  # the first press is still being checked
+    providers.faults["github.repository"] = Fault(delay=5.0)  # the first press is still being checked
     button = page.get_by_role("button", name="Link repository")
     button.scroll_into_view_if_needed()
     box = button.bounding_box()  # where a person's pointer is: a click there on a disabled button does nothing
