@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
-from ninja import NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Query, Schema
 from ninja.decorators import decorate_view
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.pagination import paginate
@@ -101,15 +101,23 @@ def invalid_parameters(request: HttpRequest, exc: ValidationError) -> HttpRespon
 
 
 class LinkOut(Schema):
-    discord_id: str
-    discord_username: str
-    github_id: int
-    github_login: str
-    repo_id: int
-    repo_full_name: str
-    repo_private: bool
-    created_at: datetime
-    updated_at: datetime
+    """A service matches on the ids: the names beside them are as last seen, and a name given up may be taken
+    by someone else."""
+
+    discord_id: str = Field(description="The Discord user's id (a snowflake, as a string).")
+    discord_username: str = Field(description="The Discord handle as last seen (at the person's latest sign-in).")
+    github_id: int = Field(
+        description="The GitHub account that vouched for the link. A GitHub account connected by another Discord "
+        "user since (a second account of the same person) vouches for both users' links: two may share it."
+    )
+    github_login: str = Field(description="The GitHub login as last seen.")
+    repo_id: int = Field(description="GitHub's repository id: the same through renames and transfers.")
+    repo_full_name: str = Field(description="owner/name as last seen by the person's wizard.")
+    repo_private: bool = Field(description="The repository's visibility as last seen by the person's wizard.")
+    created_at: datetime = Field(description="When the person first linked the repository.")
+    updated_at: datetime = Field(
+        description="When the person last linked it (again); names brought up to date do not change it."
+    )
 
 
 class ErrorOut(Schema):

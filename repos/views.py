@@ -52,9 +52,14 @@ def github_step(request: HttpRequest) -> HttpResponse:
 
 def wizard_github(request: HttpRequest, store: WizardStore) -> tuple[GitHubGrant | None, SocialAccount | None]:
     """The wizard's GitHub grant and the account it belongs to, not just any GitHub account the person ever
-    connected (None where it belongs to none of theirs any more)."""
+    connected (None where it belongs to none of theirs any more). A grant for an account another Discord user
+    has connected since can never be used here again: it is revoked at once, not left alive at GitHub."""
     token = store.github_token()
-    return token, find_account(request.social_accounts, "github", token["uid"]) if token else None
+    github = find_account(request.social_accounts, "github", token["uid"]) if token else None
+    if token and not github and connect.moved_away(token["uid"], request.user):
+        linking.finish_wizard(store)
+        token = None
+    return token, github
 
 
 def posted_repo_id(request: HttpRequest) -> int | None:
@@ -89,8 +94,6 @@ def picker(request: HttpRequest) -> HttpResponse:
     store = WizardStore(request.session)
     token, github = wizard_github(request, store)
     if not github:
-        if token and connect.moved_away(token["uid"], request.user):
-            linking.finish_wizard(store)
         return _github_expired(request)
     query = PickerQueryForm(request.GET)
     if not query.is_valid():

@@ -331,7 +331,7 @@ def test_another_persons_repository_is_refused(live_server, providers):
 def test_signing_in_as_someone_else_in_the_same_browser_leaves_nothing_of_the_first(live_server, providers):
     """A shared computer: the next person presses "Connect with Discord" without signing the first one out."""
     browser = Browser(live_server.url)
-    walk_to_picker(browser, discord="alice", github="alice-gh")
+    alice_picker = walk_to_picker(browser, discord="alice", github="alice-gh")
     alice_token, alice_keys = github_token_of(browser), set(cache.keys("wizard:*"))
     assert alice_keys
 
@@ -344,6 +344,11 @@ def test_signing_in_as_someone_else_in_the_same_browser_leaves_nothing_of_the_fi
     picker = connect_github(browser, step2, "bob-gh")
     assert picker.status_code == 200 and repo_ids(picker)
     assert "alice" not in picker.text.lower()
+    # Alice's page, still open in another tab: its form was for her sign-in, and links nothing for bob.
+    _, alice_repo = first_linkable_repo(alice_picker)
+    stale = browser.submit(alice_picker, "Link repository", {"repo_id": str(alice_repo)})
+    assert stale.status_code == 403 and "Form expired" in stale.text
+    assert not Link.objects.exists()
 
 
 def test_a_github_account_moves_to_the_discord_user_who_connects_it(live_server, providers):
@@ -370,6 +375,44 @@ def test_a_github_account_moves_to_the_discord_user_who_connects_it(live_server,
     assert github.user.socialaccount_set.get(provider="discord").extra_data["username"] == "nelly"
     linked = Link.objects.filter(repo_id=repo_id, repo_full_name=name)
     assert sorted(linked.values_list("discord_username", flat=True)) == ["bob", "nelly"]
+
+
+def test_a_wizard_whose_github_account_moved_lets_go_of_its_grant_at_the_github_step(live_server, providers):
+    """The first person goes Back to "Connect with GitHub" rather than on to the picker: their grant, now useless
+    there, is revoked all the same."""
+    first = Browser(live_server.url)
+    walk_to_picker(first, discord="nelly", github="octocat")
+    first_token = github_token_of(first)
+    second = Browser(live_server.url)
+    assert connect_github(second, sign_in_with_discord(second, "bob"), "octocat").status_code == 200
+
+    step2 = first.get("/github/")
+    assert step2.status_code == 200 and "Connect with GitHub" in step2.text
+    assert providers.tokens[first_token].revoked
+    assert wizard_of(first).github_token() is None
+
+
+def test_a_github_account_of_a_deactivated_person_cannot_be_taken_over(live_server, providers, django_user_model):
+    """README, "Stopping someone": an admin unticked Active on nelly. Her GitHub account does not move to another
+    Discord account for linking again; that one may still connect a GitHub account of its own."""
+    first = Browser(live_server.url)
+    walk_to_picker(first, discord="nelly", github="octocat")
+    django_user_model.objects.filter(socialaccount__provider="github").update(is_active=False)
+
+    second = Browser(live_server.url)
+    step2 = sign_in_with_discord(second, "bob")
+    earlier = providers.token_names()
+    refused = connect_github(second, step2, "octocat")
+    assert refused.status_code == 403 and "deactivated" in refused.text
+    (granted,) = providers.tokens_since(earlier, "github").values()
+    assert granted.revoked
+    assert wizard_of(second).github_token() is None
+    github = SocialAccount.objects.get(provider="github")
+    assert github.user.socialaccount_set.get(provider="discord").extra_data["username"] == "nelly"
+
+    picker = connect_github(second, second.follow(refused, "Try again"), "bob-gh")
+    assert picker.status_code == 200 and any(name.startswith("bob-gh/") for name in repo_ids(picker))
+    assert not Link.objects.exists()
 
 
 def test_failed_revocation_is_logged_and_the_link_still_saved(browser, providers, caplog):

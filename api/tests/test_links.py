@@ -246,6 +246,9 @@ def test_schema_is_published(client):
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/links" in schema["paths"] and "/api/v1/me/links" in schema["paths"]
     assert schema["components"]["securitySchemes"]
+    link = schema["components"]["schemas"]["LinkOut"]
+    assert "matches on the ids" in link["description"]  # names change, and may be taken by someone else
+    assert all(field.get("description") for field in link["properties"].values())
 
 
 def test_me_links_needs_a_session_and_shows_only_mine(client):

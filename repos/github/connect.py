@@ -44,6 +44,8 @@ def connect_github(request: HttpRequest, sociallogin: SocialLogin) -> str:
     if not request.session.exists(request.session.session_key):
         refuse_ended_sign_in(request, store, sociallogin.token.token)
     if sociallogin.is_existing and sociallogin.user != request.user:
+        if not sociallogin.user.is_active:
+            _refuse_a_deactivated_owner(request, store, sociallogin, discord_id)
         _move_to(request, sociallogin, discord_id)  # last: only once this person's grant is stored
     return discord_id
 
@@ -69,6 +71,30 @@ def outside_a_wizard(request: HttpRequest) -> HttpResponse:
     if deactivated_in_session(request):
         return account_deactivated(request)
     return start_with_discord(request, reverse("github_step"))
+
+
+def _refuse_a_deactivated_owner(
+    request: HttpRequest, store: WizardStore, sociallogin: SocialLogin, discord_id: str
+) -> NoReturn:
+    """The GitHub account is a deactivated user's: an admin stopped that person linking, and another Discord
+    account (perhaps the same person's) must not take the GitHub account over to link with it again. The grant
+    just made is revoked; the account stays where it is, and the person may connect another."""
+    log.warning(
+        "step=refused reason=github_account_of_deactivated_user from_discord_id=%s discord_id=%s",
+        discord_id_of(sociallogin.user),
+        discord_id,
+    )
+    linking.finish_wizard(store, sociallogin.token.token)
+    raise ImmediateHttpResponse(
+        render_failure(
+            request,
+            "This GitHub account belongs to an account an administrator has deactivated, so it cannot be "
+            "connected here.",
+            status=403,
+            title="GitHub account not available",
+            retry_url=reverse("github_step"),
+        )
+    )
 
 
 def _move_to(request: HttpRequest, sociallogin: SocialLogin, discord_id: str) -> None:

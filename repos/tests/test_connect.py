@@ -104,6 +104,32 @@ def test_a_github_account_of_another_discord_user_moves_here_and_the_move_is_log
     )
 
 
+def test_a_github_account_of_a_deactivated_user_stays_theirs_and_the_grant_is_revoked(
+    rf, django_user_model, revoked, caplog
+):
+    """An admin stopped bob linking: a second Discord account must not take his GitHub account over."""
+    bob = discord_user(django_user_model, "bob", "111111111111111111")
+    bob.is_active = False
+    bob.save()
+    github = SocialAccount.objects.create(user=bob, provider="github", uid=GITHUB_UID)
+    person = discord_user(django_user_model)
+    session = saved_session(wizard=True)
+    sociallogin = SocialLogin(user=bob, account=github, token=SocialToken(account=github, token="gho_new"))
+    sociallogin.state = {"process": "connect"}
+
+    with pytest.raises(ImmediateHttpResponse) as refused:
+        connect.connect_github(callback(rf, person, session), sociallogin)
+
+    assert refused.value.response.status_code == 403
+    assert SocialAccount.objects.get(provider="github").user == bob
+    assert revoked == ["gho_new"]
+    assert WizardStore(session).github_token() is None
+    assert (
+        f"step=refused reason=github_account_of_deactivated_user from_discord_id=111111111111111111 "
+        f"discord_id={DISCORD_UID}"
+    ) in caplog.messages
+
+
 def test_a_new_grant_without_a_list_of_its_own_leaves_no_earlier_list_for_the_picker(
     rf, django_user_model, monkeypatch
 ):
