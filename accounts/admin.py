@@ -3,7 +3,12 @@ from collections.abc import Iterable
 from allauth.socialaccount.admin import SocialAccountAdmin
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
+
+from accounts import identity
 
 # The OAuth apps are configured from the environment (README.md, "Configuration"); rows added
 # here would be ignored (accounts/adapters.py, SocialAccountAdapter.list_apps). Tokens are never
@@ -44,3 +49,27 @@ class ReadOnlySocialAccountAdmin(SocialAccountAdmin):
             perms_needed.discard(self.opts.verbose_name)
             perms_needed.add("Discord account (it goes with its user: delete the user)")
         return deleted, counts, perms_needed, protected
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class DiscordUserAdmin(UserAdmin):
+    """Staff find the person to deactivate by the Discord id their links carry. A username is the Discord name
+    at sign-up: the person may have changed it since, and someone else may hold it now."""
+
+    list_display = ["username", "discord_id", "discord_handle", "is_active", "is_staff", "date_joined"]
+    search_fields = ["=socialaccount__uid", *UserAdmin.search_fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        discord = Prefetch("socialaccount_set", SocialAccount.objects.filter(provider="discord"), to_attr="discord")
+        return super().get_queryset(request).prefetch_related(discord)
+
+    @admin.display(description="Discord id")
+    def discord_id(self, user: User) -> str | None:
+        return user.discord[0].uid if user.discord else None
+
+    @admin.display(description="Discord handle (at the latest sign-in)")
+    def discord_handle(self, user: User) -> str | None:
+        return identity.discord_handle(user.discord[0]) if user.discord else None

@@ -123,3 +123,22 @@ def test_staff_delete_a_person_with_the_permission_to_delete_their_accounts_too(
     staff.user_permissions.add(Permission.objects.get(codename="delete_socialaccount"))
     client.post(url, {"post": "yes"})
     assert not User.objects.filter(pk=person.pk).exists() and not SocialAccount.objects.exists()
+
+
+@pytest.mark.django_db
+def test_staff_find_a_person_by_the_discord_id_their_links_carry(admin_client, django_assert_max_num_queries):
+    """README, "Stopping someone": the username is the Discord name at sign-up. This person signed up as bob and
+    is nelly now; the bob of today is someone else."""
+    renamed = User.objects.create(username="bob")
+    SocialAccount.objects.create(user=renamed, provider="discord", uid=DISCORD_UID, extra_data={"username": "nelly"})
+    for n in range(5):
+        other = User.objects.create(username=f"bob{n}")
+        SocialAccount.objects.create(user=other, provider="discord", uid=f"9{n}", extra_data={"username": "bob"})
+
+    found = admin_client.get("/admin/auth/user/", {"q": DISCORD_UID})
+    assert list(found.context["cl"].result_list) == [renamed]
+    assert f'<td class="field-discord_id">{DISCORD_UID}</td>' in found.text
+    assert '<td class="field-discord_handle">nelly</td>' in found.text
+    with django_assert_max_num_queries(8):  # the Discord accounts of a page in one query, not one per user
+        every = admin_client.get("/admin/auth/user/")
+    assert every.text.count('<td class="field-discord_handle">bob</td>') == 5
