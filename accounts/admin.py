@@ -56,13 +56,15 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class DiscordUserAdmin(UserAdmin):
-    """Staff find the person to deactivate by the Discord id their links carry. A username is the Discord name
-    at sign-up: the person may have changed it since, and someone else may hold it now."""
+    """Staff find the person to deactivate by the Discord id their links carry (a GitHub account id finds its
+    holder too). A username is the Discord name at sign-up: the person may have changed it since, and someone
+    else may hold it now."""
 
     list_display = ["username", "discord_id", "discord_handle", "is_active", "is_staff", "date_joined"]
     search_fields = ["=socialaccount__uid", *UserAdmin.search_fields]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # Each user's Discord account as `user.discord` (a list of none or one), for the whole page in one query.
         discord = Prefetch("socialaccount_set", SocialAccount.objects.filter(provider="discord"), to_attr="discord")
         return super().get_queryset(request).prefetch_related(discord)
 

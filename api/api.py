@@ -107,14 +107,14 @@ class LinkOut(Schema):
     discord_id: str = Field(description="The Discord user's id (a snowflake, as a string).")
     discord_username: str = Field(description="The Discord handle as last seen (at the person's latest sign-in).")
     github_id: int = Field(
-        description="The GitHub account that vouched for the link. A GitHub account connected by another Discord "
-        "user since (a second account of the same person) vouches for both users' links: two may share it."
+        description="The GitHub account the person last linked it with. Several Discord users' links may carry "
+        "the same id: a GitHub account moves to whichever Discord user connects it last."
     )
-    github_login: str = Field(description="The GitHub login as last seen.")
+    github_login: str = Field(description="The GitHub login as last seen by the person's wizard.")
     repo_id: int = Field(description="GitHub's repository id: the same through renames and transfers.")
     repo_full_name: str = Field(description="owner/name as last seen by the person's wizard.")
     repo_private: bool = Field(description="The repository's visibility as last seen by the person's wizard.")
-    created_at: datetime = Field(description="When the person first linked the repository.")
+    created_at: datetime = Field(description="When this link was made (a link removed and made again starts afresh).")
     updated_at: datetime = Field(
         description="When the person last linked it (again); names brought up to date do not change it."
     )

@@ -131,6 +131,7 @@ def test_staff_find_a_person_by_the_discord_id_their_links_carry(admin_client, d
     is nelly now; the bob of today is someone else."""
     renamed = User.objects.create(username="bob")
     SocialAccount.objects.create(user=renamed, provider="discord", uid=DISCORD_UID, extra_data={"username": "nelly"})
+    SocialAccount.objects.create(user=renamed, provider="github", uid="583231")
     for n in range(5):
         other = User.objects.create(username=f"bob{n}")
         SocialAccount.objects.create(user=other, provider="discord", uid=f"9{n}", extra_data={"username": "bob"})
@@ -142,3 +143,5 @@ def test_staff_find_a_person_by_the_discord_id_their_links_carry(admin_client, d
     with django_assert_max_num_queries(8):  # the Discord accounts of a page in one query, not one per user
         every = admin_client.get("/admin/auth/user/")
     assert every.text.count('<td class="field-discord_handle">bob</td>') == 5
+    # A search through the accounts joins each user's two: still one row each.
+    assert len(admin_client.get("/admin/auth/user/", {"q": "bob"}).context["cl"].result_list) == 6

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,7 @@ def gunicorn_serving(port: int, env: dict[str, str], *options: str) -> Iterator[
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group: the master and its workers are killed together
     )
     served = Served(server)
     try:
@@ -44,7 +46,7 @@ def gunicorn_serving(port: int, env: dict[str, str], *options: str) -> Iterator[
         while not _answers(port, timeout=max(deadline - time.monotonic(), 0.1)):
             # gunicorn exited (the port taken, say) or never answered: nothing after this would prove anything.
             if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
+                _kill_all(server)
                 served.printed.extend(server.communicate(timeout=30))
                 out, err = served.printed
                 raise AssertionError(f"gunicorn did not start (exit code {server.returncode}):\n{out}{err[-2000:]}")
@@ -56,8 +58,14 @@ def gunicorn_serving(port: int, env: dict[str, str], *options: str) -> Iterator[
             try:  # a request still in flight is given GUNICORN_GRACEFUL_TIMEOUT (30 s) to finish
                 served.printed.extend(server.communicate(timeout=40))
             except subprocess.TimeoutExpired:  # never left running, holding the test database's connections
-                server.kill()
-                served.printed.extend(server.communicate())
+                _kill_all(server)
+                served.printed.extend(server.communicate(timeout=10))
+
+
+def _kill_all(server: subprocess.Popen[str]) -> None:
+    """The master and its workers (its process group): a worker left behind would hold the output pipes open."""
+    with suppress(ProcessLookupError):  # all gone already
+        os.killpg(server.pid, signal.SIGKILL)
 
 
 def run_gunicorn(port: int, env: dict[str, str], *options: str) -> tuple[str, str]:

@@ -36,6 +36,9 @@ def connect_github(request: HttpRequest, sociallogin: SocialLogin) -> str:
     if sociallogin.state.get("process") != AuthProcess.CONNECT or discord_id is None:
         github_api.revoke_token(sociallogin.token.token)  # the grant just made is not used
         raise ImmediateHttpResponse(outside_a_wizard(request))
+    moving = sociallogin.is_existing and sociallogin.user != request.user
+    if moving and not sociallogin.user.is_active:
+        _refuse_a_deactivated_owner(request, sociallogin, discord_id)  # before the wizard's own grant is touched
     previous = store.github_token()
     if previous and previous["access_token"] != sociallogin.token.token:
         github_api.revoke_token(previous["access_token"])  # replaced, e.g. by the private step-up
@@ -43,9 +46,7 @@ def connect_github(request: HttpRequest, sociallogin: SocialLogin) -> str:
     _store_repositories(store, sociallogin, discord_id)
     if not request.session.exists(request.session.session_key):
         refuse_ended_sign_in(request, store, sociallogin.token.token)
-    if sociallogin.is_existing and sociallogin.user != request.user:
-        if not sociallogin.user.is_active:
-            _refuse_a_deactivated_owner(request, store, sociallogin, discord_id)
+    if moving:
         _move_to(request, sociallogin, discord_id)  # last: only once this person's grant is stored
     return discord_id
 
@@ -73,18 +74,17 @@ def outside_a_wizard(request: HttpRequest) -> HttpResponse:
     return start_with_discord(request, reverse("github_step"))
 
 
-def _refuse_a_deactivated_owner(
-    request: HttpRequest, store: WizardStore, sociallogin: SocialLogin, discord_id: str
-) -> NoReturn:
+def _refuse_a_deactivated_owner(request: HttpRequest, sociallogin: SocialLogin, discord_id: str) -> NoReturn:
     """The GitHub account is a deactivated user's: an admin stopped that person linking, and another Discord
     account (perhaps the same person's) must not take the GitHub account over to link with it again. The grant
-    just made is revoked; the account stays where it is, and the person may connect another."""
+    just made is revoked; the account stays where it is, and a GitHub connection this wizard already holds
+    stays too."""
     log.warning(
         "step=refused reason=github_account_of_deactivated_user from_discord_id=%s discord_id=%s",
         discord_id_of(sociallogin.user),
         discord_id,
     )
-    linking.finish_wizard(store, sociallogin.token.token)
+    github_api.revoke_token(sociallogin.token.token)
     raise ImmediateHttpResponse(
         render_failure(
             request,

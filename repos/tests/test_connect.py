@@ -114,6 +114,7 @@ def test_a_github_account_of_a_deactivated_user_stays_theirs_and_the_grant_is_re
     github = SocialAccount.objects.create(user=bob, provider="github", uid=GITHUB_UID)
     person = discord_user(django_user_model)
     session = saved_session(wizard=True)
+    WizardStore(session).save_github_token("gho_own", "", "42")  # a GitHub account of the person's own
     sociallogin = SocialLogin(user=bob, account=github, token=SocialToken(account=github, token="gho_new"))
     sociallogin.state = {"process": "connect"}
 
@@ -123,7 +124,7 @@ def test_a_github_account_of_a_deactivated_user_stays_theirs_and_the_grant_is_re
     assert refused.value.response.status_code == 403
     assert SocialAccount.objects.get(provider="github").user == bob
     assert revoked == ["gho_new"]
-    assert WizardStore(session).github_token() is None
+    assert WizardStore(session).github_token()["access_token"] == "gho_own"  # still theirs to link with
     assert (
         f"step=refused reason=github_account_of_deactivated_user from_discord_id=111111111111111111 "
         f"discord_id={DISCORD_UID}"
