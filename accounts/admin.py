@@ -5,8 +5,9 @@ from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from accounts import identity
 
@@ -75,3 +76,33 @@ class DiscordUserAdmin(UserAdmin):
     @admin.display(description="Discord handle (at the latest sign-in)")
     def discord_handle(self, user: User) -> str | None:
         return identity.discord_handle(user.discord[0]) if user.discord else None
+
+    # Staff who are not superusers only switch a person's Active (README, "Staff roles"): Django's user page would
+    # let *Can change user* hand out every permission, to themselves too, or set a password to sign in as someone.
+    ACTIVE_ONLY = ((None, {"fields": ("username", "is_active", "date_joined", "last_login")}),)
+
+    def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> tuple:
+        if obj is not None and not request.user.is_superuser:
+            return self.ACTIVE_ONLY
+        return super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple:
+        if obj is not None and not request.user.is_superuser:
+            return ("username", "date_joined", "last_login")
+        return super().get_readonly_fields(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        """Nor do they change or delete staff (a superuser, a colleague, themselves)."""
+        return not _staff_beyond_reach(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        return not _staff_beyond_reach(request, obj) and super().has_delete_permission(request, obj)
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
+
+def _staff_beyond_reach(request: HttpRequest, user: User | None) -> bool:
+    return user is not None and (user.is_staff or user.is_superuser) and not request.user.is_superuser

@@ -145,3 +145,46 @@ def test_staff_find_a_person_by_the_discord_id_their_links_carry(admin_client, d
     assert every.text.count('<td class="field-discord_handle">bob</td>') == 5
     # A search through the accounts joins each user's two: still one row each.
     assert len(admin_client.get("/admin/auth/user/", {"q": "bob"}).context["cl"].result_list) == 6
+
+
+@pytest.fixture
+def moderator(client, db) -> User:
+    """Staff given *Can change user* to deactivate people (README, "Staff roles"), signed in."""
+    staff = User.objects.create_user("moderator", is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["view_user", "change_user"]))
+    client.force_login(staff)
+    return staff
+
+
+def test_staff_who_may_change_users_switch_active_and_nothing_else(client, moderator, person):
+    url = f"/admin/auth/user/{person.pk}/change/"
+    page = client.get(url).content.decode()
+    assert 'name="is_active"' in page
+    assert not any(f'name="{name}"' in page for name in ["username", "is_staff", "is_superuser", "user_permissions"])
+
+    permissions = list(Permission.objects.values_list("pk", flat=True))
+    posted = {"is_staff": "on", "is_superuser": "on", "user_permissions": permissions, "username": "root"}
+    client.post(url, posted)  # Active unticked, and the rest of a full user page forged in
+    person.refresh_from_db()
+    assert (person.is_active, person.is_staff, person.is_superuser, person.username) == (False, False, False, "nelly")
+    assert not person.user_permissions.exists()
+    assert client.get(f"/admin/auth/user/{person.pk}/password/").status_code == 403
+
+
+def test_staff_who_may_change_and_delete_users_change_and_delete_no_staff(client, moderator, django_user_model):
+    moderator.user_permissions.add(*Permission.objects.filter(codename__in=["delete_user", "delete_socialaccount"]))
+    root = django_user_model.objects.create_superuser("root", password="right horse battery")
+    for staff in [root, moderator]:
+        assert client.post(f"/admin/auth/user/{staff.pk}/change/", {"username": staff.username}).status_code == 403
+        assert client.post(f"/admin/auth/user/{staff.pk}/delete/", {"post": "yes"}).status_code == 403
+        selected = {"action": "delete_selected", "_selected_action": [staff.pk], "post": "yes"}
+        client.post("/admin/auth/user/", selected)
+        staff.refresh_from_db()
+        assert staff.is_active
+    assert client.get(f"/admin/auth/user/{root.pk}/password/").status_code == 403
+
+
+def test_a_superuser_still_edits_the_whole_user(admin_client, person):
+    page = admin_client.get(f"/admin/auth/user/{person.pk}/change/").content.decode()
+    assert all(f'name="{name}"' in page for name in ["username", "is_active", "is_superuser", "user_permissions"])
+    assert admin_client.get(f"/admin/auth/user/{person.pk}/password/").status_code == 200
