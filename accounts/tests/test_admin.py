@@ -1,7 +1,7 @@
 import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
 
 DISCORD_UID = "80351110224678912"
@@ -188,3 +188,22 @@ def test_a_superuser_still_edits_the_whole_user(admin_client, person):
     page = admin_client.get(f"/admin/auth/user/{person.pk}/change/").content.decode()
     assert all(f'name="{name}"' in page for name in ["username", "is_active", "is_superuser", "user_permissions"])
     assert admin_client.get(f"/admin/auth/user/{person.pk}/password/").status_code == 200
+
+
+def test_only_superusers_edit_groups(client, admin_client):
+    staff = User.objects.create_user("moderator", is_staff=True)
+    staff.groups.add(moderators := Group.objects.create(name="moderators"))
+    codenames = ["view_group", "add_group", "change_group", "delete_group"]
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    client.force_login(staff)
+    every = list(Permission.objects.values_list("pk", flat=True))
+
+    assert client.get(f"/admin/auth/group/{moderators.pk}/change/").status_code == 200  # to look at
+    forged = client.post(f"/admin/auth/group/{moderators.pk}/change/", {"name": "x", "permissions": every})
+    assert forged.status_code == 403 and not moderators.permissions.exists()
+    assert client.post("/admin/auth/group/add/", {"name": "all", "permissions": every}).status_code == 403
+    assert client.post(f"/admin/auth/group/{moderators.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Group.objects.get().name == "moderators"
+
+    admin_client.post(f"/admin/auth/group/{moderators.pk}/change/", {"name": "moderators", "permissions": every[:1]})
+    assert moderators.permissions.count() == 1
