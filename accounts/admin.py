@@ -7,6 +7,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 
 from accounts import identity
@@ -90,6 +91,17 @@ class DiscordUserAdmin(UserAdmin):
         if obj is not None and not request.user.is_superuser:
             return ("username", "date_joined", "last_login")
         return super().get_readonly_fields(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        if change and not request.user.is_superuser:
+            # Only Active: the rest of the row as loaded would undo a superuser's change made meanwhile.
+            obj.save(update_fields=["is_active"])
+        else:
+            super().save_model(request, obj, form, change)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """A new user with a password of their choosing is a superuser's to make (people come from Discord)."""
+        return request.user.is_superuser
 
     def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         """Nor do they change or delete staff (a superuser, a colleague, themselves)."""

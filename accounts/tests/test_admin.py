@@ -3,6 +3,8 @@ from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 DISCORD_UID = "80351110224678912"
 
@@ -164,11 +166,28 @@ def test_staff_who_may_change_users_switch_active_and_nothing_else(client, moder
 
     permissions = list(Permission.objects.values_list("pk", flat=True))
     posted = {"is_staff": "on", "is_superuser": "on", "user_permissions": permissions, "username": "root"}
-    client.post(url, posted)  # Active unticked, and the rest of a full user page forged in
+    with CaptureQueriesContext(connection) as queries:
+        client.post(url, posted)  # Active unticked, and the rest of a full user page forged in
+    # Only Active is written: the rest of the row as loaded would undo a superuser's change made meanwhile.
+    (update,) = [query["sql"] for query in queries if query["sql"].startswith('UPDATE "auth_user"')]
+    assert update.startswith('UPDATE "auth_user" SET "is_active" = false WHERE')
     person.refresh_from_db()
     assert (person.is_active, person.is_staff, person.is_superuser, person.username) == (False, False, False, "nelly")
     assert not person.user_permissions.exists()
     assert client.get(f"/admin/auth/user/{person.pk}/password/").status_code == 403
+
+
+def test_staff_who_may_change_users_make_none(client, moderator):
+    moderator.user_permissions.add(Permission.objects.get(codename="add_user"))
+    made = {
+        "username": "made",
+        "usable_password": "true",
+        "password1": "a long pass phrase",
+        "password2": "a long pass phrase",
+    }
+
+    assert client.post("/admin/auth/user/add/", made).status_code == 403
+    assert not User.objects.filter(username="made").exists()
 
 
 def test_staff_who_may_change_and_delete_users_change_and_delete_no_staff(client, moderator, django_user_model):
@@ -181,6 +200,7 @@ def test_staff_who_may_change_and_delete_users_change_and_delete_no_staff(client
         client.post("/admin/auth/user/", selected)
         staff.refresh_from_db()
         assert staff.is_active
+        assert 'name="is_active"' not in client.get(f"/admin/auth/user/{staff.pk}/change/").content.decode()
     assert client.get(f"/admin/auth/user/{root.pk}/password/").status_code == 403
 
 
