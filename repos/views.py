@@ -290,7 +290,8 @@ def unlink(request: HttpRequest, pk: int) -> HttpResponse:
     gone = "That link is not on your dashboard; it may have been removed already."
     link = Link.objects.filter(pk=pk, discord_id=request.discord_account.uid).first()
     if link is None:
-        messages.info(request, gone)
+        if request.method != "HEAD":  # a HEAD (a prefetch, a monitor) leaves nothing for the next page to show
+            messages.info(request, gone)
         return redirect("dashboard")
     if request.method == "POST":
         if linking.unlink(link, f"discord:{link.discord_id}"):

@@ -58,6 +58,20 @@ def test_a_head_request_to_the_unlink_page_removes_nothing(browser, providers):
     assert not LinkEvent.objects.filter(action=LinkEvent.Action.REMOVED).exists()
 
 
+def test_a_head_request_for_a_removed_link_leaves_no_message_for_the_next_page(browser, providers):
+    """A prefetch of the unlink address of a link already gone must not greet the person on the dashboard."""
+    link = link_own_repository(browser)
+    unlink_url = f"{browser.base_url}links/{link.pk}/unlink/"
+    browser.submit(browser.get(unlink_url), "Unlink")
+
+    head = browser.session.head(unlink_url, timeout=30)
+    dashboard = browser.get(browser.base_url + "dashboard/")
+
+    assert head.status_code == 302
+    assert dashboard.status_code == 200
+    assert "not on your dashboard" not in dashboard.text
+
+
 def test_link_repository_pressed_without_a_choice_asks_for_one(browser, providers):
     """A browser that ignores the radio's `required` posts no repo_id at all: the form says what is missing."""
     picker = walk_to_picker(browser)
