@@ -53,19 +53,36 @@ def new_page(chromium, *, javascript: bool = True, width: int = 1440, dark: bool
     return context.new_page()
 
 
+def record_complaints(context, complaints: list[str]) -> None:
+    """Adds to `complaints` what the browser reports wrong with our pages as they run: a script's uncaught
+    exception, or a console error such as a Content-Security-Policy violation. The pages' own answers with
+    an error status ("Failed to load resource") are left out: the fault tests provoke them on purpose."""
+
+    def on_console(message) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            complaints.append(f"console: {message.text} ({message.location['url']})")
+
+    context.on("console", on_console)
+    context.on("weberror", lambda error: complaints.append(f"uncaught: {error.error}"))
+
+
 @pytest.fixture
 def open_page(chromium, live_server, providers):
-    """Pages of a test's own kind (JavaScript off, a narrow or dark screen), closed however the test ends."""
+    """Pages of a test's own kind (JavaScript off, a narrow or dark screen), closed however the test ends;
+    a test whose pages made the browser complain fails, whatever it asserted."""
     contexts = []
+    complaints: list[str] = []
 
     def open_(**options):
         page = new_page(chromium, **options)
+        record_complaints(page.context, complaints)
         contexts.append(page.context)
         return page
 
     yield open_
     for context in contexts:
         context.close()
+    assert not complaints
 
 
 @pytest.fixture
