@@ -84,7 +84,7 @@ def test_the_unavailable_page_leads_back_under_the_path(free_tcp_port):
         )
 
     assert page.status_code == 503 and "Your session cannot be read just now" in page.text
-    assert addresses_in(page) == {f"{PREFIX}/", f"{PREFIX}/static/linkapp.css"}
+    assert addresses_in(page) == {f"{PREFIX}/", f"{PREFIX}/static/linkapp.css", f"{PREFIX}/static/favicon.svg"}
 
 
 def test_the_api_under_the_path(served_under_a_path):
