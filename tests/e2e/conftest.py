@@ -53,17 +53,31 @@ def new_page(chromium, *, javascript: bool = True, width: int = 1440, dark: bool
     return context.new_page()
 
 
+SUBRESOURCES = {"stylesheet", "script", "image", "font", "media"}  # what a page loads, not what a person asks for
+
+
 def record_complaints(context, complaints: list[str]) -> None:
     """Adds to `complaints` what the browser reports wrong with our pages as they run: a script's uncaught
-    exception, or a console error such as a Content-Security-Policy violation. The pages' own answers with
-    an error status ("Failed to load resource") are left out: the fault tests provoke them on purpose."""
+    exception, a console error such as a Content-Security-Policy violation, or a stylesheet, script or image
+    that did not load. Pages and the picker's searches answered with an error status are left out ("Failed
+    to load resource" in the console): the fault tests provoke them on purpose."""
 
     def on_console(message) -> None:
         if message.type == "error" and not message.text.startswith("Failed to load resource"):
             complaints.append(f"console: {message.text} ({message.location['url']})")
 
+    def on_response(response) -> None:
+        if response.request.resource_type in SUBRESOURCES and not response.ok:
+            complaints.append(f"{response.status}: {response.url}")
+
+    def on_request_failed(request) -> None:
+        if request.resource_type in SUBRESOURCES:
+            complaints.append(f"{request.failure}: {request.url}")
+
     context.on("console", on_console)
     context.on("weberror", lambda error: complaints.append(f"uncaught: {error.error}"))
+    context.on("response", on_response)
+    context.on("requestfailed", on_request_failed)
 
 
 @pytest.fixture
