@@ -90,6 +90,25 @@ def test_export_links_command_with_no_links(fmt):
         assert out.getvalue() == json.dumps({"links": []}, indent=2) + "\n"
 
 
+def test_every_admin_page_names_the_apps_icon(client, admin_client, links):
+    """Django's admin pages name none, so browsers asked for /favicon.ico on each and the app logged "Not Found"
+    (templates/admin/base_site.html; tests/e2e/test_admin_in_chromium.py sees that no such request comes)."""
+    confirmation = admin_client.post(
+        "/admin/repos/link/", {"action": "delete_selected", "_selected_action": [links[0].pk]}
+    )
+    pages = [
+        client.get("/admin/login/"),
+        admin_client.get("/admin/"),
+        admin_client.get("/admin/repos/link/"),
+        admin_client.get(f"/admin/repos/link/{links[0].pk}/change/"),
+        confirmation,
+        admin_client.get("/admin/repos/linkevent/"),
+        admin_client.get("/admin/auth/user/add/"),
+    ]
+    for page in pages:
+        assert page.status_code == 200 and 'rel="icon" href="/static/favicon.svg"' in page.content.decode()
+
+
 def test_a_link_can_be_viewed_in_admin_but_not_edited(admin_client, links):
     link = links[0]
     before = link.updated_at
