@@ -61,8 +61,8 @@ def record_complaints(context, complaints: list[str]) -> None:
     exception, a console error such as a Content-Security-Policy violation, or a stylesheet, script or image
     that did not load. A page or a picker search answered with an error status is allowed (the fault tests
     provoke them): Chromium's console line for it, "Failed to load resource", is skipped, and a broken
-    stylesheet, script or image is caught from its answer instead. So is an image still loading when the test
-    goes on to the next page: Chromium drops it (ERR_ABORTED), which is no fault of the page."""
+    stylesheet, script or image is caught from its answer instead. An image Chromium drops because the test
+    went on to the next page before it loaded (ERR_ABORTED) is no fault of the page either."""
 
     def on_console(message) -> None:
         if message.type == "error" and not message.text.startswith("Failed to load resource"):
