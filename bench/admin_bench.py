@@ -29,7 +29,15 @@ if TYPE_CHECKING:
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, base_env, fill_links, fresh_database, machine_speed_in_own_process, migrate  # noqa: E402
+from bench.common import (  # noqa: E402
+    ROOT,
+    base_env,
+    empty_redis,
+    fill_links,
+    fresh_database,
+    machine_speed_in_own_process,
+    migrate,
+)
 from tests.browser import forms  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/12"  # a database no other benchmark nor the tests use
@@ -109,6 +117,7 @@ def main() -> None:
     args = parser.parse_args()
 
     database_url = fresh_database("linkapp_admin_bench")
+    empty_redis(REDIS_URL)
     env = base_env(database_url, REDIS_URL, ALLOWED_HOSTS="testserver")
     os.environ.update(env)  # for this process's Django, and migrate's
     migrate(dict(os.environ))

@@ -21,7 +21,6 @@ import threading
 import time
 from pathlib import Path
 
-import redis
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -32,6 +31,7 @@ from bench.common import (  # noqa: E402
     base_env,
     cpu_by_name,
     cpu_seconds,
+    empty_redis,
     fill_links,
     fresh_database,
     machine_speed_in_own_process,
@@ -110,7 +110,7 @@ def main() -> None:
     )
     migrate(env)
     fill_links(database_url, args.links, owners=max(args.links // 10, 1))
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    empty_redis(REDIS_URL)
     token = issue_token(env)
     instance = start_gunicorn(env, PORT, workers=args.workers, threads=args.threads)
     try:

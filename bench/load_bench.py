@@ -39,7 +39,6 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import gevent
 import gevent.event
 import psycopg
-import redis
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -50,6 +49,7 @@ from bench.common import (  # noqa: E402
     children,
     cpu_by_name,
     cpu_seconds,
+    empty_redis,
     fresh_database,
     machine_speed_in_own_process,
     migrate,
@@ -296,7 +296,7 @@ def main() -> None:
             CONN_MAX_AGE="60",
         )
         migrate(env)
-        redis.Redis.from_url(REDIS_URL).flushdb()
+        store = empty_redis(REDIS_URL)
         instances = []
         for port in INSTANCE_PORTS:
             instances.append(start_gunicorn(env, port, workers=args.workers, threads=args.threads))
@@ -328,7 +328,7 @@ def main() -> None:
         # The table's unique key makes (discord_id, repo_id) duplicates impossible; what the run must
         # show is one link per person: a second link of one person would hide another's lost one.
         links, people_linked = conn.execute("SELECT count(*), count(DISTINCT discord_id) FROM repos_link").fetchone()
-    leftover = [k for k in redis.Redis.from_url(REDIS_URL).keys("*wizard:*") if b":token:" in k]
+    leftover = [k for k in store.keys("*wizard:*") if b":token:" in k]
     tally = run.tally
     completed = tally["completed"]
 

@@ -15,12 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-import redis
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
     app_env,
+    empty_redis,
     fresh_database,
     machine_speed_in_own_process,
     migrate,
@@ -69,8 +68,7 @@ def main() -> None:
         LOGIN_RATE_LIMIT="1000/m",  # the walks sign in more often than a person would
     )
     migrate(env)
-    store = redis.Redis.from_url(REDIS_URL)
-    store.flushdb()
+    store = empty_redis(REDIS_URL)
     # The baseline: the same app with one request to GitHub in flight at a time, so GET /user and
     # then every page in turn, following rel="next".
     sequential_server = start_gunicorn({**env, "GITHUB_MAX_CONCURRENCY": "1"}, PORT + 1)

@@ -28,7 +28,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import app_env, children, fresh_database, migrate, start_gunicorn  # noqa: E402
+from bench.common import app_env, children, empty_redis, fresh_database, migrate, start_gunicorn  # noqa: E402
 from demo.providers import DemoProviders  # noqa: E402
 from tests.browser import Browser  # noqa: E402
 from tests.wizard import first_linkable_repo, walk_to_picker  # noqa: E402
@@ -89,6 +89,7 @@ def main() -> None:
     providers = DemoProviders(repo_count=REPOS).start()
     env = app_env(providers, fresh_database("linkapp_cost"), REDIS_URL, LOGIN_RATE_LIMIT="1000/m")
     migrate(env)
+    empty_redis(REDIS_URL)
     base = f"http://127.0.0.1:{PORT}"
     with tempfile.TemporaryDirectory() as out_dir:
         server, worker = start_under_callgrind(env, out_dir)
