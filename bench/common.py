@@ -21,8 +21,9 @@ DISCORD_ID_BASE = 80351110224678912  # fill_links's link g is Discord user DISCO
 
 
 def fresh_database(name: str) -> str:
-    """Made afresh, and dropped when the benchmark ends, however it ends: a million links and their audit events
-    take 610 MB, which would otherwise stay in the developer's Postgres after each run."""
+    """Made afresh, and dropped when the benchmark returns, fails or is stopped with Ctrl+C: a million links and
+    their audit events take 610 MB, which would otherwise stay in the developer's Postgres after each run. (A run
+    killed by a signal leaves it to the next, which starts by dropping it.)"""
     drop_database(name)
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -36,7 +37,7 @@ def drop_database(name: str) -> None:
 
 
 def empty_redis(url: str) -> redis.Redis:
-    """The benchmark's own Redis database, emptied now and again when the benchmark ends: the sessions of the
+    """The benchmark's own Redis database, emptied now and at the end as its database is dropped: the sessions of the
     people it signed in would otherwise stay for SESSION_COOKIE_AGE, two weeks."""
     store = redis.Redis.from_url(url)
     store.flushdb()
