@@ -3,12 +3,16 @@
 Django leaves that to the server. gunicorn drops the body, but logs a warning for each HEAD it drops one from, and
 load balancers and uptime monitors probe `/readyz` or `/` with HEAD every few seconds: a warning a probe would bury
 the ones that matter.
+
+Nor does a HEAD show or leave messages ("acme/rocket is no longer linked"): a prefetch or a monitor with the
+person's cookie would otherwise take the message meant for their next page, or leave one they never asked for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.messages.storage.fallback import FallbackStorage
 from django.http import HttpRequest, HttpResponse
 
 
@@ -26,3 +30,13 @@ class HeadWithoutBody:
             else:
                 response.content = b""
         return response
+
+
+class MessagesUntouchedByHead(FallbackStorage):
+    """Django's default message storage, but a HEAD stores nothing: the messages added while answering it are
+    dropped, and those it read stay for the next page."""
+
+    def update(self, response: HttpResponse) -> list | None:
+        if self.request.method == "HEAD":
+            return None
+        return super().update(response)

@@ -389,8 +389,9 @@ SESSION_COOKIE_SAMESITE = "Lax"  # the provider callback is a cross-site top-lev
 
 # Messages ("acme/rocket is now linked") in Django's default: a signed cookie, the session only past its ~2 KB.
 # Signed, not encrypted, so a private repository's name is readable there; kept in the session instead, they would
-# turn Redis failing right after the final commit into an error page for a saved link (tests/test_faults.py).
-MESSAGE_STORAGE = "django.contrib.messages.storage.fallback.FallbackStorage"
+# turn Redis failing right after the final commit into an error page for a saved link (tests/test_faults.py). A HEAD
+# neither takes nor leaves one (linkapp/head_requests.py).
+MESSAGE_STORAGE = "linkapp.head_requests.MessagesUntouchedByHead"
 
 # --- Auth (django-allauth) -------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -240,11 +240,9 @@ def _github_expired(request: HttpRequest) -> HttpResponse:
         return redirect("dashboard")
     if request.method in ("GET", "HEAD") and _links_since(request).exists():
         # The browser's Back button after linking: the dashboard, not a failure page.
-        if request.method == "GET":  # a HEAD (a prefetch, a monitor) leaves nothing for the next page to show
-            messages.info(
-                request,
-                "Your GitHub connection ended when your link was saved. To link another repository, connect again.",
-            )
+        messages.info(
+            request, "Your GitHub connection ended when your link was saved. To link another repository, connect again."
+        )
         return redirect("dashboard")
     return render_failure(
         request,
@@ -290,8 +288,7 @@ def unlink(request: HttpRequest, pk: int) -> HttpResponse:
     gone = "That link is not on your dashboard; it may have been removed already."
     link = Link.objects.filter(pk=pk, discord_id=request.discord_account.uid).first()
     if link is None:
-        if request.method != "HEAD":  # a HEAD (a prefetch, a monitor) leaves nothing for the next page to show
-            messages.info(request, gone)
+        messages.info(request, gone)
         return redirect("dashboard")
     if request.method == "POST":
         if linking.unlink(link, f"discord:{link.discord_id}"):

@@ -298,6 +298,19 @@ def test_back_to_the_picker_after_linking_is_the_dashboard_not_a_failure(browser
     assert "Your GitHub connection ended" not in browser.get("/dashboard/").text  # the HEAD left no message
 
 
+def test_a_head_request_leaves_the_message_for_the_page_the_person_sees_next(browser, providers):
+    """A prefetch or a monitor with the person's cookie, between the redirect and the page that shows the message
+    (linkapp/head_requests.py)."""
+    link_one(browser, "nelly", "octocat")
+    back = browser.session.get(browser.base_url + "repositories/", allow_redirects=False, timeout=30)
+    assert back.status_code == 302 and back.headers["Location"] == "/dashboard/"
+
+    head = browser.session.head(browser.base_url + "dashboard/", timeout=30)  # the page that shows messages
+
+    assert head.status_code == 200
+    assert "Your GitHub connection ended when your link was saved." in browser.get("/dashboard/").text
+
+
 def test_an_expired_step_after_an_older_link_is_still_explained(browser, providers, settings):
     link_one(browser, "nelly", "octocat")
     picker = connect_github(browser, browser.get("/github/"))  # "Link another repository"
