@@ -10,10 +10,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import redis
 import requests
+
+if TYPE_CHECKING:
+    from demo.providers import DemoProviders
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
@@ -89,7 +93,7 @@ def base_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
     }
 
 
-def app_env(providers, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+def app_env(providers: DemoProviders, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
     """base_env's, against these demo providers."""
     return base_env(
         database_url,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 # Locust patches the standard library for gevent when imported, so it comes first.
 from locust import FastHttpUser, constant, task  # isort: skip
+from locust.contrib.fasthttp import FastHttpSession, FastResponse  # isort: skip
 from locust.env import Environment  # isort: skip
 from locust.exception import StopUser  # isort: skip
 
@@ -94,7 +95,7 @@ class Page:
 class BalancedBrowser(Browser):
     """A person's browser (Locust's FastHttpSession) behind a round-robin load balancer at PUBLIC."""
 
-    def __init__(self, client, person: int) -> None:
+    def __init__(self, client: FastHttpSession, person: int) -> None:
         self.base_url = f"http://{PUBLIC}/"
         self.responses = []
         self.client = client
@@ -140,17 +141,17 @@ class BalancedBrowser(Browser):
             page = self._send("GET", urljoin(page.url, page.headers["Location"]), None)
         return page
 
-    def get(self, url: str, params=None, **kwargs) -> Page:
+    def get(self, url: str, params: dict | None = None, **kwargs) -> Page:
         url = urljoin(self.base_url, url)
         if params:
             url = f"{url}?{urlencode(params)}"
         return self._follow(self._send("GET", url, None))
 
-    def post(self, url: str, data, **kwargs) -> Page:
+    def post(self, url: str, data: dict | list, **kwargs) -> Page:
         return self._follow(self._send("POST", urljoin(self.base_url, url), list(data)))
 
 
-def cut_off(answer) -> bool:
+def cut_off(answer: FastResponse) -> bool:
     """Fewer bytes than the answer's Content-Length announced (the walk sends only GET and POST,
     which are answered with a body; a chunked answer cut off is not seen here)."""
     announced = answer.headers.get("Content-Length")
