@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
 
 from django.conf import settings
 
@@ -33,7 +34,7 @@ def fetch_profile(access_token: str) -> dict:
     return profile
 
 
-def readable_profile(profile: object) -> bool:
+def readable_profile(profile: object) -> TypeGuard[dict]:
     """What allauth and our pages read, of the types they read it as, and what Postgres can keep: anything
     else would be a 500 later, at sign-in, on every page or at "Link repository". The id is a snowflake's
     digits, as the API's `discord_id` is."""

@@ -336,8 +336,9 @@ def error_code(value: object) -> str:
     return value if isinstance(value, str) and ERROR_CODE.fullmatch(value) else "other"
 
 
-def json_body(provider: str, response: requests.Response) -> dict | list:
-    """The decoded body; an HTML error page from a proxy becomes a ProviderError."""
+def json_body(provider: str, response: requests.Response) -> object:
+    """The decoded body, any JSON value: its reader checks its shape. An HTML error page from a proxy becomes a
+    ProviderError."""
     try:
         return response.json()
     except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested deeper than Python's parser goes

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeGuard
 
 import requests
 from django.conf import settings
@@ -40,7 +41,7 @@ def is_rate_limited(response: requests.Response) -> bool:
     return "rate limit" in message or "login attempts" in message
 
 
-def check(response: requests.Response) -> dict | list:
+def check(response: requests.Response) -> object:
     """The JSON body of a successful answer; every other answer becomes a ProviderError."""
     if is_rate_limited(response):
         raise ProviderRateLimited(NAME, providers.retry_after(response))
@@ -51,7 +52,7 @@ def check(response: requests.Response) -> dict | list:
     return body
 
 
-def readable_user(user: object) -> bool:
+def readable_user(user: object) -> TypeGuard[dict]:
     """What allauth and the Link table read, of the types they read it as, and what Postgres can keep: anything
     else would be a 500 later, at the connect or at "Link repository". GitHub's longest login is 39."""
     return (
@@ -96,12 +97,16 @@ class GitHubClient:
         return user
 
     def get_repository(self, repo_id: int) -> dict | None:
-        """The repository as GitHub sees it now, or None when this person can no longer see it."""
+        """The repository as GitHub sees it now, or None when this person can no longer see it: only GitHub's
+        status says that. A 200 of another shape (JSON's null among them) is GitHub's error, not "gone"."""
         response = self.get(f"{settings.GITHUB_API_URL}/repositories/{int(repo_id)}")
         # 404: gone or hidden; 403 without a rate limit: e.g. an organisation's SAML SSO not authorised.
         if response.status_code == 404 or (response.status_code == 403 and not is_rate_limited(response)):
             return None
-        return check(response)
+        repo = check(response)
+        if not isinstance(repo, dict):
+            raise ProviderError(NAME, "a repository we cannot read")
+        return repo
 
     def list_repositories(
         self, concurrency: int | None = None, stop: threading.Event | None = None

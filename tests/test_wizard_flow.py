@@ -804,6 +804,24 @@ def test_repository_hidden_by_github_at_the_recheck_is_refused(browser, provider
     assert retry == "/repositories/?q=project"  # back to the same search
 
 
+@pytest.mark.parametrize("body", ["null", "[]", '"octocat/Hello-World"'], ids=["null", "list", "text"])
+def test_an_answer_of_another_shape_at_the_recheck_is_githubs_error_not_a_hidden_repository(browser, providers, body):
+    """Only GitHub's status says a repository is gone: a 200 that is no repository must not tell the person
+    GitHub hides it from them."""
+    picker = walk_to_picker(browser)
+    name, repo_id = first_linkable_repo(picker)
+    providers.faults["github.repository"] = Fault(status=200, body=body, headers={"Content-Type": "application/json"})
+
+    page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
+
+    assert page.status_code == 502
+    assert "GitHub did not answer as expected" in page.text and "GitHub no longer shows you" not in page.text
+    assert not Link.objects.exists()
+    providers.faults.clear()
+    again = browser.submit(browser.get(retry_url(page)), "Link repository", {"repo_id": str(repo_id)})
+    assert again.url.endswith("/dashboard/") and Link.objects.get().repo_full_name == name
+
+
 @pytest.mark.parametrize(
     "broken",
     [(GitHubClient, "get_user_and_repositories"), (WizardStore, "save_github_token")],
