@@ -100,8 +100,9 @@ class GitHubClient:
         """The repository as GitHub sees it now, or None when this person can no longer see it: only GitHub's
         status says that. A 200 of another shape (JSON's null among them) is GitHub's error, not "gone"."""
         response = self.get(f"{settings.GITHUB_API_URL}/repositories/{int(repo_id)}")
-        # 404: gone or hidden; 403 without a rate limit: e.g. an organisation's SAML SSO not authorised.
-        if response.status_code == 404 or (response.status_code == 403 and not is_rate_limited(response)):
+        # 404: gone or hidden; 403 without a rate limit: e.g. an organisation's SAML SSO not authorised; 451:
+        # blocked for legal reasons (a DMCA takedown), which GitHub's lists still show. Trying again changes none.
+        if response.status_code in (404, 451) or (response.status_code == 403 and not is_rate_limited(response)):
             return None
         repo = check(response)
         if not isinstance(repo, dict):

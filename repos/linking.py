@@ -33,8 +33,9 @@ def link_repository(
     repo = GitHubClient(access_token).get_repository(choice.id)
     if repo is None:
         raise RepositoryRefused(
-            f"GitHub no longer shows you {choice.full_name}. If it belongs to an organisation, the organisation "
-            "may need to approve this app, or you may need to authorise single sign-on for it on GitHub."
+            f"GitHub no longer shows you {choice.full_name}. It may have been deleted, or blocked by GitHub; if it "
+            "belongs to an organisation, the organisation may need to approve this app, or you may need to "
+            "authorise single sign-on for it on GitHub."
         )
     current = RepoSummary.from_github(repo)
     if not current.allows(settings.LINK_MIN_PERMISSION):
