@@ -42,7 +42,7 @@ from linkapp.failures import (
     start_with_discord,
     step_word,
 )
-from linkapp.oauth import HardenedProviderMixin, used_here
+from linkapp.oauth import AccountRefused, HardenedProviderMixin, used_here
 from linkapp.providers import ProviderError, StateRefused, error_code, provider_session, transport_error
 from repos.github import connect
 
@@ -113,7 +113,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         # (this replaces the session that SOCIALACCOUNT_REQUESTS_TIMEOUT would configure).
         session = provider_session()
         session.request = functools.partial(session.request, timeout=settings.PROVIDER_TIMEOUT)
-        session.hooks["response"].extend([_unavailable_for_allauth, _log_token_refusal, _content_type_for_allauth])
+        session.hooks["response"].extend([_unavailable_for_allauth, _read_token_refusal, _content_type_for_allauth])
         return session
 
     def get_connect_redirect_url(self, request: HttpRequest, socialaccount: SocialAccount) -> str:
@@ -169,10 +169,11 @@ def _unavailable_for_allauth(response: Response, **kwargs) -> None:
         response.raise_for_status()
 
 
-def _log_token_refusal(response: Response, **kwargs) -> None:
+def _read_token_refusal(response: Response, **kwargs) -> None:
     # allauth reports any refused exchange as the same OAuth2Error, and we log only its class: the answer's
-    # error code is what tells a wrong client secret (incorrect_client_credentials) from a code used twice.
-    # An error answer is a short line of JSON; whatever else comes, a log line must not change the outcome.
+    # error code is what tells a wrong client secret (incorrect_client_credentials) from a code used twice,
+    # and the one refusal the person can mend themselves (unverified_user_email) from the rest.
+    # An error answer is a short line of JSON; whatever else comes is left to allauth, as it was.
     if len(response.content) > 4096 or b'"error"' not in response.content:
         return
     try:
@@ -180,7 +181,12 @@ def _log_token_refusal(response: Response, **kwargs) -> None:
     except Exception:  # noqa: BLE001 - ValueError, or RecursionError for JSON nested a thousand deep
         return
     if isinstance(body, dict) and "error" in body:
-        log.warning("token exchange refused: error=%s", error_code(body["error"]))
+        code = error_code(body["error"])
+        # GitHub's "The user must have a verified primary email.": the person's to mend, and their page says how.
+        theirs = code == "unverified_user_email"
+        log.log(logging.INFO if theirs else logging.WARNING, "token exchange refused: error=%s", code)
+        if theirs:
+            raise AccountRefused(code)
 
 
 def _content_type_for_allauth(response: Response, **kwargs) -> None:
@@ -224,6 +230,15 @@ def authentication_failure(
     if isinstance(exception, ProviderError):
         return provider_failure(request, exception, retry_url=retry, reconnect_url=reconnect)
     step = step_word(name)
+    if isinstance(exception, AccountRefused):
+        return render_failure(
+            request,
+            f"{name} connects only accounts whose primary email address is verified. Verify yours in your {name} "
+            "settings (Emails), then try again.",
+            status=403,
+            title="Verify your email address",
+            retry_url=retry,
+        )
     if isinstance(exception, (OAuth2Error, RequestException)):  # e.g. a token answer that is not JSON
         return render_failure(
             request,

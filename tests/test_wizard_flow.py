@@ -19,6 +19,7 @@ from django.contrib.sessions.backends.cache import SessionStore
 from django.core.cache import cache
 
 from accounts.wizard_store import WizardStore
+from demo import examples
 from demo.providers import Fault
 from linkapp.failures import in_words
 from linkapp.providers import LARGEST_ANSWER, ProviderRateLimited
@@ -575,6 +576,28 @@ def test_a_token_answer_of_another_shape_is_a_clear_page(browser, providers, end
     ]
     token = answer.get("access_token") if isinstance(answer, dict) else None
     assert revoked[revocations:] == ([token] if token else [])
+
+
+def test_a_github_account_without_a_verified_email_is_told_to_verify_it_then_connects(browser, providers, caplog):
+    """GitHub refuses the token to an account whose primary email is unverified (its documented
+    `unverified_user_email`): only the person can mend that, on GitHub, so the page says how, and the
+    operator's WARNING log is left to what they can mend."""
+    caplog.set_level(logging.INFO)
+    step2 = sign_in_with_discord(browser)
+    providers.faults["github.token"] = json_answer(examples.GITHUB_TOKEN_ERRORS["unverified_user_email"])
+
+    page = connect_github(browser, step2)
+
+    assert page.status_code == 403, page.text[:500]
+    assert "Verify your email address" in page.text and "primary email address is verified" in page.text
+    assert "refused to complete" not in page.text
+    (refusal,) = [r for r in caplog.records if r.getMessage() == "token exchange refused: error=unverified_user_email"]
+    assert refusal.levelno == logging.INFO
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and r.name == "linkapp.wizard"]
+    providers.faults.clear()  # verified on GitHub meanwhile
+    picker = browser.submit(browser.get(retry_url(page)), "Connect with GitHub")
+    picker = browser.submit(picker, "Authorize")
+    assert picker.status_code == 200 and "Link repository" in picker.text
 
 
 @pytest.mark.parametrize("provider", ["discord", "github"])
