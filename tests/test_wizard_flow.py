@@ -827,21 +827,6 @@ def test_repository_hidden_by_github_at_the_recheck_is_refused(browser, provider
     assert retry == "/repositories/?q=project"  # back to the same search
 
 
-def test_a_repository_blocked_for_legal_reasons_at_the_recheck_is_refused_not_a_failure_to_retry(browser, providers):
-    """GitHub lists a repository taken down (DMCA) and answers 451 for it: no press of "Try again" links it."""
-    picker = walk_to_picker(browser)
-    name, repo_id = first_linkable_repo(picker)
-    providers.faults["github.repository"] = Fault(status=451)
-
-    page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
-
-    assert page.status_code == 403
-    assert "Repository not allowed" in page.text
-    assert f"GitHub no longer shows you {name}. It may have been deleted, or blocked by GitHub" in page.text
-    assert not Link.objects.exists()
-    assert wizard_of(browser).github_token() is not None  # another repository can still be chosen
-
-
 @pytest.mark.parametrize("body", ["null", "[]", '"octocat/Hello-World"'], ids=["null", "list", "text"])
 def test_an_answer_of_another_shape_at_the_recheck_is_githubs_error_not_a_hidden_repository(browser, providers, body):
     """Only GitHub's status says a repository is gone: a 200 that is no repository must not tell the person

@@ -27,17 +27,23 @@ from tests.wizard import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_repository_deleted_on_github_before_the_save_is_refused_with_an_explanation(browser, providers):
+# 451: GitHub still lists a repository taken down for legal reasons (DMCA), and no press of "Try again" links it.
+@pytest.mark.parametrize("status", [404, 451], ids=["deleted", "blocked-for-legal-reasons"])
+def test_a_repository_deleted_or_blocked_on_github_before_the_save_is_refused_with_an_explanation(
+    browser, providers, status
+):
     picker = walk_to_picker(browser)
     name, repo_id = first_linkable_repo(picker)
-    providers.faults["github.repository"] = Fault(status=404)
+    providers.faults["github.repository"] = Fault(status=status)
 
     page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
     assert page.status_code == 403
-    assert "Repository not allowed" in page.text and f"GitHub no longer shows you {name}" in page.text
+    assert "Repository not allowed" in page.text
+    assert f"GitHub no longer shows you {name}. It may have been deleted, or blocked by GitHub" in page.text
     assert "Try again" in page.text
     assert not Link.objects.exists()
+    assert wizard_of(browser).github_token() is not None  # another repository can still be chosen
 
 
 def link_own_repository(browser) -> Link:
