@@ -42,7 +42,7 @@ from linkapp.failures import (
     start_with_discord,
     step_word,
 )
-from linkapp.oauth import AccountRefused, HardenedProviderMixin, used_here
+from linkapp.oauth import HardenedProviderMixin, UnverifiedEmail, used_here
 from linkapp.providers import ProviderError, StateRefused, error_code, provider_session, transport_error
 from repos.github import connect
 
@@ -182,11 +182,10 @@ def _read_token_refusal(response: Response, **kwargs) -> None:
         return
     if isinstance(body, dict) and "error" in body:
         code = error_code(body["error"])
-        # GitHub's "The user must have a verified primary email.": the person's to mend, and their page says how.
-        theirs = code == "unverified_user_email"
-        log.log(logging.INFO if theirs else logging.WARNING, "token exchange refused: error=%s", code)
-        if theirs:
-            raise AccountRefused(code)
+        unverified = code == "unverified_user_email"  # the person's to mend, not the operator's: INFO
+        log.log(logging.INFO if unverified else logging.WARNING, "token exchange refused: error=%s", code)
+        if unverified:
+            raise UnverifiedEmail(code)
 
 
 def _content_type_for_allauth(response: Response, **kwargs) -> None:
@@ -230,7 +229,7 @@ def authentication_failure(
     if isinstance(exception, ProviderError):
         return provider_failure(request, exception, retry_url=retry, reconnect_url=reconnect)
     step = step_word(name)
-    if isinstance(exception, AccountRefused):
+    if isinstance(exception, UnverifiedEmail):
         return render_failure(
             request,
             f"{name} connects only accounts whose primary email address is verified. Verify yours in your {name} "

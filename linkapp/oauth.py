@@ -6,7 +6,7 @@
   (allauth drops it after a fixed 10 minutes anyway: the limit is the shorter of the two);
   a session made only to hold it expires after WIZARD_TTL too.
 - A token answer of an unexpected shape fails the sign-in like a refused one.
-- A refusal only the person can mend (AccountRefused: GitHub's unverified email) reaches their page as itself.
+- A refusal only the person can mend (UnverifiedEmail, GitHub's) reaches their page as itself.
 - A callback's `iss` parameter (RFC 9207) must name the provider we sent the person to.
 - Each state used is remembered in the session (the last few), so that the same callback again (the Back button
   to the consent page, Authorize again) lands on the step already done instead of an error (used_here).
@@ -95,13 +95,9 @@ def restore_session_age(sender: type, request: HttpRequest, user: AbstractBaseUs
     request.session.set_expiry(None)
 
 
-class AccountRefused(OAuth2Error):
-    """A token exchange refused for something only the person can change at the provider (GitHub's
-    `unverified_user_email`): a page that says what to do, not a failure to retry. Carries the error code only."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+class UnverifiedEmail(OAuth2Error):
+    """GitHub's token refusal `unverified_user_email` ("The user must have a verified primary email."): only the
+    person can mend it, on GitHub, so their page says how instead of "refused to complete"."""
 
 
 class TokenAnswerMixin:
@@ -118,7 +114,7 @@ class TokenAnswerMixin:
             data = super().get_access_token_data(request, app, client, pkce_code_verifier=pkce_code_verifier)
         except TypeError as exc:  # `1` or `true`: allauth's `"access_token" in data` fails on them
             raise OAuth2Error("a token answer that is not an object") from exc
-        except (RequestException, AccountRefused):
+        except (RequestException, UnverifiedEmail):
             raise  # no usable answer (some are ValueErrors too), or ours: on_authentication_error tells the person
         except (ValueError, RecursionError) as exc:  # JSON nested too deep, or a number too long, for Python
             raise OAuth2Error("a token answer we cannot read") from exc
