@@ -827,13 +827,13 @@ def test_repository_hidden_by_github_at_the_recheck_is_refused(browser, provider
     assert retry == "/repositories/?q=project"  # back to the same search
 
 
-@pytest.mark.parametrize("body", ["null", "[]", '"octocat/Hello-World"'], ids=["null", "list", "text"])
+@pytest.mark.parametrize("body", [None, [], "octocat/Hello-World"], ids=["null", "list", "text"])
 def test_an_answer_of_another_shape_at_the_recheck_is_githubs_error_not_a_hidden_repository(browser, providers, body):
     """Only GitHub's status says a repository is gone: a 200 that is no repository must not tell the person
     GitHub hides it from them."""
     picker = walk_to_picker(browser)
     name, repo_id = first_linkable_repo(picker)
-    providers.faults["github.repository"] = Fault(status=200, body=body, headers={"Content-Type": "application/json"})
+    providers.faults["github.repository"] = json_answer(body)
 
     page = browser.submit(picker, "Link repository", {"repo_id": str(repo_id)})
 
