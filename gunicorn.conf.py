@@ -38,6 +38,12 @@ else:
     workers = 1
 threads = _count("GUNICORN_THREADS", 4, least=1)
 worker_class = "gthread"
+# Each worker's heartbeat file in memory, as gunicorn's FAQ advises ("Blocking os.fchmod"): on a disk-backed /tmp
+# (a container's overlay filesystem) the heartbeat can stall a worker, and on a read-only root filesystem
+# (Kubernetes' readOnlyRootFilesystem) there is no /tmp to write, so no worker would start at all.
+# gunicorn makes each file with mkstemp (only its owner may open it) and unlinks it at once.
+_in_memory = "/dev/shm"  # noqa: S108
+worker_tmp_dir = _in_memory if os.path.isdir(_in_memory) else None  # a tmpfs on Linux; macOS has none
 # With gthread a request is never timed: this restarts a worker whose main loop stops answering. Each call
 # to Discord and GitHub is bounded by PROVIDER_TIMEOUT instead.
 timeout = _count("GUNICORN_TIMEOUT", 60)

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,12 +27,16 @@ class Served:
 
 
 @contextmanager
-def gunicorn_serving(port: int, env: dict[str, str], *options: str) -> Iterator[Served]:
-    """gunicorn answering on `port` (asked /healthz once, as X-Request-ID log-1), stopped at the end."""
+def gunicorn_serving(port: int, env: dict[str, str], *options: str, launcher: Sequence[str] = ()) -> Iterator[Served]:
+    """gunicorn answering on `port` (asked /healthz once, as X-Request-ID log-1), stopped at the end. A `launcher`
+    command (one that ends by exec-ing the command it is given) runs it in a changed environment."""
     env = {**os.environ, "DEBUG": "0", "HTTPS": "0", "WEB_CONCURRENCY": "1", **env}
     env.setdefault("SECRET_KEY", "test-only-secret-key")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "linkapp.wsgi:application", "--bind", f"127.0.0.1:{port}", *options],
+        [
+            *launcher,
+            *(sys.executable, "-m", "gunicorn", "linkapp.wsgi:application", "--bind", f"127.0.0.1:{port}", *options),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
