@@ -5,6 +5,7 @@ files, its control socket), and gunicorn.conf.py puts the first in /dev/shm, a t
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -30,7 +31,10 @@ READ_ONLY_ROOT = [
 
 
 def _can_make_mount_namespaces() -> bool:
-    """Root, or a container allowed to: CI's machine is; a developer's laptop may not be."""
+    """Root, or a container allowed to: a developer's laptop may not be. CI's machine is, and there the test runs
+    whatever this says (as conftest.py fails the suite there without Postgres or Redis), never skipped unseen."""
+    if os.environ.get("CI") == "true":
+        return True
     try:
         return subprocess.run([*READ_ONLY_ROOT, "true"], capture_output=True, timeout=10).returncode == 0
     except FileNotFoundError:  # no unshare (util-linux) at all
