@@ -32,11 +32,9 @@ def gunicorn_serving(port: int, env: dict[str, str], *options: str, launcher: Se
     command (one that ends by exec-ing the command it is given) runs it in a changed environment."""
     env = {**os.environ, "DEBUG": "0", "HTTPS": "0", "WEB_CONCURRENCY": "1", **env}
     env.setdefault("SECRET_KEY", "test-only-secret-key")
+    gunicorn = [sys.executable, "-m", "gunicorn", "linkapp.wsgi:application", "--bind", f"127.0.0.1:{port}", *options]
     server = subprocess.Popen(
-        [
-            *launcher,
-            *(sys.executable, "-m", "gunicorn", "linkapp.wsgi:application", "--bind", f"127.0.0.1:{port}", *options),
-        ],
+        [*launcher, *gunicorn],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
