@@ -43,7 +43,8 @@ worker_class = "gthread"
 # (Kubernetes' readOnlyRootFilesystem) there is no /tmp to write, so no worker would start at all.
 # gunicorn makes each file with mkstemp (only its owner may open it) and unlinks it at once.
 _in_memory = "/dev/shm"  # noqa: S108
-worker_tmp_dir = _in_memory if os.path.isdir(_in_memory) else None  # a tmpfs on Linux; macOS has none
+# Where there is none (macOS) or it is closed to this user, gunicorn's default: the system's temporary directory.
+worker_tmp_dir = _in_memory if os.access(_in_memory, os.W_OK | os.X_OK) else None
 # With gthread a request is never timed: this restarts a worker whose main loop stops answering. Each call
 # to Discord and GitHub is bounded by PROVIDER_TIMEOUT instead.
 timeout = _count("GUNICORN_TIMEOUT", 60)

@@ -39,6 +39,17 @@ def test_workers_default_to_the_cores_this_process_may_run_on(monkeypatch):
     assert runpy.run_path(CONF)["workers"] == 2
 
 
+def test_worker_heartbeat_files_go_to_dev_shm_where_this_user_may_write_there(monkeypatch):
+    """In memory where that is possible (tests/test_read_only_root.py runs gunicorn so); a /dev/shm closed to the
+    user, or none at all (macOS), leaves gunicorn's default instead of a worker that cannot start."""
+    shm = "/dev/shm"  # noqa: S108
+    writable = {shm}
+    monkeypatch.setattr(os, "access", lambda path, mode: path in writable)
+    assert runpy.run_path(CONF)["worker_tmp_dir"] == shm
+    writable.clear()
+    assert runpy.run_path(CONF)["worker_tmp_dir"] is None
+
+
 def test_keepalive_may_outlast_a_load_balancers_idle_timeout(monkeypatch):
     monkeypatch.delenv("GUNICORN_KEEPALIVE", raising=False)
     assert runpy.run_path(CONF)["keepalive"] == 5
