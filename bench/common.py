@@ -217,6 +217,19 @@ def resident_mb(pid: int) -> float:
     return _largest_worker_mb(pid, "VmRSS")
 
 
+def open_descriptors(pid: int) -> int:
+    """The most file descriptors (sockets, files, pipes) any live worker of a gunicorn master holds: sampled early
+    and late in a long run, like the memory, it shows whether a worker leaves a socket or a file open for every
+    person it served, until it meets its limit (`ulimit -n`) and can open no more."""
+    counts = []
+    for child in children(pid):
+        try:
+            counts.append(len(os.listdir(f"/proc/{child}/fd")))
+        except FileNotFoundError:  # a worker that has just exited
+            continue
+    return max(counts, default=0)
+
+
 def cpu_by_name(*names: str) -> float:
     """CPU seconds of every running process with one of these names (Postgres, Redis)."""
     total = 0.0

@@ -8,8 +8,8 @@ The client plays the load balancer: every request to the public address goes to 
 instance, with the public Host header, and to the other one when an instance does not answer
 or its answer is cut off before its Content-Length (it died while sending it).
 A person who gets an error page presses its "Try again", at most 3 times, as a person would.
-The largest worker's resident memory, after a tenth of the people and after the last, shows over a long
-run (`--people 3000`) whether a worker keeps something of every person it served.
+The largest worker's resident memory and open file descriptors, after a tenth of the people and after the
+last, show over a long run (`--people 3000`) whether a worker keeps something of every person it served.
 
     .venv/bin/python bench/load_bench.py [--people 200] [--concurrency 20] [--no-kill] [--workers 2] [--threads 4]
 """
@@ -54,6 +54,7 @@ from bench.common import (  # noqa: E402
     fresh_database,
     machine_speed_in_own_process,
     migrate,
+    open_descriptors,
     resident_mb,
     start_gunicorn,
 )
@@ -188,7 +189,7 @@ def walk(browser: BalancedBrowser, person: int) -> None:
 
 class Run:
     """Hands out the people, counts what happened, kills an instance half-way, and notes the workers'
-    memory after a tenth of the people and after the last."""
+    memory and open file descriptors after a tenth of the people and after the last."""
 
     def __init__(
         self, people: int, instances: list[subprocess.Popen], instance_to_kill: subprocess.Popen | None
@@ -200,6 +201,7 @@ class Run:
         self.killed_at: int | None = None
         self.tally: Counter = Counter()
         self.memory: dict[int, float] = {}  # people finished -> largest worker's resident MB
+        self.descriptors: dict[int, int] = {}  # people finished -> most open file descriptors of a worker
         self.done = gevent.event.Event()
 
     def finished(self, browser: BalancedBrowser) -> None:
@@ -221,6 +223,9 @@ class Run:
             self.killed_at = self.tally["finished"]
         if self.tally["finished"] in (max(self.total // 10, 1), self.total):
             self.memory[self.tally["finished"]] = max(resident_mb(instance.pid) for instance in self.instances)
+            self.descriptors[self.tally["finished"]] = max(
+                open_descriptors(instance.pid) for instance in self.instances
+            )
         if self.tally["finished"] == self.total:
             self.done.set()
 
@@ -362,6 +367,10 @@ def main() -> None:
     print(
         "largest worker's resident memory: "
         + ", ".join(f"{mb:.0f} MB after {people} people" for people, mb in sorted(run.memory.items()))
+    )
+    print(
+        "most open file descriptors of a worker: "
+        + ", ".join(f"{count} after {people} people" for people, count in sorted(run.descriptors.items()))
     )
     print(f"database: {links} links of {people_linked} people; expected {args.people} of {args.people}")
     print(f"people with more than one link: {links - people_linked}")
