@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -194,16 +194,24 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def _largest_worker_mb(pid: int, field: str) -> float:
-    """The largest of a memory figure in /proc/N/status among a gunicorn master's live workers, in MB."""
-    sizes = []
+def _largest_among_workers(pid: int, measure: Callable[[int], float]) -> float:
+    """The largest of a figure measured of each of a gunicorn master's live workers (`measure` takes its pid)."""
+    figures = []
     for child in children(pid):
         try:
-            status = Path(f"/proc/{child}/status").read_text()
+            figures.append(measure(child))
         except FileNotFoundError:  # a worker that has just exited
             continue
-        sizes.append(int(status.split(f"{field}:")[1].split()[0]) / 1024)
-    return max(sizes, default=0.0)
+    return max(figures, default=0)
+
+
+def _largest_worker_mb(pid: int, field: str) -> float:
+    """The largest of a memory figure in /proc/N/status among a gunicorn master's live workers, in MB."""
+
+    def megabytes(child: int) -> float:
+        return int(Path(f"/proc/{child}/status").read_text().split(f"{field}:")[1].split()[0]) / 1024
+
+    return _largest_among_workers(pid, megabytes)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -221,13 +229,7 @@ def open_descriptors(pid: int) -> int:
     """The most file descriptors (sockets, files, pipes) any live worker of a gunicorn master holds: sampled early
     and late in a long run, like the memory, it shows whether a worker leaves a socket or a file open for every
     person it served, until it meets its limit (`ulimit -n`) and can open no more."""
-    counts = []
-    for child in children(pid):
-        try:
-            counts.append(len(os.listdir(f"/proc/{child}/fd")))
-        except FileNotFoundError:  # a worker that has just exited
-            continue
-    return max(counts, default=0)
+    return int(_largest_among_workers(pid, lambda child: len(os.listdir(f"/proc/{child}/fd"))))
 
 
 def cpu_by_name(*names: str) -> float:
