@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
+from bench.common import children
 from linkapp.tests.gunicorn_process import gunicorn_serving
 from repos.models import Link
 from tests.browser import Browser
@@ -59,8 +60,8 @@ def held_open(worker: int, port: int) -> Counter[str]:
 
 
 def only_worker(master: int) -> int:
-    (worker,) = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    return int(worker)
+    (worker,) = children(master)
+    return worker
 
 
 def link_a_repository(port: int, person: int) -> None:
